@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["**/node_modules/**", ".sst/**", "**/*.soak.test.ts"],
+    // Two cores here: one worker per core keeps the embedded DynamoDB suites from starving.
+    maxWorkers: 2,
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Focused tests must never reach main.
+    allowOnly: false,
+  },
+});
