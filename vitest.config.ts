@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Focused tests must never reach main.
     allowOnly: false,
+    // The SDK warns that Node 20 support ends in 2027; Lambda runs nodejs22.x.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

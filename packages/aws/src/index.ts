@@ -1,0 +1,2 @@
+export * from "./dynamodb-store";
+export * from "./table";

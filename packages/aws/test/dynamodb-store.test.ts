@@ -1,0 +1,24 @@
+import { describeIncidentStoreContract } from "@firebreak/core/testing";
+import { afterAll, beforeAll } from "vitest";
+import {
+  type EmbeddedDynamoDb,
+  ensureTable,
+  localDynamoDbClient,
+  startEmbeddedDynamoDb,
+} from "../../local/src/embedded-dynamodb";
+import { DynamoDbIncidentStore } from "../src";
+
+let dynamo: EmbeddedDynamoDb;
+let tables = 0;
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamoDb();
+});
+afterAll(() => dynamo.stop());
+
+describeIncidentStoreContract("DynamoDB (embedded dynalite)", async () => {
+  const client = localDynamoDbClient(dynamo.endpoint);
+  const tableName = `contract-${++tables}`;
+  await ensureTable(client, tableName);
+  return new DynamoDbIncidentStore({ client, tableName });
+});

@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { DurationSchema } from "../duration";
+import { SeveritySchema } from "../severity";
+import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
+
+const GlobSchema = z.string().min(1).max(512);
+
+/** A log or Sentry level, in any usual spelling (`WARN`, `warning`, `CRITICAL`...). */
+const LevelNameSchema = z.string().transform((text, ctx) => {
+  const level = normaliseLevel(text);
+  if (!level) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${text}" is not a level: use one of ${LevelSchema.options.join(", ")}`,
+    });
+    return z.NEVER;
+  }
+  return level;
+});
+
+const RegExpSourceSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "not a valid regular expression" },
+  );
+
+/**
+ * What a rule (or a silence) matches. Every key given must match; absent keys match anything.
+ * Globs use `*` and `?`; `message` is a regular expression searched in the log line or the
+ * Sentry title.
+ */
+export const MatchSchema = z.strictObject({
+  source: SourceSchema.optional(),
+  alarmName: GlobSchema.optional(),
+  namespace: z.string().min(1).optional(),
+  metricName: z.string().min(1).optional(),
+  logGroup: GlobSchema.optional(),
+  level: z.union([LevelNameSchema, z.array(LevelNameSchema).nonempty()]).optional(),
+  message: RegExpSourceSchema.optional(),
+  project: z.string().min(1).optional(),
+});
+export type Match = z.infer<typeof MatchSchema>;
+export type MatchInput = z.input<typeof MatchSchema>;
+
+export const RuleSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "use letters, digits, '.', '_' and '-' (max 63)"),
+  description: z.string().max(500).optional(),
+  match: MatchSchema,
+  severity: SeveritySchema,
+});
+export type Rule = z.infer<typeof RuleSchema>;
+
+const IncidentsSchema = z.strictObject({
+  /** Resolving and re-triggering `transitions` times within `window` marks an incident flapping. */
+  flapping: z
+    .strictObject({
+      transitions: z.number().int().min(1).max(100).default(3),
+      window: DurationSchema.prefault("30m"),
+    })
+    .prefault({}),
+  /** How long a delivery id is remembered per fingerprint to drop redeliveries. */
+  dedupWindow: DurationSchema.prefault("15m"),
+  /** How many signals get their own timeline entry before the timeline only samples. */
+  timelineSignals: z.number().int().min(1).max(1000).default(20),
+});
+
+const LogsSchema = z.strictObject({
+  /** Log lines below this level are noise unless a rule names them explicitly. */
+  minLevel: LevelNameSchema.default("error"),
+});
+
+const CloudWatchSchema = z.strictObject({
+  /** INSUFFICIENT_DATA is usually a missing datapoint, not an outage: ignored unless asked. */
+  insufficientData: z.enum(["ignore", "trigger"]).default("ignore"),
+});
+
+/** The whole policy: `monitoring.config.ts` or a JSON file named by `MONITORING_CONFIG`. */
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    rules: z.array(RuleSchema).default([]),
+    default: z.strictObject({ severity: SeveritySchema }).default({ severity: "info" }),
+    incidents: IncidentsSchema.prefault({}),
+    logs: LogsSchema.prefault({}),
+    cloudwatch: CloudWatchSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.rules.forEach((rule, index) => {
+      const first = seen.get(rule.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", index, "name"],
+          message: `duplicate rule name "${rule.name}" (also rules[${first}])`,
+        });
+      } else seen.set(rule.name, index);
+    });
+  });
+
+/** The config as written by people (durations as strings, defaults optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The config after validation (durations in milliseconds, defaults filled in). */
+export type MonitoringConfig = z.output<typeof ConfigSchema>;
+
+/**
+ * Types a config for editors without changing it; validation happens once, when it loads.
+ *
+ * @example
+ * export default defineConfig({
+ *   rules: [{ name: "api-latency", match: { alarmName: "api-*-latency" }, severity: "warning" }],
+ * });
+ */
+export const defineConfig = (config: ConfigInput): ConfigInput => config;

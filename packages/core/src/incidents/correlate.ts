@@ -1,0 +1,203 @@
+import { VersionConflictError } from "../errors";
+import type { Policy } from "../policy/classify";
+import type { Clock, IncidentStore, Logger } from "../ports";
+import { silentLogger } from "../ports";
+import type { Signal } from "../signal";
+import type { IncidentRecord } from "./model";
+import {
+  type ClassifiedSignal,
+  type IncidentEvent,
+  reduce,
+  type SignalOutcome,
+  withSalt,
+} from "./reduce";
+import { spillTimeline } from "./timeline";
+
+export interface SignalResult {
+  signal: Signal;
+  outcome: SignalOutcome | "failed";
+  incidentId: string | null;
+  error?: unknown;
+}
+
+/** A committed change, for the stages after correlation (responses, paging). */
+export interface IncidentChange {
+  record: IncidentRecord;
+  created: boolean;
+  events: IncidentEvent[];
+}
+
+export interface CorrelationResult {
+  /** One per input signal, in input order. */
+  results: SignalResult[];
+  /** The incident changes written, in the order they were committed. */
+  changes: IncidentChange[];
+}
+
+export interface CorrelatorOptions {
+  store: IncidentStore;
+  policy: Policy;
+  clock: Clock;
+  logger?: Logger;
+  /** Fingerprint groups written at once; dynamodb likes several requests in flight. */
+  concurrency?: number;
+  /** Records kept between batches so a storm costs one write per group, no reads. */
+  cacheSize?: number;
+}
+
+const MAX_ATTEMPTS = 30;
+const MAX_SALT = 4;
+
+/**
+ * Folds signals into incidents: classify, group by fingerprint (a storm of repeats in one batch
+ * becomes one conditional write per fingerprint), reduce, and compare-and-set. A lost race
+ * reloads and reduces again, so concurrent processors never lose an update; delivery marks make
+ * a retried batch a no-op.
+ */
+export class Correlator {
+  private readonly cache = new Map<string, IncidentRecord>();
+  private readonly logger: Logger;
+  private readonly concurrency: number;
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: CorrelatorOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.concurrency = options.concurrency ?? 16;
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  async process(signals: ReadonlyArray<Signal>): Promise<CorrelationResult> {
+    const groups = new Map<string, ClassifiedSignal[]>();
+    for (const signal of signals) {
+      const { severity, rule } = this.options.policy.classify(signal);
+      const classified: ClassifiedSignal = { ...signal, severity, rule: rule?.name ?? null };
+      const group = groups.get(signal.fingerprint);
+      if (group) group.push(classified);
+      else groups.set(signal.fingerprint, [classified]);
+    }
+
+    const byDelivery = new Map<ClassifiedSignal, SignalResult>();
+    const changes: IncidentChange[] = [];
+    const queue = [...groups.entries()];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [fingerprint, group] = next;
+        try {
+          for (const result of await this.applyGroup(fingerprint, group, changes)) {
+            byDelivery.set(result.signal as ClassifiedSignal, result);
+          }
+        } catch (error) {
+          this.cache.delete(fingerprint);
+          this.logger.error("incident update failed", { fingerprint, error: String(error) });
+          for (const signal of group) {
+            byDelivery.set(signal, { signal, outcome: "failed", incidentId: null, error });
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+
+    // Map classified copies back to the caller's signals, keeping input order.
+    const results: SignalResult[] = [];
+    const remaining = new Map<string, ClassifiedSignal[]>(
+      [...groups].map(([fingerprint, group]) => [fingerprint, [...group]]),
+    );
+    for (const signal of signals) {
+      const classified = remaining.get(signal.fingerprint)?.shift() as ClassifiedSignal;
+      const result = byDelivery.get(classified) as SignalResult;
+      results.push({ ...result, signal });
+    }
+    return { results, changes };
+  }
+
+  private async applyGroup(
+    fingerprint: string,
+    group: ClassifiedSignal[],
+    changes: IncidentChange[],
+  ): Promise<SignalResult[]> {
+    const results: SignalResult[] = [];
+    const settings = this.options.policy.config.incidents;
+    let pending = group;
+    let attempt = 0;
+    while (pending.length > 0) {
+      const current = await this.current(fingerprint);
+      const reduction = reduce(current, pending, settings, this.options.clock.now());
+      if (!reduction.record) {
+        for (const { signal, outcome } of reduction.outcomes) {
+          results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
+        }
+        return results;
+      }
+      try {
+        const saved = await this.commit(reduction.record, reduction.created);
+        this.remember(fingerprint, saved);
+        changes.push({ record: saved, created: reduction.created, events: reduction.events });
+        for (const { signal, outcome } of reduction.outcomes) {
+          results.push({ signal, outcome, incidentId: saved.incident.id });
+        }
+        pending = reduction.rest;
+        attempt = 0;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+        this.cache.delete(fingerprint);
+        attempt += 1;
+        if (attempt >= MAX_ATTEMPTS) throw error;
+        await backoff(attempt);
+      }
+    }
+    return results;
+  }
+
+  private async current(fingerprint: string): Promise<IncidentRecord | null> {
+    const cached = this.cache.get(fingerprint);
+    if (cached) return cached;
+    const record = await this.options.store.getCurrent(fingerprint);
+    if (record) this.remember(fingerprint, record);
+    return record;
+  }
+
+  private remember(fingerprint: string, record: IncidentRecord): void {
+    this.cache.delete(fingerprint);
+    this.cache.set(fingerprint, record);
+    if (this.cache.size > this.cacheSize) {
+      this.cache.delete(this.cache.keys().next().value as string);
+    }
+  }
+
+  /** Saves a change; a new incident is created first and then the fingerprint points at it. */
+  private async commit(record: IncidentRecord, created: boolean): Promise<IncidentRecord> {
+    const { store } = this.options;
+    const { record: spilled, page } = spillTimeline(record);
+    if (!created) {
+      await store.save(spilled, page);
+      return spilled;
+    }
+    const { fingerprint, sequence } = spilled.incident;
+    for (let salt = 0; salt < MAX_SALT; salt++) {
+      const candidate = salt === 0 ? spilled : withSalt(spilled, salt);
+      try {
+        await store.save(candidate, page);
+        await store.setCurrent(fingerprint, candidate.incident.id, sequence);
+        return candidate;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+        const existing = await store.get(candidate.incident.id);
+        if (existing?.incident.fingerprint === fingerprint) {
+          // Created by a concurrent processor or by an earlier attempt that stopped before
+          // moving the pointer: repair the pointer, then reload and reduce against it.
+          await store.setCurrent(fingerprint, existing.incident.id, existing.incident.sequence);
+          throw error;
+        }
+        if (!existing) throw error;
+        this.logger.warn("incident id collision, salting", { id: candidate.incident.id });
+      }
+    }
+    throw new Error(`no free incident id for ${fingerprint} after ${MAX_SALT} salts`);
+  }
+}
+
+/** Full-jitter exponential backoff: spreads racing writers apart without a fixed rhythm. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1000, 5 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}

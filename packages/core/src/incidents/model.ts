@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { SeveritySchema } from "../severity";
+import { LinkSchema, SignalAttributesSchema, SourceSchema } from "../signal";
+
+export const INCIDENT_STATUSES = ["triggered", "acknowledged", "resolved"] as const;
+export const IncidentStatusSchema = z.enum(INCIDENT_STATUSES);
+export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
+
+const Timestamp = z.iso.datetime();
+
+/** An incident as people and the API see it. */
+export const IncidentSchema = z.object({
+  id: z.string(),
+  fingerprint: z.string(),
+  title: z.string(),
+  source: SourceSchema,
+  severity: SeveritySchema,
+  status: IncidentStatusSchema,
+  rule: z.string().nullable(),
+  count: z.number().int().nonnegative(),
+  flapping: z.boolean(),
+  firstSeenAt: Timestamp,
+  lastSeenAt: Timestamp,
+  acknowledgedAt: Timestamp.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: Timestamp.nullable(),
+  resolvedBy: z.string().nullable(),
+  /** The nth incident of this fingerprint (1 for the first). */
+  sequence: z.number().int().positive(),
+  link: LinkSchema.nullable(),
+  attributes: SignalAttributesSchema,
+  detail: z.string().nullable(),
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+const Actor = z.string().max(200);
+
+/**
+ * One line of an incident's story. Signals are aggregated (`count`, `firstAt`, `lastAt`) and,
+ * under a storm, sampled: the exact count lives on the incident, not in one entry per signal.
+ */
+export const TimelineEntrySchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("opened"),
+    at: Timestamp,
+    severity: SeveritySchema,
+    rule: z.string().nullable(),
+    title: z.string(),
+    detail: z.string().nullable(),
+    flapping: z.boolean(),
+  }),
+  z.object({
+    type: z.literal("signals"),
+    at: Timestamp,
+    count: z.number().int().positive(),
+    firstAt: Timestamp,
+    lastAt: Timestamp,
+    /** The incident's total when this entry was written. */
+    total: z.number().int().positive(),
+    detail: z.string().nullable(),
+    late: z.boolean().optional(),
+  }),
+  z.object({
+    type: z.literal("severity"),
+    at: Timestamp,
+    from: SeveritySchema,
+    to: SeveritySchema,
+    rule: z.string().nullable(),
+  }),
+  z.object({ type: z.literal("acknowledged"), at: Timestamp, by: Actor }),
+  z.object({
+    type: z.literal("resolved"),
+    at: Timestamp,
+    by: Actor,
+    reason: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal("stale-recovery"),
+    at: Timestamp,
+    signalAt: Timestamp,
+    reason: z.string(),
+  }),
+  z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
+]);
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+export type TimelineEntryType = TimelineEntry["type"];
+
+/** A page of timeline entries moved out of the incident item when its inline tail grows. */
+export interface TimelinePage {
+  incidentId: string;
+  page: number;
+  entries: TimelineEntry[];
+}
+
+/** Delivery ids seen recently for a fingerprint, bucketed by generation so old ones age out. */
+export const DedupMarksSchema = z.array(
+  z.object({ generation: z.number().int(), ids: z.array(z.string()) }),
+);
+export type DedupMarks = z.infer<typeof DedupMarksSchema>;
+
+/**
+ * An incident with the bookkeeping that makes writes safe: the optimistic-concurrency
+ * `version`, the inline tail of the timeline, the delivery ids seen (carried from one incident
+ * of a fingerprint to the next, so a redelivery after a rollover is still recognised) and the
+ * recent open times used to detect flapping.
+ */
+export const IncidentRecordSchema = z.object({
+  incident: IncidentSchema,
+  version: z.number().int().positive(),
+  timeline: z.array(TimelineEntrySchema),
+  timelinePages: z.number().int().nonnegative(),
+  signalEntries: z.number().int().nonnegative(),
+  lastSignalEntryAt: Timestamp.nullable(),
+  lastTriggerAt: Timestamp,
+  seen: DedupMarksSchema,
+  opens: z.array(Timestamp),
+});
+export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;

@@ -1,0 +1,354 @@
+import type { MonitoringConfig } from "../config/schema";
+import { maxSeverity, type Severity, severityRank } from "../severity";
+import type { Signal } from "../signal";
+import { deliveryMark, incidentId } from "./ids";
+import type { DedupMarks, IncidentRecord, TimelineEntry } from "./model";
+
+/** A signal after classification: the severity and rule the policy gave it. */
+export interface ClassifiedSignal extends Signal {
+  severity: Severity;
+  rule: string | null;
+}
+
+export type IncidentSettings = MonitoringConfig["incidents"];
+
+/** What happened to an incident in one reduction; the response planner acts on these. */
+export type IncidentEvent =
+  | { type: "opened"; at: string }
+  | { type: "retriggered"; at: string; count: number }
+  | { type: "severity-raised"; at: string; from: Severity; to: Severity }
+  | { type: "resolved"; at: string; by: string };
+
+export type SignalOutcome = "applied" | "duplicate" | "ignored";
+
+export interface Reduction {
+  /** The state to write, or null when nothing changed (duplicates, stray recoveries). */
+  record: IncidentRecord | null;
+  /** True when `record` is a new incident (create it, then point the fingerprint at it). */
+  created: boolean;
+  /** Outcome per consumed signal, in input order of consumption. */
+  outcomes: Array<{ signal: ClassifiedSignal; outcome: SignalOutcome }>;
+  /** Signals left for the next reduction: they belong to an incident opened after this one. */
+  rest: ClassifiedSignal[];
+  events: IncidentEvent[];
+}
+
+/** Most marks kept per generation: a storm on one fingerprint must not outgrow the item. */
+export const MAX_MARKS_PER_GENERATION = 2000;
+/** After this many signal entries the timeline only samples (see `shouldSampleSignals`). */
+const SAMPLE_INTERVAL_MS = 15 * 60_000;
+
+const ms = (iso: string) => Date.parse(iso);
+const iso = (time: number) => new Date(time).toISOString();
+
+/** Orders signals by their own time so an ALARM and its OK apply in the order they happened. */
+const byTime = (a: Signal, b: Signal) => ms(a.at) - ms(b.at);
+
+/**
+ * Folds a group of signals with one fingerprint into its current incident. Pure: the caller
+ * loads `current`, writes `record` with a version check, and calls again with `rest`.
+ *
+ * - a trigger on an open incident counts (`count`, `lastSeenAt`) and may raise the severity;
+ * - a recovery resolves it, unless it is older than the last trigger (out of order: ignored);
+ * - a trigger after resolution opens the next incident (the sequence grows), except a late
+ *   trigger timed before the resolution, which is only counted;
+ * - a delivery id already seen for the fingerprint changes nothing.
+ */
+export function reduce(
+  current: IncidentRecord | null,
+  signals: ClassifiedSignal[],
+  settings: IncidentSettings,
+  now: number,
+): Reduction {
+  const sorted = [...signals].sort(byTime);
+  const outcomes: Reduction["outcomes"] = [];
+  const events: IncidentEvent[] = [];
+  let target: IncidentRecord | null = current;
+  let created = false;
+  let changed = false;
+  let pending: PendingSignals | null = null;
+  let retriggered: { at: string; count: number } | null = null;
+
+  /** Copy on first write, so the caller's `current` is never mutated. */
+  const edit = (): IncidentRecord => {
+    if (!target) throw new Error("no incident to edit");
+    if (!changed && !created) target = structuredClone(target);
+    changed = true;
+    return target;
+  };
+  const flush = () => {
+    if (pending && target) appendSignalEntry(target, pending, settings);
+    pending = null;
+  };
+
+  for (let index = 0; index < sorted.length; index++) {
+    const signal = sorted[index] as ClassifiedSignal;
+    if (target && hasSeen(target.seen, signal.deliveryId)) {
+      outcomes.push({ signal, outcome: "duplicate" });
+      continue;
+    }
+
+    if (signal.kind === "recovery") {
+      if (!target || target.incident.status === "resolved") {
+        // Nothing open to recover; replaying it later is just as harmless, so no mark.
+        outcomes.push({ signal, outcome: "ignored" });
+        continue;
+      }
+      flush();
+      const record = edit();
+      markSeen(record, signal.deliveryId, settings, now);
+      if (ms(signal.at) < ms(record.lastTriggerAt)) {
+        record.timeline.push({
+          type: "stale-recovery",
+          at: iso(now),
+          signalAt: signal.at,
+          reason: `${describe(signal)} is older than the last trigger; the incident stays open`,
+        });
+      } else {
+        const by = `recovery:${signal.source}`;
+        Object.assign(record.incident, {
+          status: "resolved",
+          resolvedAt: signal.at,
+          resolvedBy: by,
+        });
+        record.timeline.push({
+          type: "resolved",
+          at: signal.at,
+          by,
+          reason: signal.detail ?? describe(signal),
+        });
+        events.push({ type: "resolved", at: signal.at, by });
+      }
+      outcomes.push({ signal, outcome: "applied" });
+      continue;
+    }
+
+    if (!target) {
+      target = openIncident(null, signal, settings, now);
+      created = true;
+      events.push({ type: "opened", at: signal.at });
+      outcomes.push({ signal, outcome: "applied" });
+      continue;
+    }
+
+    const incident = target.incident;
+    const late = incident.resolvedAt !== null && ms(signal.at) <= ms(incident.resolvedAt);
+    if (incident.status === "resolved" && !late) {
+      if (changed || created) {
+        flush();
+        return finish(sorted.slice(index));
+      }
+      target = openIncident(target, signal, settings, now);
+      created = true;
+      events.push({ type: "opened", at: signal.at });
+      outcomes.push({ signal, outcome: "applied" });
+      continue;
+    }
+
+    const record = edit();
+    markSeen(record, signal.deliveryId, settings, now);
+    record.incident.count += 1;
+    if (ms(signal.at) > ms(record.incident.lastSeenAt)) record.incident.lastSeenAt = signal.at;
+    if (ms(signal.at) > ms(record.lastTriggerAt)) record.lastTriggerAt = signal.at;
+    if (severityRank(signal.severity) > severityRank(record.incident.severity)) {
+      flush();
+      const from = record.incident.severity;
+      record.incident.severity = maxSeverity(from, signal.severity);
+      record.incident.rule = signal.rule;
+      record.timeline.push({
+        type: "severity",
+        at: signal.at,
+        from,
+        to: signal.severity,
+        rule: signal.rule,
+      });
+      events.push({ type: "severity-raised", at: signal.at, from, to: signal.severity });
+    }
+    pending = addPending(pending, signal, late);
+    if (!late) retriggered = { at: signal.at, count: record.incident.count };
+    outcomes.push({ signal, outcome: "applied" });
+  }
+  flush();
+  return finish([]);
+
+  function finish(rest: ClassifiedSignal[]): Reduction {
+    if (retriggered) events.push({ type: "retriggered", ...retriggered });
+    if (target && (changed || created)) target.version = created ? 1 : target.version + 1;
+    return { record: changed || created ? target : null, created, outcomes, rest, events };
+  }
+}
+
+interface PendingSignals {
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  detail: string | null;
+  late: boolean;
+}
+
+function addPending(
+  pending: PendingSignals | null,
+  signal: ClassifiedSignal,
+  late: boolean,
+): PendingSignals {
+  if (!pending) {
+    return { count: 1, firstAt: signal.at, lastAt: signal.at, detail: signal.detail, late };
+  }
+  pending.count += 1;
+  if (ms(signal.at) < ms(pending.firstAt)) pending.firstAt = signal.at;
+  if (ms(signal.at) >= ms(pending.lastAt)) {
+    pending.lastAt = signal.at;
+    pending.detail = signal.detail ?? pending.detail;
+  }
+  pending.late ||= late;
+  return pending;
+}
+
+/**
+ * Keeps the timeline cheap under a storm: the first `timelineSignals` groups of signals get an
+ * entry each; after that, an entry only when the total crosses a power of two or a quarter of an
+ * hour has passed since the last one. The exact count is always on the incident.
+ */
+function appendSignalEntry(
+  record: IncidentRecord,
+  pending: PendingSignals,
+  settings: IncidentSettings,
+): void {
+  const total = record.incident.count;
+  const before = total - pending.count;
+  const crossedPowerOfTwo =
+    Math.floor(Math.log2(total)) > Math.floor(Math.log2(Math.max(1, before)));
+  const quiet =
+    record.lastSignalEntryAt === null ||
+    ms(pending.lastAt) - ms(record.lastSignalEntryAt) >= SAMPLE_INTERVAL_MS;
+  if (record.signalEntries >= settings.timelineSignals && !crossedPowerOfTwo && !quiet) return;
+  record.timeline.push({
+    type: "signals",
+    at: pending.lastAt,
+    count: pending.count,
+    firstAt: pending.firstAt,
+    lastAt: pending.lastAt,
+    total,
+    detail: pending.detail,
+    ...(pending.late ? { late: true } : {}),
+  });
+  record.signalEntries += 1;
+  record.lastSignalEntryAt = pending.lastAt;
+}
+
+/**
+ * Opens the next incident of a fingerprint. Delivery marks and recent open times carry over
+ * from the previous incident, so a redelivery is still a duplicate and flapping is seen.
+ */
+export function openIncident(
+  previous: IncidentRecord | null,
+  signal: ClassifiedSignal,
+  settings: IncidentSettings,
+  now: number,
+): IncidentRecord {
+  const sequence = (previous?.incident.sequence ?? 0) + 1;
+  const openedAt = ms(signal.at);
+  const opens = [
+    ...(previous?.opens ?? []).filter((at) => openedAt - ms(at) <= settings.flapping.window),
+    signal.at,
+  ];
+  // Each open after the first inside the window is one resolve-and-retrigger.
+  const flapping = opens.length - 1 >= settings.flapping.transitions;
+  const record: IncidentRecord = {
+    incident: {
+      id: incidentId(signal.fingerprint, sequence),
+      fingerprint: signal.fingerprint,
+      title: signal.title,
+      source: signal.source,
+      severity: signal.severity,
+      status: "triggered",
+      rule: signal.rule,
+      count: 1,
+      flapping,
+      firstSeenAt: signal.at,
+      lastSeenAt: signal.at,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      sequence,
+      link: signal.link,
+      attributes: signal.attributes,
+      detail: signal.detail,
+    },
+    version: 1,
+    timeline: [
+      {
+        type: "opened",
+        at: signal.at,
+        severity: signal.severity,
+        rule: signal.rule,
+        title: signal.title,
+        detail: signal.detail,
+        flapping,
+      },
+    ],
+    timelinePages: 0,
+    signalEntries: 1,
+    lastSignalEntryAt: signal.at,
+    lastTriggerAt: signal.at,
+    seen: structuredClone(previous?.seen ?? []),
+    opens,
+  };
+  markSeen(record, signal.deliveryId, settings, now);
+  return record;
+}
+
+/** Moves the incident to another id after an id collision with a different fingerprint. */
+export function withSalt(record: IncidentRecord, salt: number): IncidentRecord {
+  const next = structuredClone(record);
+  next.incident.id = incidentId(record.incident.fingerprint, record.incident.sequence, salt);
+  return next;
+}
+
+// Membership sets per marks array, built once per reduction instead of scanning per signal.
+const markSets = new WeakMap<DedupMarks, Set<string>>();
+
+function markSet(marks: DedupMarks): Set<string> {
+  let set = markSets.get(marks);
+  if (!set) {
+    set = new Set(marks.flatMap((generation) => generation.ids));
+    markSets.set(marks, set);
+  }
+  return set;
+}
+
+export function hasSeen(marks: DedupMarks, deliveryId: string): boolean {
+  return markSet(marks).has(deliveryMark(deliveryId));
+}
+
+/**
+ * Remembers a delivery id in the current generation and drops generations older than the
+ * previous one, so an id is remembered for between one and two `dedupWindow`s.
+ */
+function markSeen(
+  record: IncidentRecord,
+  deliveryId: string,
+  settings: IncidentSettings,
+  now: number,
+): void {
+  const generation = Math.floor(now / settings.dedupWindow);
+  if (record.seen.some((bucket) => bucket.generation < generation - 1)) {
+    record.seen = record.seen.filter((bucket) => bucket.generation >= generation - 1);
+  }
+  let bucket = record.seen.find((candidate) => candidate.generation === generation);
+  if (!bucket) {
+    bucket = { generation, ids: [] };
+    record.seen.push(bucket);
+  }
+  const mark = deliveryMark(deliveryId);
+  bucket.ids.push(mark);
+  const set = markSet(record.seen);
+  set.add(mark);
+  if (bucket.ids.length > MAX_MARKS_PER_GENERATION) set.delete(bucket.ids.shift() as string);
+}
+
+const describe = (signal: Signal) => `${signal.source} recovery at ${signal.at}`;
+
+/** The timeline entries recorded so far, oldest first (spilled pages, then the inline tail). */
+export type Timeline = TimelineEntry[];

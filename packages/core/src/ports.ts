@@ -1,0 +1,55 @@
+import type { Incident, IncidentRecord, IncidentStatus, TimelinePage } from "./incidents/model";
+import type { Severity } from "./severity";
+import type { Source } from "./signal";
+
+/** Time, injected so tests can move it. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The logging Firebreak needs; Powertools' Logger and the console both satisfy it. */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface IncidentQuery {
+  /** `open` means triggered or acknowledged. */
+  status?: IncidentStatus | "open";
+  severity?: Severity;
+  source?: Source;
+  /** ISO times bounding `firstSeenAt`. */
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface IncidentPage {
+  items: Incident[];
+  nextCursor: string | null;
+}
+
+/**
+ * Where incidents live. Writes are compare-and-set on `version`: a record with version 1 is
+ * created only if absent; version n replaces the stored version n-1, else
+ * `VersionConflictError`. There are no multi-item transactions: every decision is made so one
+ * conditional write per item is enough.
+ */
+export interface IncidentStore {
+  /** The incident a fingerprint currently points at, or null for a fingerprint never seen. */
+  getCurrent(fingerprint: string): Promise<IncidentRecord | null>;
+  get(id: string): Promise<IncidentRecord | null>;
+  /** Writes `page` first (idempotent), then the record with the version check. */
+  save(record: IncidentRecord, page: TimelinePage | null): Promise<void>;
+  /** Points a fingerprint at its incident number `sequence`; never moves it backwards. */
+  setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void>;
+  getTimelinePages(incidentId: string): Promise<TimelinePage[]>;
+  list(query: IncidentQuery): Promise<IncidentPage>;
+}

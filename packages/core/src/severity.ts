@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+/** How urgent an incident is. Ordered: a later signal may raise it, never silently lower it. */
+export const SEVERITIES = ["info", "warning", "critical"] as const;
+export const SeveritySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
+
+export const maxSeverity = (a: Severity, b: Severity): Severity =>
+  severityRank(a) >= severityRank(b) ? a : b;

@@ -1,0 +1,37 @@
+import { type ConfigInput, ConfigSchema, type MonitoringConfig } from "../config/schema";
+import type { IncidentRecord } from "../incidents/model";
+import { type ClassifiedSignal, openIncident } from "../incidents/reduce";
+import type { Signal } from "../signal";
+
+let counter = 0;
+
+/** A CloudWatch alarm signal with sensible defaults; override what the test is about. */
+export function aSignal(overrides: Partial<Signal> = {}): Signal {
+  counter += 1;
+  return {
+    source: "cloudwatch",
+    kind: "trigger",
+    deliveryId: `delivery-${counter}`,
+    fingerprint: "cloudwatch:123456789012:us-east-1:api-latency",
+    title: "api-latency",
+    at: "2026-11-26T10:00:00.000Z",
+    attributes: { alarmName: "api-latency", account: "123456789012", region: "us-east-1" },
+    link: null,
+    detail: "Threshold Crossed",
+    ...overrides,
+  };
+}
+
+export function aClassifiedSignal(overrides: Partial<ClassifiedSignal> = {}): ClassifiedSignal {
+  return { severity: "warning", rule: null, ...aSignal(overrides), ...overrides };
+}
+
+export function aConfig(input: ConfigInput = {}): MonitoringConfig {
+  return ConfigSchema.parse(input);
+}
+
+/** An open incident as the reducer would create it from one signal. */
+export function aRecord(overrides: Partial<ClassifiedSignal> = {}): IncidentRecord {
+  const signal = aClassifiedSignal(overrides);
+  return openIncident(null, signal, aConfig().incidents, Date.parse(signal.at));
+}

@@ -1,0 +1,3 @@
+export * from "./builders";
+export * from "./memory-store";
+export * from "./store-contract";

@@ -1,0 +1,3 @@
+import { describeIncidentStoreContract, MemoryIncidentStore } from "../src/testing";
+
+describeIncidentStoreContract("in memory", async () => new MemoryIncidentStore());
