@@ -89,13 +89,23 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * Only the first `max` issues are listed, so a hostile payload cannot make a huge error.
  */
 export function formatIssues(error: z.ZodError, max = 5): string {
-  const lines = error.issues.slice(0, max).map((issue) => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key`).join("; ");
-    }
-    return `${formatPath(issue.path)}: ${issue.message}`;
-  });
+  const lines = error.issues.slice(0, max).map((issue) => formatIssue(issue, []));
   const more = error.issues.length - max;
   if (more > 0) lines.push(`(${more} more)`);
   return lines.join("; ");
+}
+
+function formatIssue(issue: z.core.$ZodIssue, parent: ReadonlyArray<PropertyKey>): string {
+  const path = [...parent, ...issue.path];
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => `${formatPath([...path, key])}: unknown key`).join("; ");
+  }
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    // "Invalid input" says nothing: report the alternative that got furthest, i.e. the first
+    // issue that is not a plain type mismatch (a string that is not a level, say).
+    const candidates = issue.errors.flat();
+    const telling = candidates.find((candidate) => candidate.code !== "invalid_type");
+    if (telling) return formatIssue(telling, path);
+  }
+  return `${formatPath(path)}: ${issue.message}`;
 }
