@@ -53,3 +53,9 @@ export interface IncidentStore {
   getTimelinePages(incidentId: string): Promise<TimelinePage[]>;
   list(query: IncidentQuery): Promise<IncidentPage>;
 }
+
+/** The queue between the edge and the processor: SQS in AWS, a durable journal locally. */
+export interface MessageQueue {
+  /** Resolves once every body is durably accepted (it will be processed or dead-lettered). */
+  send(bodies: ReadonlyArray<string>): Promise<void>;
+}
