@@ -53,7 +53,8 @@ export class LocalQueue {
   private readonly options: Required<Omit<LocalQueueOptions, "journalPath" | "logger">>;
   private journal: FileHandle | null = null;
   private journalLines = 0;
-  private unsynced: Array<{ line: string; done?: () => void; failed?: (error: Error) => void }> = [];
+  private unsynced: Array<{ line: string; done?: () => void; failed?: (error: Error) => void }> =
+    [];
   private flushing: Promise<void> | null = null;
   private consumer: QueueConsumer | null = null;
   private wake: (() => void) | null = null;
@@ -84,7 +85,12 @@ export class LocalQueue {
   /** Accepts bodies durably; resolves with their message ids. */
   async send(bodies: ReadonlyArray<string>): Promise<string[]> {
     const now = Date.now();
-    const messages = bodies.map((body) => ({ id: randomUUID(), body, receiveCount: 0, sentAt: now }));
+    const messages = bodies.map((body) => ({
+      id: randomUUID(),
+      body,
+      receiveCount: 0,
+      sentAt: now,
+    }));
     await Promise.all(
       messages.map((message) =>
         this.append({ op: "put", id: message.id, body: message.body, at: now }, true),
@@ -289,7 +295,12 @@ export class LocalQueue {
         continue;
       }
       if (entry.op === "put") {
-        messages.set(entry.id, { id: entry.id, body: entry.body, receiveCount: 0, sentAt: entry.at });
+        messages.set(entry.id, {
+          id: entry.id,
+          body: entry.body,
+          receiveCount: 0,
+          sentAt: entry.at,
+        });
       } else if (entry.op === "ack") {
         messages.delete(entry.id);
       } else if (entry.op === "retry") {
@@ -320,7 +331,12 @@ export class LocalQueue {
     const delayed = [...this.delayed.values()].map((entry) => entry.message);
     const live = [...this.ready, ...delayed, ...this.inFlight.values(), ...this.dead.values()];
     const lines = live.map((message) => {
-      const put: JournalLine = { op: "put", id: message.id, body: message.body, at: message.sentAt };
+      const put: JournalLine = {
+        op: "put",
+        id: message.id,
+        body: message.body,
+        at: message.sentAt,
+      };
       const extra: JournalLine[] = [];
       if (message.receiveCount > 0) {
         extra.push({ op: "retry", id: message.id, receiveCount: message.receiveCount });

@@ -26,7 +26,10 @@ describe("LocalQueue", () => {
     });
     const ids = await queue.send(["a", "b", "c", "d", "e"]);
     expect(await queue.waitFor(ids)).toEqual(Array(5).fill("processed"));
-    expect(batches).toEqual([["a", "b", "c"], ["d", "e"]]);
+    expect(batches).toEqual([
+      ["a", "b", "c"],
+      ["d", "e"],
+    ]);
   });
 
   it("retries a failed message and dead-letters it after maxReceiveCount receives", async () => {

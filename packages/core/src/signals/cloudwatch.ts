@@ -1,0 +1,151 @@
+import type {
+  AlarmActionEvent,
+  AlarmConfiguration,
+  AlarmStateChangeEvent,
+  AlarmStateValue,
+  SnsAlarmMessage,
+} from "@firebreak/events";
+import { regionCodeFromDisplayName } from "@firebreak/events";
+import type { MonitoringConfig } from "../config/schema";
+import { clip, MAX_DETAIL, MAX_TITLE, type Signal, type SignalKind } from "../signal";
+import { cloudwatchFingerprint, shortHash } from "./fingerprint";
+import { canonicalTime } from "./time";
+
+export type CloudWatchOptions = Pick<MonitoringConfig, "cloudwatch">;
+
+interface AlarmFacts {
+  deliveryId: string;
+  account: string;
+  region: string;
+  alarmName: string;
+  alarmArn: string | undefined;
+  state: AlarmStateValue;
+  reason: string;
+  at: string;
+  namespace: string | undefined;
+  metricName: string | undefined;
+}
+
+/** ALARM opens, OK recovers; INSUFFICIENT_DATA is ignored unless the config says otherwise. */
+function kindOf(state: AlarmStateValue, options: CloudWatchOptions): SignalKind | null {
+  if (state === "ALARM") return "trigger";
+  if (state === "OK") return "recovery";
+  return options.cloudwatch.insufficientData === "trigger" ? "trigger" : null;
+}
+
+function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null {
+  const kind = kindOf(facts.state, options);
+  if (!kind) return null;
+  const { account, region, alarmName } = facts;
+  const arn = facts.alarmArn ?? `arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`;
+  return {
+    source: "cloudwatch",
+    kind,
+    deliveryId: facts.deliveryId,
+    fingerprint: cloudwatchFingerprint(account, region, alarmName),
+    title: clip(alarmName, MAX_TITLE),
+    at: facts.at,
+    attributes: {
+      account,
+      region,
+      alarmName,
+      ...(facts.namespace ? { namespace: facts.namespace } : {}),
+      ...(facts.metricName ? { metricName: facts.metricName } : {}),
+    },
+    link: {
+      label: clip(`CloudWatch alarm ${alarmName}`, MAX_TITLE),
+      arn,
+      url: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`,
+    },
+    detail: clip(`${facts.state}: ${facts.reason}`, MAX_DETAIL),
+  };
+}
+
+/** The first metric an alarm reads (metric math and composite alarms may have none). */
+function firstMetric(configuration: AlarmConfiguration) {
+  for (const metric of configuration.metrics ?? []) {
+    if ("metricStat" in metric) {
+      return {
+        namespace: metric.metricStat.metric.namespace,
+        metricName: metric.metricStat.metric.name,
+      };
+    }
+  }
+  return { namespace: undefined, metricName: undefined };
+}
+
+/** EventBridge "CloudWatch Alarm State Change": the event id makes it idempotent. */
+export function signalFromAlarmStateChange(
+  event: AlarmStateChangeEvent,
+  options: CloudWatchOptions,
+): Signal | null {
+  const { detail } = event;
+  return toSignal(
+    {
+      deliveryId: event.id,
+      account: event.account,
+      region: event.region,
+      alarmName: detail.alarmName,
+      alarmArn: event.resources[0],
+      state: detail.state.value,
+      reason: detail.state.reason,
+      at: canonicalTime(detail.state.timestamp),
+      ...firstMetric(detail.configuration),
+    },
+    options,
+  );
+}
+
+/**
+ * A direct alarm action carries no delivery id: the alarm and its state timestamp identify the
+ * transition, and CloudWatch retries the same payload.
+ */
+export function signalFromAlarmAction(
+  event: AlarmActionEvent,
+  options: CloudWatchOptions,
+): Signal | null {
+  const { alarmData } = event;
+  return toSignal(
+    {
+      deliveryId: `alarm-action:${shortHash(`${event.alarmArn}\n${alarmData.state.timestamp}\n${alarmData.state.value}`)}`,
+      account: event.accountId,
+      region: event.region,
+      alarmName: alarmData.alarmName,
+      alarmArn: event.alarmArn,
+      state: alarmData.state.value,
+      reason: alarmData.state.reason,
+      at: canonicalTime(alarmData.state.timestamp),
+      ...firstMetric(alarmData.configuration),
+    },
+    options,
+  );
+}
+
+/**
+ * The alarm JSON inside an SNS notification. `Region` is a display name ("EU (Ireland)"),
+ * mapped to its code so the fingerprint matches the same alarm seen through EventBridge;
+ * `AlarmArn` is absent in old payloads and rebuilt.
+ */
+export function signalFromSnsAlarm(
+  message: SnsAlarmMessage,
+  messageId: string,
+  options: CloudWatchOptions,
+): Signal | null {
+  const { Trigger } = message;
+  const metricStat = Trigger.Metrics?.find((metric) => metric.MetricStat)?.MetricStat?.Metric;
+  return toSignal(
+    {
+      deliveryId: messageId,
+      account: message.AWSAccountId,
+      region: regionCodeFromDisplayName(message.Region) ?? message.Region,
+      alarmName: message.AlarmName,
+      alarmArn: message.AlarmArn,
+      state: message.NewStateValue,
+      reason: message.NewStateReason,
+      at: canonicalTime(message.StateChangeTime),
+      namespace: Trigger.Namespace ?? metricStat?.Namespace,
+      metricName: Trigger.MetricName ?? metricStat?.MetricName,
+    },
+    options,
+  );
+}

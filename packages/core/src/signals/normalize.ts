@@ -1,0 +1,204 @@
+import {
+  AlarmActionEventSchema,
+  AlarmStateChangeEventSchema,
+  CloudWatchOtherEventSchema,
+  LogsSubscriptionEventSchema,
+  parseSnsAlarmMessage,
+  SnsHttpsEnvelopeSchema,
+  SnsLambdaEventSchema,
+} from "@firebreak/events";
+import { z } from "zod";
+import { formatIssues, InvalidEventError } from "../errors";
+import type { Policy } from "../policy/classify";
+import { type Signal, SignalSchema } from "../signal";
+import {
+  signalFromAlarmAction,
+  signalFromAlarmStateChange,
+  signalFromSnsAlarm,
+} from "./cloudwatch";
+import { signalsFromLogs } from "./logs";
+
+/** The raw formats Firebreak accepts from AWS, and how each reaches it there. */
+export const EVENT_FORMATS = {
+  "eventbridge-alarm": "queue",
+  "eventbridge-other": "queue",
+  "sns-notification": "queue",
+  "sns-confirmation": "queue",
+  "sns-lambda": "ingest",
+  "alarm-action": "ingest",
+  logs: "ingest",
+} as const;
+export type EventFormat = keyof typeof EVENT_FORMATS;
+/** `queue`: EventBridge and SNS deliver straight to SQS. `ingest`: AWS invokes a function. */
+export type EventRoute = (typeof EVENT_FORMATS)[EventFormat];
+
+export interface NormalizedEvent {
+  format: EventFormat | "signal-batch";
+  signals: Signal[];
+  /** Why an accepted event produced no signal (a health check, another detail-type...). */
+  note: string | null;
+}
+
+export interface NormalizeOptions {
+  policy: Policy;
+  /** The region of the receiving function, for links where the payload does not say. */
+  region: string | undefined;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new InvalidEventError(`invalid ${what}: ${formatIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+const compact = (signals: Array<Signal | null>): Signal[] =>
+  signals.filter((signal): signal is Signal => signal !== null);
+
+function alarmFromSnsMessage(
+  message: string,
+  messageId: string,
+  path: string,
+  options: NormalizeOptions,
+): Signal | null {
+  const parsed = parseSnsAlarmMessage(message);
+  if (!parsed.success) {
+    throw new InvalidEventError(
+      `invalid CloudWatch alarm in ${path}: ${formatIssues(parsed.error)}`,
+    );
+  }
+  return signalFromSnsAlarm(parsed.data, messageId, options.policy.config);
+}
+
+/**
+ * Recognises any event AWS would deliver to Firebreak, validates it and turns it into signals.
+ * @throws InvalidEventError naming what is wrong, for anything else
+ */
+export function normalizeEvent(raw: unknown, options: NormalizeOptions): NormalizedEvent {
+  if (!isRecord(raw)) {
+    throw new InvalidEventError(
+      "expected a JSON object (an EventBridge, SNS, alarm action or CloudWatch Logs event)",
+    );
+  }
+  const { config } = options.policy;
+
+  if ("Records" in raw) {
+    const event = parse(SnsLambdaEventSchema, raw, "SNS event");
+    const signals = event.Records.map((record, index) =>
+      alarmFromSnsMessage(
+        record.Sns.Message,
+        record.Sns.MessageId,
+        `Records[${index}].Sns.Message`,
+        options,
+      ),
+    );
+    return { format: "sns-lambda", signals: compact(signals), note: null };
+  }
+  if ("awslogs" in raw) {
+    const { awslogs } = parse(
+      LogsSubscriptionEventSchema,
+      raw,
+      "CloudWatch Logs subscription event",
+    );
+    const signals = signalsFromLogs(awslogs.data, {
+      region: options.region,
+      keep: (signal) => options.policy.keepsLogLine(signal),
+    });
+    const note =
+      awslogs.data.messageType === "CONTROL_MESSAGE" ? "CloudWatch Logs health check" : null;
+    return { format: "logs", signals, note };
+  }
+  if ("alarmData" in raw) {
+    const event = parse(AlarmActionEventSchema, raw, "CloudWatch alarm action event");
+    return {
+      format: "alarm-action",
+      signals: compact([signalFromAlarmAction(event, config)]),
+      note: null,
+    };
+  }
+  if ("detail-type" in raw) {
+    if (raw.source !== "aws.cloudwatch") {
+      throw new InvalidEventError(
+        `unsupported EventBridge source ${JSON.stringify(String(raw.source)).slice(0, 80)}: only aws.cloudwatch events are accepted`,
+      );
+    }
+    if (raw["detail-type"] === "CloudWatch Alarm State Change") {
+      const event = parse(AlarmStateChangeEventSchema, raw, "CloudWatch Alarm State Change event");
+      return {
+        format: "eventbridge-alarm",
+        signals: compact([signalFromAlarmStateChange(event, config)]),
+        note: null,
+      };
+    }
+    const other = parse(CloudWatchOtherEventSchema, raw, "EventBridge event");
+    return { format: "eventbridge-other", signals: [], note: `ignored "${other["detail-type"]}"` };
+  }
+  if ("Type" in raw && "TopicArn" in raw) {
+    const envelope = parse(SnsHttpsEnvelopeSchema, raw, "SNS message");
+    if (envelope.Type !== "Notification") {
+      return {
+        format: "sns-confirmation",
+        signals: [],
+        note: `SNS ${envelope.Type} for ${envelope.TopicArn}`,
+      };
+    }
+    const signal = alarmFromSnsMessage(envelope.Message, envelope.MessageId, "Message", options);
+    return { format: "sns-notification", signals: compact([signal]), note: null };
+  }
+  const keys = Object.keys(raw).slice(0, 8).join(", ");
+  throw new InvalidEventError(
+    `unsupported event with keys [${keys}]: expected an EventBridge "CloudWatch Alarm State Change", an SNS notification, a CloudWatch alarm action or a CloudWatch Logs subscription event`,
+  );
+}
+
+const SIGNAL_BATCH = "signals/v1";
+const SignalBatchSchema = z.object({
+  firebreak: z.literal(SIGNAL_BATCH),
+  signals: z.array(SignalSchema).min(1),
+});
+
+/**
+ * Packs signals into queue message bodies no larger than `maxBytes` each (SQS takes 256 KiB;
+ * the default leaves room for attributes).
+ */
+export function encodeSignalBatches(signals: ReadonlyArray<Signal>, maxBytes = 200_000): string[] {
+  const bodies: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (current.length)
+      bodies.push(`{"firebreak":"${SIGNAL_BATCH}","signals":[${current.join(",")}]}`);
+    current = [];
+    size = 0;
+  };
+  for (const signal of signals) {
+    const json = JSON.stringify(signal);
+    if (size + json.length > maxBytes) flush();
+    current.push(json);
+    size += json.length + 1;
+  }
+  flush();
+  return bodies;
+}
+
+/**
+ * A queue message body: either a raw AWS event (EventBridge and SNS deliver to SQS directly)
+ * or a batch of signals from an edge function.
+ */
+export function decodeQueueMessage(body: string, options: NormalizeOptions): NormalizedEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    throw new InvalidEventError("queue message is not JSON");
+  }
+  if (isRecord(raw) && "firebreak" in raw) {
+    const batch = parse(SignalBatchSchema, raw, "signal batch");
+    return { format: "signal-batch", signals: batch.signals, note: null };
+  }
+  return normalizeEvent(raw, options);
+}
