@@ -1,2 +1,3 @@
 export * from "./dynamodb-store";
+export * from "./sqs-queue";
 export * from "./table";

@@ -1,3 +1,4 @@
+export * from "./auth";
 export * from "./config/load";
 export * from "./config/schema";
 export * from "./duration";

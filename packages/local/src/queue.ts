@@ -50,6 +50,8 @@ export class LocalQueue {
   private readonly dead = new Map<string, QueuedMessage>();
   private readonly inFlight = new Map<string, QueuedMessage>();
   private readonly waiters = new Map<string, Array<(outcome: MessageOutcome) => void>>();
+  /** Recent outcomes, so a caller that asks just after processing still gets its answer. */
+  private readonly settled = new Map<string, MessageOutcome>();
   private readonly options: Required<Omit<LocalQueueOptions, "journalPath" | "logger">>;
   private journal: FileHandle | null = null;
   private journalLines = 0;
@@ -108,6 +110,8 @@ export class LocalQueue {
       ids.map(
         (id) =>
           new Promise<MessageOutcome>((resolve) => {
+            const outcome = this.settled.get(id);
+            if (outcome) return resolve(outcome);
             const list = this.waiters.get(id) ?? [];
             list.push(resolve);
             this.waiters.set(id, list);
@@ -203,6 +207,9 @@ export class LocalQueue {
       this.counts.processed += 1;
       void this.append({ op: "ack", id: message.id }, false);
     }
+    this.settled.set(message.id, outcome);
+    if (this.settled.size > 100_000)
+      this.settled.delete(this.settled.keys().next().value as string);
     const waiting = this.waiters.get(message.id);
     this.waiters.delete(message.id);
     for (const resolve of waiting ?? []) resolve(outcome);

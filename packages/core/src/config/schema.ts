@@ -36,13 +36,13 @@ const RegExpSourceSchema = z
 
 /**
  * What a rule (or a silence) matches. Every key given must match; absent keys match anything.
- * Globs use `*` and `?`; `message` is a regular expression searched in the log line or the
- * Sentry title.
+ * `alarmName`, `logGroup` and `namespace` are globs (`*`, `?`); `message` is a regular expression
+ * searched in the log line or the Sentry title; `level` is one level or a list.
  */
 export const MatchSchema = z.strictObject({
   source: SourceSchema.optional(),
   alarmName: GlobSchema.optional(),
-  namespace: z.string().min(1).optional(),
+  namespace: GlobSchema.optional(),
   metricName: z.string().min(1).optional(),
   logGroup: GlobSchema.optional(),
   level: z.union([LevelNameSchema, z.array(LevelNameSchema).nonempty()]).optional(),

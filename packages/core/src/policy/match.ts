@@ -26,8 +26,8 @@ export function compileMatch(match: Match): SignalMatcher {
     attribute("alarmName", (value) => glob.test(value));
   }
   if (match.namespace) {
-    const namespace = match.namespace;
-    attribute("namespace", (value) => value === namespace);
+    const glob = globToRegExp(match.namespace);
+    attribute("namespace", (value) => glob.test(value));
   }
   if (match.metricName) {
     const metricName = match.metricName;

@@ -9,6 +9,8 @@ export interface LogLine {
   text: string;
   /** The error's name or type when the line carries one (`TimeoutError`, `Runtime.ExitError`). */
   errorName: string | undefined;
+  /** Lambda's START/END/REPORT lines: never signals (REPORT restates an error seen on its own line). */
+  platform?: boolean;
 }
 
 // Lambda's text format: "<time>\t<request id>\t<LEVEL>\t<message>", Python's "[LEVEL]\t<time>...".
@@ -70,7 +72,8 @@ export function parseLogLine(raw: string): LogLine {
   const prefixed = LAMBDA_TEXT.exec(trimmed) ?? PYTHON_TEXT.exec(trimmed);
   const text = prefixed ? (prefixed[2] as string).trim() : trimmed.replace(PLATFORM_PREFIX, "");
   // START/END/REPORT restate what other lines said (REPORT repeats the error type): noise.
-  if (PLATFORM_NOISE.test(text)) return { level: "debug", text, errorName: undefined };
+  if (PLATFORM_NOISE.test(text))
+    return { level: "debug", text, errorName: undefined, platform: true };
   for (const [pattern, name] of PLATFORM_FAILURES) {
     const match = pattern.exec(text);
     if (match) return { level: "error", text, errorName: name || match[0] };
@@ -117,6 +120,7 @@ export function signalsFromLogs(batch: LogsBatch, options: LogsOptions): Signal[
   const signals: Signal[] = [];
   for (const event of batch.logEvents) {
     const line = parseLogLine(event.message);
+    if (line.platform) continue;
     const named =
       line.errorName && !line.text.startsWith(line.errorName)
         ? `${line.errorName}: ${line.text}`

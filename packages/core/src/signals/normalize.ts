@@ -32,8 +32,8 @@ export type EventFormat = keyof typeof EVENT_FORMATS;
 /** `queue`: EventBridge and SNS deliver straight to SQS. `ingest`: AWS invokes a function. */
 export type EventRoute = (typeof EVENT_FORMATS)[EventFormat];
 
-export interface NormalizedEvent {
-  format: EventFormat | "signal-batch";
+export interface NormalizedEvent<TFormat = EventFormat> {
+  format: TFormat;
   signals: Signal[];
   /** Why an accepted event produced no signal (a health check, another detail-type...). */
   note: string | null;
@@ -189,7 +189,10 @@ export function encodeSignalBatches(signals: ReadonlyArray<Signal>, maxBytes = 2
  * A queue message body: either a raw AWS event (EventBridge and SNS deliver to SQS directly)
  * or a batch of signals from an edge function.
  */
-export function decodeQueueMessage(body: string, options: NormalizeOptions): NormalizedEvent {
+export function decodeQueueMessage(
+  body: string,
+  options: NormalizeOptions,
+): NormalizedEvent<EventFormat | "signal-batch"> {
   let raw: unknown;
   try {
     raw = JSON.parse(body);

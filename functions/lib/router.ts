@@ -1,0 +1,124 @@
+import {
+  formatIssues,
+  InvalidInputError,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+} from "@firebreak/core";
+import type { z } from "zod";
+import { type HttpEvent, type HttpResult, header, json, rawBody } from "./http";
+
+export type Method = "GET" | "POST" | "DELETE";
+
+export interface RouteRequest<TQuery, TBody> {
+  event: HttpEvent;
+  params: Record<string, string>;
+  query: TQuery;
+  body: TBody;
+  /** Who is asking, as timelines record it (`api:<token name>`); `anonymous` on public routes. */
+  actor: string;
+}
+
+/**
+ * One route: its schemas validate the request and, through `openapi.ts`, describe it. The
+ * same table serves requests and documents them, so the two cannot disagree.
+ */
+export interface Route<TQuery = unknown, TBody = unknown> {
+  method: Method;
+  /** With `{name}` parameters: `/incidents/{id}`. */
+  path: string;
+  summary: string;
+  tags?: string[];
+  /** Routes are authenticated unless they say otherwise. */
+  public?: boolean;
+  params?: z.ZodType<Record<string, string>>;
+  query?: z.ZodType<TQuery>;
+  body?: z.ZodType<TBody>;
+  /** Response schemas by status, for the description. */
+  responses?: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  handle(request: RouteRequest<TQuery, TBody>): Promise<HttpResult>;
+}
+
+/** Keeps each route's query and body types tied to its schemas. */
+export const route = <TQuery = undefined, TBody = undefined>(definition: Route<TQuery, TBody>) =>
+  definition as unknown as Route;
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw new InvalidInputError(`invalid ${where}: ${formatIssues(result.error)}`);
+  return result.data;
+}
+
+function readJson(event: HttpEvent): unknown {
+  const bytes = rawBody(event);
+  if (bytes.length === 0) return undefined;
+  const type = header(event, "content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw new UnsupportedMediaTypeError("send the body as application/json");
+  }
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InvalidInputError("the body is not valid JSON");
+  }
+}
+
+const segments = (path: string) => path.split("/").filter(Boolean);
+
+/** Matches a path pattern (`/incidents/{id}`) against a request path, extracting parameters. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const want = segments(pattern);
+  const got = segments(path);
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let index = 0; index < want.length; index++) {
+    const expected = want[index] as string;
+    const actual = got[index] as string;
+    if (expected.startsWith("{") && expected.endsWith("}")) {
+      try {
+        params[expected.slice(1, -1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (expected !== actual) return undefined;
+  }
+  return params;
+}
+
+/**
+ * Dispatches API Gateway v2 events to routes: 404 for an unknown path, 405 (with `Allow`) for a
+ * known path and another method, 400 naming the bad parameter, then the route's handler.
+ * `authenticate` runs before any route that is not public, and before validation.
+ */
+export function createRouter(
+  routes: ReadonlyArray<Route>,
+  authenticate: (event: HttpEvent) => Promise<string>,
+) {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath;
+    const candidates = routes
+      .map((candidate) => ({ route: candidate, params: matchPath(candidate.path, path) }))
+      .filter((candidate) => candidate.params !== undefined);
+    if (candidates.length === 0) throw new NotFoundError(`no route for ${path}`);
+    const found = candidates.find((candidate) => candidate.route.method === method);
+    if (!found) {
+      const allow = candidates.map((candidate) => candidate.route.method).join(", ");
+      return json(
+        405,
+        { error: { code: "method_not_allowed", message: `use ${allow}` } },
+        { allow },
+      );
+    }
+    const { route: chosen } = found;
+    const actor = chosen.public ? "anonymous" : await authenticate(event);
+    const params = chosen.params
+      ? validate(chosen.params, found.params, "path parameter")
+      : (found.params as Record<string, string>);
+    const query = chosen.query
+      ? validate(chosen.query, event.queryStringParameters ?? {}, "query")
+      : undefined;
+    const body = chosen.body ? validate(chosen.body, readJson(event), "body") : undefined;
+    return chosen.handle({ event, params, query, body, actor });
+  };
+}

@@ -1,0 +1,85 @@
+import {
+  type Clock,
+  encodeSignalBatches,
+  formatIssues,
+  InvalidEventError,
+  type MessageQueue,
+  shortHash,
+  signalFromSentry,
+  systemClock,
+  UnauthorizedError,
+  verifySentrySignature,
+} from "@firebreak/core";
+import { parseSentryWebhook, SentryResourceSchema } from "@firebreak/events";
+import { awsQueue, awsSentrySecret } from "./lib/aws";
+import { header, json, rawBody } from "./lib/http";
+import { createLogger } from "./lib/logger";
+import { httpLambda } from "./lib/middleware";
+import { once } from "./lib/once";
+
+export interface SentryWebhookDeps {
+  queue: MessageQueue;
+  clientSecret: string;
+  clock: Clock;
+}
+
+/**
+ * `POST /webhooks/sentry`. The signature is checked on the raw bytes before anything is parsed
+ * (401 when missing or wrong); the signal is queued and Sentry answered at once (it wants a
+ * reply within a second). Resources that are not incidents (installation, comment, ones newer
+ * than this code) are acknowledged and ignored.
+ */
+export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps>) {
+  const logger = createLogger("sentry-webhook");
+  return httpLambda(logger, async (event) => {
+    const { queue, clientSecret, clock } = await deps();
+    const body = rawBody(event);
+    if (!verifySentrySignature(body, header(event, "sentry-hook-signature"), clientSecret)) {
+      throw new UnauthorizedError("Sentry-Hook-Signature is missing or does not match the body");
+    }
+    const resource = header(event, "sentry-hook-resource") ?? "";
+    if (!SentryResourceSchema.safeParse(resource).success) {
+      return json(202, { accepted: 0, note: `ignored resource "${resource.slice(0, 40)}"` });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new InvalidEventError("the body is not valid JSON");
+    }
+    const parsed = parseSentryWebhook(resource, payload);
+    if (!parsed.success) {
+      throw new InvalidEventError(
+        `invalid Sentry ${resource} webhook: ${formatIssues(parsed.error)}`,
+      );
+    }
+    const signal = signalFromSentry({
+      webhook: parsed.data,
+      // Sentry always sends Request-ID; a hash of the body keeps redeliveries idempotent anyway.
+      requestId: header(event, "request-id") ?? `body:${shortHash(body.toString("utf8"))}`,
+      sentAt: sentAt(header(event, "sentry-hook-timestamp"), clock.now()),
+    });
+    if (!signal)
+      return json(202, {
+        accepted: 0,
+        note: `${resource} ${parsed.data.body.action}: nothing to do`,
+      });
+    await queue.send(encodeSignalBatches([signal]));
+    return json(202, { accepted: 1 });
+  });
+}
+
+/** Sentry's send time, unless it is missing or implausible (then: now). */
+function sentAt(timestamp: string | undefined, now: number): string {
+  const sent = Number(timestamp) * 1000;
+  const plausible = Number.isFinite(sent) && Math.abs(sent - now) < 86_400_000;
+  return new Date(plausible ? sent : now).toISOString();
+}
+
+export const handler = createSentryWebhookHandler(
+  once(async () => ({
+    queue: await awsQueue(),
+    clientSecret: await awsSentrySecret(),
+    clock: systemClock,
+  })),
+);

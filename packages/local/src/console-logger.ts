@@ -1,0 +1,21 @@
+import type { Logger } from "@firebreak/core";
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+export type ConsoleLevel = (typeof LEVELS)[number];
+
+/** The local stack's own lines: short and readable, extras as compact JSON. */
+export function consoleLogger(
+  level: ConsoleLevel = "info",
+  write = (line: string) => console.log(line),
+): Logger {
+  const threshold = LEVELS.indexOf(level);
+  const log =
+    (at: ConsoleLevel) =>
+    (message: string, ...extra: Array<Record<string, unknown>>) => {
+      if (LEVELS.indexOf(at) < threshold) return;
+      const details = extra.length ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : "";
+      const tag = at === "info" ? "" : ` ${at.toUpperCase()}`;
+      write(`[firebreak]${tag} ${message}${details}`);
+    };
+  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+}

@@ -1,0 +1,5 @@
+export * from "./console-logger";
+export * from "./embedded-dynamodb";
+export * from "./queue";
+export * from "./settings";
+export * from "./stack";

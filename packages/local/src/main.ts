@@ -1,0 +1,78 @@
+import { mkdir } from "node:fs/promises";
+import { relative } from "node:path";
+import { ConfigError, loadConfigFile } from "@firebreak/core";
+import { consoleLogger } from "./console-logger";
+import { dataDirOf, localSecrets, readLocalEnv } from "./settings";
+import { startLocalStack } from "./stack";
+
+// Handlers log through Powertools; locally only their warnings reach the console.
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+async function main() {
+  const env = readLocalEnv();
+  const logger = consoleLogger(env.LOG_LEVEL);
+  const config = await loadConfigFile(env.MONITORING_CONFIG);
+  const dataDir = dataDirOf(env);
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const secrets = await localSecrets(env, dataDir);
+  const stack = await startLocalStack({
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    config,
+    secrets,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
+    queue: { batchSize: env.QUEUE_BATCH_SIZE, batchWindowMs: env.QUEUE_BATCH_WINDOW_MS },
+    logger,
+  });
+
+  const token = secrets.apiTokens[0];
+  const shown = (name: string) =>
+    secrets.generated.includes(name) ? " (generated; set it to choose)" : "";
+  const where = dataDir
+    ? `${relative(process.cwd(), dataDir) || "."}/`
+    : "memory (DATA_DIR=memory)";
+  console.log(
+    [
+      "",
+      `Firebreak local stack on ${stack.url}`,
+      `  config      ${env.MONITORING_CONFIG}: ${config.rules.length} rules, default ${config.default.severity}`,
+      `  data        ${where}; DynamoDB at ${stack.dynamodbEndpoint}${env.DYNAMODB_ENDPOINT ? "" : " (embedded dynalite)"}`,
+      `  API token   ${token ? `${token.name}:${token.token}` : "(none)"}${shown("API_TOKENS")}`,
+      `  Sentry      client secret ${secrets.sentryClientSecret}${shown("SENTRY_CLIENT_SECRET")}`,
+      `  Slack       signing secret ${secrets.slackSigningSecret}${shown("SLACK_SIGNING_SECRET")}`,
+      "",
+      "  routes      GET  /health",
+      "              POST /local/events[?wait=true]    raw AWS events (EventBridge, SNS, alarm action, Logs)",
+      "              GET  /local/queue                  queue depth, retries, dead letters",
+      "              POST /webhooks/sentry              Sentry integration webhooks (signed)",
+      "              GET  /incidents, /incidents/{id}   bearer token",
+      "              POST /2015-03-31/functions/{name}/invocations   (aws lambda invoke --endpoint-url)",
+      "",
+      "  try it      curl -s -X POST '" +
+        stack.url +
+        "/local/events?wait=true' --data-binary @events/cloudwatch/eventbridge-alarm.json",
+      `              curl -s -H 'authorization: Bearer ${token?.token ?? "<token>"}' ${stack.url}/incidents`,
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: stopping`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  const message =
+    error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error));
+  console.error(`[firebreak] cannot start: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,237 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ClientError,
+  EVENT_FORMATS,
+  InvalidEventError,
+  type Logger,
+  normalizeEvent,
+  PayloadTooLargeError,
+  type Policy,
+} from "@firebreak/core";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { lambdaContext, toApiGatewayEvent, writeApiGatewayResult } from "./lambda";
+import type { LambdaFunction, LocalStack } from "./stack";
+import { LOCAL_REGION } from "./stack";
+
+/** Same bound as API Gateway routes get in the stacks: bigger bodies are refused with 413. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Events one `POST /local/events` may carry. */
+const MAX_EVENTS_PER_REQUEST = 1000;
+
+type Stack = Omit<LocalStack, "url" | "stop">;
+
+interface ServerOptions {
+  port: number;
+  host: string;
+  functions: Record<string, LambdaFunction>;
+  /** Validates `/local/events` before anything is delivered. */
+  policy: Policy;
+  logger: Logger;
+}
+
+/** Which function serves which path, as API Gateway routes do in AWS. */
+function httpFunctionFor(path: string): string | undefined {
+  if (path === "/webhooks/sentry") return "sentry-webhook";
+  if (path === "/openapi.json" || /^\/(incidents|silences|reports)(\/|$)/.test(path)) return "api";
+  return undefined;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(text)),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    ...headers,
+  });
+  response.end(text);
+}
+
+const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
+  sendJson(response, status, { error: { code, message } });
+
+/** Reads the body, refusing (413) as soon as it passes the limit rather than buffering it all. */
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers["content-length"] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      reject(new PayloadTooLargeError(`request body is over ${MAX_BODY_BYTES / 1024} KB`));
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new PayloadTooLargeError(`request body is over ${MAX_BODY_BYTES / 1024} KB`));
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+export async function startServer(stack: Stack, options: ServerOptions) {
+  const { logger, policy } = options;
+
+  async function localEvents(request: IncomingMessage, response: ServerResponse, url: URL) {
+    const body = await readBody(request);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      throw new InvalidEventError(
+        "the body is not JSON: send a raw AWS event, or an array of them",
+      );
+    }
+    const raws = Array.isArray(parsed) ? parsed : [parsed];
+    if (raws.length === 0)
+      throw new InvalidEventError("the array is empty: send at least one event");
+    if (raws.length > MAX_EVENTS_PER_REQUEST) {
+      throw new InvalidEventError(`at most ${MAX_EVENTS_PER_REQUEST} events per request`);
+    }
+    // Validate everything before delivering anything: a request is accepted whole or not at all.
+    const events = raws.map((raw, index) => {
+      try {
+        const { format } = normalizeEvent(raw, { policy, region: LOCAL_REGION });
+        return { raw, route: EVENT_FORMATS[format] };
+      } catch (error) {
+        if (error instanceof InvalidEventError && Array.isArray(parsed)) {
+          throw new InvalidEventError(`events[${index}]: ${error.message}`);
+        }
+        throw error;
+      }
+    });
+    const ids = await stack.deliver(events);
+    if (url.searchParams.get("wait") !== "true") {
+      sendJson(response, 202, { accepted: events.length });
+      return;
+    }
+    const outcomes = await stack.queue.waitFor(ids);
+    const deadLettered = outcomes.filter((outcome) => outcome === "dead-lettered").length;
+    sendJson(response, 200, {
+      accepted: events.length,
+      incidents: stack.incidentsOf(ids),
+      ...(deadLettered ? { deadLettered } : {}),
+    });
+  }
+
+  async function invoke(name: string, request: IncomingMessage, response: ServerResponse) {
+    const handler = options.functions[name];
+    if (!handler) {
+      sendJson(
+        response,
+        404,
+        { Type: "User", message: `Function not found: ${name}` },
+        { "x-amzn-errortype": "ResourceNotFoundException" },
+      );
+      return;
+    }
+    const body = await readBody(request);
+    let event: unknown;
+    try {
+      event = body.length ? JSON.parse(body.toString("utf8")) : {};
+    } catch {
+      sendJson(
+        response,
+        400,
+        { Type: "User", message: "Could not parse request body into json" },
+        { "x-amzn-errortype": "InvalidRequestContentException" },
+      );
+      return;
+    }
+    const run = () => handler(event, lambdaContext(name));
+    if (request.headers["x-amz-invocation-type"] === "Event") {
+      run().catch((error: unknown) =>
+        logger.error(`async invoke of ${name} failed`, { error: String(error) }),
+      );
+      response.writeHead(202, { "x-amz-executed-version": "$LATEST" }).end();
+      return;
+    }
+    try {
+      const result = await run();
+      sendJson(response, 200, result ?? null, { "x-amz-executed-version": "$LATEST" });
+    } catch (error) {
+      // As Lambda reports a function error: 200, X-Amz-Function-Error, the error as the body.
+      const failure = error as Error;
+      sendJson(
+        response,
+        200,
+        { errorType: failure.name ?? "Error", errorMessage: failure.message, trace: [] },
+        { "x-amz-function-error": "Unhandled", "x-amz-executed-version": "$LATEST" },
+      );
+    }
+  }
+
+  async function route(request: IncomingMessage, response: ServerResponse) {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const method = request.method ?? "GET";
+    const path = url.pathname;
+
+    if (path === "/health" && method === "GET") return sendJson(response, 200, { status: "ok" });
+    if (path === "/local/events") {
+      if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
+      return localEvents(request, response, url);
+    }
+    if (path === "/local/queue" && method === "GET") {
+      return sendJson(response, 200, {
+        ...stack.queue.stats(),
+        deadLetterMessages: stack.queue.deadLetters().slice(0, 100),
+      });
+    }
+    if (path === "/local/queue/redrive" && method === "POST") {
+      return sendJson(response, 200, { redriven: await stack.queue.redrive() });
+    }
+    const invoked = INVOKE_PATH.exec(path);
+    if (invoked) {
+      if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
+      return invoke(decodeURIComponent(invoked[1] as string), request, response);
+    }
+    const name = httpFunctionFor(path);
+    const handler = name ? options.functions[name] : undefined;
+    if (!name || !handler) return sendError(response, 404, "not_found", `no route for ${path}`);
+    const body = await readBody(request);
+    const result = (await handler(
+      toApiGatewayEvent(request, body),
+      lambdaContext(name),
+    )) as APIGatewayProxyStructuredResultV2;
+    writeApiGatewayResult(response, result);
+  }
+
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      if (response.headersSent) return response.destroy();
+      if (error instanceof ClientError)
+        return sendError(response, error.status, error.code, error.message);
+      logger.error("local server request failed", { error: String(error) });
+      sendError(response, 500, "internal", "internal error");
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

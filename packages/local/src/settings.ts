@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type ApiToken, ConfigError, formatIssues, parseApiTokens } from "@firebreak/core";
+import { z } from "zod";
+import type { LocalSecrets } from "./stack";
+
+/** The local stack's environment, validated once: a bad value stops it with the variable named. */
+export const LocalEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default(".data"),
+  MONITORING_CONFIG: z.string().min(1).default("monitoring.config.ts"),
+  API_TOKENS: z.string().optional(),
+  SENTRY_CLIENT_SECRET: z.string().min(1).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  QUEUE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  LOG_LEVEL: z
+    .string()
+    .transform((text) => text.toLowerCase())
+    .pipe(z.enum(["debug", "info", "warn", "error"]))
+    .default("info"),
+});
+export type LocalEnv = z.output<typeof LocalEnvSchema>;
+
+export function readLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
+  const result = LocalEnvSchema.safeParse(env);
+  if (!result.success)
+    throw new ConfigError(`Invalid environment: ${formatIssues(result.error, 20)}`);
+  return result.data;
+}
+
+/** `DATA_DIR=memory` keeps DynamoDB and the queue in memory; anything else is a directory. */
+export const dataDirOf = (env: LocalEnv): string | null =>
+  env.DATA_DIR === "memory" ? null : resolve(env.DATA_DIR);
+
+const newSecret = () => randomBytes(24).toString("base64url");
+
+const StoredSecrets = z.object({
+  apiToken: z.string(),
+  sentryClientSecret: z.string(),
+  slackSigningSecret: z.string(),
+});
+
+/**
+ * Dev secrets: from the environment when set, otherwise generated once and kept in DATA_DIR so a
+ * restart keeps the same token (in memory mode they are new each start).
+ */
+export async function localSecrets(
+  env: LocalEnv,
+  dataDir: string | null,
+): Promise<LocalSecrets & { generated: string[] }> {
+  const file = dataDir ? join(dataDir, "dev-secrets.json") : null;
+  let stored: z.infer<typeof StoredSecrets> | undefined;
+  if (file) {
+    stored = await readFile(file, "utf8")
+      .then((text) => StoredSecrets.parse(JSON.parse(text)))
+      .catch(() => undefined);
+  }
+  const fresh = stored ?? {
+    apiToken: newSecret(),
+    sentryClientSecret: newSecret(),
+    slackSigningSecret: newSecret(),
+  };
+  if (file && !stored)
+    await writeFile(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600 });
+
+  const generated: string[] = [];
+  let apiTokens: ApiToken[];
+  if (env.API_TOKENS) apiTokens = parseApiTokens(env.API_TOKENS);
+  else {
+    apiTokens = [{ name: "local", token: fresh.apiToken }];
+    generated.push("API_TOKENS");
+  }
+  if (!env.SENTRY_CLIENT_SECRET) generated.push("SENTRY_CLIENT_SECRET");
+  if (!env.SLACK_SIGNING_SECRET) generated.push("SLACK_SIGNING_SECRET");
+  return {
+    apiTokens,
+    sentryClientSecret: env.SENTRY_CLIENT_SECRET ?? fresh.sentryClientSecret,
+    slackSigningSecret: env.SLACK_SIGNING_SECRET ?? fresh.slackSigningSecret,
+    generated,
+  };
+}

@@ -1,0 +1,234 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { DynamoDbIncidentStore } from "@firebreak/aws";
+import {
+  type ApiToken,
+  Correlator,
+  type IncidentChange,
+  type Logger,
+  type MessageQueue,
+  type MonitoringConfig,
+  Policy,
+  systemClock,
+} from "@firebreak/core";
+import type { Context } from "aws-lambda";
+import { createApiHandler } from "../../../functions/api";
+import { createIngestHandler } from "../../../functions/ingest";
+import { createProcessHandler } from "../../../functions/process";
+import { createSentryWebhookHandler } from "../../../functions/sentry-webhook";
+import {
+  type EmbeddedDynamoDb,
+  ensureTable,
+  localDynamoDbClient,
+  startEmbeddedDynamoDb,
+} from "./embedded-dynamodb";
+import { lambdaContext } from "./lambda";
+import { LocalQueue, type QueuedMessage } from "./queue";
+import { startServer } from "./server";
+
+export const TABLE_NAME = "firebreak";
+export const LOCAL_REGION = "us-east-1";
+const QUEUE_ARN = `arn:aws:sqs:${LOCAL_REGION}:000000000000:firebreak-signals`;
+
+export interface LocalSecrets {
+  apiTokens: ApiToken[];
+  sentryClientSecret: string;
+  slackSigningSecret: string;
+}
+
+export interface LocalStackOptions {
+  /** 0 picks a free port (tests). */
+  port: number;
+  host?: string;
+  /** Where DynamoDB data and the queue journal live; null keeps everything in memory. */
+  dataDir: string | null;
+  config: MonitoringConfig;
+  secrets: LocalSecrets;
+  /** Use this DynamoDB endpoint instead of starting the embedded one. */
+  dynamodbEndpoint?: string;
+  queue?: {
+    batchSize?: number;
+    batchWindowMs?: number;
+    maxReceiveCount?: number;
+    retryDelayMs?: (n: number) => number;
+  };
+  /** The stack's own console lines (incidents opened and resolved...). */
+  logger: Logger;
+}
+
+/** A Lambda handler as the invoke API and the local triggers call it. */
+export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface LocalStack {
+  url: string;
+  queue: LocalQueue;
+  store: DynamoDbIncidentStore;
+  dynamodbEndpoint: string;
+  functions: Record<string, LambdaFunction>;
+  /** Sends raw events along their AWS path; resolves with the queue message ids they made. */
+  deliver(events: ReadonlyArray<{ raw: unknown; route: "queue" | "ingest" }>): Promise<string[]>;
+  /** The incidents each processed message touched (for `?wait=true`). */
+  incidentsOf(messageIds: ReadonlyArray<string>): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole of Firebreak on one machine: embedded DynamoDB, the durable local queue feeding the
+ * processor, and the very handlers deployed to Lambda, behind one HTTP server.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { config, secrets, logger } = options;
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+
+  const embedded: EmbeddedDynamoDb | undefined = options.dynamodbEndpoint
+    ? undefined
+    : await startEmbeddedDynamoDb({
+        path: options.dataDir ? join(options.dataDir, "dynamodb") : undefined,
+      });
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? (embedded as EmbeddedDynamoDb).endpoint;
+  const client = localDynamoDbClient(dynamodbEndpoint);
+  await ensureTable(client, TABLE_NAME);
+  const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME });
+
+  const queue = await LocalQueue.open({
+    journalPath: options.dataDir ? join(options.dataDir, "queue.log") : undefined,
+    logger,
+    ...options.queue,
+  });
+
+  // The ids of messages an ingest invocation queued, so `?wait=true` can wait for them.
+  const sent = new AsyncLocalStorage<string[]>();
+  const queuePort: MessageQueue = {
+    send: async (bodies) => {
+      const ids = await queue.send(bodies);
+      sent.getStore()?.push(...ids);
+    },
+  };
+
+  const policy = new Policy(config);
+  const correlator = new Correlator({ store, policy, clock: systemClock, logger });
+  const processedIncidents = new Map<string, string[]>();
+  const observer = {
+    processed(messageId: string, incidentIds: string[]) {
+      processedIncidents.set(messageId, incidentIds);
+      if (processedIncidents.size > 100_000) {
+        processedIncidents.delete(processedIncidents.keys().next().value as string);
+      }
+    },
+    changed(changes: IncidentChange[]) {
+      for (const change of changes) announce(change, logger);
+    },
+  };
+
+  const functions: Record<string, LambdaFunction> = {
+    ingest: createIngestHandler(async () => ({ policy, queue: queuePort, region: LOCAL_REGION })),
+    process: createProcessHandler(async () => ({
+      correlator,
+      policy,
+      region: LOCAL_REGION,
+      observer,
+    })),
+    "sentry-webhook": createSentryWebhookHandler(async () => ({
+      queue: queuePort,
+      clientSecret: secrets.sentryClientSecret,
+      clock: systemClock,
+    })),
+    api: createApiHandler(async () => ({ store, tokens: secrets.apiTokens })),
+  } as Record<string, LambdaFunction>;
+
+  queue.start(async (messages) => {
+    const response = (await functions.process?.(sqsEvent(messages), lambdaContext("process"))) as {
+      batchItemFailures: Array<{ itemIdentifier: string }>;
+    };
+    return { failedIds: response.batchItemFailures.map((failure) => failure.itemIdentifier) };
+  });
+
+  const deliver: LocalStack["deliver"] = async (events) => {
+    const direct = events.filter((event) => event.route === "queue");
+    const ids = direct.length
+      ? await queue.send(direct.map((event) => JSON.stringify(event.raw)))
+      : [];
+    for (const event of events) {
+      if (event.route !== "ingest") continue;
+      const captured: string[] = [];
+      await sent.run(captured, () =>
+        (functions.ingest as LambdaFunction)(event.raw, lambdaContext("ingest")),
+      );
+      ids.push(...captured);
+    }
+    return ids;
+  };
+
+  const stack: Omit<LocalStack, "url" | "stop"> = {
+    queue,
+    store,
+    dynamodbEndpoint,
+    functions,
+    deliver,
+    incidentsOf: (messageIds) => [
+      ...new Set(messageIds.flatMap((id) => processedIncidents.get(id) ?? [])),
+    ],
+  };
+  const server = await startServer(stack, {
+    port: options.port,
+    host: options.host ?? "127.0.0.1",
+    functions,
+    policy,
+    logger,
+  });
+
+  return {
+    ...stack,
+    url: server.url,
+    async stop() {
+      await server.close();
+      await queue.stop();
+      client.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Prints what a newcomer wants to see happen: incidents opening and resolving. */
+function announce(change: IncidentChange, logger: Logger): void {
+  const { incident } = change.record;
+  for (const event of change.events) {
+    if (event.type === "opened") {
+      logger.info(`incident ${incident.id} opened: [${incident.severity}] ${incident.title}`, {
+        source: incident.source,
+        rule: incident.rule,
+        flapping: incident.flapping,
+      });
+    } else if (event.type === "resolved") {
+      logger.info(
+        `incident ${incident.id} resolved by ${event.by} after ${incident.count} signal(s)`,
+      );
+    } else if (event.type === "severity-raised") {
+      logger.info(`incident ${incident.id} raised from ${event.from} to ${event.to}`);
+    }
+  }
+}
+
+/** Queue messages as the SQS event source mapping hands them to the processor. */
+function sqsEvent(messages: QueuedMessage[]) {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.id,
+      receiptHandle: message.id,
+      body: message.body,
+      attributes: {
+        ApproximateReceiveCount: String(message.receiveCount),
+        SentTimestamp: String(message.sentAt),
+        SenderId: "local",
+        ApproximateFirstReceiveTimestamp: String(message.sentAt),
+      },
+      messageAttributes: {},
+      md5OfBody: createHash("md5").update(message.body).digest("hex"),
+      eventSource: "aws:sqs",
+      eventSourceARN: QUEUE_ARN,
+      awsRegion: LOCAL_REGION,
+    })),
+  };
+}
