@@ -26,6 +26,12 @@ export interface ProcessDeps {
   policy: Policy;
   region: string | undefined;
   observer?: ProcessObserver;
+  /**
+   * Signals already decoded for a message, if any. The local stack validates events at its edge
+   * (to answer 400) and hands the result over here instead of parsing twice; in AWS the edge
+   * is EventBridge or SNS, which deliver raw, so every body is decoded here.
+   */
+  predecoded?: (messageId: string) => Signal[] | undefined;
 }
 
 type SqsEvent = z.infer<typeof SqsSchema>;
@@ -39,7 +45,7 @@ type SqsEvent = z.infer<typeof SqsSchema>;
 export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
   const logger = createLogger("process");
   return lambda<SqsEvent, SQSBatchResponse>(logger, async (event) => {
-    const { correlator, policy, region, observer } = await deps();
+    const { correlator, policy, region, observer, predecoded } = await deps();
     const failed = new Set<string>();
     const signalsOf = new Map<string, Signal[]>();
     for (const record of event.Records) {

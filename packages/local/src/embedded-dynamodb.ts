@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,13 +15,19 @@ export interface EmbeddedDynamoDb {
   stop(): Promise<void>;
 }
 
-/**
- * Starts dynalite (DynamoDB's API on LevelDB) on 127.0.0.1.
- * @param path a directory to persist to, or undefined to keep everything in memory
- */
+export interface EmbeddedDynamoDbOptions {
+  /** A directory to persist to; undefined keeps everything in memory. */
+  path?: string;
+  port?: number;
+  /** In its own process (a core of its own, for the local stack) or in this one (tests). */
+  process?: "child" | "same";
+}
+
+/** Starts dynalite (DynamoDB's API on LevelDB) on 127.0.0.1. */
 export async function startEmbeddedDynamoDb(
-  options: { path?: string; port?: number } = {},
+  options: EmbeddedDynamoDbOptions = {},
 ): Promise<EmbeddedDynamoDb> {
+  if (options.process === "child") return startChildDynamoDb(options);
   const server = dynalite({
     path: options.path,
     createTableMs: 0,
@@ -37,14 +45,55 @@ export async function startEmbeddedDynamoDb(
   };
 }
 
-/** A client for a local endpoint. Dummy credentials: dynalite checks only that there are some. */
-export function localDynamoDbClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+async function startChildDynamoDb(options: EmbeddedDynamoDbOptions): Promise<EmbeddedDynamoDb> {
+  const script = fileURLToPath(new URL("./dynalite-server.mjs", import.meta.url));
+  const child = spawn(process.execPath, [script, String(options.port ?? 0), options.path ?? ""], {
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`embedded DynamoDB exited with ${code}`)));
+    child.once("error", reject);
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Requests sent, by operation: counted in SDK middleware, once per attempt (retries count). */
+export type RequestCounts = Record<string, number>;
+
+/**
+ * A client for a local endpoint. Dummy credentials: dynalite checks only that there are some.
+ * Every request is counted by operation name in `counts`.
+ */
+export function localDynamoDbClient(endpoint: string, counts: RequestCounts = {}): DynamoDBClient {
+  const client = new DynamoDBClient({
     endpoint,
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     maxAttempts: 5,
   });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = (context.commandName ?? "unknown").replace(/Command$/, "");
+      counts[name] = (counts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "deserialize", name: "firebreakRequestCounter" },
+  );
+  return client;
 }
 
 /** Creates Firebreak's table unless it exists (a restart on the same DATA_DIR keeps it). */

@@ -21,8 +21,13 @@ export interface LocalQueueOptions {
   journalPath?: string;
   /** Largest batch handed to the consumer (SQS: BatchSize). */
   batchSize?: number;
-  /** How long to gather a batch once the first message is waiting (SQS: batching window). */
+  /**
+   * How long to gather a batch under load (SQS: MaximumBatchingWindowInSeconds). A longer wait
+   * makes bigger batches, and a storm of repeats costs one write per fingerprint per batch.
+   */
   batchWindowMs?: number;
+  /** The wait when the queue was idle: a lone event is processed at once. */
+  idleWindowMs?: number;
   /** Receives before a message goes to the dead-letter list (SQS redrive maxReceiveCount). */
   maxReceiveCount?: number;
   /** Delay before a failed message is visible again, by receive count (visibility timeout). */
@@ -61,6 +66,8 @@ export class LocalQueue {
   private consumer: QueueConsumer | null = null;
   private wake: (() => void) | null = null;
   private stopped = false;
+  /** Whether the last batch found more work waiting: the sign of sustained load. */
+  private busy = false;
   private loop: Promise<void> | null = null;
   readonly counts = { sent: 0, processed: 0, retried: 0, deadLettered: 0, batches: 0 };
 
@@ -71,7 +78,8 @@ export class LocalQueue {
   ) {
     this.options = {
       batchSize: options.batchSize ?? 1000,
-      batchWindowMs: options.batchWindowMs ?? 20,
+      batchWindowMs: options.batchWindowMs ?? 250,
+      idleWindowMs: options.idleWindowMs ?? 2,
       maxReceiveCount: options.maxReceiveCount ?? 5,
       retryDelayMs: options.retryDelayMs ?? ((count) => Math.min(30_000, 250 * 2 ** count)),
     };
@@ -176,8 +184,9 @@ export class LocalQueue {
         this.wake = null;
         continue;
       }
-      if (this.ready.length < this.options.batchSize && this.options.batchWindowMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, this.options.batchWindowMs));
+      const window = this.busy ? this.options.batchWindowMs : this.options.idleWindowMs;
+      if (this.ready.length < this.options.batchSize && window > 0) {
+        await new Promise((resolve) => setTimeout(resolve, window));
       }
       const batch = this.ready.splice(0, this.options.batchSize);
       for (const message of batch) {
@@ -199,6 +208,7 @@ export class LocalQueue {
         if (!failed.has(message.id)) this.settle(message, "processed");
         else this.retryOrBury(message);
       }
+      this.busy = this.ready.length > 0;
     }
   }
 

@@ -106,8 +106,8 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     // Validate everything before delivering anything: a request is accepted whole or not at all.
     const events = raws.map((raw, index) => {
       try {
-        const { format } = normalizeEvent(raw, { policy, region: LOCAL_REGION });
-        return { raw, route: EVENT_FORMATS[format] };
+        const { format, signals } = normalizeEvent(raw, { policy, region: LOCAL_REGION });
+        return { raw, route: EVENT_FORMATS[format], signals };
       } catch (error) {
         if (error instanceof InvalidEventError && Array.isArray(parsed)) {
           throw new InvalidEventError(`events[${index}]: ${error.message}`);
@@ -190,6 +190,13 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       return sendJson(response, 200, {
         ...stack.queue.stats(),
         deadLetterMessages: stack.queue.deadLetters().slice(0, 100),
+      });
+    }
+    if (path === "/local/metrics" && method === "GET") {
+      return sendJson(response, 200, {
+        dynamodbRequests: stack.dynamodbRequests,
+        queue: stack.queue.stats(),
+        memory: process.memoryUsage(),
       });
     }
     if (path === "/local/queue/redrive" && method === "POST") {

@@ -16,7 +16,7 @@ export const LocalEnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   QUEUE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   LOG_LEVEL: z
     .string()
     .transform((text) => text.toLowerCase())

@@ -6,11 +6,13 @@ import { DynamoDbIncidentStore } from "@firebreak/aws";
 import {
   type ApiToken,
   Correlator,
+  type EventRoute,
   type IncidentChange,
   type Logger,
   type MessageQueue,
   type MonitoringConfig,
   Policy,
+  type Signal,
   systemClock,
 } from "@firebreak/core";
 import type { Context } from "aws-lambda";
@@ -22,10 +24,11 @@ import {
   type EmbeddedDynamoDb,
   ensureTable,
   localDynamoDbClient,
+  type RequestCounts,
   startEmbeddedDynamoDb,
 } from "./embedded-dynamodb";
 import { lambdaContext } from "./lambda";
-import { LocalQueue, type QueuedMessage } from "./queue";
+import { LocalQueue, type LocalQueueOptions, type QueuedMessage } from "./queue";
 import { startServer } from "./server";
 
 export const TABLE_NAME = "firebreak";
@@ -48,14 +51,20 @@ export interface LocalStackOptions {
   secrets: LocalSecrets;
   /** Use this DynamoDB endpoint instead of starting the embedded one. */
   dynamodbEndpoint?: string;
-  queue?: {
-    batchSize?: number;
-    batchWindowMs?: number;
-    maxReceiveCount?: number;
-    retryDelayMs?: (n: number) => number;
-  };
+  /** The embedded DynamoDB in its own process (default: a core of its own) or in this one. */
+  dynamodbProcess?: "child" | "same";
+  queue?: Pick<
+    LocalQueueOptions,
+    "batchSize" | "batchWindowMs" | "idleWindowMs" | "maxReceiveCount" | "retryDelayMs"
+  >;
   /** The stack's own console lines (incidents opened and resolved...). */
   logger: Logger;
+}
+
+export interface LocalDelivery {
+  raw: unknown;
+  route: EventRoute;
+  signals: Signal[];
 }
 
 /** A Lambda handler as the invoke API and the local triggers call it. */
@@ -67,8 +76,13 @@ export interface LocalStack {
   store: DynamoDbIncidentStore;
   dynamodbEndpoint: string;
   functions: Record<string, LambdaFunction>;
-  /** Sends raw events along their AWS path; resolves with the queue message ids they made. */
-  deliver(events: ReadonlyArray<{ raw: unknown; route: "queue" | "ingest" }>): Promise<string[]>;
+  /** DynamoDB requests sent so far, by operation (the benchmarks' requests per event). */
+  dynamodbRequests: RequestCounts;
+  /**
+   * Sends validated raw events along their AWS path (with the signals validation found, so the
+   * processor need not parse them again); resolves with the queue message ids they made.
+   */
+  deliver(events: ReadonlyArray<LocalDelivery>): Promise<string[]>;
   /** The incidents each processed message touched (for `?wait=true`). */
   incidentsOf(messageIds: ReadonlyArray<string>): string[];
   stop(): Promise<void>;
@@ -86,9 +100,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ? undefined
     : await startEmbeddedDynamoDb({
         path: options.dataDir ? join(options.dataDir, "dynamodb") : undefined,
+        process: options.dynamodbProcess ?? "child",
       });
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (embedded as EmbeddedDynamoDb).endpoint;
-  const client = localDynamoDbClient(dynamodbEndpoint);
+  const dynamodbRequests: RequestCounts = {};
+  const client = localDynamoDbClient(dynamodbEndpoint, dynamodbRequests);
   await ensureTable(client, TABLE_NAME);
   const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME });
 
@@ -110,6 +126,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const policy = new Policy(config);
   const correlator = new Correlator({ store, policy, clock: systemClock, logger });
   const processedIncidents = new Map<string, string[]>();
+  // Signals of queued messages, decoded when /local/events validated them; consumed once.
+  const decoded = new Map<string, Signal[]>();
+  const predecoded = (messageId: string) => {
+    const signals = decoded.get(messageId);
+    decoded.delete(messageId);
+    return signals;
+  };
   const observer = {
     processed(messageId: string, incidentIds: string[]) {
       processedIncidents.set(messageId, incidentIds);
@@ -166,6 +189,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     store,
     dynamodbEndpoint,
     functions,
+    dynamodbRequests,
     deliver,
     incidentsOf: (messageIds) => [
       ...new Set(messageIds.flatMap((id) => processedIncidents.get(id) ?? [])),

@@ -28,6 +28,7 @@ export async function startTestStack(
       sentryClientSecret: SENTRY_SECRET,
       slackSigningSecret: SLACK_SECRET,
     },
+    dynamodbProcess: "same",
     queue: { batchWindowMs: 2, retryDelayMs: () => 10 },
     logger: silentLogger,
     ...rest,

@@ -1,0 +1,19 @@
+// The embedded DynamoDB in its own process, so it has a core of its own: `node dynalite-server.mjs
+// [port] [path]` prints "listening <port>" once ready. Without a path, data stays in memory.
+import dynalite from "dynalite";
+
+const [port = "0", path] = process.argv.slice(2);
+const server = dynalite({
+  path: path || undefined,
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+});
+server.listen(Number(port), "127.0.0.1", () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+// Exit with the parent: a local stack that dies must not leave its database running.
+process.on("disconnect", stop);
