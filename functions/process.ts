@@ -50,10 +50,10 @@ export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
     const signalsOf = new Map<string, Signal[]>();
     for (const record of event.Records) {
       try {
-        signalsOf.set(
-          record.messageId,
-          decodeQueueMessage(record.body, { policy, region }).signals,
-        );
+        const signals =
+          predecoded?.(record.messageId) ??
+          decodeQueueMessage(record.body, { policy, region }).signals;
+        signalsOf.set(record.messageId, signals);
       } catch (error) {
         logger.error("undecodable queue message", {
           messageId: record.messageId,

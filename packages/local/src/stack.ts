@@ -152,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       policy,
       region: LOCAL_REGION,
       observer,
+      predecoded,
     })),
     "sentry-webhook": createSentryWebhookHandler(async () => ({
       queue: queuePort,
