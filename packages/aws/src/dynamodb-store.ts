@@ -93,6 +93,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
     const { incident } = record;
     const first = record.version === 1;
+    const pending = record.actions.filter((action) => action.status === "planned").length;
     try {
       await this.documents.send(
         new PutCommand({
@@ -105,6 +106,10 @@ export class DynamoDbIncidentStore implements IncidentStore {
             severity: incident.severity,
             source: incident.source,
             version: record.version,
+            pending,
+            ...(pending > 0
+              ? { [TABLE.pendingPartitionKey]: "PENDING", [TABLE.pendingSortKey]: incident.id }
+              : {}),
             data: JSON.stringify(record),
           },
           ConditionExpression: first ? "attribute_not_exists(pk)" : "version = :previous",
@@ -201,6 +206,26 @@ export class DynamoDbIncidentStore implements IncidentStore {
     const nextCursor =
       keys.length === query.limit && lastKey ? encodeCursor({ p: partition, k: lastKey }) : null;
     return { items, nextCursor };
+  }
+
+  async listPending(): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE.pendingIndex,
+          KeyConditionExpression: "#pk = :pending",
+          ExpressionAttributeNames: { "#pk": TABLE.pendingPartitionKey },
+          ExpressionAttributeValues: { ":pending": "PENDING" },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) ids.push(String(item[TABLE.pendingSortKey]));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
   }
 
   private listQuery(query: IncidentQuery, partition: string, startKey?: Record<string, string>) {

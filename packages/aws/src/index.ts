@@ -1,3 +1,6 @@
 export * from "./dynamodb-store";
+export * from "./page-transport";
+export * from "./remediation-gateway";
 export * from "./sqs-queue";
 export * from "./table";
+export * from "./versioned-items";

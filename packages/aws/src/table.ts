@@ -8,6 +8,10 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * | incident           | `INC#<id>`         | `INC`        | `INCIDENTS#open|resolved`| `<firstSeenAt>#<id>`|
  * | timeline page      | `INC#<id>`         | `TL#<page>`  |                          |                     |
  * | fingerprint pointer| `FP#<fingerprint>` | `FP`         |                          |                     |
+ * | guard ledger, etc. | `KV#<key>`         | `KV`         |                          |                     |
+ *
+ * Incidents with actions waiting for the dispatcher also carry `gsi2pk = "PENDING"`, a sparse
+ * index the sweep reads to find work whose stream event was lost.
  *
  * Access patterns: the current incident of a fingerprint (pointer, then incident: two strongly
  * consistent GetItems, cached by the processor); an incident by id (GetItem); its timeline
@@ -25,6 +29,9 @@ export const TABLE = {
   /** Epoch seconds; DynamoDB's TTL deletes expired items (the embedded one never does). */
   ttlAttribute: "expiresAt",
   listProjection: ["status", "severity", "source"],
+  pendingIndex: "gsi2",
+  pendingPartitionKey: "gsi2pk",
+  pendingSortKey: "gsi2sk",
 } as const;
 
 /** The table as the local stack and tests create it (the AWS stack declares its own, same keys). */
@@ -37,6 +44,8 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE.sortKey, AttributeType: "S" },
       { AttributeName: TABLE.listPartitionKey, AttributeType: "S" },
       { AttributeName: TABLE.listSortKey, AttributeType: "S" },
+      { AttributeName: TABLE.pendingPartitionKey, AttributeType: "S" },
+      { AttributeName: TABLE.pendingSortKey, AttributeType: "S" },
     ],
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: "HASH" },
@@ -53,6 +62,14 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           ProjectionType: "INCLUDE",
           NonKeyAttributes: [...TABLE.listProjection],
         },
+      },
+      {
+        IndexName: TABLE.pendingIndex,
+        KeySchema: [
+          { AttributeName: TABLE.pendingPartitionKey, KeyType: "HASH" },
+          { AttributeName: TABLE.pendingSortKey, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "KEYS_ONLY" },
       },
     ],
   };

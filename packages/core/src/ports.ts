@@ -52,6 +52,8 @@ export interface IncidentStore {
   setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void>;
   getTimelinePages(incidentId: string): Promise<TimelinePage[]>;
   list(query: IncidentQuery): Promise<IncidentPage>;
+  /** Ids of incidents with actions waiting for the dispatcher (a sparse index). */
+  listPending(): Promise<string[]>;
 }
 
 /** The queue between the edge and the processor: SQS in AWS, a durable journal locally. */

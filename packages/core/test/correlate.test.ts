@@ -182,6 +182,7 @@ function bind(store: MemoryIncidentStore) {
     setCurrent: store.setCurrent.bind(store),
     getTimelinePages: store.getTimelinePages.bind(store),
     list: store.list.bind(store),
+    listPending: store.listPending.bind(store),
   };
 }
 

@@ -45,7 +45,9 @@ describe("config", () => {
       flapping: { transitions: 3, window: 30 * 60_000 },
       dedupWindow: 15 * 60_000,
       timelineSignals: 20,
+      autoResolve: { logs: 30 * 60_000, sentry: 24 * 3_600_000 },
     });
+    expect(config.safety).toEqual({ dryRun: false, cooldown: 10 * 60_000, maxActionsPerHour: 6 });
     expect(config.logs.minLevel).toBe("error");
   });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
 import { SeveritySchema } from "../severity";
 import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
@@ -59,6 +60,8 @@ export const RuleSchema = z.strictObject({
   description: z.string().max(500).optional(),
   match: MatchSchema,
   severity: SeveritySchema,
+  /** Run in order when the rule's incident opens (`scale` also on re-triggers past its cooldown). */
+  actions: z.array(ActionSpecSchema).max(20).default([]),
 });
 export type Rule = z.infer<typeof RuleSchema>;
 
@@ -74,6 +77,13 @@ const IncidentsSchema = z.strictObject({
   dedupWindow: DurationSchema.prefault("15m"),
   /** How many signals get their own timeline entry before the timeline only samples. */
   timelineSignals: z.number().int().min(1).max(1000).default(20),
+  /** Log and Sentry incidents quiet this long resolve themselves (`false`: never). */
+  autoResolve: z
+    .strictObject({
+      logs: z.union([DurationSchema, z.literal(false)]).prefault("30m"),
+      sentry: z.union([DurationSchema, z.literal(false)]).prefault("24h"),
+    })
+    .prefault({}),
 });
 
 const LogsSchema = z.strictObject({
@@ -95,8 +105,30 @@ export const ConfigSchema = z
     incidents: IncidentsSchema.prefault({}),
     logs: LogsSchema.prefault({}),
     cloudwatch: CloudWatchSchema.prefault({}),
+    channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/), ChannelSchema).default({}),
+    escalation: EscalationSchema.prefault({}),
+    safety: SafetySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    const channel = (name: string, path: Array<string | number>) => {
+      if (!(name in config.channels)) {
+        const known = Object.keys(config.channels).join(", ") || "none defined";
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `unknown channel "${name}" (channels: ${known})`,
+        });
+      }
+    };
+    config.rules.forEach((rule, index) => {
+      rule.actions.forEach((action, position) => {
+        if (action.type === "page")
+          channel(action.channel, ["rules", index, "actions", position, "channel"]);
+      });
+    });
+    for (const [index, name] of config.escalation.channels.entries()) {
+      channel(name, ["escalation", "channels", index]);
+    }
     const seen = new Map<string, number>();
     config.rules.forEach((rule, index) => {
       const first = seen.get(rule.name);

@@ -39,6 +39,8 @@ export interface CorrelatorOptions {
   policy: Policy;
   clock: Clock;
   logger?: Logger;
+  /** Adds the responses to a change before it is written (see `planResponses`). */
+  respond?: (record: IncidentRecord, events: IncidentEvent[], now: number) => IncidentRecord;
   /** Fingerprint groups written at once; dynamodb likes several requests in flight. */
   concurrency?: number;
   /** Records kept between batches so a storm costs one write per group, no reads. */
@@ -121,7 +123,8 @@ export class Correlator {
     let attempt = 0;
     while (pending.length > 0) {
       const current = await this.current(fingerprint);
-      const reduction = reduce(current, pending, settings, this.options.clock.now());
+      const now = this.options.clock.now();
+      const reduction = reduce(current, pending, settings, now);
       if (!reduction.record) {
         for (const { signal, outcome } of reduction.outcomes) {
           results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
@@ -129,7 +132,11 @@ export class Correlator {
         return results;
       }
       try {
-        const saved = await this.commit(reduction.record, reduction.created);
+        // Responses are decided here and written with the change: a decision is never lost.
+        const decided = this.options.respond
+          ? this.options.respond(reduction.record, reduction.events, now)
+          : reduction.record;
+        const saved = await this.commit(decided, reduction.created);
         this.remember(fingerprint, saved);
         changes.push({ record: saved, created: reduction.created, events: reduction.events });
         for (const { signal, outcome } of reduction.outcomes) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ActionRecordSchema, ActionStatusSchema } from "../actions/model";
 import { SeveritySchema } from "../severity";
 import { LinkSchema, SignalAttributesSchema, SourceSchema } from "../signal";
 
@@ -81,6 +82,17 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     reason: z.string(),
   }),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
+  z.object({
+    type: z.literal("action"),
+    at: Timestamp,
+    /** The action's id on this incident (`a1`). */
+    id: z.string(),
+    action: z.enum(["scale", "rollback", "failover", "page"]),
+    target: z.string(),
+    status: ActionStatusSchema,
+    reason: z.string().nullable(),
+    by: Actor.optional(),
+  }),
 ]);
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 export type TimelineEntryType = TimelineEntry["type"];
@@ -114,5 +126,11 @@ export const IncidentRecordSchema = z.object({
   lastTriggerAt: Timestamp,
   seen: DedupMarksSchema,
   opens: z.array(Timestamp),
+  /** Every automated response decided for this incident, with its outcome (the outbox too). */
+  actions: z.array(ActionRecordSchema).default([]),
+  /** Re-paging of an unacknowledged critical incident: how many repeats, and when the next. */
+  escalation: z
+    .object({ repeats: z.number().int().nonnegative(), nextAt: Timestamp.nullable() })
+    .default({ repeats: 0, nextAt: null }),
 });
 export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;

@@ -17,7 +17,8 @@ export type IncidentEvent =
   | { type: "opened"; at: string }
   | { type: "retriggered"; at: string; count: number }
   | { type: "severity-raised"; at: string; from: Severity; to: Severity }
-  | { type: "resolved"; at: string; by: string };
+  | { type: "resolved"; at: string; by: string }
+  | { type: "acknowledged"; at: string; by: string };
 
 export type SignalOutcome = "applied" | "duplicate" | "ignored";
 
@@ -294,6 +295,8 @@ export function openIncident(
     lastTriggerAt: signal.at,
     seen: structuredClone(previous?.seen ?? []),
     opens,
+    actions: [],
+    escalation: { repeats: 0, nextAt: null },
   };
   markSeen(record, signal.deliveryId, settings, now);
   return record;

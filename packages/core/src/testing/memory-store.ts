@@ -46,6 +46,13 @@ export class MemoryIncidentStore implements IncidentStore {
       .map((page) => structuredClone(page));
   }
 
+  async listPending(): Promise<string[]> {
+    return [...this.records.values()]
+      .filter((record) => record.actions.some((action) => action.status === "planned"))
+      .map((record) => record.incident.id)
+      .sort();
+  }
+
   async list(query: IncidentQuery): Promise<IncidentPage> {
     const matches = [...this.records.values()]
       .map((record) => record.incident)

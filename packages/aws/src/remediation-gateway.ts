@@ -1,0 +1,349 @@
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+} from "@aws-sdk/client-application-auto-scaling";
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  CodeDeployClient,
+  ListDeploymentsCommand,
+  StopDeploymentCommand,
+} from "@aws-sdk/client-codedeploy";
+import {
+  DescribeServicesCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  UpdateServiceCommand,
+} from "@aws-sdk/client-ecs";
+import {
+  GetAliasCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  LambdaClient,
+  ListVersionsByFunctionCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  UpdateAliasCommand,
+} from "@aws-sdk/client-lambda";
+import {
+  DescribeDBClustersCommand,
+  FailoverDBClusterCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from "@aws-sdk/client-route-53";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AwsCallError, type AwsGateway, type AwsRequest, type AwsService } from "@firebreak/core";
+
+/**
+ * What the gateway needs of an SDK v3 client. Any client (or an X-Ray-wrapped one) fits: the
+ * gateway only hands it commands taken from its own table.
+ */
+export interface SdkClient {
+  send(command: object): Promise<unknown>;
+}
+
+/** Builds the client of one service in one region; called once per (service, region). */
+export type SdkClientFactory = (service: AwsService, region: string) => SdkClient;
+
+export interface AwsSdkGatewayOptions {
+  /** Region of requests that name none. */
+  region: string;
+  /** Defaults to {@link createSdkClient}; swap it to wrap clients (X-Ray) or in tests. */
+  clientFactory?: SdkClientFactory;
+}
+
+/**
+ * The SDK's standard retry mode already retries throttling and transient faults with backoff
+ * inside one call; 3 attempts keeps a remediation step well inside its Lambda's time budget.
+ */
+const MAX_ATTEMPTS = 3;
+
+type ClientClass = new (config: { region: string; maxAttempts: number }) => SdkClient;
+// Constructors differ in their input types; `never` accepts them all, the one cast is in `send`.
+type CommandClass = new (input: never) => object;
+
+interface ServiceEntry {
+  client: ClientClass;
+  commands: Readonly<Record<string, CommandClass>>;
+}
+
+/**
+ * Every operation remediation may perform, and nothing else. Core's actions declare these same
+ * operations (and the IAM permissions they need); a request outside this table is a bug or an
+ * attack, and is refused before any client exists.
+ */
+const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
+  ecs: {
+    client: ECSClient,
+    commands: {
+      DescribeServices: DescribeServicesCommand,
+      UpdateService: UpdateServiceCommand,
+      ListTaskDefinitions: ListTaskDefinitionsCommand,
+    },
+  },
+  "application-autoscaling": {
+    client: ApplicationAutoScalingClient,
+    commands: { DescribeScalableTargets: DescribeScalableTargetsCommand },
+  },
+  autoscaling: {
+    client: AutoScalingClient,
+    commands: {
+      DescribeAutoScalingGroups: DescribeAutoScalingGroupsCommand,
+      SetDesiredCapacity: SetDesiredCapacityCommand,
+    },
+  },
+  lambda: {
+    client: LambdaClient,
+    commands: {
+      GetProvisionedConcurrencyConfig: GetProvisionedConcurrencyConfigCommand,
+      PutProvisionedConcurrencyConfig: PutProvisionedConcurrencyConfigCommand,
+      GetAlias: GetAliasCommand,
+      ListVersionsByFunction: ListVersionsByFunctionCommand,
+      UpdateAlias: UpdateAliasCommand,
+    },
+  },
+  codedeploy: {
+    client: CodeDeployClient,
+    commands: {
+      ListDeployments: ListDeploymentsCommand,
+      StopDeployment: StopDeploymentCommand,
+    },
+  },
+  rds: {
+    client: RDSClient,
+    commands: {
+      DescribeDBClusters: DescribeDBClustersCommand,
+      FailoverDBCluster: FailoverDBClusterCommand,
+    },
+  },
+  route53: {
+    client: Route53Client,
+    commands: {
+      ListResourceRecordSets: ListResourceRecordSetsCommand,
+      ChangeResourceRecordSets: ChangeResourceRecordSetsCommand,
+    },
+  },
+  sns: { client: SNSClient, commands: { Publish: PublishCommand } },
+};
+
+/** The operations the gateway sends, per service (for tests and for checking declarations). */
+export const AWS_GATEWAY_OPERATIONS: Readonly<Record<AwsService, readonly string[]>> =
+  Object.freeze(
+    Object.fromEntries(
+      Object.entries(SERVICES).map(([service, entry]) => [
+        service,
+        Object.freeze(Object.keys(entry.commands)),
+      ]),
+    ) as Record<AwsService, readonly string[]>,
+  );
+
+/** The default client factory: the service's SDK v3 client with {@link MAX_ATTEMPTS}. */
+export const createSdkClient: SdkClientFactory = (service, region) =>
+  new SERVICES[service].client({ region, maxAttempts: MAX_ATTEMPTS });
+
+/**
+ * Regions become part of the endpoint's host name; anything that does not look like a region
+ * ("us-east-1", "us-gov-west-1", "cn-north-1") is refused rather than sent somewhere else.
+ */
+export function isRegionName(region: string): boolean {
+  return /^[a-z]{2,5}(-[a-z]+)+-\d{1,2}$/.test(region);
+}
+
+/**
+ * The remediation gateway on AWS SDK v3: looks each (service, operation) up in a fixed table of
+ * SDK commands, sends the request's input as is, and returns the SDK's output as is. SDK errors
+ * become {@link AwsCallError}s that say whether a later attempt may help.
+ *
+ * @example
+ * ```ts
+ * const gateway = new AwsSdkGateway({ region: "eu-west-1" });
+ * const output = await gateway.send({
+ *   service: "ecs",
+ *   operation: "UpdateService",
+ *   input: { cluster: "prod", service: "checkout", desiredCount: 6 },
+ * });
+ * ```
+ */
+export class AwsSdkGateway implements AwsGateway {
+  private readonly clientFactory: SdkClientFactory;
+  /** One client per `service@region`, built on first use and kept for the cold start. */
+  private readonly clients = new Map<string, SdkClient>();
+
+  constructor(private readonly options: AwsSdkGatewayOptions) {
+    // Fail at start rather than refuse every request later.
+    if (!isRegionName(options.region)) {
+      throw new Error(`AwsSdkGateway: "${options.region}" is not a region name`);
+    }
+    this.clientFactory = options.clientFactory ?? createSdkClient;
+  }
+
+  async send(request: AwsRequest): Promise<unknown> {
+    // Errors carry the call's name only: inputs can be large, and they are on the action anyway.
+    const call = { service: request.service, operation: request.operation };
+    const Command = allowedCommand(request);
+    if (!Command) {
+      throw new AwsCallError(call, "OperationNotAllowed", "operation not allowed", false);
+    }
+    const region = request.region ?? this.options.region;
+    if (!isRegionName(region)) {
+      throw new AwsCallError(call, "InvalidRegion", "not a region name", false);
+    }
+    try {
+      // Core builds the input in the SDK's own shape and AWS validates it; this is the one
+      // place where the untyped record meets the command's input type.
+      return await this.client(request.service, region).send(new Command(request.input as never));
+    } catch (error) {
+      throw toAwsCallError(call, error);
+    }
+  }
+
+  private client(service: AwsService, region: string): SdkClient {
+    const key = `${service}@${region}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      client = this.clientFactory(service, region);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+/** Own properties only, so that "constructor" or "__proto__" never reach Object.prototype. */
+function allowedCommand(request: AwsRequest): CommandClass | undefined {
+  if (!Object.hasOwn(SERVICES, request.service)) return undefined;
+  const commands = SERVICES[request.service].commands;
+  return Object.hasOwn(commands, request.operation) ? commands[request.operation] : undefined;
+}
+
+/**
+ * Throttling: a later attempt succeeds once the rate drops. The SDK's own list, plus SNS's KMS
+ * throttling. The SDK also counts `LimitExceededException` as throttling; see
+ * {@link NEVER_RETRYABLE}.
+ */
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ThrottledException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ProvisionedThroughputExceededException",
+  "BandwidthLimitExceeded",
+  "SlowDown",
+  "EC2ThrottledException",
+  "KMSThrottlingException",
+  // Route 53: the previous change batch to the zone is still being applied.
+  "PriorRequestNotComplete",
+]);
+
+/** Faults on AWS's side or on the way there; most also carry `$fault: "server"`. */
+const TRANSIENT = new Set([
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "InternalFailure",
+  "InternalError",
+  "InternalErrorException",
+  "InternalServerError",
+  "InternalServerErrorException",
+  "InternalServiceError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+]);
+
+/** Node socket and DNS errors (`error.code`) that a new connection may not meet. */
+const NETWORK = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Not retryable whatever else they look like. `LimitExceededException` (ECS, Application Auto
+ * Scaling) is an account quota, not a rate: the SDK has already retried it as throttling, and
+ * waiting does not raise a quota. `AbortError` means someone gave up on purpose.
+ */
+const NEVER_RETRYABLE = new Set(["LimitExceededException", "AbortError"]);
+
+interface ErrorShape {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  $retryable?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/**
+ * Whether an SDK (or network) error may go away on a later attempt: throttling, 5xx and server
+ * faults, timeouts and dropped connections. Validation, access, not-found and state conflicts
+ * (Lambda's `ResourceConflictException`, RDS's `InvalidDBClusterStateFault`) are not: someone
+ * has to look, or core has to re-read the target before deciding again.
+ */
+export function isRetryableAwsError(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const shape = error as ErrorShape;
+  const name = typeof shape.name === "string" ? shape.name : "";
+  if (NEVER_RETRYABLE.has(name)) return false;
+  const status = shape.$metadata?.httpStatusCode;
+  if (
+    shape.$retryable !== undefined ||
+    shape.$fault === "server" ||
+    THROTTLING.has(name) ||
+    TRANSIENT.has(name) ||
+    (typeof shape.code === "string" && NETWORK.has(shape.code)) ||
+    (typeof status === "number" && TRANSIENT_STATUS.has(status))
+  ) {
+    return true;
+  }
+  // fetch and the HTTP handlers wrap socket errors ("fetch failed", cause ECONNRESET).
+  return depth < 5 && shape.cause !== undefined && isRetryableAwsError(shape.cause, depth + 1);
+}
+
+/**
+ * The error's code: its `name` (the AWS error code for service errors), or Node's `code` for
+ * plain `Error`s such as socket errors, whose name says nothing.
+ */
+export function awsErrorCode(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "UnknownError";
+  const { name, code } = error as ErrorShape;
+  if (name === "Error" && typeof code === "string" && code) return code;
+  return typeof name === "string" && name ? name : "UnknownError";
+}
+
+/** The error's message, bounded: it goes into action records and logs. */
+export function awsErrorMessage(error: unknown): string {
+  const message =
+    typeof error === "object" && error !== null ? (error as ErrorShape).message : error;
+  const text = typeof message === "string" && message ? message : String(message ?? "");
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text || "no message";
+}
+
+/** Translates anything a send threw, keeping it as `cause`. */
+export function toAwsCallError(
+  request: Pick<AwsRequest, "service" | "operation">,
+  error: unknown,
+): AwsCallError {
+  if (error instanceof AwsCallError) return error;
+  return new AwsCallError(
+    { service: request.service, operation: request.operation },
+    awsErrorCode(error),
+    awsErrorMessage(error),
+    isRetryableAwsError(error),
+    { cause: error },
+  );
+}

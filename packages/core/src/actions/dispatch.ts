@@ -1,0 +1,314 @@
+import { randomUUID } from "node:crypto";
+import type { MonitoringConfig } from "../config/schema";
+import { VersionConflictError } from "../errors";
+import type { IncidentRecord } from "../incidents/model";
+import { type PageContent, pageText } from "../paging/messages";
+import type { Pager } from "../paging/pager";
+import type { Clock, IncidentStore, Logger } from "../ports";
+import { silentLogger } from "../ports";
+import { AwsCallError, type AwsGateway } from "./gateway";
+import type { GuardStore } from "./guards";
+import type { ActionRecord, Delivery, Transport } from "./model";
+import { humanChannels, type PlanContext, planPage } from "./plan";
+import { type ExecutionMode, executeRemediation } from "./remediations";
+import type { RemediationAction } from "./schema";
+
+/** How long a dispatcher may hold an action before another may take it over. */
+const CLAIM_MS = 2 * 60_000;
+/** Attempts before a transient failure counts as a failure. */
+const MAX_ATTEMPTS = 5;
+/** Delivery attempts per transport before a page gives up on it. */
+const MAX_DELIVERY_ATTEMPTS = 8;
+
+export interface DispatcherOptions {
+  store: IncidentStore;
+  guards: GuardStore;
+  gateway: AwsGateway;
+  pager: Pager;
+  clock: Clock;
+  config: MonitoringConfig;
+  /** `live` in AWS (or locally with REMEDIATION_MODE=live); `simulated` in the local stack. */
+  mode: Exclude<ExecutionMode, "dry-run">;
+  /** Default region for targets that name none. */
+  region: string;
+  /** Where people see an incident (the API's base URL), for links in pages. */
+  consoleUrl?: (incidentId: string) => string | null;
+  logger?: Logger;
+}
+
+export interface DispatchReport {
+  ran: Array<{ id: string; type: ActionRecord["type"]; status: ActionRecord["status"] }>;
+  /** The earliest time something on this incident is due again, if anything is waiting. */
+  nextDueAt: string | null;
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+const backoffMs = (attempt: number) => Math.min(5 * 60_000, 1000 * 2 ** attempt);
+
+/** A change to one action (and maybe more pages), applied to a fresh copy of the record. */
+type Finish = (record: IncidentRecord, action: ActionRecord) => void;
+
+/**
+ * Runs the actions an incident's ledger holds, each at most once: claim it with a
+ * compare-and-set, check cooldowns and circuit breakers, describe the target and act (or page),
+ * then record the outcome with another compare-and-set. In AWS it runs on the table's stream;
+ * locally a poller calls it. A dispatcher that dies mid-action leaves a claim that expires, and
+ * the next one describes the target again before acting, so the change is not made twice.
+ */
+export class Dispatcher {
+  private readonly logger: Logger;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Runs everything due on one incident, in plan order. */
+  async dispatch(incidentId: string): Promise<DispatchReport> {
+    const ran: DispatchReport["ran"] = [];
+    const tried = new Set<string>();
+    for (;;) {
+      const record = await this.options.store.get(incidentId);
+      if (!record) return { ran, nextDueAt: null };
+      const now = this.options.clock.now();
+      const action = record.actions.find(
+        (candidate) => this.isDue(candidate, now) && !tried.has(candidate.id),
+      );
+      if (!action) return { ran, nextDueAt: this.nextDueAt(record) };
+      tried.add(action.id);
+      const token = await this.claim(record, action.id, now);
+      if (!token) continue;
+      const finish = await this.run(record, action, now);
+      const done = await this.complete(incidentId, action.id, token, finish);
+      if (done) ran.push({ id: done.id, type: done.type, status: done.status });
+    }
+  }
+
+  private isDue(action: ActionRecord, now: number): boolean {
+    if (action.status !== "planned") return false;
+    if (action.notBefore && Date.parse(action.notBefore) > now) return false;
+    return !action.claim || Date.parse(action.claim.until) <= now;
+  }
+
+  private nextDueAt(record: IncidentRecord): string | null {
+    const due = record.actions
+      .filter((action) => action.status === "planned")
+      .map((action) => action.notBefore ?? action.plannedAt)
+      .sort();
+    return due[0] ?? null;
+  }
+
+  /** Takes the action for this dispatcher; null when someone else changed the record first. */
+  private async claim(
+    record: IncidentRecord,
+    actionId: string,
+    now: number,
+  ): Promise<string | null> {
+    const next = structuredClone(record);
+    const action = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
+    const token = randomUUID();
+    action.claim = { token, until: iso(now + CLAIM_MS) };
+    action.attempts += 1;
+    next.version += 1;
+    try {
+      await this.options.store.save(next, null);
+      return token;
+    } catch (error) {
+      if (error instanceof VersionConflictError) return null;
+      throw error;
+    }
+  }
+
+  /** Applies the outcome to the freshest record, as long as the claim is still ours. */
+  private async complete(
+    incidentId: string,
+    actionId: string,
+    token: string,
+    finish: Finish,
+  ): Promise<ActionRecord | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const record = await this.options.store.get(incidentId);
+      const action = record?.actions.find((candidate) => candidate.id === actionId);
+      if (!record || !action || action.claim?.token !== token) {
+        this.logger.warn("lost the claim on an action before recording it", {
+          incidentId,
+          actionId,
+        });
+        return null;
+      }
+      const next = structuredClone(record);
+      const mine = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
+      finish(next, mine);
+      mine.claim = null;
+      mine.at = iso(this.options.clock.now());
+      next.timeline.push({
+        type: "action",
+        at: mine.at,
+        id: mine.id,
+        action: mine.type,
+        target: mine.targetKey,
+        status: mine.status,
+        reason: mine.reason,
+      });
+      next.version += 1;
+      try {
+        await this.options.store.save(next, null);
+        return mine;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+      }
+    }
+    throw new Error(`could not record the outcome of ${incidentId}/${actionId}`);
+  }
+
+  private planContext(now: number): PlanContext {
+    return { config: this.options.config, now, region: this.options.region };
+  }
+
+  private async run(record: IncidentRecord, action: ActionRecord, now: number): Promise<Finish> {
+    if (action.type === "page") return this.runPage(record, action, now);
+    return this.runRemediation(record, action, now);
+  }
+
+  private async runRemediation(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+  ): Promise<Finish> {
+    const spec = action.spec as unknown as RemediationAction;
+    const { config } = this.options;
+    const ref = `${record.incident.id}/${action.id}`;
+    const guard = await this.options.guards.reserve({
+      targetKey: action.targetKey,
+      type: action.type,
+      ref,
+      now,
+      cooldownMs: spec.cooldown ?? config.safety.cooldown,
+      maxPerHour: config.safety.maxActionsPerHour,
+    });
+    if (!guard.ok) {
+      return (next, mine) => {
+        mine.status = "skipped";
+        mine.reason = guard.reason;
+        if (guard.breaker)
+          this.pageHumans(
+            next,
+            `${mine.id} (${mine.type} ${mine.targetKey}) skipped: ${guard.reason}`,
+            "held",
+          );
+      };
+    }
+    try {
+      const outcome = await executeRemediation(spec, {
+        gateway: this.options.gateway,
+        mode: action.dryRun ? "dry-run" : this.options.mode,
+        region: this.options.region,
+        reference: ref,
+      });
+      // An action that found nothing to do did not act: it does not count against the breaker.
+      if (outcome.status === "skipped") await this.options.guards.release(action.targetKey, ref);
+      return (_next, mine) => {
+        mine.status = outcome.status;
+        mine.reason = outcome.reason;
+        mine.requests = outcome.requests;
+        mine.before = outcome.before;
+      };
+    } catch (error) {
+      await this.options.guards.release(action.targetKey, ref);
+      const retryable = error instanceof AwsCallError && error.retryable;
+      const message = (error as Error).message;
+      if (retryable && action.attempts < MAX_ATTEMPTS) {
+        return (_next, mine) => {
+          mine.reason = `retrying (attempt ${mine.attempts} of ${MAX_ATTEMPTS}): ${message}`;
+          mine.notBefore = iso(this.options.clock.now() + backoffMs(mine.attempts));
+        };
+      }
+      this.logger.error("remediation failed", {
+        incident: record.incident.id,
+        action: action.id,
+        error: message,
+      });
+      return (next, mine) => {
+        mine.status = "failed";
+        mine.reason = message;
+        this.pageHumans(
+          next,
+          `${mine.id} (${mine.type} ${mine.targetKey}) failed: ${message}`,
+          "failure",
+        );
+      };
+    }
+  }
+
+  /** Delivers each pending transport of a page; a failing one never holds back the others. */
+  private async runPage(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+  ): Promise<Finish> {
+    const page = action.page;
+    if (!page)
+      return (_next, mine) =>
+        void Object.assign(mine, { status: "failed", reason: "page without content" });
+    const content: PageContent = {
+      incident: record.incident,
+      kind: page.kind,
+      note: action.reason,
+      consoleUrl: this.options.consoleUrl?.(record.incident.id) ?? null,
+    };
+    const results = new Map<Transport, Delivery>();
+    await Promise.all(
+      (Object.entries(page.deliveries) as Array<[Transport, Delivery]>).map(
+        async ([transport, delivery]) => {
+          if (delivery.status !== "pending") return;
+          if (delivery.notBefore && Date.parse(delivery.notBefore) > now) return;
+          const outcome = await this.options.pager.deliver({
+            transport,
+            channel: page.channel,
+            content,
+          });
+          const attempts = delivery.attempts + 1;
+          if (outcome.status === "retry" && attempts < MAX_DELIVERY_ATTEMPTS) {
+            const wait = outcome.afterMs ?? backoffMs(attempts);
+            results.set(transport, {
+              status: "pending",
+              attempts,
+              detail: outcome.detail,
+              notBefore: iso(now + wait),
+            });
+          } else {
+            const status = outcome.status === "sent" ? "sent" : "failed";
+            results.set(transport, { status, attempts, detail: outcome.detail, notBefore: null });
+          }
+        },
+      ),
+    );
+    return (_next, mine) => {
+      if (!mine.page) return;
+      for (const [transport, delivery] of results) mine.page.deliveries[transport] = delivery;
+      const deliveries = Object.values(mine.page.deliveries);
+      const waiting = deliveries.filter((delivery) => delivery.status === "pending");
+      const failed = Object.entries(mine.page.deliveries).filter(
+        ([, delivery]) => delivery.status === "failed",
+      );
+      if (waiting.length > 0) {
+        mine.notBefore =
+          waiting.map((delivery) => delivery.notBefore ?? iso(now)).sort()[0] ?? null;
+        mine.reason = `delivering: ${deliveries.map((delivery) => delivery.detail ?? delivery.status).join("; ")}`;
+        return;
+      }
+      mine.page.text = pageText(content);
+      mine.status = failed.length === 0 ? "succeeded" : "failed";
+      mine.reason =
+        failed.length === 0
+          ? `sent via ${Object.keys(mine.page.deliveries).join(", ") || "no transport"}`
+          : `not delivered via ${failed.map(([transport, delivery]) => `${transport} (${delivery.detail})`).join(", ")}`;
+    };
+  }
+
+  private pageHumans(record: IncidentRecord, note: string, trigger: "held" | "failure"): void {
+    const context = this.planContext(this.options.clock.now());
+    for (const channel of humanChannels(record, this.options.config)) {
+      planPage(record, channel, "page", trigger, note, context);
+    }
+  }
+}

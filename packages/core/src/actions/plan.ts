@@ -1,0 +1,282 @@
+import type { MonitoringConfig, Rule } from "../config/schema";
+import type { IncidentRecord } from "../incidents/model";
+import type { IncidentEvent } from "../incidents/reduce";
+import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
+import { targetKeyOf } from "./remediations";
+import type { ActionSpec, RemediationAction } from "./schema";
+
+export interface PlanContext {
+  config: MonitoringConfig;
+  now: number;
+  /** Default region of remediation targets that name none. */
+  region: string;
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+
+/**
+ * Adds an action to the incident's ledger and its timeline. The ledger is on the incident item,
+ * written with the change that caused it: a decided action cannot be lost before it runs.
+ */
+function addAction(
+  record: IncidentRecord,
+  fields: Pick<
+    ActionRecord,
+    "type" | "rule" | "spec" | "targetKey" | "trigger" | "status" | "reason" | "dryRun" | "page"
+  >,
+  now: number,
+): ActionRecord {
+  const action: ActionRecord = {
+    id: `a${record.actions.length + 1}`,
+    ...fields,
+    plannedAt: iso(now),
+    at: iso(now),
+    requests: [],
+    before: null,
+    attempts: 0,
+    notBefore: null,
+    claim: null,
+    approvedBy: null,
+  };
+  record.actions.push(action);
+  record.timeline.push({
+    type: "action",
+    at: action.at,
+    id: action.id,
+    action: action.type,
+    target: action.targetKey,
+    status: action.status,
+    reason: action.reason,
+  });
+  return action;
+}
+
+/** Plans a page of `kind` to a channel: one delivery per transport the channel has. */
+export function planPage(
+  record: IncidentRecord,
+  channel: string,
+  kind: PageKind,
+  trigger: ActionTrigger,
+  note: string | null,
+  context: PlanContext,
+): ActionRecord {
+  const configured = context.config.channels[channel];
+  const transports = TRANSPORTS.filter((transport) =>
+    transport === "sns"
+      ? configured?.sns
+      : transport === "slack"
+        ? configured?.slackWebhook
+        : configured?.pagerduty,
+  );
+  // PagerDuty holds the alert's state; Slack and SNS readers need only openings and endings.
+  const wanted =
+    kind === "acknowledged"
+      ? transports.filter((transport) => transport === "pagerduty")
+      : transports;
+  return addAction(
+    record,
+    {
+      type: "page",
+      rule: record.incident.rule,
+      spec: { channel, kind },
+      targetKey: `page:${channel}`,
+      trigger,
+      status: "planned",
+      reason: note,
+      dryRun: false,
+      page: {
+        channel,
+        kind,
+        text: note ?? "",
+        deliveries: Object.fromEntries(
+          wanted.map((transport) => [
+            transport,
+            { status: "pending", attempts: 0, detail: null, notBefore: null },
+          ]),
+        ),
+      },
+    },
+    context.now,
+  );
+}
+
+/** The channels a person watches for this incident: its rule's pages, else the first escalation channel. */
+export function humanChannels(record: IncidentRecord, config: MonitoringConfig): string[] {
+  const rule = ruleOf(record, config);
+  const fromRule = (rule?.actions ?? []).flatMap((action) =>
+    action.type === "page" ? [action.channel] : [],
+  );
+  const fallback = config.escalation.channels[0] ?? Object.keys(config.channels)[0];
+  return [...new Set(fromRule.length ? fromRule : fallback ? [fallback] : [])];
+}
+
+/** Channels this incident has been paged on (the resolve notice goes to each). */
+export function pagedChannels(record: IncidentRecord): string[] {
+  return [
+    ...new Set(
+      record.actions.flatMap((action) =>
+        action.page && action.page.kind !== "resolved" && action.page.kind !== "acknowledged"
+          ? [action.page.channel]
+          : [],
+      ),
+    ),
+  ];
+}
+
+const ruleOf = (record: IncidentRecord, config: MonitoringConfig): Rule | undefined =>
+  config.rules.find((rule) => rule.name === record.incident.rule);
+
+function pageHumans(
+  record: IncidentRecord,
+  note: string,
+  trigger: ActionTrigger,
+  context: PlanContext,
+) {
+  for (const channel of humanChannels(record, context.config)) {
+    planPage(record, channel, "page", trigger, note, context);
+  }
+}
+
+/** Plans one configured action: guards that need no AWS state are applied here. */
+function planAction(
+  record: IncidentRecord,
+  rule: Rule,
+  spec: ActionSpec,
+  trigger: ActionTrigger,
+  context: PlanContext,
+) {
+  if (spec.type === "page") {
+    planPage(record, spec.channel, "page", trigger, null, context);
+    return;
+  }
+  const { config } = context;
+  const base = {
+    type: spec.type,
+    rule: rule.name,
+    spec: spec as unknown as Record<string, unknown>,
+    targetKey: targetKeyOf(spec, context.region),
+    trigger,
+    dryRun: spec.dryRun ?? config.safety.dryRun,
+    page: null,
+  };
+  const { incident } = record;
+  if (incident.flapping) {
+    const action = addAction(
+      record,
+      {
+        ...base,
+        status: "skipped",
+        reason: "held: the incident is flapping, a person should look first",
+      },
+      context.now,
+    );
+    pageHumans(
+      record,
+      `${action.id} (${spec.type} ${action.targetKey}) held: the incident is flapping`,
+      "held",
+      context,
+    );
+    return;
+  }
+  // Failover is drastic: it waits for a person unless the config says otherwise.
+  if (spec.approve ?? spec.type === "failover") {
+    const action = addAction(
+      record,
+      { ...base, status: "awaiting-approval", reason: "waiting for a person to approve" },
+      context.now,
+    );
+    pageHumans(
+      record,
+      `${action.id} (${spec.type} ${action.targetKey}) needs approval: /incident approve ${incident.id} ${action.id}`,
+      "approval-needed",
+      context,
+    );
+    return;
+  }
+  addAction(record, { ...base, status: "planned", reason: null }, context.now);
+}
+
+/** The last time this incident ran (or planned) an action of this type on this target. */
+function lastActionAt(record: IncidentRecord, type: string, targetKey: string): number | undefined {
+  const times = record.actions
+    .filter(
+      (action) =>
+        action.type === type && action.targetKey === targetKey && action.status !== "skipped",
+    )
+    .map((action) => Date.parse(action.plannedAt));
+  return times.length ? Math.max(...times) : undefined;
+}
+
+/**
+ * Decides the responses to what just happened to an incident, on a copy of its record:
+ * - opened: the rule's actions, in order;
+ * - severity raised onto a rule with actions: that rule's actions not yet planned;
+ * - re-triggered: the rule's `scale` actions again, once their cooldown has passed;
+ * - resolved: a resolve notice to every channel that was paged;
+ * - a critical incident starts its escalation clock.
+ * Guards that need no AWS state act here (flapping holds, approvals); cooldowns and circuit
+ * breakers act when the dispatcher runs the action.
+ */
+export function planResponses(
+  current: IncidentRecord,
+  events: ReadonlyArray<IncidentEvent>,
+  context: PlanContext,
+): IncidentRecord {
+  if (events.length === 0) return current;
+  const record = current;
+  const { config, now } = context;
+  const rule = ruleOf(record, config);
+  for (const event of events) {
+    if (event.type === "opened" || event.type === "severity-raised") {
+      if (!rule) continue;
+      const planned = record.actions.some(
+        (action) => action.rule === rule.name && action.trigger !== "retriggered",
+      );
+      if (!planned)
+        for (const spec of rule.actions)
+          planAction(
+            record,
+            rule,
+            spec,
+            event.type === "opened" ? "opened" : "severity-raised",
+            context,
+          );
+    } else if (event.type === "retriggered" && rule && record.incident.status !== "resolved") {
+      for (const spec of rule.actions) {
+        if (spec.type !== "scale") continue;
+        const cooldown = spec.cooldown ?? config.safety.cooldown;
+        const last = lastActionAt(
+          record,
+          spec.type,
+          targetKeyOf(spec as RemediationAction, context.region),
+        );
+        if (last === undefined || now - last >= cooldown)
+          planAction(record, rule, spec, "retriggered", context);
+      }
+    } else if (event.type === "resolved") {
+      record.escalation.nextAt = null;
+      for (const channel of pagedChannels(record)) {
+        planPage(record, channel, "resolved", "resolved", null, context);
+      }
+    } else if (event.type === "acknowledged") {
+      // Someone is on it: escalation stops, and PagerDuty's alert is acknowledged too.
+      record.escalation.nextAt = null;
+      for (const channel of pagedChannels(record)) {
+        if (config.channels[channel]?.pagerduty) {
+          planPage(record, channel, "acknowledged", "acknowledged", null, context);
+        }
+      }
+    }
+  }
+  const { escalation } = config;
+  if (
+    record.incident.severity === "critical" &&
+    record.incident.status === "triggered" &&
+    record.escalation.nextAt === null &&
+    record.escalation.repeats < escalation.maxRepeats &&
+    escalation.channels.length > 0
+  ) {
+    record.escalation.nextAt = iso(now + escalation.repeatAfter);
+  }
+  return record;
+}

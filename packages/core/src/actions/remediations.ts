@@ -1,0 +1,728 @@
+import { z } from "zod";
+import { AwsCallError, type AwsGateway, type AwsRequest } from "./gateway";
+import type {
+  FailoverAction,
+  RemediationAction,
+  RemediationTarget,
+  RollbackAction,
+  ScaleAction,
+} from "./schema";
+
+/** Where the remediation runs, for ARNs and default regions. */
+export interface AwsEnvironment {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/** An IAM policy statement an action needs (least privilege: these actions, these resources). */
+export interface IamStatement {
+  actions: string[];
+  resources: string[];
+}
+
+/**
+ * `live`: call AWS. `simulated`: call the local stack's model (the outcome is `simulated`).
+ * `dry-run`: describe, decide, record the request that would be sent, send nothing that changes
+ * anything.
+ */
+export type ExecutionMode = "live" | "simulated" | "dry-run";
+
+export interface ExecutionContext {
+  gateway: AwsGateway;
+  mode: ExecutionMode;
+  /** Default region for targets that name none. */
+  region: string;
+  /** Says what the change is for (Route 53 change comments, ECS... where an API takes one). */
+  reference: string;
+}
+
+/** What running an action came to. Errors from AWS are thrown as `AwsCallError`. */
+export interface ExecutionOutcome {
+  status: "succeeded" | "simulated" | "skipped";
+  reason: string;
+  /** The requests that change something: sent, or (dry run) that would have been. */
+  requests: AwsRequest[];
+  /** The target before, briefly: "desiredCount 4 of max 20". */
+  before: string | null;
+}
+
+/** A decision after describing the target: the change to make, or why to leave it alone. */
+type Decision =
+  | { skip: string; before: string | null }
+  | { requests: AwsRequest[]; reason: string; before: string };
+
+/** One kind of remediation on one kind of target: how it is named, what it may do, how it runs. */
+interface Remediation<A extends RemediationAction> {
+  targetKey(action: A, region: string): string;
+  permissions(action: A, env: AwsEnvironment): IamStatement[];
+  /** Reads the target and decides; the states it may start from are checked here. */
+  decide(
+    action: A,
+    send: (request: AwsRequest) => Promise<unknown>,
+    region: string,
+  ): Promise<Decision>;
+}
+
+const regionOf = (target: RemediationTarget, fallback: string) =>
+  "region" in target && target.region ? target.region : fallback;
+
+/** Next size after a step or a factor, capped by the action's max and the group's own. */
+function nextSize(action: ScaleAction, current: number, groupMax: number | undefined) {
+  const wanted =
+    action.by !== undefined ? current + action.by : Math.ceil(current * (action.factor ?? 1));
+  const cap = Math.min(action.max, groupMax ?? Number.POSITIVE_INFINITY);
+  return { next: Math.min(wanted, cap), cap };
+}
+
+function atCap(current: number, cap: number, unit: string) {
+  return `already at ${current} ${unit}, the most allowed (max ${cap})`;
+}
+
+// Describe responses are parsed leniently: only the fields decisions use, with types checked.
+const EcsServices = z.object({
+  services: z
+    .array(
+      z.object({
+        desiredCount: z.number(),
+        runningCount: z.number().optional(),
+        status: z.string().optional(),
+        taskDefinition: z.string().optional(),
+        deployments: z
+          .array(z.object({ status: z.string().optional(), rolloutState: z.string().optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+  failures: z.array(z.object({ reason: z.string().optional() })).optional(),
+});
+const ScalableTargets = z.object({
+  ScalableTargets: z
+    .array(z.object({ MaxCapacity: z.number(), MinCapacity: z.number().optional() }))
+    .optional(),
+});
+const AutoScalingGroups = z.object({
+  AutoScalingGroups: z
+    .array(
+      z.object({
+        DesiredCapacity: z.number(),
+        MaxSize: z.number(),
+        MinSize: z.number().optional(),
+        Status: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+const ProvisionedConcurrency = z.object({
+  RequestedProvisionedConcurrentExecutions: z.number().optional(),
+  AllocatedProvisionedConcurrentExecutions: z.number().optional(),
+  Status: z.string().optional(),
+});
+const Alias = z.object({
+  FunctionVersion: z.string(),
+  RoutingConfig: z
+    .object({ AdditionalVersionWeights: z.record(z.string(), z.number()).optional() })
+    .optional(),
+});
+const Versions = z.object({
+  Versions: z.array(z.object({ Version: z.string() })).optional(),
+  NextMarker: z.string().optional(),
+});
+const TaskDefinitions = z.object({ taskDefinitionArns: z.array(z.string()).optional() });
+const Deployments = z.object({ deployments: z.array(z.string()).optional() });
+const DbClusters = z.object({
+  DBClusters: z
+    .array(
+      z.object({
+        Status: z.string().optional(),
+        DBClusterMembers: z
+          .array(z.object({ DBInstanceIdentifier: z.string(), IsClusterWriter: z.boolean() }))
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+const RecordSets = z.object({
+  ResourceRecordSets: z
+    .array(
+      z
+        .object({
+          Name: z.string(),
+          Type: z.string(),
+          SetIdentifier: z.string().optional(),
+          Weight: z.number().optional(),
+        })
+        .passthrough(),
+    )
+    .optional(),
+});
+
+const ecsServiceArn = (env: AwsEnvironment, region: string, cluster: string, service: string) =>
+  `arn:${env.partition}:ecs:${region}:${env.account}:service/${cluster}/${service}`;
+
+async function describeEcsService(
+  send: (request: AwsRequest) => Promise<unknown>,
+  region: string,
+  cluster: string,
+  service: string,
+) {
+  const response = EcsServices.parse(
+    await send({
+      service: "ecs",
+      operation: "DescribeServices",
+      region,
+      input: { cluster, services: [service] },
+    }),
+  );
+  const found = response.services?.[0];
+  if (!found || found.status === "INACTIVE") return undefined;
+  return found;
+}
+
+const scaleEcs: Remediation<ScaleAction & { target: { kind: "ecs-service" } }> = {
+  targetKey: ({ target }, region) =>
+    `ecs-service:${regionOf(target, region)}/${target.cluster}/${target.service}`,
+  permissions: ({ target }, env) => {
+    const region = regionOf(target, env.region);
+    return [
+      {
+        actions: ["ecs:DescribeServices", "ecs:UpdateService"],
+        resources: [ecsServiceArn(env, region, target.cluster, target.service)],
+      },
+      // DescribeScalableTargets has no resource-level permissions.
+      { actions: ["application-autoscaling:DescribeScalableTargets"], resources: ["*"] },
+    ];
+  },
+  async decide(action, send, defaultRegion) {
+    const { target } = action;
+    const region = regionOf(target, defaultRegion);
+    const service = await describeEcsService(send, region, target.cluster, target.service);
+    if (!service)
+      return { skip: `service ${target.cluster}/${target.service} not found`, before: null };
+    const deployments = service.deployments ?? [];
+    const before = `desiredCount ${service.desiredCount}, running ${service.runningCount ?? "?"}`;
+    if (
+      deployments.length > 1 ||
+      deployments.some((deployment) => deployment.rolloutState === "IN_PROGRESS")
+    ) {
+      return {
+        skip: `service is mid-deployment (${deployments.length} deployments): not scaling it now`,
+        before,
+      };
+    }
+    const scalable = ScalableTargets.parse(
+      await send({
+        service: "application-autoscaling",
+        operation: "DescribeScalableTargets",
+        region,
+        input: {
+          ServiceNamespace: "ecs",
+          ResourceIds: [`service/${target.cluster}/${target.service}`],
+          ScalableDimension: "ecs:service:DesiredCount",
+        },
+      }),
+    );
+    const groupMax = scalable.ScalableTargets?.[0]?.MaxCapacity;
+    const { next, cap } = nextSize(action, service.desiredCount, groupMax);
+    if (next <= service.desiredCount)
+      return { skip: atCap(service.desiredCount, cap, "tasks"), before };
+    return {
+      before,
+      reason: `desiredCount ${service.desiredCount} → ${next}`,
+      requests: [
+        {
+          service: "ecs",
+          operation: "UpdateService",
+          region,
+          input: { cluster: target.cluster, service: target.service, desiredCount: next },
+        },
+      ],
+    };
+  },
+};
+
+const scaleAsg: Remediation<ScaleAction & { target: { kind: "autoscaling-group" } }> = {
+  targetKey: ({ target }, region) => `autoscaling-group:${regionOf(target, region)}/${target.name}`,
+  permissions: ({ target }, env) => [
+    // DescribeAutoScalingGroups has no resource-level permissions.
+    { actions: ["autoscaling:DescribeAutoScalingGroups"], resources: ["*"] },
+    {
+      actions: ["autoscaling:SetDesiredCapacity"],
+      resources: [
+        `arn:${env.partition}:autoscaling:${regionOf(target, env.region)}:${env.account}:autoScalingGroup:*:autoScalingGroupName/${target.name}`,
+      ],
+    },
+  ],
+  async decide(action, send, defaultRegion) {
+    const { target } = action;
+    const region = regionOf(target, defaultRegion);
+    const response = AutoScalingGroups.parse(
+      await send({
+        service: "autoscaling",
+        operation: "DescribeAutoScalingGroups",
+        region,
+        input: { AutoScalingGroupNames: [target.name] },
+      }),
+    );
+    const group = response.AutoScalingGroups?.[0];
+    if (!group) return { skip: `auto scaling group ${target.name} not found`, before: null };
+    const before = `DesiredCapacity ${group.DesiredCapacity} of MaxSize ${group.MaxSize}`;
+    if (group.Status) return { skip: `group is "${group.Status}": not scaling it now`, before };
+    const { next, cap } = nextSize(action, group.DesiredCapacity, group.MaxSize);
+    if (next <= group.DesiredCapacity)
+      return { skip: atCap(group.DesiredCapacity, cap, "instances"), before };
+    return {
+      before,
+      reason: `DesiredCapacity ${group.DesiredCapacity} → ${next}`,
+      requests: [
+        {
+          service: "autoscaling",
+          operation: "SetDesiredCapacity",
+          region,
+          input: { AutoScalingGroupName: target.name, DesiredCapacity: next, HonorCooldown: false },
+        },
+      ],
+    };
+  },
+};
+
+const lambdaArn = (env: AwsEnvironment, region: string, name: string, qualifier?: string) =>
+  `arn:${env.partition}:lambda:${region}:${env.account}:function:${name}${qualifier ? `:${qualifier}` : ""}`;
+
+const scaleLambda: Remediation<
+  ScaleAction & { target: { kind: "lambda-provisioned-concurrency" } }
+> = {
+  targetKey: ({ target }, region) =>
+    `lambda-provisioned-concurrency:${regionOf(target, region)}/${target.functionName}:${target.qualifier}`,
+  permissions: ({ target }, env) => [
+    {
+      actions: ["lambda:GetProvisionedConcurrencyConfig", "lambda:PutProvisionedConcurrencyConfig"],
+      resources: [
+        lambdaArn(env, regionOf(target, env.region), target.functionName, target.qualifier),
+      ],
+    },
+  ],
+  async decide(action, send, defaultRegion) {
+    const { target } = action;
+    const region = regionOf(target, defaultRegion);
+    const address = { FunctionName: target.functionName, Qualifier: target.qualifier };
+    let config: z.infer<typeof ProvisionedConcurrency> = {};
+    try {
+      config = ProvisionedConcurrency.parse(
+        await send({
+          service: "lambda",
+          operation: "GetProvisionedConcurrencyConfig",
+          region,
+          input: address,
+        }),
+      );
+    } catch (error) {
+      // None configured yet: scaling starts from zero.
+      if (
+        !(
+          error instanceof AwsCallError &&
+          error.errorCode === "ProvisionedConcurrencyConfigNotFoundException"
+        )
+      ) {
+        throw error;
+      }
+    }
+    const current = config.RequestedProvisionedConcurrentExecutions ?? 0;
+    const before = `provisioned concurrency ${current} (${config.Status ?? "none"})`;
+    if (config.Status === "IN_PROGRESS")
+      return { skip: "provisioned concurrency is still being allocated", before };
+    const { next: stepped, cap } = nextSize(action, current, undefined);
+    // From zero a factor multiplies nothing: start at one.
+    const next = Math.max(stepped, Math.min(1, cap));
+    if (next <= current) return { skip: atCap(current, cap, "provisioned executions"), before };
+    return {
+      before,
+      reason: `provisioned concurrency ${current} → ${next}`,
+      requests: [
+        {
+          service: "lambda",
+          operation: "PutProvisionedConcurrencyConfig",
+          region,
+          input: { ...address, ProvisionedConcurrentExecutions: next },
+        },
+      ],
+    };
+  },
+};
+
+const rollbackLambdaAlias: Remediation<RollbackAction & { target: { kind: "lambda-alias" } }> = {
+  targetKey: ({ target }, region) =>
+    `lambda-alias:${regionOf(target, region)}/${target.functionName}:${target.alias}`,
+  permissions: ({ target }, env) => {
+    const region = regionOf(target, env.region);
+    return [
+      {
+        actions: ["lambda:GetAlias", "lambda:UpdateAlias"],
+        resources: [lambdaArn(env, region, target.functionName, target.alias)],
+      },
+      {
+        actions: ["lambda:ListVersionsByFunction"],
+        resources: [lambdaArn(env, region, target.functionName)],
+      },
+    ];
+  },
+  async decide({ target }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    const alias = Alias.parse(
+      await send({
+        service: "lambda",
+        operation: "GetAlias",
+        region,
+        input: { FunctionName: target.functionName, Name: target.alias },
+      }),
+    );
+    const canary = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
+    const before = `alias ${target.alias} → version ${alias.FunctionVersion}${canary.length ? ` (canary: ${canary.join(", ")})` : ""}`;
+    const update = (version: string) => ({
+      service: "lambda" as const,
+      operation: "UpdateAlias",
+      region,
+      input: {
+        FunctionName: target.functionName,
+        Name: target.alias,
+        FunctionVersion: version,
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      },
+    });
+    // A canary in flight is the newest change: send all traffic back to the stable version.
+    if (canary.length > 0) {
+      return {
+        before,
+        reason: `canary of version ${canary.join(", ")} stopped; all traffic on ${alias.FunctionVersion}`,
+        requests: [update(alias.FunctionVersion)],
+      };
+    }
+    if (!/^\d+$/.test(alias.FunctionVersion)) {
+      return {
+        skip: `alias points at ${alias.FunctionVersion}: no published version to go back to`,
+        before,
+      };
+    }
+    const versions: number[] = [];
+    let marker: string | undefined;
+    do {
+      const page = Versions.parse(
+        await send({
+          service: "lambda",
+          operation: "ListVersionsByFunction",
+          region,
+          input: {
+            FunctionName: target.functionName,
+            MaxItems: 50,
+            ...(marker ? { Marker: marker } : {}),
+          },
+        }),
+      );
+      for (const { Version } of page.Versions ?? [])
+        if (/^\d+$/.test(Version)) versions.push(Number(Version));
+      marker = page.NextMarker;
+    } while (marker);
+    const current = Number(alias.FunctionVersion);
+    const previous = versions.filter((version) => version < current).sort((a, b) => b - a)[0];
+    if (previous === undefined)
+      return { skip: `no version before ${current} to roll back to`, before };
+    return {
+      before,
+      reason: `alias ${target.alias}: version ${current} → ${previous}`,
+      requests: [update(String(previous))],
+    };
+  },
+};
+
+const codeDeployGroupArn = (
+  env: AwsEnvironment,
+  region: string,
+  application: string,
+  group: string,
+) =>
+  `arn:${env.partition}:codedeploy:${region}:${env.account}:deploymentgroup:${application}/${group}`;
+
+const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codedeploy" } }> = {
+  targetKey: ({ target }, region) =>
+    `codedeploy:${regionOf(target, region)}/${target.application}/${target.deploymentGroup}`,
+  permissions: ({ target }, env) => [
+    {
+      actions: ["codedeploy:ListDeployments", "codedeploy:StopDeployment"],
+      resources: [
+        codeDeployGroupArn(
+          env,
+          regionOf(target, env.region),
+          target.application,
+          target.deploymentGroup,
+        ),
+      ],
+    },
+  ],
+  async decide({ target }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    const response = Deployments.parse(
+      await send({
+        service: "codedeploy",
+        operation: "ListDeployments",
+        region,
+        input: {
+          applicationName: target.application,
+          deploymentGroupName: target.deploymentGroup,
+          includeOnlyStatuses: ["Created", "Queued", "InProgress", "Ready"],
+        },
+      }),
+    );
+    const active = response.deployments ?? [];
+    if (active.length === 0)
+      return { skip: "no deployment in progress to stop", before: "no active deployment" };
+    return {
+      before: `active deployments: ${active.join(", ")}`,
+      reason: `stopped ${active.join(", ")} with automatic rollback`,
+      requests: active.map((deploymentId) => ({
+        service: "codedeploy" as const,
+        operation: "StopDeployment",
+        region,
+        input: { deploymentId, autoRollbackEnabled: true },
+      })),
+    };
+  },
+};
+
+/** `arn:...:task-definition/family:12` → family and revision. */
+function taskDefinitionRevision(arn: string) {
+  const match = /task-definition\/([^:]+):(\d+)$/.exec(arn);
+  return match ? { family: match[1] as string, revision: Number(match[2]) } : undefined;
+}
+
+const rollbackEcs: Remediation<RollbackAction & { target: { kind: "ecs-service" } }> = {
+  targetKey: ({ target }, region) =>
+    `ecs-service:${regionOf(target, region)}/${target.cluster}/${target.service}`,
+  permissions: ({ target }, env) => [
+    {
+      actions: ["ecs:DescribeServices", "ecs:UpdateService"],
+      resources: [ecsServiceArn(env, regionOf(target, env.region), target.cluster, target.service)],
+    },
+    // ListTaskDefinitions has no resource-level permissions.
+    { actions: ["ecs:ListTaskDefinitions"], resources: ["*"] },
+  ],
+  async decide({ target }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    const service = await describeEcsService(send, region, target.cluster, target.service);
+    if (!service?.taskDefinition)
+      return { skip: `service ${target.cluster}/${target.service} not found`, before: null };
+    const current = taskDefinitionRevision(service.taskDefinition);
+    const before = `task definition ${service.taskDefinition.split("/").pop()}`;
+    if (!current) return { skip: `cannot read the revision of ${service.taskDefinition}`, before };
+    const listed = TaskDefinitions.parse(
+      await send({
+        service: "ecs",
+        operation: "ListTaskDefinitions",
+        region,
+        input: { familyPrefix: current.family, status: "ACTIVE", sort: "DESC", maxResults: 100 },
+      }),
+    );
+    const previous = (listed.taskDefinitionArns ?? [])
+      .map((arn) => ({ arn, parsed: taskDefinitionRevision(arn) }))
+      .filter(
+        ({ parsed }) => parsed?.family === current.family && parsed.revision < current.revision,
+      )
+      .sort((a, b) => (b.parsed?.revision ?? 0) - (a.parsed?.revision ?? 0))[0];
+    if (!previous)
+      return { skip: `no active revision of ${current.family} before ${current.revision}`, before };
+    return {
+      before,
+      reason: `task definition ${current.family}:${current.revision} → ${current.family}:${previous.parsed?.revision}`,
+      requests: [
+        {
+          service: "ecs",
+          operation: "UpdateService",
+          region,
+          input: { cluster: target.cluster, service: target.service, taskDefinition: previous.arn },
+        },
+      ],
+    };
+  },
+};
+
+const failoverRds: Remediation<FailoverAction & { target: { kind: "rds-cluster" } }> = {
+  targetKey: ({ target }, region) => `rds-cluster:${regionOf(target, region)}/${target.clusterId}`,
+  permissions: ({ target }, env) => {
+    const region = regionOf(target, env.region);
+    const base = `arn:${env.partition}:rds:${region}:${env.account}`;
+    return [
+      { actions: ["rds:DescribeDBClusters"], resources: [`${base}:cluster:${target.clusterId}`] },
+      {
+        actions: ["rds:FailoverDBCluster"],
+        resources: [
+          `${base}:cluster:${target.clusterId}`,
+          `${base}:db:${target.targetInstance ?? "*"}`,
+        ],
+      },
+    ];
+  },
+  async decide({ target }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    const response = DbClusters.parse(
+      await send({
+        service: "rds",
+        operation: "DescribeDBClusters",
+        region,
+        input: { DBClusterIdentifier: target.clusterId },
+      }),
+    );
+    const cluster = response.DBClusters?.[0];
+    if (!cluster) return { skip: `cluster ${target.clusterId} not found`, before: null };
+    const members = cluster.DBClusterMembers ?? [];
+    const writer = members.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
+    const before = `writer ${writer ?? "none"}, ${members.length - (writer ? 1 : 0)} reader(s), ${cluster.Status}`;
+    if (cluster.Status !== "available")
+      return { skip: `cluster is ${cluster.Status}: not failing over now`, before };
+    const readers = members
+      .filter((member) => !member.IsClusterWriter)
+      .map((member) => member.DBInstanceIdentifier);
+    if (readers.length === 0) return { skip: "no reader to fail over to", before };
+    if (target.targetInstance) {
+      if (target.targetInstance === writer)
+        return { skip: `${target.targetInstance} is already the writer`, before };
+      if (!readers.includes(target.targetInstance)) {
+        return { skip: `${target.targetInstance} is not a reader of ${target.clusterId}`, before };
+      }
+    }
+    return {
+      before,
+      reason: `failover of ${target.clusterId} from ${writer} to ${target.targetInstance ?? "a reader RDS picks"}`,
+      requests: [
+        {
+          service: "rds",
+          operation: "FailoverDBCluster",
+          region,
+          input: {
+            DBClusterIdentifier: target.clusterId,
+            ...(target.targetInstance ? { TargetDBInstanceIdentifier: target.targetInstance } : {}),
+          },
+        },
+      ],
+    };
+  },
+};
+
+const sameName = (a: string, b: string) =>
+  a.replace(/\.$/, "").toLowerCase() === b.replace(/\.$/, "").toLowerCase();
+
+const failoverRoute53: Remediation<FailoverAction & { target: { kind: "route53-weights" } }> = {
+  targetKey: ({ target }) => `route53-weights:${target.hostedZoneId}/${target.recordName}`,
+  permissions: ({ target }, env) => [
+    {
+      actions: ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"],
+      resources: [`arn:${env.partition}:route53:::hostedzone/${target.hostedZoneId}`],
+    },
+  ],
+  async decide({ target }, send) {
+    const response = RecordSets.parse(
+      await send({
+        service: "route53",
+        operation: "ListResourceRecordSets",
+        input: {
+          HostedZoneId: target.hostedZoneId,
+          StartRecordName: target.recordName,
+          StartRecordType: target.recordType,
+          MaxItems: 100,
+        },
+      }),
+    );
+    const records = (response.ResourceRecordSets ?? []).filter(
+      (record) => sameName(record.Name, target.recordName) && record.Type === target.recordType,
+    );
+    const primary = records.find((record) => record.SetIdentifier === target.primary);
+    const secondary = records.find((record) => record.SetIdentifier === target.secondary);
+    if (!primary || !secondary) {
+      return {
+        skip: `weighted records ${target.primary} and ${target.secondary} of ${target.recordName} not both found`,
+        before: null,
+      };
+    }
+    const before = `weights ${target.primary}=${primary.Weight ?? 0}, ${target.secondary}=${secondary.Weight ?? 0}`;
+    if ((primary.Weight ?? 0) === 0 && (secondary.Weight ?? 0) > 0)
+      return { skip: "already failed over", before };
+    const weight = Math.max(secondary.Weight ?? 0, primary.Weight ?? 0, 1);
+    return {
+      before,
+      reason: `all weight of ${target.recordName} moved to ${target.secondary}`,
+      requests: [
+        {
+          service: "route53",
+          operation: "ChangeResourceRecordSets",
+          input: {
+            HostedZoneId: target.hostedZoneId,
+            ChangeBatch: {
+              Comment: "Firebreak failover",
+              Changes: [
+                { Action: "UPSERT", ResourceRecordSet: { ...primary, Weight: 0 } },
+                { Action: "UPSERT", ResourceRecordSet: { ...secondary, Weight: weight } },
+              ],
+            },
+          },
+        },
+      ],
+    };
+  },
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry is keyed so each entry gets its own type.
+const REMEDIATIONS: Record<string, Remediation<any>> = {
+  "scale/ecs-service": scaleEcs,
+  "scale/autoscaling-group": scaleAsg,
+  "scale/lambda-provisioned-concurrency": scaleLambda,
+  "rollback/lambda-alias": rollbackLambdaAlias,
+  "rollback/codedeploy": rollbackCodeDeploy,
+  "rollback/ecs-service": rollbackEcs,
+  "failover/rds-cluster": failoverRds,
+  "failover/route53-weights": failoverRoute53,
+};
+
+function remediationOf(action: RemediationAction): Remediation<RemediationAction> {
+  const remediation = REMEDIATIONS[`${action.type}/${action.target.kind}`];
+  if (!remediation) throw new Error(`no remediation for ${action.type} on ${action.target.kind}`);
+  return remediation;
+}
+
+/** What cooldowns and the circuit breaker count an action against. */
+export const targetKeyOf = (action: RemediationAction, region: string) =>
+  remediationOf(action).targetKey(action, region);
+
+/**
+ * The IAM statements an action needs: only its own operations, on its own target's ARNs. The
+ * stacks build the dispatcher's policy from these, so it can do what the config says and no more.
+ */
+export const permissionsOf = (action: RemediationAction, env: AwsEnvironment): IamStatement[] =>
+  remediationOf(action).permissions(action, env);
+
+/**
+ * Runs a remediation: describe the target, check it may start from that state, then send the
+ * change (live), send it to the model (simulated), or only record it (dry run).
+ * @throws AwsCallError when AWS fails; the dispatcher decides whether to retry
+ */
+export async function executeRemediation(
+  action: RemediationAction,
+  context: ExecutionContext,
+): Promise<ExecutionOutcome> {
+  const send = (request: AwsRequest) => context.gateway.send(request);
+  const decision = await remediationOf(action).decide(action, send, context.region);
+  if ("skip" in decision)
+    return { status: "skipped", reason: decision.skip, requests: [], before: decision.before };
+  if (context.mode === "dry-run") {
+    return {
+      status: "simulated",
+      reason: `dry run: would have ${decision.reason}`,
+      requests: decision.requests,
+      before: decision.before,
+    };
+  }
+  for (const request of decision.requests) await send(request);
+  return {
+    status: context.mode === "simulated" ? "simulated" : "succeeded",
+    reason: context.mode === "simulated" ? `simulated: ${decision.reason}` : decision.reason,
+    requests: decision.requests,
+    before: decision.before,
+  };
+}

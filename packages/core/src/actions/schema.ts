@@ -1,0 +1,177 @@
+import { z } from "zod";
+import { DurationSchema } from "../duration";
+
+const Name = z.string().min(1).max(255);
+const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "a region code such as us-east-1")
+  .optional();
+
+export const EcsServiceTarget = z.strictObject({
+  kind: z.literal("ecs-service"),
+  cluster: Name,
+  service: Name,
+  region: Region,
+});
+export const AutoScalingGroupTarget = z.strictObject({
+  kind: z.literal("autoscaling-group"),
+  name: Name,
+  region: Region,
+});
+export const LambdaProvisionedConcurrencyTarget = z.strictObject({
+  kind: z.literal("lambda-provisioned-concurrency"),
+  functionName: Name,
+  /** An alias or version number; provisioned concurrency cannot be set on $LATEST. */
+  qualifier: Name.refine(
+    (qualifier) => qualifier !== "$LATEST",
+    "not $LATEST: use an alias or a version",
+  ),
+  region: Region,
+});
+export const LambdaAliasTarget = z.strictObject({
+  kind: z.literal("lambda-alias"),
+  functionName: Name,
+  alias: Name,
+  region: Region,
+});
+export const CodeDeployTarget = z.strictObject({
+  kind: z.literal("codedeploy"),
+  application: Name,
+  deploymentGroup: Name,
+  region: Region,
+});
+export const RdsClusterTarget = z.strictObject({
+  kind: z.literal("rds-cluster"),
+  clusterId: Name,
+  /** The reader to promote; RDS picks one when absent. */
+  targetInstance: Name.optional(),
+  region: Region,
+});
+/** DNS failover with Route 53 weighted records: all weight moves from primary to secondary. */
+export const Route53WeightsTarget = z.strictObject({
+  kind: z.literal("route53-weights"),
+  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "a hosted zone id such as Z0123456789ABC"),
+  /** The record name as Route 53 stores it, e.g. `api.example.com.` */
+  recordName: Name,
+  recordType: z.enum(["A", "AAAA", "CNAME"]).default("A"),
+  primary: Name.describe("SetIdentifier of the primary record"),
+  secondary: Name.describe("SetIdentifier of the secondary record"),
+});
+
+export const ScaleTargetSchema = z.discriminatedUnion("kind", [
+  EcsServiceTarget,
+  AutoScalingGroupTarget,
+  LambdaProvisionedConcurrencyTarget,
+]);
+export const RollbackTargetSchema = z.discriminatedUnion("kind", [
+  LambdaAliasTarget,
+  CodeDeployTarget,
+  EcsServiceTarget,
+]);
+export const FailoverTargetSchema = z.discriminatedUnion("kind", [
+  RdsClusterTarget,
+  Route53WeightsTarget,
+]);
+
+export type ScaleTarget = z.infer<typeof ScaleTargetSchema>;
+export type RollbackTarget = z.infer<typeof RollbackTargetSchema>;
+export type FailoverTarget = z.infer<typeof FailoverTargetSchema>;
+export type RemediationTarget = ScaleTarget | RollbackTarget | FailoverTarget;
+
+/** What every automated action may say about itself. */
+const Guarded = {
+  /** Decide and record, call nothing that changes anything (overrides `safety.dryRun`). */
+  dryRun: z.boolean().optional(),
+  /** Wait for a person to approve before running (failover always does unless `false`). */
+  approve: z.boolean().optional(),
+  /** Overrides `safety.cooldown` for this action. */
+  cooldown: DurationSchema.optional(),
+};
+
+export const ScaleActionSchema = z
+  .strictObject({
+    type: z.literal("scale"),
+    target: ScaleTargetSchema,
+    /** Add this many (tasks, instances, provisioned executions). */
+    by: z.number().int().min(1).max(10_000).optional(),
+    /** Or multiply by this (rounded up). */
+    factor: z.number().gt(1).max(10).optional(),
+    /** Never go above this; the group's own maximum also holds. */
+    max: z.number().int().min(1).max(100_000),
+    ...Guarded,
+  })
+  .refine((action) => (action.by === undefined) !== (action.factor === undefined), {
+    message: "give exactly one of `by` (a step) or `factor`",
+    path: ["by"],
+  });
+
+export const RollbackActionSchema = z.strictObject({
+  type: z.literal("rollback"),
+  target: RollbackTargetSchema,
+  ...Guarded,
+});
+
+export const FailoverActionSchema = z.strictObject({
+  type: z.literal("failover"),
+  target: FailoverTargetSchema,
+  ...Guarded,
+});
+
+export const PageActionSchema = z.strictObject({
+  type: z.literal("page"),
+  /** A name from `channels`. */
+  channel: z.string().min(1),
+});
+
+export const ActionSpecSchema = z.discriminatedUnion("type", [
+  ScaleActionSchema,
+  RollbackActionSchema,
+  FailoverActionSchema,
+  PageActionSchema,
+]);
+export type ActionSpec = z.infer<typeof ActionSpecSchema>;
+export type ScaleAction = z.infer<typeof ScaleActionSchema>;
+export type RollbackAction = z.infer<typeof RollbackActionSchema>;
+export type FailoverAction = z.infer<typeof FailoverActionSchema>;
+export type PageAction = z.infer<typeof PageActionSchema>;
+export type RemediationAction = ScaleAction | RollbackAction | FailoverAction;
+export type ActionType = ActionSpec["type"];
+
+/**
+ * A secret in the config: the value itself, or `env:NAME` to read it from the environment at
+ * start (in AWS, an SST secret the stack passes in), so a config file need hold no secrets.
+ */
+const SecretSchema = z.string().min(1);
+
+/** Where a page goes: any of SNS, a Slack incoming webhook and PagerDuty Events v2. */
+export const ChannelSchema = z
+  .strictObject({
+    sns: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN")
+      .optional(),
+    slackWebhook: SecretSchema.optional(),
+    pagerduty: z.strictObject({ routingKey: SecretSchema }).optional(),
+  })
+  .refine((channel) => channel.sns || channel.slackWebhook || channel.pagerduty, {
+    message: "a channel needs at least one of sns, slackWebhook, pagerduty",
+  });
+export type ChannelConfig = z.infer<typeof ChannelSchema>;
+
+export const EscalationSchema = z.strictObject({
+  /** Re-page an unacknowledged critical incident this often... */
+  repeatAfter: DurationSchema.prefault("5m"),
+  /** ...at most this many times... */
+  maxRepeats: z.number().int().min(0).max(50).default(3),
+  /** ...repeat n going to channels[n], or to the last channel when the list is shorter. */
+  channels: z.array(z.string().min(1)).default([]),
+});
+
+export const SafetySchema = z.strictObject({
+  /** Decide and record everything, call nothing. */
+  dryRun: z.boolean().default(false),
+  /** Least time between two runs of one action type on one target. */
+  cooldown: DurationSchema.prefault("10m"),
+  /** Circuit breaker: automated actions per target, and in total, in any hour. */
+  maxActionsPerHour: z.number().int().min(0).max(1000).default(6),
+});

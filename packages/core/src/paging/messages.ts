@@ -1,0 +1,179 @@
+import type { PageKind, Transport } from "../actions/model";
+import type { ChannelConfig } from "../actions/schema";
+import { ConfigError } from "../errors";
+import type { Incident } from "../incidents/model";
+import { clip } from "../signal";
+import type { HttpPost, SnsPublish } from "./transport";
+
+export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
+
+/** A channel with its secrets read: where each transport delivers. */
+export interface ResolvedChannel {
+  sns?: string;
+  slackWebhook?: string;
+  pagerdutyRoutingKey?: string;
+}
+
+/**
+ * Reads `env:NAME` references in channel secrets, so config files hold no secrets.
+ * @throws ConfigError naming the channel and the missing variable
+ */
+export function resolveChannels(
+  channels: Record<string, ChannelConfig>,
+  env: Record<string, string | undefined>,
+): Record<string, ResolvedChannel> {
+  const secret = (value: string | undefined, path: string) => {
+    if (value === undefined || !value.startsWith("env:")) return value;
+    const name = value.slice(4);
+    const found = env[name];
+    if (!found) throw new ConfigError(`channels.${path}: environment variable ${name} is not set`);
+    return found;
+  };
+  return Object.fromEntries(
+    Object.entries(channels).map(([name, channel]) => [
+      name,
+      {
+        sns: channel.sns,
+        slackWebhook: secret(channel.slackWebhook, `${name}.slackWebhook`),
+        pagerdutyRoutingKey: secret(channel.pagerduty?.routingKey, `${name}.pagerduty.routingKey`),
+      },
+    ]),
+  );
+}
+
+/** The transports a channel delivers through. */
+export const transportsOf = (channel: ResolvedChannel): Transport[] => [
+  ...(channel.sns ? (["sns"] as const) : []),
+  ...(channel.slackWebhook ? (["slack"] as const) : []),
+  ...(channel.pagerdutyRoutingKey ? (["pagerduty"] as const) : []),
+];
+
+export interface PageContent {
+  incident: Incident;
+  kind: PageKind;
+  /** Why this page, beyond the incident itself (an action waiting for approval, a failure...). */
+  note: string | null;
+  /** Where people can look at it (the API's incident URL), when known. */
+  consoleUrl: string | null;
+}
+
+const KIND_WORDS: Record<PageKind, string> = {
+  page: "opened",
+  escalation: "still unacknowledged",
+  acknowledged: "acknowledged",
+  resolved: "resolved",
+};
+
+/** One line for people: `[CRITICAL] api-checkout-5xx-errors (K7Q2XPD) opened, 3 signals`. */
+export function pageText({ incident, kind, note }: PageContent): string {
+  const count = incident.count === 1 ? "1 signal" : `${incident.count} signals`;
+  const who =
+    kind === "acknowledged" && incident.acknowledgedBy ? ` by ${incident.acknowledgedBy}` : "";
+  const line = `[${incident.severity.toUpperCase()}] ${incident.title} (${incident.id}) ${KIND_WORDS[kind]}${who}, ${count}`;
+  return note ? `${line}: ${note}` : line;
+}
+
+/** SNS: subject at most 100 characters; the message carries the facts as JSON too. */
+export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
+  const { incident } = content;
+  const text = pageText(content);
+  const message = JSON.stringify(
+    {
+      text,
+      kind: content.kind,
+      incident: {
+        id: incident.id,
+        title: incident.title,
+        severity: incident.severity,
+        status: incident.status,
+        source: incident.source,
+        count: incident.count,
+        firstSeenAt: incident.firstSeenAt,
+        link: incident.link?.url ?? incident.link?.arn ?? null,
+      },
+      consoleUrl: content.consoleUrl,
+    },
+    null,
+    2,
+  );
+  // Subjects allow no line breaks or control characters; titles come from anyone.
+  const subject = clip(
+    Array.from(text, (char) => (char.charCodeAt(0) < 32 ? " " : char)).join(""),
+    100,
+  );
+  return { topicArn, subject, message: clip(message, 250_000) };
+}
+
+/** A Slack incoming-webhook message: plain text plus Block Kit, all text escaped. */
+export function slackWebhookPost(url: string, content: PageContent): HttpPost {
+  const { incident } = content;
+  const escapeSlack = (text: string) =>
+    text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const text = escapeSlack(pageText(content));
+  const link = incident.link?.url;
+  return {
+    url,
+    body: {
+      text,
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: `*${text}*` } },
+        {
+          type: "context",
+          elements: [
+            {
+              type: "mrkdwn",
+              text: escapeSlack(
+                `${incident.source} · ${incident.status} · first seen ${incident.firstSeenAt}${incident.rule ? ` · rule ${incident.rule}` : ""}`,
+              ),
+            },
+            ...(link ? [{ type: "mrkdwn", text: `<${link}|origin>` }] : []),
+          ],
+        },
+      ],
+    },
+  };
+}
+
+const PD_SEVERITY = { critical: "critical", warning: "warning", info: "info" } as const;
+
+/**
+ * A PagerDuty Events v2 event. One dedup_key per incident, so the trigger, the acknowledge and
+ * the resolve all act on one PagerDuty alert, and repeats of the trigger fold into it.
+ */
+export function pagerDutyEvent(routingKey: string, content: PageContent): HttpPost {
+  const { incident, kind } = content;
+  const eventAction =
+    kind === "resolved" ? "resolve" : kind === "acknowledged" ? "acknowledge" : "trigger";
+  const body: Record<string, unknown> = {
+    routing_key: routingKey,
+    event_action: eventAction,
+    dedup_key: clip(`firebreak/${incident.id}`, 255),
+  };
+  if (eventAction === "trigger") {
+    body.payload = {
+      summary: clip(pageText(content), 1024),
+      source: clip(
+        incident.attributes.alarmName ??
+          incident.attributes.logGroup ??
+          incident.attributes.project ??
+          incident.source,
+        255,
+      ),
+      severity: PD_SEVERITY[incident.severity],
+      timestamp: incident.firstSeenAt,
+      component: incident.source,
+      custom_details: {
+        incident: incident.id,
+        fingerprint: incident.fingerprint,
+        count: incident.count,
+        rule: incident.rule,
+      },
+    };
+    const links = [
+      ...(incident.link?.url ? [{ href: incident.link.url, text: incident.link.label }] : []),
+      ...(content.consoleUrl ? [{ href: content.consoleUrl, text: "Firebreak" }] : []),
+    ];
+    if (links.length) body.links = links;
+  }
+  return { url: PAGERDUTY_EVENTS_URL, body };
+}
