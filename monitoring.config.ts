@@ -1,17 +1,31 @@
 import { defineConfig } from "@firebreak/core";
 
 /**
- * Firebreak's policy: which signals matter how much. Rules are tried in order and the first
- * match wins; a signal no rule matches gets `default`. Validated at start: a mistake stops
- * Firebreak with the path of the bad key. See the README's config reference.
+ * Firebreak's policy: which signals matter how much, and what to do about them. Rules are tried
+ * in order and the first match wins; a signal no rule matches gets `default`. Validated at start:
+ * a mistake stops Firebreak with the path of the bad key. See the README's config reference.
+ *
+ * The remediation targets and paging channels below are examples (the local stack simulates
+ * them): point them at your own services and topics before deploying.
  */
 export default defineConfig({
   rules: [
+    // A fatal error right after a deploy: roll the alias back, then tell someone.
+    {
+      name: "bad-deploy",
+      match: { source: "sentry", project: "checkout", level: "fatal" },
+      severity: "critical",
+      actions: [
+        { type: "rollback", target: { kind: "lambda-alias", functionName: "checkout", alias: "live" } },
+        { type: "page", channel: "oncall" },
+      ],
+    },
     // Error tracking: what Sentry calls an error or worse is someone's broken request.
     {
       name: "error-tracking",
       match: { source: "sentry", level: ["fatal", "error"] },
       severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
     },
     {
       name: "error-tracking-warnings",
@@ -24,6 +38,7 @@ export default defineConfig({
       name: "lambda-timeouts",
       match: { source: "logs", message: "Task timed out after" },
       severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
     },
     {
       name: "crashes",
@@ -32,11 +47,13 @@ export default defineConfig({
         message: "Runtime\\.(ExitError|OutOfMemory)|Process exited before completing|out of memory",
       },
       severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
     },
     {
       name: "application-errors",
       match: { source: "logs", level: ["error", "fatal"] },
       severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
     },
 
     // Metric alarms: failing requests are critical; latency, saturation and backlogs warn.
@@ -44,11 +61,31 @@ export default defineConfig({
       name: "availability",
       match: { source: "cloudwatch", alarmName: "*5xx*" },
       severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: { kind: "ecs-service", cluster: "prod", service: "checkout-api" },
+          by: 2,
+          max: 20,
+        },
+        { type: "page", channel: "oncall" },
+      ],
+    },
+    {
+      name: "database-writer-down",
+      match: { source: "cloudwatch", namespace: "AWS/RDS", alarmName: "*-writer-down" },
+      severity: "critical",
+      // Failover waits for a person to approve it (`/incident approve <id> <action>`).
+      actions: [
+        { type: "failover", target: { kind: "rds-cluster", clusterId: "orders-db" } },
+        { type: "page", channel: "oncall" },
+      ],
     },
     {
       name: "error-rates",
       match: { source: "cloudwatch", alarmName: "*-errors" },
       severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
     },
     // Business and analytics metrics are worth a look in working hours, not a page at night.
     {
@@ -59,4 +96,10 @@ export default defineConfig({
     { name: "metric-alarms", match: { source: "cloudwatch" }, severity: "warning" },
   ],
   default: { severity: "info" },
+  channels: {
+    oncall: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-oncall" },
+    managers: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-managers" },
+  },
+  escalation: { repeatAfter: "5m", maxRepeats: 3, channels: ["oncall", "managers"] },
+  safety: { dryRun: false, cooldown: "10m", maxActionsPerHour: 6 },
 });

@@ -1,5 +1,6 @@
 import {
   type ApiToken,
+  actionView,
   assembleTimeline,
   authenticateBearer,
   INCIDENT_STATUSES,
@@ -73,7 +74,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
       handle: async ({ params }) => {
         const { store, record } = await load(params.id as string);
         const timeline = assembleTimeline(record, await store.getTimelinePages(record.incident.id));
-        return json(200, { ...record.incident, timeline });
+        return json(200, { ...record.incident, timeline, actions: record.actions.map(actionView) });
       },
     }),
   ];

@@ -5,6 +5,7 @@ import {
   decodeQueueMessage,
   type IncidentChange,
   type Policy,
+  planResponses,
   type Signal,
   systemClock,
 } from "@firebreak/core";
@@ -87,11 +88,14 @@ export const handler = createProcessHandler(
   once(async () => {
     const policy = await awsPolicy();
     const logger = createLogger("correlator");
+    const region = awsRegion();
     const correlator = new Correlator({
       store: await awsStore(),
       policy,
       clock: systemClock,
       logger,
+      respond: (record, events, now) =>
+        planResponses(record, events, { config: policy.config, now, region }),
     });
     return { correlator, policy, region: awsRegion() };
   }),

@@ -1,7 +1,20 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDbIncidentStore, SqsMessageQueue } from "@firebreak/aws";
-import { loadConfigFile, Policy, parseApiTokens } from "@firebreak/core";
+import {
+  AwsSdkGateway,
+  DynamoDbIncidentStore,
+  DynamoDbVersionedItems,
+  FetchPageTransport,
+  SqsMessageQueue,
+} from "@firebreak/aws";
+import {
+  GuardKeeper,
+  loadConfigFile,
+  Policy,
+  parseApiTokens,
+  resolveChannels,
+  TransportPager,
+} from "@firebreak/core";
 import { z } from "zod";
 import { readEnv } from "./env";
 import { once } from "./once";
@@ -25,8 +38,11 @@ export const awsQueue = once(async () => {
   return new SqsMessageQueue({ client: new SQSClient({}), queueUrl: env.QUEUE_URL });
 });
 
-/** The region this function runs in, for links in signals whose payload does not name one. */
-export const awsRegion = () => process.env.AWS_REGION;
+/**
+ * The region this function runs in: for links in signals whose payload names none, and for
+ * remediation targets that name none.
+ */
+export const awsRegion = () => process.env.AWS_REGION ?? "us-east-1";
 
 /** Bearer tokens for the HTTP API, from the `API_TOKENS` secret. */
 export const awsApiTokens = once(async () => {
@@ -37,4 +53,19 @@ export const awsApiTokens = once(async () => {
 /** The Sentry integration's client secret, which signs its webhooks. */
 export const awsSentrySecret = once(async () => {
   return readEnv(z.object({ SENTRY_CLIENT_SECRET: z.string().min(1) })).SENTRY_CLIENT_SECRET;
+});
+
+/** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
+export const awsDispatchParts = once(async () => {
+  const env = readEnv(z.object({ TABLE_NAME: z.string().min(1), API_URL: z.url().optional() }));
+  const policy = await awsPolicy();
+  const region = awsRegion();
+  const channels = resolveChannels(policy.config.channels, process.env);
+  return {
+    gateway: new AwsSdkGateway({ region }),
+    guards: new GuardKeeper(new DynamoDbVersionedItems(new DynamoDBClient({}), env.TABLE_NAME)),
+    pager: new TransportPager(new FetchPageTransport({ region }), channels),
+    consoleUrl: (id: string) =>
+      env.API_URL ? `${env.API_URL.replace(/\/$/, "")}/incidents/${id}` : null,
+  };
 });

@@ -24,6 +24,8 @@ async function main() {
     secrets,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
     queue: { batchSize: env.QUEUE_BATCH_SIZE, batchWindowMs: env.QUEUE_BATCH_WINDOW_MS },
+    remediation: env.REMEDIATION_MODE,
+    intervals: { escalationsMs: env.ESCALATIONS_INTERVAL_MS },
     logger,
   });
 
@@ -42,10 +44,13 @@ async function main() {
       `  API token   ${token ? `${token.name}:${token.token}` : "(none)"}${shown("API_TOKENS")}`,
       `  Sentry      client secret ${secrets.sentryClientSecret}${shown("SENTRY_CLIENT_SECRET")}`,
       `  Slack       signing secret ${secrets.slackSigningSecret}${shown("SLACK_SIGNING_SECRET")}`,
+      `  responses   ${env.REMEDIATION_MODE === "live" ? "LIVE: remediation calls AWS" : "simulated (REMEDIATION_MODE=live to call AWS)"}; pages to the local outbox`,
       "",
       "  routes      GET  /health",
       "              POST /local/events[?wait=true]    raw AWS events (EventBridge, SNS, alarm action, Logs)",
       "              GET  /local/queue                  queue depth, retries, dead letters",
+      "              GET  /local/outbox                 pages that would have gone out",
+      "              GET  /local/aws                    the simulated AWS targets and every call made",
       "              POST /webhooks/sentry              Sentry integration webhooks (signed)",
       "              GET  /incidents, /incidents/{id}   bearer token",
       "              POST /2015-03-31/functions/{name}/invocations   (aws lambda invoke --endpoint-url)",

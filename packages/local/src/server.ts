@@ -199,6 +199,15 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         memory: process.memoryUsage(),
       });
     }
+    if (path === "/local/outbox" && method === "GET") {
+      return sendJson(response, 200, { items: stack.outbox.entries });
+    }
+    if (path === "/local/aws" && method === "GET") {
+      return sendJson(response, 200, {
+        model: stack.simulation.snapshot(),
+        calls: stack.simulation.calls,
+      });
+    }
     if (path === "/local/queue/redrive" && method === "POST") {
       return sendJson(response, 200, { redriven: await stack.queue.redrive() });
     }

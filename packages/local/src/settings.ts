@@ -17,6 +17,9 @@ export const LocalEnvSchema = z.object({
   DYNAMODB_ENDPOINT: z.url().optional(),
   QUEUE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(250),
+  REMEDIATION_MODE: z.enum(["simulated", "live"]).default("simulated"),
+  /** How often the escalation sweep runs locally (AWS: every minute). */
+  ESCALATIONS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   LOG_LEVEL: z
     .string()
     .transform((text) => text.toLowerCase())

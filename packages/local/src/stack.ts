@@ -2,21 +2,26 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DynamoDbIncidentStore } from "@firebreak/aws";
+import { AwsSdkGateway, DynamoDbIncidentStore, DynamoDbVersionedItems } from "@firebreak/aws";
 import {
   type ApiToken,
   Correlator,
+  Dispatcher,
   type EventRoute,
+  GuardKeeper,
   type IncidentChange,
   type Logger,
   type MessageQueue,
   type MonitoringConfig,
   Policy,
+  planResponses,
   type Signal,
   systemClock,
 } from "@firebreak/core";
 import type { Context } from "aws-lambda";
 import { createApiHandler } from "../../../functions/api";
+import { createDispatchHandler } from "../../../functions/dispatch";
+import { createEscalationsHandler } from "../../../functions/escalations";
 import { createIngestHandler } from "../../../functions/ingest";
 import { createProcessHandler } from "../../../functions/process";
 import { createSentryWebhookHandler } from "../../../functions/sentry-webhook";
@@ -28,8 +33,11 @@ import {
   startEmbeddedDynamoDb,
 } from "./embedded-dynamodb";
 import { lambdaContext } from "./lambda";
+import { OutboxPager } from "./outbox";
 import { LocalQueue, type LocalQueueOptions, type QueuedMessage } from "./queue";
 import { startServer } from "./server";
+import { SimulatedAws } from "./simulated-aws";
+import { Ticker } from "./ticker";
 
 export const TABLE_NAME = "firebreak";
 export const LOCAL_REGION = "us-east-1";
@@ -57,6 +65,13 @@ export interface LocalStackOptions {
     LocalQueueOptions,
     "batchSize" | "batchWindowMs" | "idleWindowMs" | "maxReceiveCount" | "retryDelayMs"
   >;
+  /**
+   * `simulated` (default): remediation runs against a local model and pages go to the outbox.
+   * `live`: remediation calls AWS with the credentials in the environment.
+   */
+  remediation?: "simulated" | "live";
+  /** How often the escalation sweep and the dispatcher poll run (AWS: every minute / stream). */
+  intervals?: { escalationsMs?: number; dispatchMs?: number };
   /** The stack's own console lines (incidents opened and resolved...). */
   logger: Logger;
 }
@@ -78,6 +93,14 @@ export interface LocalStack {
   functions: Record<string, LambdaFunction>;
   /** DynamoDB requests sent so far, by operation (the benchmarks' requests per event). */
   dynamodbRequests: RequestCounts;
+  /** Pages, as they would have gone out. */
+  outbox: OutboxPager;
+  /** The model remediation acts on locally, and every call it answered. */
+  simulation: SimulatedAws;
+  /** Asks the dispatcher to look for pending actions now (after an API change, say). */
+  kick(): void;
+  /** Waits for the running dispatch and escalation passes to finish. */
+  settle(): Promise<void>;
   /**
    * Sends validated raw events along their AWS path (with the signals validation found, so the
    * processor need not parse them again); resolves with the queue message ids they made.
@@ -124,7 +147,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const policy = new Policy(config);
-  const correlator = new Correlator({ store, policy, clock: systemClock, logger });
+  const correlator = new Correlator({
+    store,
+    policy,
+    clock: systemClock,
+    logger,
+    respond: (record, events, now) =>
+      planResponses(record, events, { config, now, region: LOCAL_REGION }),
+  });
+
+  // Responses: remediation against the local model (or AWS), pages to the outbox.
+  const simulation = new SimulatedAws();
+  for (const rule of config.rules) {
+    for (const action of rule.actions) {
+      if (action.type === "failover" && action.target.kind === "route53-weights") {
+        const { hostedZoneId, recordName, primary, secondary } = action.target;
+        simulation.seedWeights(hostedZoneId, recordName, primary, secondary);
+      }
+    }
+  }
+  const live = options.remediation === "live";
+  const outbox = new OutboxPager(logger);
+  let baseUrl = "";
+  const dispatcher = new Dispatcher({
+    store,
+    guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
+    gateway: live
+      ? new AwsSdkGateway({ region: process.env.AWS_REGION ?? LOCAL_REGION })
+      : simulation,
+    pager: outbox,
+    clock: systemClock,
+    config,
+    mode: live ? "live" : "simulated",
+    region: LOCAL_REGION,
+    consoleUrl: (id) => `${baseUrl}/incidents/${id}`,
+    logger,
+  });
   const processedIncidents = new Map<string, string[]>();
   // Signals of queued messages, decoded when /local/events validated them; consumed once.
   const decoded = new Map<string, Signal[]>();
@@ -142,6 +200,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     changed(changes: IncidentChange[]) {
       for (const change of changes) announce(change, logger);
+      if (
+        changes.some((change) =>
+          change.record.actions.some((action) => action.status === "planned"),
+        )
+      ) {
+        dispatching.kick();
+      }
     },
   };
 
@@ -160,7 +225,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clock: systemClock,
     })),
     api: createApiHandler(async () => ({ store, tokens: secrets.apiTokens })),
+    dispatch: createDispatchHandler(async () => ({ dispatcher })),
+    escalations: createEscalationsHandler(async () => ({
+      store,
+      config,
+      clock: systemClock,
+      region: LOCAL_REGION,
+      logger,
+    })),
   } as Record<string, LambdaFunction>;
+
+  // The table's stream, locally: incidents with pending actions go to the dispatch function.
+  const dispatching = new Ticker(
+    "dispatch",
+    options.intervals?.dispatchMs ?? 1000,
+    async () => {
+      const ids = await store.listPending();
+      if (ids.length > 0) await functions.dispatch?.(streamEvent(ids), lambdaContext("dispatch"));
+    },
+    logger,
+  );
+  // The `escalations` schedule, locally: at least once a second, so short durations can be tried.
+  const escalating = new Ticker(
+    "escalations",
+    options.intervals?.escalationsMs ?? 1000,
+    async () => {
+      await functions.escalations?.({ source: "aws.scheduler" }, lambdaContext("escalations"));
+      dispatching.kick();
+    },
+    logger,
+  );
 
   queue.start(async (messages) => {
     const response = (await functions.process?.(sqsEvent(messages), lambdaContext("process"))) as {
@@ -191,6 +285,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamodbEndpoint,
     functions,
     dynamodbRequests,
+    outbox,
+    simulation,
+    settle: async () => {
+      await escalating.settled();
+      await dispatching.settled();
+    },
+    kick: () => dispatching.kick(),
     deliver,
     incidentsOf: (messageIds) => [
       ...new Set(messageIds.flatMap((id) => processedIncidents.get(id) ?? [])),
@@ -204,11 +305,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logger,
   });
 
+  baseUrl = server.url;
+  dispatching.start();
+  escalating.start();
+
   return {
     ...stack,
     url: server.url,
     async stop() {
       await server.close();
+      await escalating.stop();
+      await dispatching.stop();
       await queue.stop();
       client.destroy();
       await embedded?.stop();
@@ -254,6 +361,29 @@ function sqsEvent(messages: QueuedMessage[]) {
       eventSource: "aws:sqs",
       eventSourceARN: QUEUE_ARN,
       awsRegion: LOCAL_REGION,
+    })),
+  };
+}
+
+/** Incidents with pending actions as the table's stream would present them (NEW_IMAGE). */
+function streamEvent(incidentIds: string[]) {
+  const now = Date.now();
+  return {
+    Records: incidentIds.map((id, index) => ({
+      eventID: `${now}-${index}`,
+      eventName: "MODIFY",
+      eventVersion: "1.1",
+      eventSource: "aws:dynamodb",
+      awsRegion: LOCAL_REGION,
+      eventSourceARN: `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${TABLE_NAME}/stream/local`,
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(now / 1000),
+        Keys: { pk: { S: `INC#${id}` }, sk: { S: "INC" } },
+        NewImage: { pk: { S: `INC#${id}` }, sk: { S: "INC" }, pending: { N: "1" } },
+        SequenceNumber: String(now * 1000 + index),
+        SizeBytes: 100,
+        StreamViewType: "NEW_IMAGE",
+      },
     })),
   };
 }

@@ -1,0 +1,30 @@
+import { type SweepOptions, sweep, systemClock } from "@firebreak/core";
+import { awsPolicy, awsRegion, awsStore } from "./lib/aws";
+import { createLogger } from "./lib/logger";
+import { lambda } from "./lib/middleware";
+import { once } from "./lib/once";
+
+/**
+ * The `escalations` schedule (every minute in AWS, every second locally): re-pages unacknowledged
+ * critical incidents, auto-resolves quiet log and Sentry incidents, nudges stuck actions. It only
+ * plans pages; the dispatcher sends them.
+ */
+export function createEscalationsHandler(deps: () => Promise<SweepOptions>) {
+  const logger = createLogger("escalations");
+  return lambda<unknown, Awaited<ReturnType<typeof sweep>>>(logger, async () => {
+    const report = await sweep(await deps());
+    if (report.escalated.length || report.autoResolved.length || report.nudged.length) {
+      logger.info("sweep", { ...report });
+    }
+    return report;
+  });
+}
+
+export const handler = createEscalationsHandler(
+  once(async () => ({
+    store: await awsStore(),
+    config: (await awsPolicy()).config,
+    clock: systemClock,
+    region: awsRegion(),
+  })),
+);

@@ -1,0 +1,144 @@
+import type { ActionRecord } from "../actions/model";
+import { type PlanContext, planResponses } from "../actions/plan";
+import type { MonitoringConfig } from "../config/schema";
+import { ConflictError, NotFoundError, VersionConflictError } from "../errors";
+import type { Clock, IncidentStore } from "../ports";
+import { acknowledge, addNote, type HumanChange, resolveByPerson } from "./human";
+import type { Incident, IncidentRecord } from "./model";
+import type { IncidentEvent } from "./reduce";
+
+export interface CommandResult {
+  /** False when the command changed nothing (already acknowledged...); `message` says why. */
+  changed: boolean;
+  message: string;
+  incident: Incident;
+  record: IncidentRecord;
+}
+
+export interface IncidentCommandsOptions {
+  store: IncidentStore;
+  config: MonitoringConfig;
+  clock: Clock;
+  /** Default region of remediation targets. */
+  region: string;
+}
+
+const MAX_ATTEMPTS = 10;
+
+/**
+ * What people do to incidents (from Slack, the API, the console), each as one compare-and-set
+ * with its consequences planned in the same write: acknowledging stops escalation and
+ * acknowledges PagerDuty, resolving sends resolve notices, approving releases a waiting action.
+ * Every change names who made it.
+ */
+export class IncidentCommands {
+  constructor(private readonly options: IncidentCommandsOptions) {}
+
+  acknowledge(id: string, by: string): Promise<CommandResult> {
+    return this.change(id, (record, at) => {
+      const change = acknowledge(record, by, at);
+      return {
+        change,
+        events: [{ type: "acknowledged", at, by }],
+        done: `${id} acknowledged by ${by}`,
+      };
+    });
+  }
+
+  resolve(id: string, by: string, note: string | null): Promise<CommandResult> {
+    return this.change(id, (record, at) => {
+      const change = resolveByPerson(record, by, at, note);
+      return { change, events: [{ type: "resolved", at, by }], done: `${id} resolved by ${by}` };
+    });
+  }
+
+  note(id: string, by: string, text: string): Promise<CommandResult> {
+    return this.change(id, (record, at) => ({
+      change: addNote(record, by, at, text),
+      events: [],
+      done: `note added to ${id}`,
+    }));
+  }
+
+  /**
+   * Releases an action waiting for approval: it becomes `planned` and the dispatcher runs it
+   * (guards still apply). Approving anything else says why not and changes nothing.
+   */
+  approve(id: string, actionId: string, by: string): Promise<CommandResult> {
+    return this.change(id, (record, at) => {
+      const action = record.actions.find((candidate) => candidate.id === actionId);
+      if (!action) {
+        const waiting = record.actions.filter(
+          (candidate) => candidate.status === "awaiting-approval",
+        );
+        throw new NotFoundError(
+          `${id} has no action ${actionId}${waiting.length ? ` (waiting: ${waiting.map((w) => w.id).join(", ")})` : ""}`,
+        );
+      }
+      if (action.status !== "awaiting-approval") {
+        return {
+          change: {
+            changed: false,
+            record,
+            reason: `${id}/${actionId} is ${action.status}, not waiting for approval`,
+          },
+          events: [],
+          done: "",
+        };
+      }
+      if (record.incident.status === "resolved") {
+        throw new ConflictError(`${id} is resolved: ${actionId} can no longer run`);
+      }
+      const next = structuredClone(record);
+      const mine = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
+      Object.assign(mine, { status: "planned", approvedBy: by, at, reason: `approved by ${by}` });
+      next.timeline.push({
+        type: "action",
+        at,
+        id: mine.id,
+        action: mine.type,
+        target: mine.targetKey,
+        status: "planned",
+        reason: `approved by ${by}`,
+        by,
+      });
+      next.version += 1;
+      return {
+        change: { changed: true, record: next },
+        events: [],
+        done: `${id}/${actionId} approved by ${by}`,
+      };
+    });
+  }
+
+  private async change(
+    id: string,
+    apply: (
+      record: IncidentRecord,
+      at: string,
+    ) => { change: HumanChange; events: IncidentEvent[]; done: string },
+  ): Promise<CommandResult> {
+    const { store } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const record = await store.get(id);
+      if (!record) throw new NotFoundError(`no incident ${id}`);
+      const now = this.options.clock.now();
+      const { change, events, done } = apply(record, new Date(now).toISOString());
+      if (!change.changed) {
+        return { changed: false, message: change.reason, incident: record.incident, record };
+      }
+      const context: PlanContext = {
+        config: this.options.config,
+        now,
+        region: this.options.region,
+      };
+      const next = planResponses(change.record, events, context);
+      try {
+        await store.save(next, null);
+        return { changed: true, message: done, incident: next.incident, record: next };
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import {
+  type DeliveryOutcome,
+  type Logger,
+  type OutboxEntry,
+  type PageDelivery,
+  type Pager,
+  pageText,
+} from "@firebreak/core";
+
+/**
+ * Pages, locally: kept in an outbox (`GET /local/outbox`) and printed, instead of reaching SNS,
+ * Slack or PagerDuty. Each transport of a channel is one entry, as each would be one message.
+ */
+export class OutboxPager implements Pager {
+  readonly entries: OutboxEntry[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async deliver({ transport, channel, content }: PageDelivery): Promise<DeliveryOutcome> {
+    const entry: OutboxEntry = {
+      at: new Date(this.clock()).toISOString(),
+      channel,
+      incidentId: content.incident.id,
+      kind: content.kind,
+      transport,
+      text: pageText(content),
+    };
+    this.entries.push(entry);
+    if (this.entries.length > 10_000) this.entries.shift();
+    this.logger.info(`PAGE ${entry.kind} → ${channel} (${transport}): ${entry.text}`);
+    return { status: "sent", detail: "local outbox" };
+  }
+}
