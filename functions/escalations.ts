@@ -1,5 +1,5 @@
 import { type SweepOptions, sweep, systemClock } from "@firebreak/core";
-import { awsPolicy, awsRegion, awsStore } from "./lib/aws";
+import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
 import { once } from "./lib/once";
@@ -23,6 +23,7 @@ export function createEscalationsHandler(deps: () => Promise<SweepOptions>) {
 export const handler = createEscalationsHandler(
   once(async () => ({
     store: await awsStore(),
+    silences: await awsSilences(),
     config: (await awsPolicy()).config,
     clock: systemClock,
     region: awsRegion(),

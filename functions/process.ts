@@ -7,11 +7,12 @@ import {
   type Policy,
   planResponses,
   type Signal,
+  SilenceCache,
   systemClock,
 } from "@firebreak/core";
 import type { SQSBatchResponse } from "aws-lambda";
 import type { z } from "zod";
-import { awsPolicy, awsRegion, awsStore } from "./lib/aws";
+import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
 import { once } from "./lib/once";
@@ -89,13 +90,19 @@ export const handler = createProcessHandler(
     const policy = await awsPolicy();
     const logger = createLogger("correlator");
     const region = awsRegion();
+    const silences = new SilenceCache(await awsSilences());
     const correlator = new Correlator({
       store: await awsStore(),
       policy,
       clock: systemClock,
       logger,
-      respond: (record, events, now) =>
-        planResponses(record, events, { config: policy.config, now, region }),
+      respond: async (record, events, now) =>
+        planResponses(record, events, {
+          config: policy.config,
+          now,
+          region,
+          silences: await silences.active(now),
+        }),
     });
     return { correlator, policy, region: awsRegion() };
   }),

@@ -3,6 +3,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
+  DynamoDbSilenceStore,
   DynamoDbVersionedItems,
   FetchPageTransport,
   SqsMessageQueue,
@@ -28,9 +29,16 @@ export const awsPolicy = once(async () => {
   return new Policy(await loadConfigFile(env.MONITORING_CONFIG));
 });
 
-export const awsStore = once(async () => {
+const awsTable = once(async () => {
   const env = readEnv(z.object({ TABLE_NAME: z.string().min(1) }));
-  return new DynamoDbIncidentStore({ client: new DynamoDBClient({}), tableName: env.TABLE_NAME });
+  return { client: new DynamoDBClient({}), tableName: env.TABLE_NAME };
+});
+
+export const awsStore = once(async () => new DynamoDbIncidentStore(await awsTable()));
+
+export const awsSilences = once(async () => {
+  const { client, tableName } = await awsTable();
+  return new DynamoDbSilenceStore(client, tableName);
 });
 
 export const awsQueue = once(async () => {
@@ -57,13 +65,14 @@ export const awsSentrySecret = once(async () => {
 
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
 export const awsDispatchParts = once(async () => {
-  const env = readEnv(z.object({ TABLE_NAME: z.string().min(1), API_URL: z.url().optional() }));
+  const env = readEnv(z.object({ API_URL: z.url().optional() }));
+  const { client, tableName } = await awsTable();
   const policy = await awsPolicy();
   const region = awsRegion();
   const channels = resolveChannels(policy.config.channels, process.env);
   return {
     gateway: new AwsSdkGateway({ region }),
-    guards: new GuardKeeper(new DynamoDbVersionedItems(new DynamoDBClient({}), env.TABLE_NAME)),
+    guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels),
     consoleUrl: (id: string) =>
       env.API_URL ? `${env.API_URL.replace(/\/$/, "")}/incidents/${id}` : null,

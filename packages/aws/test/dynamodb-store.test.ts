@@ -1,4 +1,7 @@
-import { describeIncidentStoreContract } from "@firebreak/core/testing";
+import {
+  describeIncidentStoreContract,
+  describeSilenceStoreContract,
+} from "@firebreak/core/testing";
 import { afterAll, beforeAll } from "vitest";
 import {
   type EmbeddedDynamoDb,
@@ -6,7 +9,7 @@ import {
   localDynamoDbClient,
   startEmbeddedDynamoDb,
 } from "../../local/src/embedded-dynamodb";
-import { DynamoDbIncidentStore } from "../src";
+import { DynamoDbIncidentStore, DynamoDbSilenceStore } from "../src";
 
 let dynamo: EmbeddedDynamoDb;
 let tables = 0;
@@ -21,4 +24,11 @@ describeIncidentStoreContract("DynamoDB (embedded dynalite)", async () => {
   const tableName = `contract-${++tables}`;
   await ensureTable(client, tableName);
   return new DynamoDbIncidentStore({ client, tableName });
+});
+
+describeSilenceStoreContract("DynamoDB (embedded dynalite)", async () => {
+  const client = localDynamoDbClient(dynamo.endpoint);
+  const tableName = `silences-${++tables}`;
+  await ensureTable(client, tableName);
+  return new DynamoDbSilenceStore(client, tableName);
 });

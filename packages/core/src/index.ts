@@ -35,3 +35,4 @@ export * from "./signals/normalize";
 export * from "./signals/sentry";
 export * from "./signals/signature";
 export * from "./signals/time";
+export * from "./silences/silence";

@@ -90,7 +90,12 @@ class FakeAws implements AwsGateway {
 
   async send(request: AwsRequest): Promise<unknown> {
     this.sent.push(request);
-    const input = request.input as Record<string, string & number & string[]>;
+    const input = request.input as {
+      cluster: string;
+      service: string;
+      services: string[];
+      desiredCount: number;
+    };
     switch (`${request.service}:${request.operation}`) {
       case "ecs:DescribeServices": {
         const key = `${input.cluster}/${input.services[0]}`;

@@ -2,7 +2,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { AwsSdkGateway, DynamoDbIncidentStore, DynamoDbVersionedItems } from "@firebreak/aws";
+import {
+  AwsSdkGateway,
+  DynamoDbIncidentStore,
+  DynamoDbSilenceStore,
+  DynamoDbVersionedItems,
+} from "@firebreak/aws";
 import {
   type ApiToken,
   Correlator,
@@ -16,6 +21,7 @@ import {
   Policy,
   planResponses,
   type Signal,
+  SilenceCache,
   systemClock,
 } from "@firebreak/core";
 import type { Context } from "aws-lambda";
@@ -147,13 +153,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const policy = new Policy(config);
+  const silences = new DynamoDbSilenceStore(client, TABLE_NAME);
+  const silenceCache = new SilenceCache(silences, 1000);
   const correlator = new Correlator({
     store,
     policy,
     clock: systemClock,
     logger,
-    respond: (record, events, now) =>
-      planResponses(record, events, { config, now, region: LOCAL_REGION }),
+    respond: async (record, events, now) =>
+      planResponses(record, events, {
+        config,
+        now,
+        region: LOCAL_REGION,
+        silences: await silenceCache.active(now),
+      }),
   });
 
   // Responses: remediation against the local model (or AWS), pages to the outbox.
@@ -228,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dispatch: createDispatchHandler(async () => ({ dispatcher })),
     escalations: createEscalationsHandler(async () => ({
       store,
+      silences,
       config,
       clock: systemClock,
       region: LOCAL_REGION,

@@ -3,6 +3,7 @@ import { formatDuration } from "../duration";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
 import type { Clock, IncidentStore, Logger } from "../ports";
+import { type SilenceStore, silenceFor } from "../silences/silence";
 import { type PlanContext, planPage, planResponses } from "./plan";
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -39,6 +40,7 @@ export function sweepIncident(
 
   const { escalation } = config;
   const due = current.escalation.nextAt !== null && Date.parse(current.escalation.nextAt) <= now;
+  if (due && silenceFor(incident, context.silences ?? [], now)) return null;
   if (
     !due ||
     incident.status !== "triggered" ||
@@ -69,6 +71,8 @@ export function sweepIncident(
 
 export interface SweepOptions {
   store: IncidentStore;
+  /** Silenced incidents are not escalated (they still auto-resolve). */
+  silences?: SilenceStore;
   config: MonitoringConfig;
   clock: Clock;
   region: string;
@@ -93,6 +97,7 @@ const STUCK_MS = 5 * 60_000;
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const { store, clock } = options;
   const report: SweepReport = { escalated: [], autoResolved: [], nudged: [] };
+  const silences = (await options.silences?.listActive(clock.now())) ?? [];
   let cursor: string | undefined;
   do {
     const page = await store.list({ status: "open", limit: 200, cursor });
@@ -105,7 +110,12 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       const record = await store.get(incident.id);
       if (!record) continue;
       const now = clock.now();
-      const next = sweepIncident(record, { config: options.config, now, region: options.region });
+      const next = sweepIncident(record, {
+        config: options.config,
+        now,
+        region: options.region,
+        silences,
+      });
       if (!next) continue;
       try {
         await store.save(next, null);

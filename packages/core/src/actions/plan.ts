@@ -1,6 +1,7 @@
 import type { MonitoringConfig, Rule } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
+import { type Silence, silenceFor } from "../silences/silence";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
 import { targetKeyOf } from "./remediations";
 import type { ActionSpec, RemediationAction } from "./schema";
@@ -10,6 +11,8 @@ export interface PlanContext {
   now: number;
   /** Default region of remediation targets that name none. */
   region: string;
+  /** Silences in force: an incident they match is recorded, and nothing responds to it. */
+  silences?: ReadonlyArray<Silence>;
 }
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -137,6 +140,19 @@ function pageHumans(
   }
 }
 
+/** Says in the timeline which silence holds the incident (once per silence). */
+function noteSilence(record: IncidentRecord, silence: Silence, now: number): void {
+  const last = record.timeline.findLast((entry) => entry.type === "silenced");
+  if (last?.type === "silenced" && last.silenceId === silence.id) return;
+  record.timeline.push({
+    type: "silenced",
+    at: iso(now),
+    silenceId: silence.id,
+    until: silence.endsAt,
+    reason: silence.reason,
+  });
+}
+
 /** Plans one configured action: guards that need no AWS state are applied here. */
 function planAction(
   record: IncidentRecord,
@@ -144,21 +160,35 @@ function planAction(
   spec: ActionSpec,
   trigger: ActionTrigger,
   context: PlanContext,
+  silence: Silence | undefined,
 ) {
-  if (spec.type === "page") {
-    planPage(record, spec.channel, "page", trigger, null, context);
-    return;
-  }
   const { config } = context;
   const base = {
     type: spec.type,
     rule: rule.name,
     spec: spec as unknown as Record<string, unknown>,
-    targetKey: targetKeyOf(spec, context.region),
+    targetKey: spec.type === "page" ? `page:${spec.channel}` : targetKeyOf(spec, context.region),
     trigger,
-    dryRun: spec.dryRun ?? config.safety.dryRun,
+    dryRun: spec.type === "page" ? false : (spec.dryRun ?? config.safety.dryRun),
     page: null,
   };
+  if (silence) {
+    const until = `silenced by ${silence.id} until ${silence.endsAt}`;
+    addAction(
+      record,
+      {
+        ...base,
+        status: "skipped",
+        reason: silence.reason ? `${until} (${silence.reason})` : until,
+      },
+      context.now,
+    );
+    return;
+  }
+  if (spec.type === "page") {
+    planPage(record, spec.channel, "page", trigger, null, context);
+    return;
+  }
   const { incident } = record;
   if (incident.flapping) {
     const action = addAction(
@@ -213,9 +243,10 @@ function lastActionAt(record: IncidentRecord, type: string, targetKey: string): 
  * - severity raised onto a rule with actions: that rule's actions not yet planned;
  * - re-triggered: the rule's `scale` actions again, once their cooldown has passed;
  * - resolved: a resolve notice to every channel that was paged;
+ * - acknowledged: escalation stops, PagerDuty's alert is acknowledged;
  * - a critical incident starts its escalation clock.
- * Guards that need no AWS state act here (flapping holds, approvals); cooldowns and circuit
- * breakers act when the dispatcher runs the action.
+ * Guards that need no AWS state act here (silences, flapping holds, approvals); cooldowns and
+ * circuit breakers act when the dispatcher runs the action.
  */
 export function planResponses(
   current: IncidentRecord,
@@ -226,22 +257,28 @@ export function planResponses(
   const record = current;
   const { config, now } = context;
   const rule = ruleOf(record, config);
+  const silence = silenceFor(record.incident, context.silences ?? [], now);
+  if (
+    silence &&
+    events.some((event) => event.type !== "resolved" && event.type !== "acknowledged")
+  ) {
+    noteSilence(record, silence, now);
+  }
   for (const event of events) {
     if (event.type === "opened" || event.type === "severity-raised") {
       if (!rule) continue;
       const planned = record.actions.some(
         (action) => action.rule === rule.name && action.trigger !== "retriggered",
       );
-      if (!planned)
-        for (const spec of rule.actions)
-          planAction(
-            record,
-            rule,
-            spec,
-            event.type === "opened" ? "opened" : "severity-raised",
-            context,
-          );
-    } else if (event.type === "retriggered" && rule && record.incident.status !== "resolved") {
+      if (planned) continue;
+      const trigger = event.type === "opened" ? "opened" : "severity-raised";
+      for (const spec of rule.actions) planAction(record, rule, spec, trigger, context, silence);
+    } else if (
+      event.type === "retriggered" &&
+      rule &&
+      !silence &&
+      record.incident.status !== "resolved"
+    ) {
       for (const spec of rule.actions) {
         if (spec.type !== "scale") continue;
         const cooldown = spec.cooldown ?? config.safety.cooldown;
@@ -251,13 +288,12 @@ export function planResponses(
           targetKeyOf(spec as RemediationAction, context.region),
         );
         if (last === undefined || now - last >= cooldown)
-          planAction(record, rule, spec, "retriggered", context);
+          planAction(record, rule, spec, "retriggered", context, silence);
       }
     } else if (event.type === "resolved") {
       record.escalation.nextAt = null;
-      for (const channel of pagedChannels(record)) {
+      for (const channel of pagedChannels(record))
         planPage(record, channel, "resolved", "resolved", null, context);
-      }
     } else if (event.type === "acknowledged") {
       // Someone is on it: escalation stops, and PagerDuty's alert is acknowledged too.
       record.escalation.nextAt = null;
@@ -270,6 +306,7 @@ export function planResponses(
   }
   const { escalation } = config;
   if (
+    !silence &&
     record.incident.severity === "critical" &&
     record.incident.status === "triggered" &&
     record.escalation.nextAt === null &&

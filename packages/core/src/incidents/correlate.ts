@@ -40,7 +40,11 @@ export interface CorrelatorOptions {
   clock: Clock;
   logger?: Logger;
   /** Adds the responses to a change before it is written (see `planResponses`). */
-  respond?: (record: IncidentRecord, events: IncidentEvent[], now: number) => IncidentRecord;
+  respond?: (
+    record: IncidentRecord,
+    events: IncidentEvent[],
+    now: number,
+  ) => IncidentRecord | Promise<IncidentRecord>;
   /** Fingerprint groups written at once; dynamodb likes several requests in flight. */
   concurrency?: number;
   /** Records kept between batches so a storm costs one write per group, no reads. */
@@ -134,7 +138,7 @@ export class Correlator {
       try {
         // Responses are decided here and written with the change: a decision is never lost.
         const decided = this.options.respond
-          ? this.options.respond(reduction.record, reduction.events, now)
+          ? await this.options.respond(reduction.record, reduction.events, now)
           : reduction.record;
         const saved = await this.commit(decided, reduction.created);
         this.remember(fingerprint, saved);

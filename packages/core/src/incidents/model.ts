@@ -83,6 +83,13 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
   z.object({
+    type: z.literal("silenced"),
+    at: Timestamp,
+    silenceId: z.string(),
+    until: Timestamp,
+    reason: z.string().nullable(),
+  }),
+  z.object({
     type: z.literal("action"),
     at: Timestamp,
     /** The action's id on this incident (`a1`). */

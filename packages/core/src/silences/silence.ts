@@ -1,0 +1,115 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { type Match, MatchSchema } from "../config/schema";
+import { formatIssues, InvalidInputError } from "../errors";
+import type { Incident } from "../incidents/model";
+import { compileMatch } from "../policy/match";
+
+const Timestamp = z.iso.datetime();
+
+/** A maintenance window: signals it matches are recorded and counted, and nothing responds. */
+export const SilenceSchema = z.object({
+  id: z.string(),
+  match: MatchSchema,
+  /** The matcher as written: `alarmName=api-* source=cloudwatch`. */
+  matcher: z.string(),
+  reason: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+  endsAt: Timestamp,
+});
+export type Silence = z.infer<typeof SilenceSchema>;
+
+/** Where silences live; they expire on their own (`endsAt`), listed or not. */
+export interface SilenceStore {
+  put(silence: Silence): Promise<void>;
+  get(id: string): Promise<Silence | null>;
+  /** Removes a silence; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** Silences not yet ended at `now`. */
+  listActive(now: number): Promise<Silence[]>;
+}
+
+const SILENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const SilenceIdPattern = /^S[0-9A-HJKMNP-TV-Z]{5}$/;
+
+/** `S` and five Crockford base32 characters: short enough to type in Slack. */
+export function newSilenceId(): string {
+  return `S${Array.from(randomBytes(5), (byte) => SILENCE_ALPHABET[byte & 31]).join("")}`;
+}
+
+const MATCH_KEYS = Object.keys(MatchSchema.shape);
+
+/**
+ * Reads a matcher as people type it: `key=value` pairs separated by spaces, the keys of a rule's
+ * `match` (`alarmName=api-*`, `source=logs logGroup=/aws/lambda/checkout`, `level=error,fatal`).
+ * @throws InvalidInputError naming the bad pair or key
+ */
+export function parseMatcher(text: string): Match {
+  const pairs = text.trim().split(/\s+/).filter(Boolean);
+  if (pairs.length === 0)
+    throw new InvalidInputError("a matcher needs at least one key=value, e.g. alarmName=api-*");
+  const input: Record<string, string | string[]> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0 || equals === pair.length - 1) {
+      throw new InvalidInputError(
+        `"${pair.slice(0, 60)}" is not key=value (keys: ${MATCH_KEYS.join(", ")})`,
+      );
+    }
+    const key = pair.slice(0, equals);
+    const value = pair.slice(equals + 1);
+    input[key] = key === "level" && value.includes(",") ? value.split(",") : value;
+  }
+  const result = MatchSchema.safeParse(input);
+  if (!result.success)
+    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
+  return result.data;
+}
+
+/** The silence holding an incident at `now`, if any (the one ending last). */
+export function silenceFor(
+  incident: Incident,
+  silences: ReadonlyArray<Silence>,
+  now: number,
+): Silence | undefined {
+  const signal = {
+    source: incident.source,
+    kind: "trigger" as const,
+    deliveryId: incident.id,
+    fingerprint: incident.fingerprint,
+    title: incident.title,
+    at: incident.lastSeenAt,
+    attributes: incident.attributes,
+    link: incident.link,
+    detail: incident.detail,
+  };
+  return silences
+    .filter((silence) => Date.parse(silence.endsAt) > now && compileMatch(silence.match)(signal))
+    .sort((a, b) => b.endsAt.localeCompare(a.endsAt))[0];
+}
+
+/**
+ * Active silences, read at most every `maxAgeMs` (the processor asks for every batch; a storm
+ * must not turn into one silence query per batch).
+ */
+export class SilenceCache {
+  private cached: { at: number; silences: Silence[] } | null = null;
+
+  constructor(
+    private readonly store: SilenceStore,
+    private readonly maxAgeMs = 5_000,
+  ) {}
+
+  async active(now: number): Promise<Silence[]> {
+    if (!this.cached || now - this.cached.at > this.maxAgeMs || now < this.cached.at) {
+      this.cached = { at: now, silences: await this.store.listActive(now) };
+    }
+    return this.cached.silences.filter((silence) => Date.parse(silence.endsAt) > now);
+  }
+
+  /** Forget what was read: the next `active` reads again (after a change through this process). */
+  invalidate(): void {
+    this.cached = null;
+  }
+}

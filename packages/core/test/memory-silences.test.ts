@@ -1,0 +1,3 @@
+import { describeSilenceStoreContract, MemorySilenceStore } from "../src/testing";
+
+describeSilenceStoreContract("in memory", async () => new MemorySilenceStore());
