@@ -9,6 +9,8 @@ export const GuardEntrySchema = z.object({
   type: z.string(),
   /** `<incident>/<action>`: the same action reserving twice (a retry) counts once. */
   ref: z.string(),
+  /** The cooldown it was reserved under: the entry is kept that long, even beyond an hour. */
+  cooldownMs: z.number().optional(),
 });
 export const GuardLedgerSchema = z.object({ entries: z.array(GuardEntrySchema) });
 export type GuardLedger = z.infer<typeof GuardLedgerSchema>;
@@ -48,10 +50,17 @@ export interface GuardStore {
 const recent = (ledger: GuardLedger, now: number) =>
   ledger.entries.filter((entry) => now - Date.parse(entry.at) < HOUR);
 
+/** Entries a later check may still need: the breaker's hour, or the entry's longer cooldown. */
+const needed = (ledger: GuardLedger, now: number) =>
+  ledger.entries.filter(
+    (entry) => now - Date.parse(entry.at) < Math.max(HOUR, entry.cooldownMs ?? 0),
+  );
+
 /** The per-target check: the action type's cooldown, then the target's hourly breaker. */
 export function checkTarget(ledger: GuardLedger, request: GuardRequest): GuardDecision {
   const within = recent(ledger, request.now);
-  const last = within
+  // All entries, not only the last hour's: a cooldown may be longer than the breaker's window.
+  const last = ledger.entries
     .filter((entry) => entry.type === request.type)
     .map((entry) => Date.parse(entry.at))
     .sort((a, b) => b - a)[0];
@@ -96,7 +105,12 @@ export class GuardKeeper implements GuardStore {
   constructor(private readonly items: VersionedItems) {}
 
   async reserve(request: GuardRequest): Promise<GuardDecision> {
-    const entry = { at: new Date(request.now).toISOString(), type: request.type, ref: request.ref };
+    const entry = {
+      at: new Date(request.now).toISOString(),
+      type: request.type,
+      ref: request.ref,
+      cooldownMs: request.cooldownMs,
+    };
     const target = await this.update(targetItem(request.targetKey), request.now, (ledger) => {
       if (ledger.entries.some((existing) => existing.ref === request.ref))
         return { decision: { ok: true } };
@@ -116,14 +130,18 @@ export class GuardKeeper implements GuardStore {
 
   async release(targetKey: string, ref: string): Promise<void> {
     for (const key of [targetItem(targetKey), TOTAL]) {
-      await this.update(key, Date.now(), () => ({ decision: { ok: true }, remove: ref }));
+      await this.update(key, undefined, () => ({ decision: { ok: true }, remove: ref }));
     }
   }
 
-  /** Reads a ledger, lets `change` decide, writes it back with a version check; retries races. */
+  /**
+   * Reads a ledger, lets `change` decide, writes it back with a version check; retries races.
+   * Entries no check needs any more are dropped as of `now`; a release has no clock of its own
+   * (the dispatcher's may not be the wall clock), so it removes its entry and prunes nothing.
+   */
   private async update(
     key: string,
-    now: number,
+    now: number | undefined,
     change: (ledger: GuardLedger) => {
       decision: GuardDecision;
       add?: z.infer<typeof GuardEntrySchema>;
@@ -135,7 +153,8 @@ export class GuardKeeper implements GuardStore {
       const ledger = stored ? GuardLedgerSchema.parse(stored.value) : { entries: [] };
       const { decision, add, remove } = change(ledger);
       if (!add && !remove) return decision;
-      const entries = recent(ledger, now).filter((entry) => entry.ref !== remove);
+      const kept = now === undefined ? ledger.entries : needed(ledger, now);
+      const entries = kept.filter((entry) => entry.ref !== remove);
       if (add) entries.push(add);
       try {
         await this.items.put(key, { entries }, (stored?.version ?? 0) + 1);

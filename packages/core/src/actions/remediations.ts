@@ -61,6 +61,7 @@ interface Remediation<A extends RemediationAction> {
     action: A,
     send: (request: AwsRequest) => Promise<unknown>,
     region: string,
+    reference: string,
   ): Promise<Decision>;
 }
 
@@ -69,8 +70,11 @@ const regionOf = (target: RemediationTarget, fallback: string) =>
 
 /** Next size after a step or a factor, capped by the action's max and the group's own. */
 function nextSize(action: ScaleAction, current: number, groupMax: number | undefined) {
+  // The epsilon stops float error rounding an exact product up (100 × 1.1 = 110.00000000000001).
   const wanted =
-    action.by !== undefined ? current + action.by : Math.ceil(current * (action.factor ?? 1));
+    action.by !== undefined
+      ? current + action.by
+      : Math.ceil(current * (action.factor ?? 1) - 1e-9);
   const cap = Math.min(action.max, groupMax ?? Number.POSITIVE_INFINITY);
   return { next: Math.min(wanted, cap), cap };
 }
@@ -617,7 +621,7 @@ const failoverRoute53: Remediation<FailoverAction & { target: { kind: "route53-w
       resources: [`arn:${env.partition}:route53:::hostedzone/${target.hostedZoneId}`],
     },
   ],
-  async decide({ target }, send) {
+  async decide({ target }, send, _region, reference) {
     const response = RecordSets.parse(
       await send({
         service: "route53",
@@ -655,7 +659,8 @@ const failoverRoute53: Remediation<FailoverAction & { target: { kind: "route53-w
           input: {
             HostedZoneId: target.hostedZoneId,
             ChangeBatch: {
-              Comment: "Firebreak failover",
+              // Route 53 refuses a change comment longer than 256 characters.
+              Comment: `Firebreak failover: ${reference}`.slice(0, 256),
               Changes: [
                 { Action: "UPSERT", ResourceRecordSet: { ...primary, Weight: 0 } },
                 { Action: "UPSERT", ResourceRecordSet: { ...secondary, Weight: weight } },
@@ -707,7 +712,12 @@ export async function executeRemediation(
   context: ExecutionContext,
 ): Promise<ExecutionOutcome> {
   const send = (request: AwsRequest) => context.gateway.send(request);
-  const decision = await remediationOf(action).decide(action, send, context.region);
+  const decision = await remediationOf(action).decide(
+    action,
+    send,
+    context.region,
+    context.reference,
+  );
   if ("skip" in decision)
     return { status: "skipped", reason: decision.skip, requests: [], before: decision.before };
   if (context.mode === "dry-run") {
