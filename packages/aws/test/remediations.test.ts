@@ -527,7 +527,7 @@ describe("failover rds-cluster", () => {
     );
   });
 
-  it("names no target instance when RDS is to pick", async () => {
+  it("names the reader RDS would pick when none is configured, so a retry cannot flip back", async () => {
     cluster();
     mocks.rds.on(FailoverDBClusterCommand).resolves(metadata);
 
@@ -535,7 +535,10 @@ describe("failover rds-cluster", () => {
 
     expectSent(
       [DescribeDBClustersCommand, { DBClusterIdentifier: "orders" }],
-      [FailoverDBClusterCommand, { DBClusterIdentifier: "orders" }],
+      [
+        FailoverDBClusterCommand,
+        { DBClusterIdentifier: "orders", TargetDBInstanceIdentifier: "orders-2" },
+      ],
     );
   });
 

@@ -762,10 +762,10 @@ describe("failover rds-cluster", () => {
     });
   });
 
-  it("lets RDS choose the reader when none is named", async () => {
+  it("names the reader RDS would pick (lowest promotion tier) when none is configured", async () => {
     const { outcome } = await run(failover(RDS), ORDERS);
-    expect(outcome.requests).toStrictEqual([failoverTo()]);
-    expect(outcome.reason).toBe("failover of orders from orders-1 to a reader RDS picks");
+    expect(outcome.requests).toStrictEqual([failoverTo("orders-2")]);
+    expect(outcome.reason).toBe("failover of orders from orders-1 to orders-2");
   });
 
   it.each([
@@ -952,7 +952,7 @@ describe("execution modes", () => {
     ]);
     expect(outcome).toStrictEqual({
       status: "simulated",
-      reason: "dry run: would have desiredCount 4 → 6",
+      reason: "dry run, nothing sent: desiredCount 4 → 6",
       requests: [updateDesiredCount(6)],
       before: "desiredCount 4, running 4",
     });
@@ -1026,13 +1026,20 @@ describe("errors", () => {
     const { error, gateway } = await failure(rollback(CODEDEPLOY), {
       "codedeploy:ListDeployments": { deployments: ["d-1", "d-2", "d-3"] },
       "codedeploy:StopDeployment": (request: AwsRequest) => {
-        if (request.input.deploymentId === "d-2")
-          fails("DeploymentAlreadyCompletedException")(request);
+        if (request.input.deploymentId === "d-2") fails("InvalidDeploymentIdException")(request);
         return {};
       },
     });
-    expect(error).toMatchObject({ errorCode: "DeploymentAlreadyCompletedException" });
+    expect(error).toMatchObject({ errorCode: "InvalidDeploymentIdException" });
     expect(gateway.changes.map((request) => request.input.deploymentId)).toEqual(["d-1", "d-2"]);
+  });
+
+  it("counts a deployment that already stopped as stopped", async () => {
+    const { outcome } = await run(rollback(CODEDEPLOY), {
+      "codedeploy:ListDeployments": { deployments: ["d-1"] },
+      "codedeploy:StopDeployment": fails("DeploymentAlreadyCompletedException"),
+    });
+    expect(outcome.status).toBe("succeeded");
   });
 });
 
@@ -1061,7 +1068,7 @@ describe("targetKeyOf", () => {
     [
       "failover route53-weights (global: no region)",
       failover(ROUTE53),
-      "route53-weights:Z0123456789ABC/api.example.com.",
+      "route53-weights:Z0123456789ABC/api.example.com",
     ],
   ])("%s", (_, action, key) => {
     expect(targetKeyOf(action, REGION)).toBe(key);
@@ -1116,7 +1123,10 @@ describe("permissionsOf", () => {
       [
         {
           actions: ["lambda:GetAlias", "lambda:UpdateAlias"],
-          resources: [arn("lambda", "function:checkout-api:live")],
+          resources: [
+            arn("lambda", "function:checkout-api"),
+            arn("lambda", "function:checkout-api:live"),
+          ],
         },
         {
           actions: ["lambda:ListVersionsByFunction"],

@@ -340,6 +340,99 @@ describe("dispatching", () => {
     expect(pager.delivered).toHaveLength(3);
   });
 
+  it("finishes an interrupted run by completing its recorded requests, never deciding again", async () => {
+    const { alarm, store, aws, pager, guards, clock, record } = harness();
+    const id = await alarm("api-crash");
+    // A dispatcher that dies after sending the scale-out, before recording the outcome.
+    const dying = {
+      ...store,
+      get: store.get.bind(store),
+      listPending: store.listPending.bind(store),
+      save: async (next: IncidentRecord, page: null) => {
+        if (next.actions[0]?.status === "succeeded") throw new Error("process killed");
+        return store.save(next, page);
+      },
+    } as unknown as MemoryIncidentStore;
+    const first = new Dispatcher({
+      store: dying,
+      guards,
+      gateway: aws,
+      pager,
+      clock,
+      config,
+      mode: "live",
+      region: "us-east-1",
+    });
+    await expect(first.dispatch(id)).rejects.toThrowError("process killed");
+    expect(aws.desired.get("prod/api")).toBe(4);
+    expect((await record(id)).actions[0]).toMatchObject({
+      status: "planned",
+      reason: "sending: desiredCount 2 → 4",
+    });
+
+    const second = new Dispatcher({
+      store,
+      guards,
+      gateway: aws,
+      pager,
+      clock,
+      config,
+      mode: "live",
+      region: "us-east-1",
+    });
+    // The dead one's claim on a1 still holds; only the page runs.
+    expect((await second.dispatch(id)).ran.map((run) => run.id)).toEqual(["a2"]);
+    clock.time += 3 * MINUTE;
+    await second.dispatch(id);
+    expect(aws.desired.get("prod/api")).toBe(4); // not 6
+    expect((await record(id)).actions[0]).toMatchObject({
+      status: "succeeded",
+      reason: "desiredCount 2 → 4 (completed after an interruption)",
+    });
+  });
+
+  it("does not fail over twice when an interrupted failover already happened", async () => {
+    const { alarm, store, aws, pager, guards, clock, commands, record } = harness();
+    const id = await alarm("db-down");
+    await commands.approve(id, "a1", "api:ops");
+    const dying = {
+      ...store,
+      get: store.get.bind(store),
+      save: async (next: IncidentRecord, page: null) => {
+        if (next.actions[0]?.status === "succeeded") throw new Error("process killed");
+        return store.save(next, page);
+      },
+    } as unknown as MemoryIncidentStore;
+    const first = new Dispatcher({
+      store: dying,
+      guards,
+      gateway: aws,
+      pager,
+      clock,
+      config,
+      mode: "live",
+      region: "us-east-1",
+    });
+    await expect(first.dispatch(id)).rejects.toThrowError("process killed");
+    expect(aws.writer).toBe("orders-2");
+    clock.time += 3 * MINUTE;
+    await new Dispatcher({
+      store,
+      guards,
+      gateway: aws,
+      pager,
+      clock,
+      config,
+      mode: "live",
+      region: "us-east-1",
+    }).dispatch(id);
+    expect(aws.writer).toBe("orders-2");
+    expect(
+      aws.changes().filter((request) => request.operation === "FailoverDBCluster"),
+    ).toHaveLength(1);
+    expect((await record(id)).actions[0]?.status).toBe("succeeded");
+  });
+
   it("marks simulated and dry-run outcomes as such", async () => {
     const simulated = harness({ mode: "simulated" });
     const id = await simulated.alarm("api-sim");
@@ -354,7 +447,7 @@ describe("dispatching", () => {
     await dry.dispatcher.dispatch(canary);
     expect((await dry.record(canary)).actions[0]).toMatchObject({
       status: "simulated",
-      reason: "dry run: would have desiredCount 2 → 3",
+      reason: "dry run, nothing sent: desiredCount 2 → 3",
       requests: [expect.objectContaining({ operation: "UpdateService" })],
     });
     expect(dry.aws.changes()).toEqual([]);

@@ -77,7 +77,7 @@ export class Dispatcher {
       tried.add(action.id);
       const token = await this.claim(record, action.id, now);
       if (!token) continue;
-      const finish = await this.run(record, action, now);
+      const finish = await this.run(record, action, now, token);
       const done = await this.complete(incidentId, action.id, token, finish);
       if (done) ran.push({ id: done.id, type: done.type, status: done.status });
     }
@@ -118,12 +118,17 @@ export class Dispatcher {
     }
   }
 
-  /** Applies the outcome to the freshest record, as long as the claim is still ours. */
+  /**
+   * Applies a change to the freshest record, as long as the claim is still ours. A final change
+   * (the outcome) releases the claim and goes into the timeline; an interim one (the requests
+   * about to be sent) keeps the claim.
+   */
   private async complete(
     incidentId: string,
     actionId: string,
     token: string,
     finish: Finish,
+    final = true,
   ): Promise<ActionRecord | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const record = await this.options.store.get(incidentId);
@@ -138,6 +143,16 @@ export class Dispatcher {
       const next = structuredClone(record);
       const mine = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
       finish(next, mine);
+      next.version += 1;
+      if (!final) {
+        try {
+          await this.options.store.save(next, null);
+          return mine;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+          continue;
+        }
+      }
       mine.claim = null;
       mine.at = iso(this.options.clock.now());
       next.timeline.push({
@@ -149,7 +164,6 @@ export class Dispatcher {
         status: mine.status,
         reason: mine.reason,
       });
-      next.version += 1;
       try {
         await this.options.store.save(next, null);
         return mine;
@@ -164,15 +178,21 @@ export class Dispatcher {
     return { config: this.options.config, now, region: this.options.region };
   }
 
-  private async run(record: IncidentRecord, action: ActionRecord, now: number): Promise<Finish> {
+  private async run(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+    token: string,
+  ): Promise<Finish> {
     if (action.type === "page") return this.runPage(record, action, now);
-    return this.runRemediation(record, action, now);
+    return this.runRemediation(record, action, now, token);
   }
 
   private async runRemediation(
     record: IncidentRecord,
     action: ActionRecord,
     now: number,
+    token: string,
   ): Promise<Finish> {
     const spec = action.spec as unknown as RemediationAction;
     const { config } = this.options;
@@ -203,6 +223,24 @@ export class Dispatcher {
         mode: action.dryRun ? "dry-run" : this.options.mode,
         region: this.options.region,
         reference: ref,
+        // Requests recorded by a run that stopped before recording its outcome: finish those.
+        prepared:
+          action.requests.length > 0
+            ? { requests: action.requests, reason: action.reason }
+            : undefined,
+        prepare: async (requests, reason) => {
+          const saved = await this.complete(
+            record.incident.id,
+            action.id,
+            token,
+            (_next, mine) => {
+              mine.requests = requests;
+              mine.reason = `sending: ${reason}`;
+            },
+            false,
+          );
+          if (!saved) throw new Error("lost the claim before sending");
+        },
       });
       // An action that found nothing to do did not act: it does not count against the breaker.
       if (outcome.status === "skipped") await this.options.guards.release(action.targetKey, ref);

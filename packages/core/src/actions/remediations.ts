@@ -35,6 +35,14 @@ export interface ExecutionContext {
   region: string;
   /** Says what the change is for (Route 53 change comments, ECS... where an API takes one). */
   reference: string;
+  /**
+   * Records the requests about to be sent, before sending them. A run interrupted after this
+   * is finished by re-sending exactly these (see `prepared`), never by deciding again: a
+   * scale-out by 2 that was sent but not recorded must not become a scale-out by 4.
+   */
+  prepare?: (requests: AwsRequest[], reason: string) => Promise<void>;
+  /** Requests an interrupted earlier run prepared; when given they are completed instead. */
+  prepared?: { requests: AwsRequest[]; reason: string | null };
 }
 
 /** What running an action came to. Errors from AWS are thrown as `AwsCallError`. */
@@ -70,11 +78,12 @@ const regionOf = (target: RemediationTarget, fallback: string) =>
 
 /** Next size after a step or a factor, capped by the action's max and the group's own. */
 function nextSize(action: ScaleAction, current: number, groupMax: number | undefined) {
-  // The epsilon stops float error rounding an exact product up (100 × 1.1 = 110.00000000000001).
+  // The epsilon stops float error rounding an exact product up (100 × 1.1 = 110.00000000000001);
+  // from zero a factor multiplies nothing, so it starts at one.
   const wanted =
     action.by !== undefined
       ? current + action.by
-      : Math.ceil(current * (action.factor ?? 1) - 1e-9);
+      : Math.max(1, Math.ceil(current * (action.factor ?? 1) - 1e-9));
   const cap = Math.min(action.max, groupMax ?? Number.POSITIVE_INFINITY);
   return { next: Math.min(wanted, cap), cap };
 }
@@ -140,7 +149,13 @@ const DbClusters = z.object({
       z.object({
         Status: z.string().optional(),
         DBClusterMembers: z
-          .array(z.object({ DBInstanceIdentifier: z.string(), IsClusterWriter: z.boolean() }))
+          .array(
+            z.object({
+              DBInstanceIdentifier: z.string(),
+              IsClusterWriter: z.boolean(),
+              PromotionTier: z.number().optional(),
+            }),
+          )
           .optional(),
       }),
     )
@@ -335,9 +350,7 @@ const scaleLambda: Remediation<
     const before = `provisioned concurrency ${current} (${config.Status ?? "none"})`;
     if (config.Status === "IN_PROGRESS")
       return { skip: "provisioned concurrency is still being allocated", before };
-    const { next: stepped, cap } = nextSize(action, current, undefined);
-    // From zero a factor multiplies nothing: start at one.
-    const next = Math.max(stepped, Math.min(1, cap));
+    const { next, cap } = nextSize(action, current, undefined);
     if (next <= current) return { skip: atCap(current, cap, "provisioned executions"), before };
     return {
       before,
@@ -361,8 +374,13 @@ const rollbackLambdaAlias: Remediation<RollbackAction & { target: { kind: "lambd
     const region = regionOf(target, env.region);
     return [
       {
+        // Granted on the function and on the alias: IAM evaluates alias operations against
+        // either, depending on how the request names the function.
         actions: ["lambda:GetAlias", "lambda:UpdateAlias"],
-        resources: [lambdaArn(env, region, target.functionName, target.alias)],
+        resources: [
+          lambdaArn(env, region, target.functionName),
+          lambdaArn(env, region, target.functionName, target.alias),
+        ],
       },
       {
         actions: ["lambda:ListVersionsByFunction"],
@@ -578,11 +596,16 @@ const failoverRds: Remediation<FailoverAction & { target: { kind: "rds-cluster" 
     if (!cluster) return { skip: `cluster ${target.clusterId} not found`, before: null };
     const members = cluster.DBClusterMembers ?? [];
     const writer = members.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
-    const before = `writer ${writer ?? "none"}, ${members.length - (writer ? 1 : 0)} reader(s), ${cluster.Status}`;
-    if (cluster.Status !== "available")
-      return { skip: `cluster is ${cluster.Status}: not failing over now`, before };
+    const status = cluster.Status ?? "in an unknown state";
+    const before = `writer ${writer ?? "none"}, ${members.length - (writer ? 1 : 0)} reader(s), ${status}`;
+    if (cluster.Status !== "available") {
+      return { skip: `cluster is ${status}: not failing over now`, before };
+    }
+    // Readers in RDS's own order of preference (promotion tier), so the one named below is the
+    // one RDS would pick, and a retried request cannot fail over twice.
     const readers = members
       .filter((member) => !member.IsClusterWriter)
+      .sort((a, b) => (a.PromotionTier ?? 15) - (b.PromotionTier ?? 15))
       .map((member) => member.DBInstanceIdentifier);
     if (readers.length === 0) return { skip: "no reader to fail over to", before };
     if (target.targetInstance) {
@@ -592,18 +615,16 @@ const failoverRds: Remediation<FailoverAction & { target: { kind: "rds-cluster" 
         return { skip: `${target.targetInstance} is not a reader of ${target.clusterId}`, before };
       }
     }
+    const promoted = target.targetInstance ?? (readers[0] as string);
     return {
       before,
-      reason: `failover of ${target.clusterId} from ${writer} to ${target.targetInstance ?? "a reader RDS picks"}`,
+      reason: `failover of ${target.clusterId} from ${writer} to ${promoted}`,
       requests: [
         {
           service: "rds",
           operation: "FailoverDBCluster",
           region,
-          input: {
-            DBClusterIdentifier: target.clusterId,
-            ...(target.targetInstance ? { TargetDBInstanceIdentifier: target.targetInstance } : {}),
-          },
+          input: { DBClusterIdentifier: target.clusterId, TargetDBInstanceIdentifier: promoted },
         },
       ],
     };
@@ -614,7 +635,9 @@ const sameName = (a: string, b: string) =>
   a.replace(/\.$/, "").toLowerCase() === b.replace(/\.$/, "").toLowerCase();
 
 const failoverRoute53: Remediation<FailoverAction & { target: { kind: "route53-weights" } }> = {
-  targetKey: ({ target }) => `route53-weights:${target.hostedZoneId}/${target.recordName}`,
+  // Route 53 names are case-insensitive and the trailing dot optional: one record, one key.
+  targetKey: ({ target }) =>
+    `route53-weights:${target.hostedZoneId}/${target.recordName.replace(/\.$/, "").toLowerCase()}`,
   permissions: ({ target }, env) => [
     {
       actions: ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"],
@@ -704,7 +727,9 @@ export const permissionsOf = (action: RemediationAction, env: AwsEnvironment): I
 
 /**
  * Runs a remediation: describe the target, check it may start from that state, then send the
- * change (live), send it to the model (simulated), or only record it (dry run).
+ * change (live), send it to the model (simulated), or only record it (dry run). The requests are
+ * handed to `prepare` before they are sent; a run that finds `prepared` requests completes
+ * those instead of deciding again.
  * @throws AwsCallError when AWS fails; the dispatcher decides whether to retry
  */
 export async function executeRemediation(
@@ -712,27 +737,78 @@ export async function executeRemediation(
   context: ExecutionContext,
 ): Promise<ExecutionOutcome> {
   const send = (request: AwsRequest) => context.gateway.send(request);
+  const finished = context.mode === "simulated" ? "simulated" : "succeeded";
+  if (context.prepared && context.mode !== "dry-run") {
+    for (const request of context.prepared.requests) {
+      if (!(await alreadyApplied(request, send))) await sendOnce(request, send);
+    }
+    const reason = (context.prepared.reason ?? "prepared requests").replace(/^sending: /, "");
+    return {
+      status: finished,
+      reason: `${reason} (completed after an interruption)`,
+      requests: context.prepared.requests,
+      before: null,
+    };
+  }
   const decision = await remediationOf(action).decide(
     action,
     send,
     context.region,
     context.reference,
   );
-  if ("skip" in decision)
+  if ("skip" in decision) {
     return { status: "skipped", reason: decision.skip, requests: [], before: decision.before };
+  }
   if (context.mode === "dry-run") {
     return {
       status: "simulated",
-      reason: `dry run: would have ${decision.reason}`,
+      reason: `dry run, nothing sent: ${decision.reason}`,
       requests: decision.requests,
       before: decision.before,
     };
   }
-  for (const request of decision.requests) await send(request);
+  await context.prepare?.(decision.requests, decision.reason);
+  for (const request of decision.requests) await sendOnce(request, send);
   return {
-    status: context.mode === "simulated" ? "simulated" : "succeeded",
+    status: finished,
     reason: context.mode === "simulated" ? `simulated: ${decision.reason}` : decision.reason,
     requests: decision.requests,
     before: decision.before,
   };
+}
+
+/**
+ * Most changes are absolute (a count, a version, weights) and sending one twice is harmless.
+ * A failover is not: before completing a prepared one, see whether it already happened.
+ */
+async function alreadyApplied(
+  request: AwsRequest,
+  send: (request: AwsRequest) => Promise<unknown>,
+): Promise<boolean> {
+  if (request.service !== "rds" || request.operation !== "FailoverDBCluster") return false;
+  const response = DbClusters.parse(
+    await send({
+      service: "rds",
+      operation: "DescribeDBClusters",
+      region: request.region,
+      input: { DBClusterIdentifier: request.input.DBClusterIdentifier },
+    }),
+  );
+  const writer = response.DBClusters?.[0]?.DBClusterMembers?.find(
+    (member) => member.IsClusterWriter,
+  );
+  return writer?.DBInstanceIdentifier === request.input.TargetDBInstanceIdentifier;
+}
+
+/** Sends a change; a deployment that already stopped counts as stopped. */
+async function sendOnce(request: AwsRequest, send: (request: AwsRequest) => Promise<unknown>) {
+  try {
+    await send(request);
+  } catch (error) {
+    const done =
+      error instanceof AwsCallError &&
+      request.operation === "StopDeployment" &&
+      error.errorCode === "DeploymentAlreadyCompletedException";
+    if (!done) throw error;
+  }
 }

@@ -48,15 +48,20 @@ export const RdsClusterTarget = z.strictObject({
   region: Region,
 });
 /** DNS failover with Route 53 weighted records: all weight moves from primary to secondary. */
-export const Route53WeightsTarget = z.strictObject({
-  kind: z.literal("route53-weights"),
-  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "a hosted zone id such as Z0123456789ABC"),
-  /** The record name as Route 53 stores it, e.g. `api.example.com.` */
-  recordName: Name,
-  recordType: z.enum(["A", "AAAA", "CNAME"]).default("A"),
-  primary: Name.describe("SetIdentifier of the primary record"),
-  secondary: Name.describe("SetIdentifier of the secondary record"),
-});
+export const Route53WeightsTarget = z
+  .strictObject({
+    kind: z.literal("route53-weights"),
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "a hosted zone id such as Z0123456789ABC"),
+    /** The record name as Route 53 stores it, e.g. `api.example.com.` */
+    recordName: Name,
+    recordType: z.enum(["A", "AAAA", "CNAME"]).default("A"),
+    primary: Name.describe("SetIdentifier of the primary record"),
+    secondary: Name.describe("SetIdentifier of the secondary record"),
+  })
+  .refine((target) => target.primary !== target.secondary, {
+    message: "primary and secondary must be different records",
+    path: ["secondary"],
+  });
 
 export const ScaleTargetSchema = z.discriminatedUnion("kind", [
   EcsServiceTarget,

@@ -1,12 +1,50 @@
-import type { ActionRecord } from "./model";
+import { z } from "zod";
+import { AwsRequestSchema } from "./gateway";
+import {
+  type ActionRecord,
+  ActionStatusSchema,
+  ActionTriggerSchema,
+  PageKindSchema,
+  TransportSchema,
+} from "./model";
 
 /**
  * An action as people and the API see it: `{ id, type, target, status, reason, at }`, the exact
  * AWS requests, and for pages the channel and each transport's delivery. Internal bookkeeping
  * (claims, retry times) stays out.
  */
-export function actionView(action: ActionRecord) {
-  const spec = action.spec as { target?: unknown; channel?: string };
+export const ActionViewSchema = z.object({
+  id: z.string(),
+  type: z.enum(["scale", "rollback", "failover", "page"]),
+  rule: z.string().nullable(),
+  /** The configured target, or `{ channel }` for a page. */
+  target: z.unknown(),
+  targetKey: z.string(),
+  trigger: ActionTriggerSchema,
+  status: ActionStatusSchema,
+  reason: z.string().nullable(),
+  at: z.iso.datetime(),
+  plannedAt: z.iso.datetime(),
+  dryRun: z.boolean(),
+  requests: z.array(AwsRequestSchema),
+  before: z.string().nullable(),
+  attempts: z.number().int(),
+  approvedBy: z.string().nullable(),
+  page: z
+    .object({
+      kind: PageKindSchema,
+      text: z.string(),
+      deliveries: z.partialRecord(
+        TransportSchema,
+        z.object({ status: z.string(), attempts: z.number().int(), detail: z.string().nullable() }),
+      ),
+    })
+    .optional(),
+});
+export type ActionView = z.infer<typeof ActionViewSchema>;
+
+export function actionView(action: ActionRecord): ActionView {
+  const spec = action.spec as { target?: unknown };
   return {
     id: action.id,
     type: action.type,
@@ -39,4 +77,3 @@ export function actionView(action: ActionRecord) {
       : {}),
   };
 }
-export type ActionView = ReturnType<typeof actionView>;
