@@ -147,6 +147,11 @@ class FakeAws implements AwsGateway {
 /** Records pages; answers from a script per transport (sent unless told otherwise). */
 class FakePager implements Pager {
   readonly delivered: PageDelivery[] = [];
+  readonly followUps: Array<{ url: string; text: string }> = [];
+
+  async followUp(url: string, text: string): Promise<void> {
+    this.followUps.push({ url, text });
+  }
   readonly script = new Map<string, DeliveryOutcome[]>();
 
   async deliver(delivery: PageDelivery): Promise<DeliveryOutcome> {
@@ -615,9 +620,21 @@ describe("people and escalation", () => {
     await expect(h.commands.approve(id, "a9", "api:ops")).rejects.toThrowError(
       "has no action a9 (waiting: a1)",
     );
-    const approved = await h.commands.approve(id, "a1", "api:ops");
+    await expect(
+      h.commands.approve(id, "a1", "slack:U1", { responseUrl: "https://evil.example/hook" }),
+    ).rejects.toThrowError("hooks.slack.com");
+    const responseUrl = "https://hooks.slack.com/commands/T000/1234/abcd";
+    const approved = await h.commands.approve(id, "a1", "api:ops", { responseUrl });
     expect(approved.changed).toBe(true);
     await h.dispatchAll();
+    expect(h.pager.followUps).toEqual([
+      {
+        url: responseUrl,
+        text: expect.stringMatching(
+          /^[0-9A-Z]{7}\/a1 \(failover rds-cluster:us-east-1\/orders\): succeeded/,
+        ),
+      },
+    ]);
     const failover = (await h.record(id)).actions[0];
     expect(failover).toMatchObject({ status: "succeeded", approvedBy: "api:ops" });
     expect(h.aws.changes().map((request) => request.operation)).toEqual(["FailoverDBCluster"]);

@@ -13,6 +13,13 @@ import {
  */
 export class OutboxPager implements Pager {
   readonly entries: OutboxEntry[] = [];
+  /** Replies to Slack commands' response_url, as they would have been posted. */
+  readonly slackResponses: Array<{ at: string; responseUrl: string; text: string }> = [];
+
+  async followUp(responseUrl: string, text: string): Promise<void> {
+    this.slackResponses.push({ at: new Date(this.clock()).toISOString(), responseUrl, text });
+    this.logger.info(`SLACK reply → ${new URL(responseUrl).host}: ${text}`);
+  }
 
   constructor(
     private readonly logger: Logger,

@@ -200,7 +200,10 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       });
     }
     if (path === "/local/outbox" && method === "GET") {
-      return sendJson(response, 200, { items: stack.outbox.entries });
+      return sendJson(response, 200, {
+        items: stack.outbox.entries,
+        slackResponses: stack.outbox.slackResponses,
+      });
     }
     if (path === "/local/aws" && method === "GET") {
       return sendJson(response, 200, {

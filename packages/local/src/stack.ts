@@ -237,7 +237,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clientSecret: secrets.sentryClientSecret,
       clock: systemClock,
     })),
-    api: createApiHandler(async () => ({ store, tokens: secrets.apiTokens })),
+    api: createApiHandler(async () => ({
+      store,
+      silences,
+      tokens: secrets.apiTokens,
+      config,
+      clock: systemClock,
+      region: LOCAL_REGION,
+      changed: () => {
+        silenceCache.invalidate();
+        dispatching.kick();
+      },
+    })),
     dispatch: createDispatchHandler(async () => ({ dispatcher })),
     escalations: createEscalationsHandler(async () => ({
       store,

@@ -80,6 +80,7 @@ export class Dispatcher {
       const finish = await this.run(record, action, now, token);
       const done = await this.complete(incidentId, action.id, token, finish);
       if (done) ran.push({ id: done.id, type: done.type, status: done.status });
+      if (done?.followUp && done.status !== "planned") await this.reportBack(incidentId, done);
     }
   }
 
@@ -172,6 +173,20 @@ export class Dispatcher {
       }
     }
     throw new Error(`could not record the outcome of ${incidentId}/${actionId}`);
+  }
+
+  /** Tells the Slack command that approved an action how it went. A lost reply loses nothing. */
+  private async reportBack(incidentId: string, action: ActionRecord): Promise<void> {
+    const text = `${incidentId}/${action.id} (${action.type} ${action.targetKey}): ${action.status}${action.reason ? ` — ${action.reason}` : ""}`;
+    try {
+      await this.options.pager.followUp(action.followUp?.responseUrl as string, text);
+    } catch (error) {
+      this.logger.warn("could not report back to Slack", {
+        incidentId,
+        action: action.id,
+        error: String(error),
+      });
+    }
   }
 
   private planContext(now: number): PlanContext {

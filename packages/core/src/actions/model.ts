@@ -79,6 +79,8 @@ export const ActionRecordSchema = z.object({
   /** Held by one dispatcher until `until`, so two never run it at once. */
   claim: z.object({ token: z.string(), until: Timestamp }).nullable(),
   approvedBy: z.string().nullable(),
+  /** Where to report the outcome: the `response_url` of the Slack command that approved it. */
+  followUp: z.object({ responseUrl: z.string() }).nullable().default(null),
   /** Pages: the channel, the kind, the text and each transport's delivery. */
   page: z
     .object({

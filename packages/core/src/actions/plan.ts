@@ -40,6 +40,7 @@ function addAction(
     notBefore: null,
     claim: null,
     approvedBy: null,
+    followUp: null,
   };
   record.actions.push(action);
   record.timeline.push({

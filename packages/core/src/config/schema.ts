@@ -106,6 +106,22 @@ export const ConfigSchema = z
     logs: LogsSchema.prefault({}),
     cloudwatch: CloudWatchSchema.prefault({}),
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/), ChannelSchema).default({}),
+    /**
+     * Slack user ids who may change incidents from Slack (acknowledge, resolve, approve, silence).
+     * Anyone else may look. Absent: every member of the workspace may act.
+     */
+    responders: z
+      .array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id such as U012AB3CD"))
+      .optional(),
+    slack: z
+      .strictObject({
+        /** The slash command as registered in the Slack app. */
+        command: z
+          .string()
+          .regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /incident")
+          .default("/incident"),
+      })
+      .prefault({}),
     escalation: EscalationSchema.prefault({}),
     safety: SafetySchema.prefault({}),
   })

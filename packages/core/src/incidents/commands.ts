@@ -1,7 +1,7 @@
 import type { ActionRecord } from "../actions/model";
 import { type PlanContext, planResponses } from "../actions/plan";
 import type { MonitoringConfig } from "../config/schema";
-import { ConflictError, NotFoundError, VersionConflictError } from "../errors";
+import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from "../errors";
 import type { Clock, IncidentStore } from "../ports";
 import { acknowledge, addNote, type HumanChange, resolveByPerson } from "./human";
 import type { Incident, IncidentRecord } from "./model";
@@ -64,7 +64,15 @@ export class IncidentCommands {
    * Releases an action waiting for approval: it becomes `planned` and the dispatcher runs it
    * (guards still apply). Approving anything else says why not and changes nothing.
    */
-  approve(id: string, actionId: string, by: string): Promise<CommandResult> {
+  async approve(
+    id: string,
+    actionId: string,
+    by: string,
+    followUp?: { responseUrl: string },
+  ): Promise<CommandResult> {
+    if (followUp && !isSlackResponseUrl(followUp.responseUrl)) {
+      throw new InvalidInputError("a response_url must be https://hooks.slack.com/...");
+    }
     return this.change(id, (record, at) => {
       const action = record.actions.find((candidate) => candidate.id === actionId);
       if (!action) {
@@ -91,7 +99,13 @@ export class IncidentCommands {
       }
       const next = structuredClone(record);
       const mine = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
-      Object.assign(mine, { status: "planned", approvedBy: by, at, reason: `approved by ${by}` });
+      Object.assign(mine, {
+        status: "planned",
+        approvedBy: by,
+        at,
+        reason: `approved by ${by}`,
+        followUp: followUp ?? null,
+      });
       next.timeline.push({
         type: "action",
         at,
@@ -107,6 +121,20 @@ export class IncidentCommands {
         change: { changed: true, record: next },
         events: [],
         done: `${id}/${actionId} approved by ${by}`,
+      };
+    });
+  }
+
+  /** Records that someone who may only look tried to change the incident. */
+  refuse(id: string, by: string, attempted: string): Promise<CommandResult> {
+    return this.change(id, (record, at) => {
+      const next = structuredClone(record);
+      next.timeline.push({ type: "refused", at, by, attempted });
+      next.version += 1;
+      return {
+        change: { changed: true, record: next },
+        events: [],
+        done: `${by} may not ${attempted}`,
       };
     });
   }
@@ -140,5 +168,17 @@ export class IncidentCommands {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
+  }
+}
+
+/** Slack's response URLs live on hooks.slack.com; nothing else is ever posted to. */
+export function isSlackResponseUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (
+      parsed.protocol === "https:" && parsed.hostname === "hooks.slack.com" && parsed.port === ""
+    );
+  } catch {
+    return false;
   }
 }

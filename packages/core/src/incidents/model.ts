@@ -82,6 +82,8 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     reason: z.string(),
   }),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
+  /** Someone who may look but not act tried to change the incident. */
+  z.object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() }),
   z.object({
     type: z.literal("silenced"),
     at: Timestamp,

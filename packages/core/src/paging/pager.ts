@@ -24,6 +24,8 @@ export type DeliveryOutcome =
 /** Delivers pages. Locally: the outbox. In AWS: SNS, Slack and PagerDuty over their APIs. */
 export interface Pager {
   deliver(delivery: PageDelivery): Promise<DeliveryOutcome>;
+  /** Tells a Slack command's `response_url` how the action it approved turned out. */
+  followUp(responseUrl: string, text: string): Promise<void>;
 }
 
 /** The local outbox's entry for a page, also printed to the console. */
@@ -45,6 +47,14 @@ export class TransportPager implements Pager {
     private readonly transport: PageTransport,
     private readonly channels: Record<string, ResolvedChannel>,
   ) {}
+
+  async followUp(responseUrl: string, text: string): Promise<void> {
+    // The transport only posts to its allow-list (hooks.slack.com among them).
+    await this.transport.postJson({
+      url: responseUrl,
+      body: { response_type: "in_channel", replace_original: false, text },
+    });
+  }
 
   async deliver({ transport, channel, content }: PageDelivery): Promise<DeliveryOutcome> {
     const resolved = this.channels[channel];
