@@ -16,7 +16,10 @@ export default defineConfig({
       match: { source: "sentry", project: "checkout", level: "fatal" },
       severity: "critical",
       actions: [
-        { type: "rollback", target: { kind: "lambda-alias", functionName: "checkout", alias: "live" } },
+        {
+          type: "rollback",
+          target: { kind: "lambda-alias", functionName: "checkout", alias: "live" },
+        },
         { type: "page", channel: "oncall" },
       ],
     },

@@ -33,6 +33,7 @@ interface ServerOptions {
 /** Which function serves which path, as API Gateway routes do in AWS. */
 function httpFunctionFor(path: string): string | undefined {
   if (path === "/webhooks/sentry") return "sentry-webhook";
+  if (path === "/slack/commands") return "slack";
   if (path === "/openapi.json" || /^\/(incidents|silences|reports)(\/|$)/.test(path)) return "api";
   return undefined;
 }

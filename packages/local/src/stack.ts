@@ -31,6 +31,7 @@ import { createEscalationsHandler } from "../../../functions/escalations";
 import { createIngestHandler } from "../../../functions/ingest";
 import { createProcessHandler } from "../../../functions/process";
 import { createSentryWebhookHandler } from "../../../functions/sentry-webhook";
+import { createSlackHandler } from "../../../functions/slack";
 import {
   type EmbeddedDynamoDb,
   ensureTable,
@@ -244,6 +245,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config,
       clock: systemClock,
       region: LOCAL_REGION,
+      changed: () => {
+        silenceCache.invalidate();
+        dispatching.kick();
+      },
+    })),
+    slack: createSlackHandler(async () => ({
+      store,
+      silences,
+      config,
+      clock: systemClock,
+      region: LOCAL_REGION,
+      signingSecret: secrets.slackSigningSecret,
       changed: () => {
         silenceCache.invalidate();
         dispatching.kick();

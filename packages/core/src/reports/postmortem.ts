@@ -1,12 +1,7 @@
 import { z } from "zod";
 import { AwsRequestSchema } from "../actions/gateway";
-import {
-  type ActionRecord,
-  ActionStatusSchema,
-  ActionTriggerSchema,
-  PageKindSchema,
-} from "../actions/model";
-import { actionView } from "../actions/view";
+import { type ActionRecord, ActionStatusSchema, ActionTriggerSchema } from "../actions/model";
+import { ActionViewSchema, actionView } from "../actions/view";
 import { formatDuration } from "../duration";
 import {
   type Incident,
@@ -35,16 +30,20 @@ export const PostmortemLineSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("signals"),
-    /** The latest signal of the run, as on the entries it merges. */
-    at: Timestamp,
+    at: Timestamp.describe("The latest signal of the run, as on the entries it merges"),
     firstAt: Timestamp,
     lastAt: Timestamp,
-    /** Signals the merged entries recorded (a sampled storm records fewer than arrived). */
-    count: z.number().int().positive(),
-    /** The incident's exact count after the run: the number to trust under sampling. */
-    total: z.number().int().positive(),
-    /** How many timeline entries the run merges. */
-    entries: z.number().int().positive(),
+    count: z
+      .number()
+      .int()
+      .positive()
+      .describe("Signals the merged entries recorded (a sampled storm records fewer than arrived)"),
+    total: z
+      .number()
+      .int()
+      .positive()
+      .describe("The incident's exact count after the run: the number to trust under sampling"),
+    entries: z.number().int().positive().describe("How many timeline entries the run merges"),
     detail: z.string().nullable(),
     late: z.boolean(),
   }),
@@ -69,6 +68,16 @@ export const PostmortemLineSchema = z.discriminatedUnion("type", [
     reason: z.string(),
   }),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
+  z
+    .object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() })
+    .describe("Someone who may look but not act tried to change the incident"),
+  z.object({
+    type: z.literal("silenced"),
+    at: Timestamp,
+    silenceId: z.string(),
+    until: Timestamp,
+    reason: z.string().nullable(),
+  }),
   z.object({
     type: z.literal("action"),
     at: Timestamp,
@@ -77,59 +86,24 @@ export const PostmortemLineSchema = z.discriminatedUnion("type", [
     target: z.string(),
     status: ActionStatusSchema,
     reason: z.string().nullable(),
-    /** The person behind the change (an approval), when it was not the automation. */
-    by: Actor.nullable(),
+    by: Actor.nullable().describe(
+      "The person behind the change (an approval), when it was not the automation",
+    ),
   }),
 ]);
 export type PostmortemLine = z.infer<typeof PostmortemLineSchema>;
 type SignalsLine = Extract<PostmortemLine, { type: "signals" }>;
 
-/** An action as `actionView` shows it. */
-const ActionViewSchema = z.object({
-  id: z.string(),
-  type: ActionTypeSchema,
-  rule: z.string().nullable(),
-  /** The configured target, or `{ channel }` for pages. */
-  target: z.unknown(),
-  targetKey: z.string(),
-  trigger: ActionTriggerSchema,
-  status: ActionStatusSchema,
-  reason: z.string().nullable(),
-  at: Timestamp,
-  plannedAt: Timestamp,
-  dryRun: z.boolean(),
-  requests: z.array(AwsRequestSchema),
-  before: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
-  approvedBy: z.string().nullable(),
-  page: z
-    .object({
-      kind: PageKindSchema,
-      text: z.string(),
-      deliveries: z.record(
-        z.string(),
-        z.object({
-          status: z.enum(["pending", "sent", "failed"]),
-          attempts: z.number().int().nonnegative(),
-          detail: z.string().nullable(),
-        }),
-      ),
-    })
-    .optional(),
-});
-
 /** What the automation did to one target, for the "what the automation did" section. */
 const AutomatedStepSchema = z.object({
   id: z.string(),
   type: ActionTypeSchema,
-  /** `scale ecs-service:us-east-1/prod/api`, `page oncall`. */
-  what: z.string(),
+  what: z.string().describe("`scale ecs-service:us-east-1/prod/api`, `page oncall`"),
   trigger: ActionTriggerSchema,
   status: ActionStatusSchema,
   reason: z.string().nullable(),
   plannedAt: Timestamp,
-  /** When the status last changed: the outcome's time once the action ran. */
-  at: Timestamp,
+  at: Timestamp.describe("When the status last changed: the outcome's time once the action ran"),
   dryRun: z.boolean(),
   approvedBy: z.string().nullable(),
   before: z.string().nullable(),
@@ -153,8 +127,7 @@ const FollowUpSectionSchema = z.object({
   id: z.enum(["root-cause", "went-well", "to-improve", "follow-up-items"]),
   heading: z.string(),
   prompt: z.string(),
-  /** Empty until people write it. */
-  text: z.string(),
+  text: z.string().describe("Empty until people write it"),
 });
 
 const OriginAttributesSchema = SignalAttributesSchema.omit({ level: true, message: true });
@@ -184,55 +157,73 @@ export const PostmortemSchema = z.object({
     resolvedBy: true,
     link: true,
   }),
-  /** The time an open incident's report was made ("so far"); null once it is resolved. */
-  asOf: Timestamp.nullable(),
+  asOf: Timestamp.nullable().describe(
+    'The time an open incident\'s report was made ("so far"); null once it is resolved',
+  ),
   impact: z.object({
-    /** The first signal. */
-    start: Timestamp,
-    /** The resolution, or null while the incident is open. */
-    end: Timestamp.nullable(),
-    /** To the resolution, or to `asOf` while open. */
-    durationSeconds: Seconds,
-    duration: z.string(),
+    start: Timestamp.describe("The first signal"),
+    end: Timestamp.nullable().describe("The resolution, or null while the incident is open"),
+    durationSeconds: Seconds.describe("To the resolution, or to `asOf` while open"),
+    duration: z.string().describe("The same for people: `9m 12s`"),
     ongoing: z.boolean(),
   }),
   detection: z.object({
     at: Timestamp,
     source: SourceSchema,
-    /** The rule that classified the first signal (null: the default severity applied). */
-    rule: z.string().nullable(),
-    /** Where it came from, for people: `CloudWatch alarm api-latency (123456789012, us-east-1)`. */
-    origin: z.string(),
-    /** The way back to the origin: alarm console URL and ARN, log stream, Sentry issue. */
-    link: IncidentSchema.shape.link,
+    rule: z
+      .string()
+      .nullable()
+      .describe("The rule that classified the first signal (null: the default severity applied)"),
+    origin: z
+      .string()
+      .describe(
+        "Where it came from, for people: `CloudWatch alarm api-latency (123456789012, us-east-1)`",
+      ),
+    link: IncidentSchema.shape.link.describe(
+      "The way back to the origin: alarm console URL and ARN, log stream, Sentry issue",
+    ),
     attributes: OriginAttributesSchema,
     detail: z.string().nullable(),
   }),
-  /** From the first signal to the acknowledgement; null until someone acknowledges. */
-  timeToAcknowledgeSeconds: Seconds.nullable(),
-  timeToAcknowledge: z.string().nullable(),
-  /** From the first signal to the resolution; null while open. */
-  timeToResolveSeconds: Seconds.nullable(),
-  timeToResolve: z.string().nullable(),
-  /** The exact number of signals (the timeline samples under a storm; this does not). */
-  signalCount: z.number().int().nonnegative(),
+  timeToAcknowledgeSeconds: Seconds.nullable().describe(
+    "From the first signal to the acknowledgement; null until someone acknowledges",
+  ),
+  timeToAcknowledge: z.string().nullable().describe("The same for people: `4m 32s`"),
+  timeToResolveSeconds: Seconds.nullable().describe(
+    "From the first signal to the resolution; null while open",
+  ),
+  timeToResolve: z.string().nullable().describe("The same for people: `9m 12s`"),
+  signalCount: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("The exact number of signals (the timeline samples under a storm; this does not)"),
   signals: z.object({
     first: Timestamp,
     last: Timestamp,
     count: z.number().int().nonnegative(),
   }),
-  /** In time order (equal times keep their recorded order); consecutive signal entries merged. */
-  timeline: z.array(PostmortemLineSchema),
+  timeline: z
+    .array(PostmortemLineSchema)
+    .describe(
+      "In time order (equal times keep their recorded order); consecutive signal entries merged",
+    ),
   actions: z.array(ActionViewSchema),
   automation: z.object({
-    /** `recovered 4m 12s after a1 (scale ecs-service:…) succeeded`, `no automated action ran`. */
-    summary: z.string(),
+    summary: z
+      .string()
+      .describe(
+        "`recovered 4m 12s after a1 (scale ecs-service:…) succeeded`, `no automated action ran`",
+      ),
     recovery: z.object({
       state: z.enum(RECOVERY_STATES),
-      /** The last remediation that ran before the resolution (or so far). */
-      actionId: z.string().nullable(),
-      /** From that action's outcome to the resolution (or to `asOf`). */
-      afterSeconds: Seconds.nullable(),
+      actionId: z
+        .string()
+        .nullable()
+        .describe("The last remediation that ran before the resolution (or so far)"),
+      afterSeconds: Seconds.nullable().describe(
+        "From that action's outcome to the resolution (or to `asOf`)",
+      ),
     }),
     steps: z.array(AutomatedStepSchema),
   }),
@@ -290,7 +281,7 @@ function timeOf(iso: string): number {
 }
 
 /** Whole seconds from `from` to `to`, never negative (clocks of different sources disagree). */
-const secondsBetween = (from: string, to: string) =>
+export const secondsBetween = (from: string, to: string) =>
   Math.max(0, Math.round((timeOf(to) - timeOf(from)) / 1000));
 
 const human = (seconds: number | null) =>
@@ -420,30 +411,17 @@ function reportTimeline(entries: ReadonlyArray<TimelineEntry>): PostmortemLine[]
   order.sort((a, b) => a.time - b.time || a.index - b.index);
   const lines: PostmortemLine[] = [];
   let run: { line: SignalsLine; first: number; last: number } | null = null;
-  for (const { entry } of order) {
+  for (const { entry, time } of order) {
     if (entry.type !== "signals") {
       run = null;
       lines.push(lineOf(entry));
       continue;
     }
-    const first = timeOf(entry.firstAt);
-    const last = timeOf(entry.lastAt);
+    // The reducer writes `at` as `lastAt`, often `firstAt` too: parse each time only once.
+    const last = entry.lastAt === entry.at ? time : timeOf(entry.lastAt);
+    const first = entry.firstAt === entry.lastAt ? last : timeOf(entry.firstAt);
     if (!run) {
-      run = {
-        line: {
-          type: "signals",
-          at: entry.at,
-          firstAt: entry.firstAt,
-          lastAt: entry.lastAt,
-          count: entry.count,
-          total: entry.total,
-          entries: 1,
-          detail: entry.detail,
-          late: entry.late ?? false,
-        },
-        first,
-        last,
-      };
+      run = { line: signalsLine(entry), first, last };
       lines.push(run.line);
       continue;
     }
@@ -467,9 +445,23 @@ function reportTimeline(entries: ReadonlyArray<TimelineEntry>): PostmortemLine[]
   return lines;
 }
 
+const signalsLine = (entry: Extract<TimelineEntry, { type: "signals" }>): SignalsLine => ({
+  type: "signals",
+  at: entry.at,
+  firstAt: entry.firstAt,
+  lastAt: entry.lastAt,
+  count: entry.count,
+  total: entry.total,
+  entries: 1,
+  detail: entry.detail,
+  late: entry.late ?? false,
+});
+
 /** A copy of an entry in the report's shape: every key present, nothing shared with the input. */
-function lineOf(entry: Exclude<TimelineEntry, { type: "signals" }>): PostmortemLine {
+function lineOf(entry: TimelineEntry): PostmortemLine {
   switch (entry.type) {
+    case "signals":
+      return signalsLine(entry);
     case "opened":
       return {
         type: "opened",
@@ -495,6 +487,16 @@ function lineOf(entry: Exclude<TimelineEntry, { type: "signals" }>): PostmortemL
       };
     case "note":
       return { type: "note", at: entry.at, by: entry.by, text: entry.text };
+    case "refused":
+      return { type: "refused", at: entry.at, by: entry.by, attempted: entry.attempted };
+    case "silenced":
+      return {
+        type: "silenced",
+        at: entry.at,
+        silenceId: entry.silenceId,
+        until: entry.until,
+        reason: entry.reason,
+      };
     case "action":
       return {
         type: "action",
@@ -541,7 +543,8 @@ function automationOf(
     dryRun: action.dryRun,
     approvedBy: action.approvedBy,
     before: action.before,
-    requests: action.requests,
+    // A copy: `actions` holds the same requests, and a consumer editing one must not edit both.
+    requests: structuredClone(action.requests),
   }));
   const done = record.actions.filter(ran);
   if (done.length === 0) {
@@ -583,4 +586,288 @@ function automationOf(
         ? `recovered ${after}`
         : `resolved by ${resolvedBy} ${after}`;
   return { summary, recovery: { state, actionId: last.id, afterSeconds }, steps };
+}
+
+// Markdown. Everything in a report that came from outside (titles, log lines, Sentry titles,
+// alarm names, notes, reasons) is rendered as text: a hostile title must not become HTML, a link
+// or a table cell of its own in the document people open.
+
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+const HTML_AND_INLINE_MARKDOWN = /[&<>\\`*_[\]|~$]/g;
+/** Printable ASCII only: nothing for `oneLine` to do. */
+const PLAIN = /^[ -~]*$/;
+const LINE_BREAKS = /\s*[\n\r\u0085\u2028\u2029]+\s*/gu;
+// Control characters and bidirectional overrides can hide or reorder what people read.
+const INVISIBLE = /[\p{Cc}\p{Bidi_Control}]/gu;
+/** Longest signal detail or reason on one timeline line; the JSON keeps them whole. */
+const LINE_DETAIL_MAX = 160;
+
+/** One line of plain text: line breaks, tabs and invisible characters become nothing harmful. */
+const oneLine = (value: string) =>
+  value.replace(LINE_BREAKS, " ").replace(/\t/g, " ").replace(INVISIBLE, "").trim();
+
+/** Text that renders as itself in Markdown and HTML, on one line, safe in a table cell. */
+function text(value: string): string {
+  // Most text is plain printable ASCII: skip the Unicode-aware passes (a storm has 10,000 lines).
+  const line = PLAIN.test(value) ? value.trim() : oneLine(value);
+  return (
+    line
+      .replace(HTML_AND_INLINE_MARKDOWN, (char) => ENTITIES[char] ?? `\\${char}`)
+      // Headings and lists only start a line; escaped anyway in case text ever lands there.
+      .replace(/^([#+-])/, "\\$1")
+      .replace(/^(\d+)([.)])/, "$1\\$2")
+  );
+}
+
+/** Like `text`, cut to about `max` characters at a word (before escaping, so no escape splits). */
+function clipped(value: string, max: number): string {
+  const line = oneLine(value);
+  if (line.length <= max) return text(line);
+  const cut = line.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return text(`${space > max * 0.75 ? cut.slice(0, space) : cut}…`);
+}
+
+/** A code span for identifiers; text that could end the span or split a cell stays plain. */
+function code(value: string): string {
+  if (CODE_SAFE.test(value)) return `\`${value}\``;
+  if (value === "" || /[`<>&|\p{Cc}\u2028\u2029\p{Bidi_Control}]/u.test(value)) return text(value);
+  return `\`${value}\``;
+}
+/** Printable ASCII but for what ends a code span, starts HTML or splits a table cell. */
+const CODE_SAFE = /^[ -%'-;=?-_a-{}~]+$/;
+
+const percent = (char: string) =>
+  char.charCodeAt(0) < 128
+    ? `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`
+    : encodeURIComponent(char);
+
+/** A link when the URL is http(s) (never `javascript:`), else the label and URL as text. */
+function link(label: string, url: string | undefined): string {
+  if (!url) return text(label);
+  if (!/^https?:\/\/\S/i.test(url)) return `${text(label)} (${text(url)})`;
+  // Characters that could end the destination or split a table cell are percent-encoded.
+  const destination = url.replace(/[\s<>()[\]|"'`\\\p{Cc}\p{Bidi_Control}]/gu, percent);
+  return `[${text(label)}](${destination})`;
+}
+
+/** `2024-11-05T14:03:40.536Z` -> [`2024-11-05`, `14:03:40`]; null when it is not a time. */
+function dayAndClock(iso: string): [string, string] | null {
+  // Times are stored canonical (`canonicalTime`); parsing each of a storm's lines again is waste.
+  const full = CANONICAL.test(iso) ? iso : toIso(timeOf(iso));
+  return full ? [full.slice(0, 10), full.slice(11, 19)] : null;
+}
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+const toIso = (time: number) => (Number.isFinite(time) ? new Date(time).toISOString() : null);
+
+/** `2024-11-05 14:03:40 UTC`. */
+function stamp(iso: string): string {
+  const parts = dayAndClock(iso);
+  return parts ? `${parts[0]} ${parts[1]} UTC` : text(iso);
+}
+
+/** `14:03:40` on the incident's first day, with the date on any other. */
+function clockOf(iso: string, day: string): string {
+  const parts = dayAndClock(iso);
+  if (!parts) return text(iso);
+  return parts[0] === day ? parts[1] : `${parts[0]} ${parts[1]}`;
+}
+
+const seconds = (value: number) => `${value} s (${formatDuration(value * 1000)})`;
+
+const STATUS_WORDS: Record<ActionRecord["status"], string> = {
+  planned: "planned",
+  "awaiting-approval": "waiting for approval",
+  skipped: "skipped",
+  simulated: "simulated",
+  succeeded: "succeeded",
+  failed: "failed",
+};
+
+const TRIGGER_WORDS: Record<ActionRecord["trigger"], string> = {
+  opened: "on open",
+  retriggered: "on re-trigger",
+  "severity-raised": "on severity raise",
+  escalation: "escalation",
+  resolved: "on resolution",
+  "approval-needed": "asking for approval",
+  acknowledged: "on acknowledgement",
+  held: "automation held",
+  failure: "on failure",
+};
+
+/** The action's description for a line: the target key as code, the rest as text. */
+function describeStep(step: Postmortem["automation"]["steps"][number]): string {
+  if (step.type === "page") return text(step.what);
+  return `${step.type} ${code(step.what.slice(step.type.length + 1))}`;
+}
+
+function timelineLines(report: Postmortem, day: string): string[] {
+  const steps = new Map(report.automation.steps.map((step) => [step.id, step]));
+  let lastDetail: string | null = null;
+  // Repeats of one alarm carry the same detail: show it when it says something new.
+  const detailOf = (detail: string | null) => {
+    if (detail === null || detail === lastDetail) return "";
+    lastDetail = detail;
+    return `: ${clipped(detail, LINE_DETAIL_MAX)}`;
+  };
+  const render = (line: PostmortemLine): string => {
+    const when = `**${clockOf(line.at, day)}**`;
+    switch (line.type) {
+      case "opened": {
+        const rule = line.rule ? `by rule ${text(line.rule)}` : "(no rule matched)";
+        const flapping = line.flapping ? ", flapping" : "";
+        return `- ${when} Opened as ${line.severity} ${rule}${flapping}${detailOf(line.detail)}`;
+      }
+      case "signals": {
+        const range =
+          line.firstAt === line.lastAt
+            ? when
+            : `**${clockOf(line.firstAt, day)}–${clockOf(line.lastAt, day)}**`;
+        const signals = line.count === 1 ? "1 more signal" : `${line.count} more signals`;
+        const late = line.late ? ", some late (timed before the resolution)" : "";
+        return `- ${range} ${signals} (${line.total} in all)${late}${detailOf(line.detail)}`;
+      }
+      case "severity":
+        return `- ${when} Severity ${line.from} → ${line.to}${line.rule ? ` by rule ${text(line.rule)}` : ""}`;
+      case "acknowledged":
+        return `- ${when} Acknowledged by ${text(line.by)}`;
+      case "resolved":
+        return `- ${when} Resolved by ${text(line.by)}${line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : ""}`;
+      case "stale-recovery":
+        return `- ${when} Recovery from ${clockOf(line.signalAt, day)} ignored: ${clipped(line.reason, LINE_DETAIL_MAX)}`;
+      case "note": {
+        const body = text(line.text);
+        return `- ${when} Note from ${text(line.by)}${body ? `: ${body}` : ""}`;
+      }
+      case "refused":
+        return `- ${when} Refused: ${text(line.by)} may not ${text(line.attempted)}`;
+      case "silenced": {
+        const reason = line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : "";
+        return `- ${when} Silenced by ${code(line.silenceId)} until ${stamp(line.until)}, nothing responds${reason}`;
+      }
+      case "action": {
+        const step = steps.get(line.id);
+        const what = step
+          ? describeStep(step)
+          : `${line.action} ${code(line.target.replace(/^page:/, ""))}`;
+        const by = line.by ? ` by ${text(line.by)}` : "";
+        const reason = line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : "";
+        return `- ${when} **${text(line.id)}** ${what} ${STATUS_WORDS[line.status]}${by}${reason}`;
+      }
+    }
+  };
+  return report.timeline.map(render);
+}
+
+function automationLines(report: Postmortem, day: string): string[] {
+  const { summary, steps } = report.automation;
+  const lines = [`${text(summary.charAt(0).toUpperCase() + summary.slice(1))}.`, ""];
+  if (steps.length === 0) return [...lines, "Nothing was planned for this incident."];
+  for (const step of steps) {
+    const dryRun = step.dryRun ? " (dry run)" : "";
+    const reason = step.reason ? ` — ${text(step.reason)}` : "";
+    lines.push(
+      `- **${text(step.id)}** ${describeStep(step)}, ${TRIGGER_WORDS[step.trigger]}: ` +
+        `${STATUS_WORDS[step.status]}${dryRun} at ${clockOf(step.at, day)}${reason}`,
+    );
+    if (step.approvedBy) lines.push(`  - Approved by ${text(step.approvedBy)}`);
+    if (step.before) lines.push(`  - Before: ${text(step.before)}`);
+    for (const request of step.requests) {
+      const region = request.region ? ` in ${text(request.region)}` : "";
+      lines.push(
+        `  - Request: ${code(`${request.service}:${request.operation}`)}${region}: ` +
+          code(JSON.stringify(request.input)),
+      );
+    }
+  }
+  return lines;
+}
+
+function factRows(report: Postmortem): Array<[string, string]> {
+  const { incident, impact, detection } = report;
+  const end = impact.end ? stamp(impact.end) : "ongoing";
+  const soFar = impact.ongoing ? " so far" : "";
+  const origin = detection.link
+    ? [
+        link(detection.link.label, detection.link.url),
+        ...(detection.link.arn ? [`ARN ${code(detection.link.arn)}`] : []),
+      ].join(" · ")
+    : null;
+  const rows: Array<[string, string]> = [
+    ["Severity", incident.severity],
+    ["Status", incident.status],
+    ["Rule", incident.rule ? text(incident.rule) : "none (default severity)"],
+    ["Source", incident.source],
+    ["Impact", `${stamp(impact.start)} → ${end} (${text(impact.duration)}${soFar})`],
+    [
+      "Detection",
+      `${stamp(detection.at)} by ${text(detection.origin)}, ` +
+        (detection.rule
+          ? `classified by rule ${text(detection.rule)}`
+          : "no rule matched (default severity)"),
+    ],
+  ];
+  if (origin) rows.push(["Origin", origin]);
+  rows.push(
+    [
+      "Time to acknowledge",
+      report.timeToAcknowledgeSeconds === null
+        ? impact.ongoing
+          ? "not acknowledged yet"
+          : "never acknowledged"
+        : `${seconds(report.timeToAcknowledgeSeconds)}, by ${text(incident.acknowledgedBy ?? "unknown")}`,
+    ],
+    [
+      "Time to resolve",
+      report.timeToResolveSeconds === null
+        ? "not resolved yet"
+        : `${seconds(report.timeToResolveSeconds)}, by ${text(incident.resolvedBy ?? "unknown")}`,
+    ],
+    [
+      "Signals",
+      `${report.signalCount}, first ${stamp(report.signals.first)}, last ${stamp(report.signals.last)}`,
+    ],
+    ["Fingerprint", code(incident.fingerprint)],
+    ["Flapping", incident.flapping ? "yes: it resolved and re-opened repeatedly" : "no"],
+  );
+  return rows;
+}
+
+/**
+ * Renders a post-mortem as Markdown: facts, timeline, what the automation did, contributing
+ * signals, and the sections people fill in. Text from outside is escaped, so it renders as text
+ * and never as HTML, a link or a table cell of its own.
+ *
+ * @example
+ * ```ts
+ * const markdown = renderPostmortemMarkdown(buildPostmortem(record, timeline, now));
+ * markdown.split("\n")[0]; // "# Post-mortem: api-checkout-latency (K7Q2XPD)"
+ * ```
+ */
+export function renderPostmortemMarkdown(report: Postmortem): string {
+  const { incident, impact } = report;
+  const day = dayAndClock(impact.start)?.[0] ?? "";
+  const out: string[] = [`# Post-mortem: ${text(incident.title)} (${text(incident.id)})`, ""];
+  if (report.asOf)
+    out.push(`_Ongoing: this is the report so far, as of ${stamp(report.asOf)}._`, "");
+  out.push("| Fact | Value |", "| --- | --- |");
+  for (const [fact, value] of factRows(report)) out.push(`| ${fact} | ${value} |`);
+  out.push("", "## Timeline (UTC)", "");
+  // A loop, not `push(...lines)`: a storm's timeline could exceed the engine's argument limit.
+  for (const line of timelineLines(report, day)) out.push(line);
+  if (report.timeline.length === 0) out.push("_No timeline entries were recorded._");
+  out.push("", "## What the automation did", "");
+  for (const line of automationLines(report, day)) out.push(line);
+  out.push("", "## Contributing signals", "");
+  out.push("| Source | Signals | First | Last |", "| --- | ---: | --- | --- |");
+  for (const row of report.contributingSignals) {
+    out.push(`| ${row.source} | ${row.count} | ${stamp(row.firstAt)} | ${stamp(row.lastAt)} |`);
+  }
+  for (const section of report.followUp) {
+    out.push("", `## ${text(section.heading)}`, "", `_${text(section.prompt)}_`);
+    if (section.text) out.push("", text(section.text));
+    else if (section.id === "follow-up-items") out.push("", "- [ ] Action, owner, due date");
+  }
+  return `${out.join("\n")}\n`;
 }

@@ -1,0 +1,31 @@
+import { defineConfig } from "@firebreak/core";
+
+/**
+ * The benchmark's policy: every scenario's incidents are critical and page one channel (pages go
+ * to the local outbox), so "pages per incident" is measured; no escalation repeats, so every
+ * page counted is a first page.
+ */
+export default defineConfig({
+  rules: [
+    {
+      name: "storm",
+      match: { source: "cloudwatch", alarmName: "storm-*" },
+      severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
+    },
+    {
+      name: "errors",
+      match: { source: "sentry" },
+      severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
+    },
+    {
+      name: "log-errors",
+      match: { source: "logs", level: ["error", "fatal"] },
+      severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
+    },
+  ],
+  channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:bench-oncall" } },
+  escalation: { maxRepeats: 0 },
+});

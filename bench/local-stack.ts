@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LoadClient } from "./load";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const BENCH_TOKEN = "bench-token-0123456789abcdef";
+export const BENCH_SENTRY_SECRET = "bench-sentry-client-secret";
+
+export interface RunningStack {
+  port: number;
+  client: LoadClient;
+  process: ChildProcess;
+  metrics(): Promise<StackMetrics>;
+  /** Peak resident memory (VmHWM) of the stack and of its embedded DynamoDB, in MB. */
+  peakMemoryMb(): { stack: number; dynamodb: number };
+  stop(): Promise<void>;
+}
+
+export interface StackMetrics {
+  dynamodbRequests: Record<string, number>;
+  queue: {
+    ready: number;
+    inFlight: number;
+    delayed: number;
+    processed: number;
+    sent: number;
+    batches: number;
+    deadLettered: number;
+  };
+  invocations?: Record<string, number>;
+  memory: { rss: number };
+}
+
+/** VmHWM (peak RSS) of a process from /proc, in MB; 0 where /proc is not there. */
+function peakOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number | undefined): number[] {
+  if (!pid) return [];
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts the local stack as a user would (`npm start`'s entry point), on a free port with a fresh
+ * DATA_DIR on disk (durable queue journal and LevelDB included), and waits for /health.
+ */
+export async function startStack(
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<RunningStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), "firebreak-bench-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      MONITORING_CONFIG: "bench/bench.config.ts",
+      API_TOKENS: `bench:${BENCH_TOKEN}`,
+      SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
+      ...extraEnv,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const client = new LoadClient("127.0.0.1", port, 32);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await client.request("GET", "/health")).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 200 || child.exitCode !== null) throw new Error("the local stack did not start");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    port,
+    client,
+    process: child,
+    async metrics() {
+      return JSON.parse((await client.request("GET", "/local/metrics")).body) as StackMetrics;
+    },
+    peakMemoryMb() {
+      const dynamodb = childrenOf(child.pid)
+        .map(peakOf)
+        .reduce((sum, mb) => sum + mb, 0);
+      return { stack: peakOf(child.pid), dynamodb };
+    },
+    async stop() {
+      client.close();
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Waits until every queued message has been processed (or dead-lettered). */
+export async function drained(stack: RunningStack, timeoutMs = 300_000): Promise<StackMetrics> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metrics = await stack.metrics();
+    const { queue } = metrics;
+    const settled = queue.processed + queue.deadLettered >= queue.sent;
+    if (settled && queue.ready === 0 && queue.inFlight === 0 && queue.delayed === 0) return metrics;
+    if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(queue)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * `npm run bench`: Firebreak's local stack under load over HTTP, embedded DynamoDB included,
+ * beside Prometheus Alertmanager (when it is on PATH) with the same alert load in the same run.
+ * Prints each figure and writes bench/results/latest.json and latest.md.
+ *
+ * `npm run bench -- --quick` runs a tenth of the load (to try the harness).
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { alertJobs, alertmanagerRate, alertmanagerVersion, findAlertmanager } from "./alertmanager";
+import { localEventJobs, logsEvents, sentryJobs, stormEvents } from "./generators";
+import { drive, type Job, percentile, round } from "./load";
+import { BENCH_TOKEN, drained, type RunningStack, startStack } from "./local-stack";
+
+const quick = process.argv.includes("--quick");
+/** `--only storm` (or distinct, logs, alertmanager) runs one part. */
+const only = process.argv[process.argv.indexOf("--only") + 1];
+const runs = (part: string) => !process.argv.includes("--only") || only === part;
+const scale = quick ? 0.1 : 1;
+const CLIENTS = 16;
+const BATCH = 100;
+let nextPort = 4100 + Math.floor(Math.random() * 500);
+
+interface FirebreakResult {
+  scenario: string;
+  form: "single" | "batched";
+  events: number;
+  requests: number;
+  acceptedPerSecond: number;
+  processedPerSecond: number;
+  latencyMs: { median: number; p99: number; samples: number } | null;
+  incidents: number;
+  pages: number;
+  pagesPerIncident: number;
+  dynamodbRequestsPerEvent: number;
+  dynamodbWritesPerEvent: number;
+  lambdaInvocationsPerEvent: number;
+  peakMemoryMb: { stack: number; dynamodb: number };
+}
+
+async function paged(stack: RunningStack, path: string): Promise<number> {
+  let total = 0;
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const answer = await stack.client.request("GET", `${path}?limit=200${query}`, undefined, {
+      authorization: `Bearer ${BENCH_TOKEN}`,
+    });
+    const page = JSON.parse(answer.body) as { items: unknown[]; nextCursor: string | null };
+    total += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return total;
+}
+
+/**
+ * One scenario in one form on a fresh stack: drive the load with CLIENTS connections, meanwhile
+ * probe request-to-incident latency with single `?wait=true` requests on one more connection.
+ * @param edgeInvocations Lambda invocations the AWS topology spends at the edge, per event
+ *   (a Sentry webhook: 1; a Logs line: 1/50, one invocation per subscription batch)
+ */
+async function firebreak(
+  scenario: string,
+  form: "single" | "batched",
+  jobs: Job[],
+  probes: Job[],
+  edgeInvocations: number,
+): Promise<FirebreakResult> {
+  const stack = await startStack(nextPort++);
+  try {
+    const baseline = await stack.metrics();
+    const latencies: number[] = [];
+    let loading = true;
+    const probing = (async () => {
+      for (const probe of probes) {
+        if (!loading) break;
+        const started = performance.now();
+        const answer = await stack.client.request(
+          "POST",
+          `${probe.path}?wait=true`,
+          probe.body,
+          probe.headers,
+        );
+        if (answer.status !== 200) throw new Error(`probe: HTTP ${answer.status} ${answer.body}`);
+        latencies.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const started = performance.now();
+    const acceptMs = await drive(stack.client, jobs, CLIENTS, 202);
+    loading = false;
+    await probing;
+    const metrics = await drained(stack);
+    const processedMs = performance.now() - started;
+
+    const perProbe = probes[0]?.events ?? 1;
+    const events = jobs.reduce((sum, job) => sum + job.events, 0) + latencies.length * perProbe;
+    const requests = Object.fromEntries(
+      Object.entries(metrics.dynamodbRequests).map(([name, count]) => [
+        name,
+        count - (baseline.dynamodbRequests[name] ?? 0),
+      ]),
+    );
+    const total = Object.values(requests).reduce((sum, count) => sum + count, 0);
+    const writes = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"].reduce(
+      (sum, name) => sum + (requests[name] ?? 0),
+      0,
+    );
+    const incidents = await paged(stack, "/incidents");
+    const outbox = JSON.parse((await stack.client.request("GET", "/local/outbox")).body) as {
+      items: unknown[];
+    };
+    const invocations = metrics.invocations ?? {};
+    const backend = (invocations.process ?? metrics.queue.batches) + (invocations.dispatch ?? 0);
+    const result: FirebreakResult = {
+      scenario,
+      form,
+      events,
+      requests: jobs.length + latencies.length,
+      acceptedPerSecond: round((jobs.reduce((sum, job) => sum + job.events, 0) / acceptMs) * 1000),
+      processedPerSecond: round((events / processedMs) * 1000),
+      latencyMs: latencies.length
+        ? {
+            median: round(percentile(latencies, 50), 1),
+            p99: round(percentile(latencies, 99), 1),
+            samples: latencies.length,
+          }
+        : null,
+      incidents,
+      pages: outbox.items.length,
+      pagesPerIncident: round(outbox.items.length / Math.max(1, incidents), 2),
+      dynamodbRequestsPerEvent: round(total / events, 4),
+      dynamodbWritesPerEvent: round(writes / events, 4),
+      lambdaInvocationsPerEvent: round((edgeInvocations * events + backend) / events, 4),
+      peakMemoryMb: stack.peakMemoryMb(),
+    };
+    console.log(
+      `${scenario.padEnd(8)} ${form.padEnd(7)} ${String(result.acceptedPerSecond).padStart(6)} ev/s accepted, ${String(result.processedPerSecond).padStart(6)} ev/s processed, ` +
+        `latency p50 ${result.latencyMs?.median ?? "-"} ms p99 ${result.latencyMs?.p99 ?? "-"} ms, ${incidents} incidents, ${result.pages} pages, ` +
+        `${result.dynamodbWritesPerEvent} writes/ev, ${result.dynamodbRequestsPerEvent} DynamoDB req/ev, ${result.lambdaInvocationsPerEvent} Lambda inv/ev, ` +
+        `peak ${result.peakMemoryMb.stack}+${result.peakMemoryMb.dynamodb} MB`,
+    );
+    return result;
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function main() {
+  const results: FirebreakResult[] = [];
+  const stormCount = Math.round(10_000 * scale);
+  if (runs("storm")) {
+    const probes = localEventJobs(stormEvents(200, 50), 1);
+    const single = localEventJobs(stormEvents(stormCount, 50), 1);
+    results.push(await firebreak("storm", "single", single, probes, 0));
+    const batched = localEventJobs(stormEvents(stormCount, 50), BATCH);
+    results.push(await firebreak("storm", "batched", batched, probes, 0));
+  }
+  if (runs("distinct")) {
+    results.push(
+      await firebreak("distinct", "single", sentryJobs(Math.round(5000 * scale)), [], 1),
+    );
+  }
+  if (runs("logs")) {
+    // Log events count as lines: 50 per subscription batch, one ingest invocation each.
+    const batches = Math.round(1000 * scale);
+    const probes = localEventJobs(logsEvents(100, 50), 1, 50);
+    const single = localEventJobs(logsEvents(batches, 50), 1, 50);
+    results.push(await firebreak("logs", "single", single, probes, 1 / 50));
+    const batched = localEventJobs(logsEvents(batches, 50), 10, 50);
+    results.push(await firebreak("logs", "batched", batched, probes, 1 / 50));
+  }
+
+  const binary = runs("storm") || runs("alertmanager") ? findAlertmanager() : undefined;
+  let alertmanager: { version: string; single: number; batched: number } | null = null;
+  if (binary) {
+    const single = await alertmanagerRate(
+      binary,
+      nextPort++,
+      alertJobs(stormCount, 50, 1),
+      CLIENTS,
+    );
+    const batched = await alertmanagerRate(
+      binary,
+      nextPort++,
+      alertJobs(stormCount, 50, BATCH),
+      CLIENTS,
+    );
+    alertmanager = {
+      version: alertmanagerVersion(binary),
+      single: round(single),
+      batched: round(batched),
+    };
+    console.log(
+      `alertmanager ${alertmanager.version}: ${alertmanager.single} alerts/s single, ${alertmanager.batched} alerts/s batched`,
+    );
+    const [stormSingle, stormBatched] = results;
+    console.log(
+      `ratio Firebreak/Alertmanager (accepted): single ${round((stormSingle?.acceptedPerSecond ?? 0) / single, 2)}, batched ${round((stormBatched?.acceptedPerSecond ?? 0) / batched, 2)}`,
+    );
+  } else {
+    console.log(
+      "alertmanager not on PATH (apt-get install prometheus-alertmanager): no peer figures",
+    );
+  }
+
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    memoryGb: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+  };
+  const report = {
+    at: new Date().toISOString(),
+    quick,
+    machine,
+    clients: CLIENTS,
+    results,
+    alertmanager,
+  };
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(
+    new URL("./results/latest.json", import.meta.url),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
+  writeFileSync(new URL("./results/latest.md", import.meta.url), markdown(report));
+  console.log("written: bench/results/latest.json, bench/results/latest.md");
+}
+
+function markdown(report: {
+  at: string;
+  machine: { cpus: number; cpu: string; memoryGb: number; node: string };
+  results: FirebreakResult[];
+  alertmanager: { version: string; single: number; batched: number } | null;
+}): string {
+  const lines = [
+    `Measured ${report.at} on ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
+    "",
+    "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...report.results.map(
+      (result) =>
+        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99}` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} |`,
+    ),
+    "",
+  ];
+  if (report.alertmanager) {
+    const [single, batched] = report.results;
+    lines.push(
+      `Alertmanager ${report.alertmanager.version}, same run, same alert load: ${report.alertmanager.single} alerts/s single, ${report.alertmanager.batched} alerts/s batched (100 per request).`,
+      `Firebreak/Alertmanager (accepted): single ${round((single?.acceptedPerSecond ?? 0) / report.alertmanager.single, 2)}, batched ${round((batched?.acceptedPerSecond ?? 0) / report.alertmanager.batched, 2)}.`,
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

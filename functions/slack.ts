@@ -1,0 +1,85 @@
+import {
+  answerSlashCommand,
+  type Clock,
+  formatIssues,
+  type IncidentStore,
+  InvalidInputError,
+  type MonitoringConfig,
+  type SilenceStore,
+  SlashCommandFormSchema,
+  systemClock,
+  UnauthorizedError,
+  verifySlackRequest,
+} from "@firebreak/core";
+import { z } from "zod";
+import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
+import { readEnv } from "./lib/env";
+import { header, json, rawBody } from "./lib/http";
+import { createLogger } from "./lib/logger";
+import { httpLambda } from "./lib/middleware";
+import { once } from "./lib/once";
+
+export interface SlackDeps {
+  store: IncidentStore;
+  silences: SilenceStore;
+  config: MonitoringConfig;
+  clock: Clock;
+  region: string;
+  /** The Slack app's signing secret. */
+  signingSecret: string;
+  /** Told after a change that may have planned actions (the local stack wakes its dispatcher). */
+  changed?: () => void;
+}
+
+/**
+ * `POST /slack/commands`, the `/incident` slash command. The signature is checked on the raw
+ * bytes before anything else (401, nothing read, nothing changed); then the form (400 when a
+ * field Slack always sends is missing); then the core answers with a message, a 200 even for
+ * refusals and typos, so Slack shows a reply rather than "dispatch_failed".
+ */
+export function createSlackHandler(deps: () => Promise<SlackDeps>) {
+  const logger = createLogger("slack");
+  return httpLambda(logger, async (event) => {
+    const method = event.requestContext?.http?.method ?? "POST";
+    if (method !== "POST") {
+      return json(405, { error: { code: "method_not_allowed", message: "use POST" } });
+    }
+    const { signingSecret, ...core } = await deps();
+    const body = rawBody(event);
+    const verdict = verifySlackRequest({
+      rawBody: body,
+      timestamp: header(event, "x-slack-request-timestamp"),
+      signature: header(event, "x-slack-signature"),
+      signingSecret,
+      now: core.clock.now(),
+    });
+    if (!verdict.ok) {
+      logger.warn("slack request refused", { reason: verdict.reason });
+      throw new UnauthorizedError(verdict.message);
+    }
+    const fields = Object.fromEntries(new URLSearchParams(body.toString("utf8")));
+    // Slack checks the certificate of a command's URL now and then with a signed `ssl_check`.
+    if (fields.ssl_check !== undefined) return json(200, {});
+    const form = SlashCommandFormSchema.safeParse(fields);
+    if (!form.success) {
+      throw new InvalidInputError(`invalid slash command: ${formatIssues(form.error)}`);
+    }
+    return json(200, await answerSlashCommand(form.data, { ...core, logger }));
+  });
+}
+
+/** The Slack app's signing secret, from `SLACK_SIGNING_SECRET`. */
+const awsSlackSigningSecret = once(async () => {
+  return readEnv(z.object({ SLACK_SIGNING_SECRET: z.string().min(1) })).SLACK_SIGNING_SECRET;
+});
+
+export const handler = createSlackHandler(
+  once(async () => ({
+    store: await awsStore(),
+    silences: await awsSilences(),
+    config: (await awsPolicy()).config,
+    clock: systemClock,
+    region: awsRegion(),
+    signingSecret: await awsSlackSigningSecret(),
+  })),
+);
