@@ -377,10 +377,8 @@ const wantsJson = (event: HttpEvent) =>
 /** The incidents API behind API Gateway: bearer tokens, JSON errors, routes from one table. */
 export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const logger = createLogger("api");
-  const routes = apiRoutes(deps);
-  const document = openApiDocument(routes, { title: "Firebreak incidents API", version: "1" });
   const all: Route[] = [
-    ...routes,
+    ...apiRoutes(deps),
     route({
       method: "GET",
       path: "/openapi.json",
@@ -390,6 +388,7 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
       handle: async () => json(200, document),
     }),
   ];
+  const document = openApiDocument(all, { title: "Firebreak incidents API", version: "1" });
   const router = createRouter(all, async (event) => {
     const { tokens } = await deps();
     return `api:${authenticateBearer(header(event, "authorization"), tokens).name}`;
