@@ -10,6 +10,7 @@ import {
   type Policy,
 } from "@firebreak/core";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { serveConsole } from "./console";
 import { lambdaContext, toApiGatewayEvent, writeApiGatewayResult } from "./lambda";
 import type { LambdaFunction, LocalStack } from "./stack";
 import { LOCAL_REGION } from "./stack";
@@ -183,6 +184,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     const path = url.pathname;
 
     if (path === "/health" && method === "GET") return sendJson(response, 200, { status: "ok" });
+    if (method === "GET" && (await serveConsole(path, response))) return;
     if (path === "/local/events") {
       if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
       return localEvents(request, response, url);
