@@ -68,20 +68,28 @@ export async function startStack(
   extraEnv: Record<string, string> = {},
 ): Promise<RunningStack> {
   const dataDir = mkdtempSync(join(tmpdir(), "firebreak-bench-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      MONITORING_CONFIG: "bench/bench.config.ts",
-      API_TOKENS: `bench:${BENCH_TOKEN}`,
-      SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
-      ...extraEnv,
+  // BENCH_PROFILE=<dir> writes a CPU profile of the stack there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", "packages/local/src/main.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        LOG_LEVEL: "warn",
+        MONITORING_CONFIG: "bench/bench.config.ts",
+        API_TOKENS: `bench:${BENCH_TOKEN}`,
+        SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
+        ...extraEnv,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
     },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  );
   const client = new LoadClient("127.0.0.1", port, 32);
   for (let attempt = 0; ; attempt++) {
     try {

@@ -20,6 +20,9 @@ import { z } from "zod";
 import { readEnv } from "./env";
 import { once } from "./once";
 
+/** A call that hangs fails instead, and the SDK's retries (and Lambda's) take over. */
+const SDK_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 5000 };
+
 // Each factory reads only the variables it needs, so a function is configured with exactly
 // what it uses, and a bundle pulls in only the SDK clients its function calls.
 
@@ -31,7 +34,10 @@ export const awsPolicy = once(async () => {
 
 const awsTable = once(async () => {
   const env = readEnv(z.object({ TABLE_NAME: z.string().min(1) }));
-  return { client: new DynamoDBClient({}), tableName: env.TABLE_NAME };
+  return {
+    client: new DynamoDBClient({ requestHandler: SDK_TIMEOUTS }),
+    tableName: env.TABLE_NAME,
+  };
 });
 
 export const awsStore = once(async () => new DynamoDbIncidentStore(await awsTable()));
@@ -43,7 +49,10 @@ export const awsSilences = once(async () => {
 
 export const awsQueue = once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
-  return new SqsMessageQueue({ client: new SQSClient({}), queueUrl: env.QUEUE_URL });
+  return new SqsMessageQueue({
+    client: new SQSClient({ requestHandler: SDK_TIMEOUTS }),
+    queueUrl: env.QUEUE_URL,
+  });
 });
 
 /**

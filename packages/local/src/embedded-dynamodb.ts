@@ -84,6 +84,8 @@ export function localDynamoDbClient(endpoint: string, counts: RequestCounts = {}
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     maxAttempts: 5,
+    // A request to a database that went away must fail (and be retried), not hang.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
   });
   client.middlewareStack.add(
     (next, context) => (args) => {

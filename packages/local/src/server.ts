@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   ClientError,
   EVENT_FORMATS,
@@ -87,6 +88,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 export async function startServer(stack: Stack, options: ServerOptions) {
+  // How long work on this thread holds up requests: the benchmarks report it.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const { logger, policy } = options;
 
   async function localEvents(request: IncomingMessage, response: ServerResponse, url: URL) {
@@ -197,6 +201,11 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     }
     if (path === "/local/metrics" && method === "GET") {
       return sendJson(response, 200, {
+        eventLoopDelayMs: {
+          p50: loopDelay.percentile(50) / 1e6,
+          p99: loopDelay.percentile(99) / 1e6,
+          max: loopDelay.max / 1e6,
+        },
         dynamodbRequests: stack.dynamodbRequests,
         queue: stack.queue.stats(),
         memory: process.memoryUsage(),

@@ -39,6 +39,7 @@ import {
   type RequestCounts,
   startEmbeddedDynamoDb,
 } from "./embedded-dynamodb";
+import { type FaultPlan, type InjectedFaults, injectFaults } from "./faults";
 import { lambdaContext } from "./lambda";
 import { OutboxPager } from "./outbox";
 import { LocalQueue, type LocalQueueOptions, type QueuedMessage } from "./queue";
@@ -77,8 +78,13 @@ export interface LocalStackOptions {
    * `live`: remediation calls AWS with the credentials in the environment.
    */
   remediation?: "simulated" | "live";
-  /** How often the escalation sweep and the dispatcher poll run (AWS: every minute / stream). */
-  intervals?: { escalationsMs?: number; dispatchMs?: number };
+  /** Errors to inject into DynamoDB calls (the reliability suite). */
+  faults?: FaultPlan;
+  /**
+   * How often the escalation sweep and the dispatcher poll run (AWS: every minute / stream),
+   * and the dispatcher's wait before retrying an action (tests make them short).
+   */
+  intervals?: { escalationsMs?: number; dispatchMs?: number; actionRetryMs?: number };
   /** The stack's own console lines (incidents opened and resolved...). */
   logger: Logger;
 }
@@ -104,6 +110,13 @@ export interface LocalStack {
   outbox: OutboxPager;
   /** The model remediation acts on locally, and every call it answered. */
   simulation: SimulatedAws;
+  /** What fault injection (`faults`) has injected so far. */
+  injectedFaults: InjectedFaults | null;
+  /**
+   * Stops the embedded DynamoDB for `downMs`, then starts it again on the same port and data
+   * (the reliability suite's outage). Needs a DATA_DIR, or the data is gone.
+   */
+  restartDynamoDb(downMs: number): Promise<void>;
   /** Asks the dispatcher to look for pending actions now (after an API change, say). */
   kick(): void;
   /** Waits for the running dispatch and escalation passes to finish. */
@@ -126,16 +139,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { config, secrets, logger } = options;
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
 
-  const embedded: EmbeddedDynamoDb | undefined = options.dynamodbEndpoint
+  const embeddedOptions = {
+    path: options.dataDir ? join(options.dataDir, "dynamodb") : undefined,
+    process: options.dynamodbProcess ?? "child",
+  } as const;
+  let embedded: EmbeddedDynamoDb | undefined = options.dynamodbEndpoint
     ? undefined
-    : await startEmbeddedDynamoDb({
-        path: options.dataDir ? join(options.dataDir, "dynamodb") : undefined,
-        process: options.dynamodbProcess ?? "child",
-      });
+    : await startEmbeddedDynamoDb(embeddedOptions);
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (embedded as EmbeddedDynamoDb).endpoint;
   const dynamodbRequests: RequestCounts = {};
   const client = localDynamoDbClient(dynamodbEndpoint, dynamodbRequests);
   await ensureTable(client, TABLE_NAME);
+  const injectedFaults = options.faults ? injectFaults(client, options.faults) : null;
   const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME });
 
   const queue = await LocalQueue.open({
@@ -195,6 +210,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mode: live ? "live" : "simulated",
     region: LOCAL_REGION,
     consoleUrl: (id) => `${baseUrl}/incidents/${id}`,
+    backoffMs: options.intervals?.actionRetryMs
+      ? () => options.intervals?.actionRetryMs as number
+      : undefined,
     logger,
   });
   const processedIncidents = new Map<string, string[]>();
@@ -323,6 +341,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamodbEndpoint,
     functions,
     dynamodbRequests,
+    injectedFaults,
+    async restartDynamoDb(downMs) {
+      if (!embedded) throw new Error("DynamoDB is not embedded in this stack");
+      const port = Number(new URL(dynamodbEndpoint).port);
+      await embedded.stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      embedded = await startEmbeddedDynamoDb({ ...embeddedOptions, port });
+    },
     outbox,
     simulation,
     settle: async () => {

@@ -14,7 +14,7 @@ import { type ExecutionMode, executeRemediation } from "./remediations";
 import type { RemediationAction } from "./schema";
 
 /** How long a dispatcher may hold an action before another may take it over. */
-const CLAIM_MS = 2 * 60_000;
+const DEFAULT_CLAIM_MS = 2 * 60_000;
 /** Attempts before a transient failure counts as a failure. */
 const MAX_ATTEMPTS = 5;
 /** Delivery attempts per transport before a page gives up on it. */
@@ -33,6 +33,10 @@ export interface DispatcherOptions {
   region: string;
   /** Where people see an incident (the API's base URL), for links in pages. */
   consoleUrl?: (incidentId: string) => string | null;
+  /** How long a claim holds if its dispatcher dies (two minutes; tests make it short). */
+  claimMs?: number;
+  /** Wait before retrying after the nth attempt failed (tests make it short). */
+  backoffMs?: (attempt: number) => number;
   logger?: Logger;
 }
 
@@ -43,7 +47,16 @@ export interface DispatchReport {
 }
 
 const iso = (time: number) => new Date(time).toISOString();
-const backoffMs = (attempt: number) => Math.min(5 * 60_000, 1000 * 2 ** attempt);
+/** Waits between attempts: 2 s, 4 s, 8 s... at most five minutes. */
+const defaultBackoffMs = (attempt: number) => Math.min(5 * 60_000, 1000 * 2 ** attempt);
+
+/** The dispatcher's own store write failed mid-action (not the target's AWS call). */
+class Interrupted extends Error {
+  constructor(override readonly cause: unknown) {
+    super("interrupted", { cause });
+    this.name = "Interrupted";
+  }
+}
 
 /** A change to one action (and maybe more pages), applied to a fresh copy of the record. */
 type Finish = (record: IncidentRecord, action: ActionRecord) => void;
@@ -57,9 +70,11 @@ type Finish = (record: IncidentRecord, action: ActionRecord) => void;
  */
 export class Dispatcher {
   private readonly logger: Logger;
+  private readonly backoffMs: (attempt: number) => number;
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.backoffMs = options.backoffMs ?? defaultBackoffMs;
   }
 
   /** Runs everything due on one incident, in plan order. */
@@ -77,10 +92,54 @@ export class Dispatcher {
       tried.add(action.id);
       const token = await this.claim(record, action.id, now);
       if (!token) continue;
-      const finish = await this.run(record, action, now, token);
-      const done = await this.complete(incidentId, action.id, token, finish);
-      if (done) ran.push({ id: done.id, type: done.type, status: done.status });
-      if (done?.followUp && done.status !== "planned") await this.reportBack(incidentId, done);
+      try {
+        const finish = await this.run(record, action, now, token);
+        const done = await this.complete(incidentId, action.id, token, finish);
+        if (done) ran.push({ id: done.id, type: done.type, status: done.status });
+        if (done?.followUp && done.status !== "planned") await this.reportBack(incidentId, done);
+      } catch (error) {
+        // The store or a guard failed mid-action: hand the action back for a later attempt
+        // rather than holding the claim until it expires. Recorded requests stay recorded.
+        this.logger.warn("action interrupted, will retry", {
+          incidentId,
+          action: action.id,
+          error: String(error),
+        });
+        await this.handBack(incidentId, action.id, token, error);
+      }
+    }
+  }
+
+  /**
+   * Releases a claim after a failure, with a backoff before the next attempt. The store may be
+   * what failed, so this tries a few times; if it still cannot, the claim simply expires.
+   */
+  private async handBack(
+    incidentId: string,
+    actionId: string,
+    token: string,
+    error: unknown,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        const now = this.options.clock.now();
+        await this.complete(
+          incidentId,
+          actionId,
+          token,
+          (_next, mine) => {
+            mine.claim = null;
+            mine.notBefore = iso(now + this.backoffMs(mine.attempts));
+            // A prepared action keeps its "sending: ..." reason: the retry completes those.
+            if (!mine.reason?.startsWith("sending: "))
+              mine.reason = `retrying: ${(error as Error).message}`;
+          },
+          false,
+        );
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 
@@ -107,7 +166,7 @@ export class Dispatcher {
     const next = structuredClone(record);
     const action = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
     const token = randomUUID();
-    action.claim = { token, until: iso(now + CLAIM_MS) };
+    action.claim = { token, until: iso(now + (this.options.claimMs ?? DEFAULT_CLAIM_MS)) };
     action.attempts += 1;
     next.version += 1;
     try {
@@ -253,8 +312,10 @@ export class Dispatcher {
               mine.reason = `sending: ${reason}`;
             },
             false,
-          );
-          if (!saved) throw new Error("lost the claim before sending");
+          ).catch((error: unknown) => {
+            throw new Interrupted(error);
+          });
+          if (!saved) throw new Interrupted(new Error("lost the claim before sending"));
         },
       });
       // An action that found nothing to do did not act: it does not count against the breaker.
@@ -266,13 +327,15 @@ export class Dispatcher {
         mine.before = outcome.before;
       };
     } catch (error) {
+      // Our own bookkeeping failed before anything was sent: a retry, not the action's failure.
+      if (error instanceof Interrupted) throw error.cause;
       await this.options.guards.release(action.targetKey, ref);
       const retryable = error instanceof AwsCallError && error.retryable;
       const message = (error as Error).message;
       if (retryable && action.attempts < MAX_ATTEMPTS) {
         return (_next, mine) => {
           mine.reason = `retrying (attempt ${mine.attempts} of ${MAX_ATTEMPTS}): ${message}`;
-          mine.notBefore = iso(this.options.clock.now() + backoffMs(mine.attempts));
+          mine.notBefore = iso(this.options.clock.now() + this.backoffMs(mine.attempts));
         };
       }
       this.logger.error("remediation failed", {
@@ -321,7 +384,7 @@ export class Dispatcher {
           });
           const attempts = delivery.attempts + 1;
           if (outcome.status === "retry" && attempts < MAX_DELIVERY_ATTEMPTS) {
-            const wait = outcome.afterMs ?? backoffMs(attempts);
+            const wait = outcome.afterMs ?? this.backoffMs(attempts);
             results.set(transport, {
               status: "pending",
               attempts,

@@ -778,26 +778,83 @@ export async function executeRemediation(
 }
 
 /**
- * Most changes are absolute (a count, a version, weights) and sending one twice is harmless.
- * A failover is not: before completing a prepared one, see whether it already happened.
+ * Whether a prepared request already took effect, read from the target itself. A request that
+ * went out before an interruption must not go out again blindly: other actions may have moved
+ * the target since (a resent "desiredCount 5" would undo a later scale-out to 7), and a failover
+ * repeated fails back. A target at or beyond what the request asked for counts as done.
  */
 async function alreadyApplied(
   request: AwsRequest,
   send: (request: AwsRequest) => Promise<unknown>,
 ): Promise<boolean> {
-  if (request.service !== "rds" || request.operation !== "FailoverDBCluster") return false;
-  const response = DbClusters.parse(
-    await send({
-      service: "rds",
-      operation: "DescribeDBClusters",
-      region: request.region,
-      input: { DBClusterIdentifier: request.input.DBClusterIdentifier },
-    }),
-  );
-  const writer = response.DBClusters?.[0]?.DBClusterMembers?.find(
-    (member) => member.IsClusterWriter,
-  );
-  return writer?.DBInstanceIdentifier === request.input.TargetDBInstanceIdentifier;
+  const input = request.input as Record<string, unknown>;
+  const ask = (
+    service: AwsRequest["service"],
+    operation: string,
+    describeInput: Record<string, unknown>,
+  ) =>
+    send({
+      service,
+      operation,
+      ...(request.region ? { region: request.region } : {}),
+      input: describeInput,
+    });
+  switch (`${request.service}:${request.operation}`) {
+    case "ecs:UpdateService": {
+      const service = EcsServices.parse(
+        await ask("ecs", "DescribeServices", { cluster: input.cluster, services: [input.service] }),
+      ).services?.[0];
+      if (!service) return false;
+      if (typeof input.desiredCount === "number") return service.desiredCount >= input.desiredCount;
+      return service.taskDefinition === input.taskDefinition;
+    }
+    case "autoscaling:SetDesiredCapacity": {
+      const group = AutoScalingGroups.parse(
+        await ask("autoscaling", "DescribeAutoScalingGroups", {
+          AutoScalingGroupNames: [input.AutoScalingGroupName],
+        }),
+      ).AutoScalingGroups?.[0];
+      return group !== undefined && group.DesiredCapacity >= Number(input.DesiredCapacity);
+    }
+    case "lambda:PutProvisionedConcurrencyConfig": {
+      try {
+        const config = ProvisionedConcurrency.parse(
+          await ask("lambda", "GetProvisionedConcurrencyConfig", {
+            FunctionName: input.FunctionName,
+            Qualifier: input.Qualifier,
+          }),
+        );
+        return (
+          (config.RequestedProvisionedConcurrentExecutions ?? 0) >=
+          Number(input.ProvisionedConcurrentExecutions)
+        );
+      } catch (error) {
+        if (
+          error instanceof AwsCallError &&
+          error.errorCode === "ProvisionedConcurrencyConfigNotFoundException"
+        )
+          return false;
+        throw error;
+      }
+    }
+    case "lambda:UpdateAlias": {
+      const alias = Alias.parse(
+        await ask("lambda", "GetAlias", { FunctionName: input.FunctionName, Name: input.Name }),
+      );
+      const weights = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
+      return alias.FunctionVersion === input.FunctionVersion && weights.length === 0;
+    }
+    case "rds:FailoverDBCluster": {
+      const cluster = DbClusters.parse(
+        await ask("rds", "DescribeDBClusters", { DBClusterIdentifier: input.DBClusterIdentifier }),
+      ).DBClusters?.[0];
+      const writer = cluster?.DBClusterMembers?.find((member) => member.IsClusterWriter);
+      return writer?.DBInstanceIdentifier === input.TargetDBInstanceIdentifier;
+    }
+    default:
+      // StopDeployment answers "already completed" itself; record weights are idempotent UPSERTs.
+      return false;
+  }
 }
 
 /** Sends a change; a deployment that already stopped counts as stopped. */

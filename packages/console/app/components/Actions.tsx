@@ -1,0 +1,116 @@
+import { age, utc } from "../format";
+import type { Action, AwsRequest } from "../wire";
+import { ActionStatus } from "./badges";
+
+const TYPE_WORDS: Record<string, string> = {
+  scale: "Scale out",
+  rollback: "Roll back",
+  failover: "Fail over",
+  page: "Page",
+};
+
+const TRIGGER_WORDS: Record<string, string> = {
+  opened: "on open",
+  retriggered: "on re-trigger",
+  "severity-raised": "on severity raise",
+  escalation: "escalation",
+  resolved: "on resolution",
+  "approval-needed": "asking for approval",
+  acknowledged: "on acknowledgement",
+  held: "automation held",
+  failure: "on failure",
+};
+
+interface Props {
+  actions: Action[];
+  now: number;
+  busy: boolean;
+  onApprove: (actionId: string) => void;
+}
+
+/** Every automated response, newest last, with the exact AWS requests it sent. */
+export function Actions({ actions, now, busy, onApprove }: Props) {
+  if (actions.length === 0) {
+    return <p class="muted">Nothing yet: no rule asked for an automated response.</p>;
+  }
+  return (
+    <ol class="actions">
+      {actions.map((action) => (
+        <li
+          key={action.id}
+          id={`action-${action.id}`}
+          class={`action action-edge-${action.status}`}
+          tabIndex={-1}
+        >
+          <div class="action-head">
+            <span class="mono action-id">{action.id}</span>
+            <strong>{TYPE_WORDS[action.type] ?? action.type}</strong>
+            <code class="target">{action.targetKey}</code>
+            <ActionStatus status={action.status} />
+            {action.dryRun && <span class="pill">Dry run</span>}
+          </div>
+          {action.reason && <p class="action-reason">{action.reason}</p>}
+          <p class="action-meta">
+            <span>{TRIGGER_WORDS[action.trigger] ?? action.trigger}</span>
+            {action.rule && <span>rule {action.rule}</span>}
+            <time dateTime={action.at} title={utc(action.at)}>
+              {age(action.at, now)}
+            </time>
+            {action.attempts > 1 && <span>{action.attempts} attempts</span>}
+            {action.approvedBy && <span>approved by {action.approvedBy}</span>}
+          </p>
+          {action.before && (
+            <p class="action-before">
+              <span class="muted">Before:</span> {action.before}
+            </p>
+          )}
+          {action.page && (
+            <p class="action-page">
+              <span class="muted">Message:</span> {action.page.text}
+              {Object.entries(action.page.deliveries).map(([transport, delivery]) => (
+                <span key={transport} class={`delivery delivery-${delivery.status}`}>
+                  {transport}: {delivery.status}
+                  {delivery.detail ? ` (${delivery.detail})` : ""}
+                </span>
+              ))}
+            </p>
+          )}
+          {action.requests.map((request, index) => (
+            <Request key={`${action.id}-${index}`} request={request} />
+          ))}
+          {action.status === "awaiting-approval" && (
+            <div class="approve-row">
+              <button
+                type="button"
+                class="warn approve"
+                disabled={busy}
+                onClick={() => onApprove(action.id)}
+              >
+                Approve {action.id}
+              </button>
+              <span class="hint">
+                Runs {TYPE_WORDS[action.type]?.toLowerCase() ?? action.type} on {action.targetKey},
+                guards permitting.
+              </span>
+            </div>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The request exactly as sent (or, simulated, as it would be). */
+function Request({ request }: { request: AwsRequest }) {
+  return (
+    <figure class="request">
+      <figcaption>
+        <code>
+          {request.service}:{request.operation}
+        </code>
+        {request.region && <span class="muted"> in {request.region}</span>}
+      </figcaption>
+      <pre>{JSON.stringify(request.input, null, 2)}</pre>
+    </figure>
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * What the console reads from the incidents API, parsed at the edge. A tolerant reader: only the
+ * fields the console shows, unknown fields dropped, and words it has no style for (a new action
+ * status, a new timeline entry) shown as they are rather than failing the page. The shapes are
+ * checked against the API's own types in `test/wire.test.ts`.
+ *
+ * No DOM here: the tests import this file under Node.
+ */
+import { z } from "zod/mini";
+
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+export const STATUSES = ["triggered", "acknowledged", "resolved"] as const;
+export const SOURCES = ["cloudwatch", "logs", "sentry"] as const;
+
+export const SeverityWire = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeverityWire>;
+export const StatusWire = z.enum(STATUSES);
+export type Status = z.infer<typeof StatusWire>;
+
+const text = z.string();
+const optionalText = z.nullable(z.string());
+
+export const LinkWire = z.object({
+  label: text,
+  url: z.optional(text),
+  arn: z.optional(text),
+});
+
+export const IncidentWire = z.object({
+  id: text,
+  fingerprint: text,
+  title: text,
+  source: text,
+  severity: SeverityWire,
+  status: StatusWire,
+  rule: optionalText,
+  count: z.number(),
+  flapping: z.boolean(),
+  firstSeenAt: text,
+  lastSeenAt: text,
+  acknowledgedAt: optionalText,
+  acknowledgedBy: optionalText,
+  resolvedAt: optionalText,
+  resolvedBy: optionalText,
+  sequence: z.number(),
+  link: z.nullable(LinkWire),
+  attributes: z.record(z.string(), z.unknown()),
+  detail: optionalText,
+  silencedBy: optionalText,
+});
+export type IncidentItem = z.infer<typeof IncidentWire>;
+
+export const IncidentPageWire = z.object({
+  items: z.array(IncidentWire),
+  nextCursor: optionalText,
+});
+
+/** Every kind of timeline entry in one loose shape: `type` says which fields are there. */
+export const TimelineEntryWire = z.object({
+  type: text,
+  at: text,
+  severity: z.optional(text),
+  rule: z.optional(optionalText),
+  title: z.optional(text),
+  flapping: z.optional(z.boolean()),
+  detail: z.optional(optionalText),
+  count: z.optional(z.number()),
+  firstAt: z.optional(text),
+  lastAt: z.optional(text),
+  total: z.optional(z.number()),
+  late: z.optional(z.boolean()),
+  from: z.optional(text),
+  to: z.optional(text),
+  by: z.optional(text),
+  reason: z.optional(optionalText),
+  text: z.optional(text),
+  attempted: z.optional(text),
+  silenceId: z.optional(text),
+  until: z.optional(text),
+  signalAt: z.optional(text),
+  id: z.optional(text),
+  action: z.optional(text),
+  target: z.optional(text),
+  status: z.optional(text),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntryWire>;
+
+export const AwsRequestWire = z.object({
+  service: text,
+  operation: text,
+  region: z.optional(text),
+  input: z.record(z.string(), z.unknown()),
+});
+export type AwsRequest = z.infer<typeof AwsRequestWire>;
+
+export const ActionWire = z.object({
+  id: text,
+  type: text,
+  rule: optionalText,
+  targetKey: text,
+  trigger: text,
+  status: text,
+  reason: optionalText,
+  at: text,
+  plannedAt: text,
+  dryRun: z.boolean(),
+  requests: z.array(AwsRequestWire),
+  before: optionalText,
+  attempts: z.number(),
+  approvedBy: optionalText,
+  page: z.optional(
+    z.object({
+      kind: text,
+      text: text,
+      deliveries: z.record(
+        z.string(),
+        z.object({ status: text, attempts: z.number(), detail: optionalText }),
+      ),
+    }),
+  ),
+});
+export type Action = z.infer<typeof ActionWire>;
+
+export const IncidentDetailWire = z.object({
+  ...IncidentWire.shape,
+  timeline: z.array(TimelineEntryWire),
+  actions: z.array(ActionWire),
+});
+export type IncidentDetail = z.infer<typeof IncidentDetailWire>;
+
+export const CommandWire = z.object({
+  changed: z.boolean(),
+  message: text,
+  incident: IncidentWire,
+});
+export type CommandResult = z.infer<typeof CommandWire>;
+
+export const SilenceWire = z.object({
+  id: text,
+  matcher: text,
+  reason: optionalText,
+  createdBy: text,
+  createdAt: text,
+  endsAt: text,
+});
+export type Silence = z.infer<typeof SilenceWire>;
+export const SilencesWire = z.object({ items: z.array(SilenceWire) });
+
+const TimingWire = z.object({
+  count: z.number(),
+  medianSeconds: z.nullable(z.number()),
+  p90Seconds: z.nullable(z.number()),
+});
+export type Timing = z.infer<typeof TimingWire>;
+const counts = z.record(z.string(), z.number());
+const timings = z.record(z.string(), TimingWire);
+
+export const SummaryWire = z.object({
+  range: z.object({ since: optionalText, until: optionalText }),
+  incidents: z.number(),
+  bySeverity: counts,
+  bySource: counts,
+  byStatus: counts,
+  timeToAcknowledge: timings,
+  timeToResolve: timings,
+  noisiest: z.array(
+    z.object({
+      fingerprint: text,
+      title: text,
+      source: text,
+      incidents: z.number(),
+      signals: z.number(),
+      lastSeenAt: text,
+    }),
+  ),
+});
+export type Summary = z.infer<typeof SummaryWire>;
+
+/** The API's error body: `{"error":{"code","message"}}`. */
+export const ErrorWire = z.object({ error: z.object({ code: text, message: text }) });

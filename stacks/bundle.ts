@@ -1,0 +1,56 @@
+import type { BuildOptions } from "esbuild";
+
+/**
+ * Every Firebreak function: its handler (relative to the repository root, as SST takes it) and
+ * whether it reads the monitoring policy (then the policy's JSON ships beside it).
+ */
+export const FUNCTIONS = {
+  ingest: { handler: "functions/ingest.handler", policy: true },
+  process: { handler: "functions/process.handler", policy: true },
+  "sentry-webhook": { handler: "functions/sentry-webhook.handler", policy: false },
+  api: { handler: "functions/api.handler", policy: true },
+  slack: { handler: "functions/slack.handler", policy: true },
+  dispatch: { handler: "functions/dispatch.handler", policy: true },
+  escalations: { handler: "functions/escalations.handler", policy: true },
+} as const;
+
+export type FunctionKey = keyof typeof FUNCTIONS;
+
+/** The `nodejs` options every function deploys with: ESM, minified, no source maps shipped. */
+export const NODEJS = { format: "esm", minify: true, sourcemap: false } as const;
+
+/**
+ * The esbuild options SST 4's Go CLI uses to bundle a Node function (pkg/runtime/node/build.go),
+ * for the same `nodejs` settings: the bundle-size script and the infrastructure tests build with
+ * these, so what they measure is what `sst deploy` uploads (SST's binary embeds its own esbuild
+ * version, so a few bytes may differ).
+ */
+export function sstEsbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    platform: "node",
+    bundle: true,
+    format: "esm",
+    target: "esnext",
+    mainFields: ["module", "main"],
+    keepNames: true,
+    minify: NODEJS.minify,
+    sourcemap: NODEJS.sourcemap,
+    metafile: true,
+    write: true,
+    logLevel: "silent",
+    // SST always leaves these two out (native code); Firebreak uses neither.
+    external: ["sharp", "pg-native"],
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from 'module';`,
+        `const require = topLevelCreateRequire(import.meta.url);`,
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+        `const __filename = topLevelFileUrlToPath(import.meta.url)`,
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+        "",
+      ].join("\n"),
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { httpApi, SENTRY_ROUTE, SLACK_ROUTE } from "./http";
+import { ingest } from "./ingest";
+import type { FunctionDefaults } from "./lambda";
+import { selfMonitoring } from "./monitoring";
+import { type DeployOptionsInput, deployOptions } from "./options";
+import { policyForDeploy } from "./policy";
+import { respond } from "./respond";
+import { incidentTable } from "./table";
+
+/**
+ * How secrets reach the functions. SST 4 gives a function the values of what it links inside
+ * its bundle: an encrypted `resource.enc` (AES-256-GCM, the key in the `SST_KEY` variable),
+ * read with `Resource.<Name>.value` from `sst/resource`. The functions read `process.env` today
+ * (functions/lib/aws.ts), so each secret is also passed as the variable the code reads, to the
+ * functions that need it and no other. Set this to false once they read `Resource`.
+ */
+export const SECRETS_IN_ENVIRONMENT = true;
+
+export interface FirebreakArgs {
+  /** The policy (`monitoring.config.ts`'s default export): validated here, shipped as JSON. */
+  config: unknown;
+  /** Names the policy in error messages. */
+  configOrigin?: string;
+  options?: DeployOptionsInput;
+}
+
+/**
+ * One stage of Firebreak on AWS. Fails before creating anything when the policy or the deploy
+ * options are invalid, or a secret they need is not set (`sst secret set <Name> <value>`).
+ */
+export function firebreak({ config, configOrigin, options: input }: FirebreakArgs) {
+  const options = deployOptions(input);
+  const policy = policyForDeploy(config, configOrigin);
+  const production = options.productionStages.includes($app.stage);
+  const prefix = `${$app.name}-${$app.stage}-`;
+
+  requireSecrets([
+    "ApiTokens",
+    ...(options.integrations.sentry ? ["SentryClientSecret"] : []),
+    ...(options.integrations.slack ? ["SlackSigningSecret"] : []),
+    ...policy.channelSecrets.map(({ secret }) => secret),
+  ]);
+
+  // The functions load the policy from JSON beside their handler (MONITORING_CONFIG).
+  const policyPath = path.join($cli.paths.work, "firebreak", $app.stage, "firebreak.config.json");
+  mkdirSync(path.dirname(policyPath), { recursive: true });
+  writeFileSync(policyPath, policy.json);
+  const defaults: FunctionDefaults = {
+    options,
+    policyFile: path.relative($cli.paths.root, policyPath),
+  };
+  const secrets = {
+    apiTokens: new sst.Secret("ApiTokens"),
+    sentryClientSecret: options.integrations.sentry
+      ? new sst.Secret("SentryClientSecret")
+      : undefined,
+    slackSigningSecret: options.integrations.slack
+      ? new sst.Secret("SlackSigningSecret")
+      : undefined,
+  };
+  const channelSecrets = policy.channelSecrets.map(({ env, secret }) => ({
+    env,
+    secret: new sst.Secret(secret),
+  }));
+  const secretEnv = (name: string, secret: sst.Secret): Record<string, $util.Input<string>> =>
+    SECRETS_IN_ENVIRONMENT ? { [name]: secret.value } : {};
+
+  const table = incidentTable(options, production);
+  const signals = ingest({ defaults, table, alarmPrefix: prefix });
+  const http = httpApi({ defaults, table, queue: signals.queue, secrets, secretEnv });
+  const responses = respond({
+    defaults,
+    policy,
+    table,
+    apiUrl: http.api.url,
+    channelSecrets,
+    secretEnv,
+  });
+
+  const functions: Record<string, sst.aws.Function> = {
+    ingest: signals.ingestFn,
+    process: signals.processFn,
+    api: http.apiFn,
+    dispatch: responses.dispatchFn,
+    escalations: responses.escalationsFn,
+    ...(http.sentryFn ? { "sentry-webhook": http.sentryFn } : {}),
+    ...(http.slackFn ? { slack: http.slackFn } : {}),
+  };
+  const monitoring = selfMonitoring({
+    options,
+    prefix,
+    functions,
+    queue: signals.queue,
+    deadLetters: signals.deadLetters,
+    ingestFailures: signals.ingestFailures,
+    streamFailures: responses.streamFailures,
+    dispatchFn: responses.dispatchFn,
+    processFn: signals.processFn,
+    alarmRule: signals.alarmRule,
+    api: http.api,
+  });
+
+  // The console (a static site, added by a later issue) belongs here: an sst.aws.StaticSite
+  // built with the API's URL, its origin added to the API's CORS (stacks/http.ts), its URL to
+  // the outputs below.
+
+  const routeUrl = (route: string) => $interpolate`${http.api.url}${route.split(" ")[1]}`;
+  return {
+    outputs: {
+      apiUrl: http.api.url,
+      /** Point CloudWatch alarm actions here (EventBridge already sees every alarm change). */
+      alarmTopicArn: signals.alarmTopic.arn,
+      /** Firebreak's own alarms: subscribe whoever runs Firebreak. */
+      opsTopicArn: monitoring.opsTopic.arn,
+      ...(http.slackFn ? { slackCommandUrl: routeUrl(SLACK_ROUTE) } : {}),
+      ...(http.sentryFn ? { sentryWebhookUrl: routeUrl(SENTRY_ROUTE) } : {}),
+      /** For alarm actions that invoke a function instead of notifying a topic. */
+      ingestFunctionArn: signals.ingestFn.arn,
+      deadLetterQueueUrl: signals.deadLetters.url,
+      tableName: table.name,
+    },
+    resources: { table, ...signals, ...http, ...responses, ...monitoring, secrets, channelSecrets },
+  };
+}
+
+/**
+ * SST hands each secret set for the stage to the program as `SST_SECRET_<Name>`; a missing one
+ * would fail deep inside the deploy, one at a time. Name them all before anything is created.
+ */
+function requireSecrets(names: string[]) {
+  const missing = names.filter((name) => process.env[`SST_SECRET_${name}`] === undefined);
+  if (missing.length === 0) return;
+  const commands = missing.map(
+    (name) => `npx sst secret set ${name} <value> --stage ${$app.stage}`,
+  );
+  throw new Error(
+    `Secrets not set for stage ${$app.stage}: ${missing.join(", ")}. Set them with: ${commands.join("; ")}`,
+  );
+}

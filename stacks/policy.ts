@@ -1,0 +1,165 @@
+import {
+  type AwsEnvironment,
+  type IamStatement,
+  type MonitoringConfig,
+  parseConfig,
+  permissionsOf,
+  type RemediationAction,
+} from "@firebreak/core";
+
+/**
+ * What the stacks read from the monitoring policy: no runtime logic, only the facts a deploy
+ * needs (which remediations to grant, which topics to publish to, which secrets to pass).
+ */
+export interface DeployedPolicy {
+  config: MonitoringConfig;
+  /** The policy as the functions load it (`MONITORING_CONFIG`): the validated input, as JSON. */
+  json: string;
+  /** Every remediation of every rule, in rule order. */
+  remediations: RemediationAction[];
+  /** SNS topics the channels page through. */
+  channelTopics: string[];
+  /** `env:NAME` references in channel secrets, each backed by an SST secret. */
+  channelSecrets: ChannelSecret[];
+}
+
+export interface ChannelSecret {
+  /** The environment variable the dispatcher reads (`resolveChannels`). */
+  env: string;
+  /** The SST secret that holds it: `sst secret set <name> <value>`. */
+  secret: string;
+  /** Where the config refers to it, for messages. */
+  path: string;
+}
+
+/** Variables the runtime or the stacks set themselves; a channel secret must not shadow them. */
+const RESERVED_ENV =
+  /^(AWS_|LAMBDA_|_X_AMZN|SST_|POWERTOOLS_|NODE_)|^(TZ|LANG|PATH|TABLE_NAME|QUEUE_URL|API_URL|API_TOKENS|MONITORING_CONFIG|SENTRY_CLIENT_SECRET|SLACK_SIGNING_SECRET)$/;
+
+/** `PAGERDUTY_ONCALL_KEY` → `PagerdutyOncallKey`: SST secret names are PascalCase words. */
+export const secretNameOf = (env: string) =>
+  env
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join("");
+
+/**
+ * Validates the policy for a deploy and extracts what the stacks need. Fails fast, naming the
+ * path, on anything that would only break once deployed: an invalid config, a config that does
+ * not survive JSON (what the functions load), a secret written into the config itself.
+ *
+ * @param origin names the file in messages
+ * @throws Error naming every problem
+ */
+export function policyForDeploy(input: unknown, origin = "monitoring.config.ts"): DeployedPolicy {
+  const config = parseConfig(input, origin);
+  const json = `${JSON.stringify(input, null, 2)}\n`;
+  // The functions parse the JSON, not the module: both must mean the same policy.
+  const reparsed = parseConfig(JSON.parse(json), `${origin} (as JSON)`);
+  if (JSON.stringify(reparsed) !== JSON.stringify(config)) {
+    throw new Error(
+      `${origin} does not survive JSON (a function, Date, RegExp or undefined value?): the deployed functions would read a different policy`,
+    );
+  }
+
+  const problems: string[] = [];
+  const channelSecrets = new Map<string, ChannelSecret>();
+  const secretOf = (value: string | undefined, path: string) => {
+    if (value === undefined) return;
+    if (!value.startsWith("env:")) {
+      problems.push(
+        `${path}: write env:NAME and set the value as an SST secret; a literal would ship inside the function bundle`,
+      );
+      return;
+    }
+    const env = value.slice(4);
+    if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(env)) {
+      problems.push(`${path}: "${env}" is not an environment variable name (A-Z, 0-9, _)`);
+      return;
+    }
+    if (RESERVED_ENV.test(env)) {
+      problems.push(`${path}: ${env} is reserved; choose another name`);
+      return;
+    }
+    const secret = secretNameOf(env);
+    const clash = [...channelSecrets.values()].find(
+      (known) => known.secret === secret && known.env !== env,
+    );
+    if (clash) {
+      problems.push(`${path}: ${env} and ${clash.env} would share the SST secret ${secret}`);
+      return;
+    }
+    if (!channelSecrets.has(env)) channelSecrets.set(env, { env, secret, path });
+  };
+  const topics = new Set<string>();
+  for (const [name, channel] of Object.entries(config.channels)) {
+    if (channel.sns) topics.add(channel.sns);
+    secretOf(channel.slackWebhook, `channels.${name}.slackWebhook`);
+    secretOf(channel.pagerduty?.routingKey, `channels.${name}.pagerduty.routingKey`);
+  }
+  if (problems.length > 0) throw new Error(`Cannot deploy ${origin}: ${problems.join("; ")}`);
+
+  const remediations = config.rules.flatMap((rule) =>
+    rule.actions.filter((action): action is RemediationAction => action.type !== "page"),
+  );
+  // Measured with a long region name, so no real region makes the policy bigger than this.
+  checkPolicySize(
+    remediationStatements(remediations, {
+      partition: "aws",
+      region: "ap-southeast-7",
+      account: "000000000000",
+    }),
+  );
+  return {
+    config,
+    json,
+    remediations,
+    channelTopics: [...topics].sort(),
+    channelSecrets: [...channelSecrets.values()],
+  };
+}
+
+/**
+ * The dispatcher's remediation grants: exactly the statements `permissionsOf` declares for every
+ * configured action, with identical action lists merged and duplicates dropped, so the policy
+ * stays small and reads like the config.
+ */
+export function remediationStatements(
+  remediations: ReadonlyArray<RemediationAction>,
+  env: AwsEnvironment,
+): IamStatement[] {
+  const byActions = new Map<string, Set<string>>();
+  for (const action of remediations) {
+    for (const statement of permissionsOf(action, env)) {
+      const key = [...statement.actions].sort().join(",");
+      const resources = byActions.get(key) ?? new Set<string>();
+      for (const resource of statement.resources) resources.add(resource);
+      byActions.set(key, resources);
+    }
+  }
+  return [...byActions.entries()].map(([actions, resources]) => {
+    // A resource-level grant is moot beside "*" for the same actions (IAM's union).
+    const all = resources.has("*") ? ["*"] : [...resources].sort();
+    return { actions: actions.split(","), resources: all };
+  });
+}
+
+/**
+ * A role's inline policies may total 10,240 characters (whitespace excluded). The remediation
+ * grants are the part that grows with the config; leave room for the dispatcher's others.
+ */
+export const REMEDIATION_POLICY_BUDGET = 8_000;
+
+/** @throws Error when the remediation grants would not fit in the dispatcher's role. */
+export function checkPolicySize(statements: ReadonlyArray<IamStatement>): void {
+  const size = JSON.stringify(
+    statements.map((s) => ({ Effect: "Allow", Action: s.actions, Resource: s.resources })),
+  ).length;
+  if (size > REMEDIATION_POLICY_BUDGET) {
+    throw new Error(
+      `The remediation grants need ${size} characters of IAM policy, over the ${REMEDIATION_POLICY_BUDGET} budget of the dispatcher's role: fewer distinct targets, or split the deployment`,
+    );
+  }
+}

@@ -1,0 +1,584 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parseConfig, permissionsOf, type RemediationAction } from "@firebreak/core";
+import { beforeAll, describe, expect, test } from "vitest";
+import monitoringConfig from "../../monitoring.config";
+import { createTableInput } from "../../packages/aws/src/table";
+import { API_ROUTES, SENTRY_ROUTE, SLACK_ROUTE } from "../http";
+import { DISPATCH_FILTER } from "../respond";
+import {
+  ACCOUNT,
+  isRemediation,
+  loadSstConfig,
+  pairs,
+  REGION,
+  ROOT,
+  type Synth,
+  statementsOf,
+  synth,
+} from "./harness";
+
+const FUNCTIONS_API: string = path.join(ROOT, "functions/api.ts");
+/** Every function the stage deploys, by its SST name. */
+const FUNCTIONS = ["Ingest", "Process", "Api", "SentryWebhook", "Slack", "Dispatch", "Escalations"];
+const SECRETS = {
+  SST_SECRET_ApiTokens: "ci:0123456789abcdef0123",
+  SST_SECRET_SentryClientSecret: "sentry-client-secret",
+  SST_SECRET_SlackSigningSecret: "slack-signing-secret",
+};
+
+let stage: Synth;
+let production: Synth;
+beforeAll(async () => {
+  const config = await loadSstConfig();
+  const app = config.app({ stage: "prod" });
+  expect(app).toMatchObject({ removal: "retain", protect: true });
+  expect(config.app({ stage: "ci" })).toMatchObject({ removal: "remove", protect: false });
+  stage = await synth(() => config.run(), { stage: "ci", env: SECRETS });
+  production = await synth(() => config.run(), { stage: "prod", removal: "retain", env: SECRETS });
+});
+
+const fn = (s: Synth, name: string) => s.named("aws:lambda/function:Function", `${name}Function`);
+const role = (s: Synth, name: string) => s.named("aws:iam/role:Role", `${name}Role`);
+const env = (s: Synth, name: string): Record<string, string> =>
+  fn(s, name).inputs.environment.variables;
+
+describe("functions", () => {
+  test.each(FUNCTIONS)("%s: nodejs22.x on arm64, sized, JSON logs kept, traced", (name) => {
+    const { inputs } = fn(stage, name);
+    expect(inputs.runtime).toBe("nodejs22.x");
+    expect(inputs.architectures).toEqual(["arm64"]);
+    expect(inputs.memorySize).toBeGreaterThanOrEqual(256);
+    expect(inputs.timeout).toBeGreaterThan(0);
+    expect(inputs.timeout).toBeLessThanOrEqual(120);
+    expect(inputs.loggingConfig).toMatchObject({ logFormat: "JSON", applicationLogLevel: "INFO" });
+    expect(inputs.tracingConfig).toEqual({ mode: "Active" });
+    const logGroup = stage.named("aws:cloudwatch/logGroup:LogGroup", `${name}LogGroup`);
+    expect(logGroup.inputs.retentionInDays).toBe(30);
+    expect(inputs.loggingConfig.logGroup).toBe(logGroup.inputs.name);
+  });
+
+  test("each has a role of its own, which only Lambda may assume", () => {
+    const roles = FUNCTIONS.map((name) => fn(stage, name).inputs.role);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    for (const name of FUNCTIONS) {
+      const { inputs } = role(stage, name);
+      expect(fn(stage, name).inputs.role).toContain(inputs.name);
+      expect(JSON.parse(inputs.assumeRolePolicy).Statement).toEqual([
+        {
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Principal: { Service: "lambda.amazonaws.com" },
+        },
+      ]);
+      expect(inputs.managedPolicyArns).toEqual([
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+      ]);
+    }
+  });
+
+  test("every handler bundles with esbuild as in deployment, the policy shipped beside it", () => {
+    expect([...stage.builds.keys()].sort()).toEqual([...FUNCTIONS].sort());
+    const shipped = parseConfig(monitoringConfig);
+    for (const [name, build] of stage.builds) {
+      expect(build.runtime).toBe("nodejs22.x");
+      expect(build.properties).toMatchObject({
+        format: "esm",
+        minify: true,
+        architecture: "arm64",
+      });
+      expect(build.bytes).toBeGreaterThan(10_000);
+      if (name === "SentryWebhook") {
+        expect(build.copyFiles).toEqual([]);
+        expect(env(stage, name).MONITORING_CONFIG).toBeUndefined();
+        continue;
+      }
+      expect(build.copyFiles).toEqual([expect.objectContaining({ to: "firebreak.config.json" })]);
+      expect(env(stage, name).MONITORING_CONFIG).toBe("firebreak.config.json");
+      const file = path.resolve(ROOT, build.copyFiles[0]?.from ?? "");
+      expect(parseConfig(JSON.parse(readFileSync(file, "utf8")))).toEqual(shipped);
+    }
+  });
+});
+
+describe("table", () => {
+  test("the keys and indexes the store uses, on demand, TTL, a stream of new images", () => {
+    const table = stage.named("aws:dynamodb/table:Table", "IncidentsTable").inputs;
+    const reference = createTableInput("x");
+    expect(table.billingMode).toBe("PAY_PER_REQUEST");
+    expect(table.hashKey).toBe("pk");
+    expect(table.rangeKey).toBe("sk");
+    expect(table.attributes).toEqual(
+      reference.AttributeDefinitions?.map((a) => ({
+        name: a.AttributeName,
+        type: a.AttributeType,
+      })),
+    );
+    expect(table.globalSecondaryIndexes).toEqual([
+      {
+        name: "gsi1",
+        hashKey: "gsi1pk",
+        rangeKey: "gsi1sk",
+        projectionType: "INCLUDE",
+        nonKeyAttributes: ["status", "severity", "source"],
+      },
+      { name: "gsi2", hashKey: "gsi2pk", rangeKey: "gsi2sk", projectionType: "KEYS_ONLY" },
+    ]);
+    expect(table.ttl).toEqual({ attributeName: "expiresAt", enabled: true });
+    expect(table.streamEnabled).toBe(true);
+    expect(table.streamViewType).toBe("NEW_IMAGE");
+    expect(table.pointInTimeRecovery).toEqual({ enabled: true, recoveryPeriodInDays: 35 });
+    // The AWS owned key unless a customer key is configured.
+    expect(table.serverSideEncryption).toBeUndefined();
+  });
+
+  test("production keeps its data: deletion protection and retain; other stages do not", () => {
+    const ci = stage.named("aws:dynamodb/table:Table", "IncidentsTable");
+    const prod = production.named("aws:dynamodb/table:Table", "IncidentsTable");
+    expect([ci.inputs.deletionProtectionEnabled, ci.retainOnDelete]).toEqual([false, false]);
+    expect([prod.inputs.deletionProtectionEnabled, prod.retainOnDelete]).toEqual([true, true]);
+    expect(production.outputs._protect).toBe(true);
+  });
+});
+
+describe("ingest", () => {
+  test("one queue with a dead-letter queue: 5 receives, 14 days, encrypted", () => {
+    const queue = stage.named("aws:sqs/queue:Queue", "SignalsQueue").inputs;
+    const dlq = stage.named("aws:sqs/queue:Queue", "SignalsDeadLetterQueue").inputs;
+    expect(JSON.parse(queue.redrivePolicy)).toEqual({
+      deadLetterTargetArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${dlq.name}`,
+      maxReceiveCount: 5,
+    });
+    expect(dlq.messageRetentionSeconds).toBe(14 * 86_400);
+    expect(queue.messageRetentionSeconds).toBeLessThanOrEqual(dlq.messageRetentionSeconds);
+    expect([queue.sqsManagedSseEnabled, dlq.sqsManagedSseEnabled]).toEqual([true, true]);
+    // Six times the processor's timeout, as AWS advises for a Lambda consumer.
+    expect(queue.visibilityTimeoutSeconds).toBe(6 * fn(stage, "Process").inputs.timeout);
+  });
+
+  test("alarm state changes: an EventBridge rule to the queue, leaving out Firebreak's own alarms", () => {
+    const rule = stage.named("aws:cloudwatch/eventRule:EventRule", "AlarmStateChanges").inputs;
+    expect(JSON.parse(rule.eventPattern)).toEqual({
+      source: ["aws.cloudwatch"],
+      "detail-type": ["CloudWatch Alarm State Change"],
+      detail: { alarmName: [{ "anything-but": { prefix: "firebreak-ci-" } }] },
+    });
+    const target = stage.named(
+      "aws:cloudwatch/eventTarget:EventTarget",
+      "AlarmStateChangesToQueue",
+    ).inputs;
+    expect(target.arn).toBe(queueArn());
+  });
+
+  test("an SNS topic for alarm actions, subscribed to the queue with its envelope", () => {
+    const subscription = stage.named(
+      "aws:sns/topicSubscription:TopicSubscription",
+      "AlarmTopicToQueue",
+    ).inputs;
+    expect(subscription).toMatchObject({
+      protocol: "sqs",
+      endpoint: queueArn(),
+      rawMessageDelivery: false,
+    });
+    expect(subscription.topic).toBe(stage.outputs.alarmTopicArn);
+  });
+
+  test("the queue's one policy admits exactly the rule and the topic, over TLS", () => {
+    const policies = stage.ofType("aws:sqs/queuePolicy:QueuePolicy");
+    expect(policies).toHaveLength(1);
+    const statements = JSON.parse(policies[0]?.inputs.policy).Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Condition: { ArnEquals: { "aws:SourceArn": expect.stringContaining(":rule/") } },
+      }),
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Condition: { ArnEquals: { "aws:SourceArn": stage.outputs.alarmTopicArn } },
+      }),
+      expect.objectContaining({
+        Effect: "Deny",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    ]);
+  });
+
+  test("the processor consumes in batches, reporting partial batch failures", () => {
+    const mapping = stage
+      .ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+      .find((m) => m.inputs.eventSourceArn === queueArn());
+    expect(mapping?.inputs).toMatchObject({
+      functionName: expect.stringContaining("ProcessFunction"),
+      batchSize: 100,
+      maximumBatchingWindowInSeconds: 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: 10 },
+    });
+  });
+
+  test("events AWS pushes to the ingest function are retried, then kept, never dropped", () => {
+    const config = stage.named(
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+      "IngestEventInvokeConfig",
+    );
+    expect(config.inputs).toMatchObject({
+      functionName: fn(stage, "Ingest").inputs.name,
+      maximumRetryAttempts: 2,
+      destinationConfig: {
+        onFailure: { destination: expect.stringContaining("IngestFailuresQueue") },
+      },
+    });
+    expect(
+      stage.named("aws:sqs/queue:Queue", "IngestFailuresQueue").inputs.messageRetentionSeconds,
+    ).toBe(14 * 86_400);
+  });
+
+  test("alarm actions may invoke the ingest function, from this account only", () => {
+    const permission = stage.named(
+      "aws:lambda/permission:Permission",
+      "IngestFromAlarmActions",
+    ).inputs;
+    expect(permission).toMatchObject({
+      principal: "lambda.alarms.cloudwatch.amazonaws.com",
+      sourceAccount: ACCOUNT,
+      sourceArn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`,
+      function: fn(stage, "Ingest").inputs.name,
+    });
+    // sst.config.ts lists no log groups yet: no subscriptions (stacks/test/options.spec.ts has some).
+    expect(stage.ofType("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")).toEqual([]);
+  });
+});
+
+describe("HTTP API", () => {
+  const routes = () =>
+    new Map(
+      stage.ofType("aws:apigatewayv2/route:Route").map((route) => {
+        const integrationId = String(route.inputs.target).replace("integrations/", "");
+        const integration = stage
+          .ofType("aws:apigatewayv2/integration:Integration")
+          .find((i) => `${i.name}-id` === integrationId);
+        return [route.inputs.routeKey as string, integration?.inputs.integrationUri as string];
+      }),
+    );
+
+  test("the routes the incidents API serves, and only those", async () => {
+    // Imported by path: the stacks' typecheck runs on SST's Node 22 types, and the functions are
+    // the root typecheck's (Node 20 types); the two disagree about URL.
+    const api: { apiRoutes(deps: () => Promise<never>): Array<{ method: string; path: string }> } =
+      await import(FUNCTIONS_API);
+    const served = api
+      .apiRoutes(async () => {
+        throw new Error("not called");
+      })
+      .map((route) => `${route.method} ${route.path}`);
+    expect([...API_ROUTES].sort()).toEqual([...served, "GET /openapi.json"].sort());
+  });
+
+  test("each route reaches its function", () => {
+    const byRoute = routes();
+    expect([...byRoute.keys()].sort()).toEqual([...API_ROUTES, SENTRY_ROUTE, SLACK_ROUTE].sort());
+    for (const route of API_ROUTES) expect(byRoute.get(route)).toContain("ApiFunction");
+    expect(byRoute.get(SENTRY_ROUTE)).toContain("SentryWebhookFunction");
+    expect(byRoute.get(SLACK_ROUTE)).toContain("SlackFunction");
+    for (const integration of stage.ofType("aws:apigatewayv2/integration:Integration")) {
+      expect(integration.inputs).toMatchObject({
+        integrationType: "AWS_PROXY",
+        payloadFormatVersion: "2.0",
+      });
+    }
+  });
+
+  test("throttled at the stage, tighter on the unauthenticated webhooks", () => {
+    const stageSettings = stage.named("aws:apigatewayv2/stage:Stage", "HttpApiStage").inputs;
+    expect(stageSettings.defaultRouteSettings).toEqual({
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+    });
+    expect(stageSettings.routeSettings).toEqual(
+      [SENTRY_ROUTE, SLACK_ROUTE].map((routeKey) => ({
+        routeKey,
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+      })),
+    );
+    expect(
+      stage.named("aws:cloudwatch/logGroup:LogGroup", "HttpApiAccessLog").inputs.retentionInDays,
+    ).toBe(30);
+  });
+});
+
+describe("responses", () => {
+  test("the dispatcher reads the stream, filtered to incidents with pending actions", () => {
+    const mapping = stage
+      .ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+      .find((m) => String(m.inputs.eventSourceArn).includes("/stream/"));
+    expect(mapping?.inputs).toMatchObject({
+      functionName: expect.stringContaining("DispatchFunction"),
+      startingPosition: "LATEST",
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      bisectBatchOnFunctionError: true,
+      destinationConfig: {
+        onFailure: { destinationArn: expect.stringContaining("DispatchFailuresQueue") },
+      },
+    });
+    const patterns = mapping?.inputs.filterCriteria.filters.map((f: { pattern: string }) =>
+      JSON.parse(f.pattern),
+    );
+    expect(patterns).toEqual([DISPATCH_FILTER]);
+    expect(DISPATCH_FILTER.dynamodb.NewImage.pending).toEqual({ N: [{ numeric: [">", 0] }] });
+  });
+
+  test("the escalation sweep runs every minute", () => {
+    const schedule = stage.named(
+      "aws:scheduler/schedule:Schedule",
+      "EscalationSweepSchedule",
+    ).inputs;
+    expect(schedule.scheduleExpression).toBe("rate(1 minute)");
+    expect(schedule.state).toBe("ENABLED");
+    expect(schedule.target.arn).toContain("EscalationsFunction");
+    expect(schedule.target.retryPolicy).toEqual({ maximumRetryAttempts: 0 });
+    // Nor does Lambda retry it: a failed sweep is made good by the next.
+    expect(
+      stage.named(
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+        "EscalationsEventInvokeConfig",
+      ).inputs,
+    ).toMatchObject({ maximumRetryAttempts: 0 });
+  });
+
+  test("pages link to the API", () => {
+    expect(env(stage, "Dispatch").API_URL).toBe(stage.outputs.apiUrl);
+  });
+});
+
+describe("IAM", () => {
+  const allRoles = () => stage.ofType("aws:iam/role:Role");
+
+  test("no role anywhere has a wildcard action, on remediation services or otherwise", () => {
+    for (const r of allRoles()) {
+      for (const statement of statementsOf(r)) {
+        for (const action of statement.Action) {
+          expect(action, r.name).not.toMatch(/\*/);
+        }
+      }
+    }
+  });
+
+  test("only the dispatcher may call remediation APIs, exactly what its configured actions declare", () => {
+    for (const r of allRoles()) {
+      const remediation = statementsOf(r).flatMap((s) => s.Action.filter(isRemediation));
+      if (r.name === "DispatchRole") continue;
+      // The schedule's role invokes the sweep: lambda:InvokeFunction is not a remediation.
+      expect(
+        remediation.filter((a) => a !== "lambda:InvokeFunction"),
+        r.name,
+      ).toEqual([]);
+    }
+    const config = parseConfig(monitoringConfig);
+    const declared = config.rules
+      .flatMap((rule) => rule.actions)
+      .filter((a): a is RemediationAction => a.type !== "page")
+      .flatMap((action) =>
+        permissionsOf(action, { partition: "aws", region: REGION, account: ACCOUNT }),
+      );
+    const granted = statementsOf(role(stage, "Dispatch"))
+      .map((s) => ({ actions: s.Action.filter(isRemediation), resources: s.Resource }))
+      .filter((s) => s.actions.length > 0);
+    expect(pairs(granted)).toEqual(pairs(declared));
+    expect(declared.length).toBeGreaterThan(0);
+  });
+
+  test("the dispatcher publishes to the channels' topics and touches only its table, stream and failure queue", () => {
+    const other = statementsOf(role(stage, "Dispatch")).filter(
+      (s) => !s.Action.some(isRemediation),
+    );
+    const table = stage.named("aws:dynamodb/table:Table", "IncidentsTable").inputs.name;
+    expect(other).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["sns:Publish"],
+        Resource: [
+          "arn:aws:sns:us-east-1:123456789012:firebreak-managers",
+          "arn:aws:sns:us-east-1:123456789012:firebreak-oncall",
+        ],
+      },
+      expect.objectContaining({
+        Action: expect.arrayContaining(["dynamodb:UpdateItem"]),
+        Resource: tableArns(table),
+      }),
+      expect.objectContaining({
+        Action: expect.arrayContaining(["dynamodb:GetRecords"]),
+        Resource: [expect.stringContaining(`${table}/stream/`)],
+      }),
+      expect.objectContaining({
+        Action: ["sqs:SendMessage"],
+        Resource: [expect.stringContaining("DispatchFailuresQueue")],
+      }),
+      {
+        Effect: "Allow",
+        Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        Resource: ["*"],
+      },
+    ]);
+  });
+
+  test("ingest functions may send to the queue and nothing else", () => {
+    const ingestFailures = `arn:aws:sqs:${REGION}:${ACCOUNT}:${stage.named("aws:sqs/queue:Queue", "IngestFailuresQueue").inputs.name}`;
+    const tracing = {
+      Effect: "Allow",
+      Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+      Resource: ["*"],
+    };
+    expect(statementsOf(role(stage, "Ingest"))).toEqual([
+      // ...and to its own failure queue, which Lambda writes with the function's role.
+      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn(), ingestFailures] },
+      tracing,
+    ]);
+    expect(statementsOf(role(stage, "SentryWebhook"))).toEqual([
+      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn()] },
+      tracing,
+    ]);
+  });
+
+  test("table access is per function: only the API and Slack delete (silences), no dynamodb:*", () => {
+    const table = stage.named("aws:dynamodb/table:Table", "IncidentsTable").inputs.name;
+    const dynamo = (name: string) =>
+      statementsOf(role(stage, name)).filter((s) =>
+        s.Action.some(
+          (a) =>
+            a.startsWith("dynamodb:") &&
+            !a.includes("Stream") &&
+            a !== "dynamodb:GetRecords" &&
+            a !== "dynamodb:GetShardIterator",
+        ),
+      );
+    for (const name of ["Process", "Api", "Slack", "Dispatch", "Escalations"]) {
+      const [statement, ...rest] = dynamo(name);
+      expect(rest).toEqual([]);
+      expect(statement?.Resource).toEqual(tableArns(table));
+      expect(statement?.Action.includes("dynamodb:DeleteItem")).toBe(
+        name === "Api" || name === "Slack",
+      );
+    }
+    for (const name of ["Ingest", "SentryWebhook"]) expect(dynamo(name)).toEqual([]);
+  });
+});
+
+describe("secrets", () => {
+  const holders = (s: Synth, variable: string, link: string) =>
+    FUNCTIONS.filter(
+      (name) => variable in env(s, name) || link in (s.builds.get(name)?.links ?? {}),
+    );
+
+  test("each secret reaches only the function that needs it, linked and (for now) in its environment", () => {
+    expect(holders(stage, "API_TOKENS", "ApiTokens")).toEqual(["Api"]);
+    expect(holders(stage, "SENTRY_CLIENT_SECRET", "SentryClientSecret")).toEqual(["SentryWebhook"]);
+    expect(holders(stage, "SLACK_SIGNING_SECRET", "SlackSigningSecret")).toEqual(["Slack"]);
+    expect(env(stage, "Api").API_TOKENS).toBe(SECRETS.SST_SECRET_ApiTokens);
+    // A secret's value makes the whole environment a Pulumi secret: encrypted in SST's state.
+    for (const name of ["Api", "SentryWebhook", "Slack"])
+      expect(fn(stage, name).secrets).toContain("environment");
+    expect(stage.builds.get("Api")?.links).toEqual({
+      ApiTokens: expect.objectContaining({ value: SECRETS.SST_SECRET_ApiTokens }),
+    });
+  });
+});
+
+describe("self-monitoring", () => {
+  const alarms = () => stage.ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+
+  test("alarms on dead letters, errors, throttles, queue age and a heartbeat", () => {
+    const names = alarms().map((a) => a.inputs.name as string);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "firebreak-ci-dead-letters",
+        "firebreak-ci-ingest-failures",
+        "firebreak-ci-dispatch-failures",
+        "firebreak-ci-queue-age",
+        "firebreak-ci-dispatch-iterator-age",
+        "firebreak-ci-alarm-rule-failures",
+        "firebreak-ci-api-5xx",
+        "firebreak-ci-heartbeat",
+        ...[
+          "ingest",
+          "process",
+          "api",
+          "dispatch",
+          "escalations",
+          "sentry-webhook",
+          "slack",
+        ].flatMap((f) => [`firebreak-ci-${f}-errors`, `firebreak-ci-${f}-throttles`]),
+      ]),
+    );
+    expect(names).toHaveLength(8 + 2 * FUNCTIONS.length);
+    const dlq = alarms().find((a) => a.inputs.name === "firebreak-ci-dead-letters")?.inputs;
+    expect(dlq).toMatchObject({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: {
+        QueueName: stage.named("aws:sqs/queue:Queue", "SignalsDeadLetterQueue").inputs.name,
+      },
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    const age = alarms().find((a) => a.inputs.name === "firebreak-ci-queue-age")?.inputs;
+    expect(age).toMatchObject({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300 });
+  });
+
+  test("the heartbeat pages when the processor has succeeded at nothing for the configured time", () => {
+    const heartbeat = alarms().find((a) => a.inputs.name === "firebreak-ci-heartbeat")?.inputs;
+    expect(heartbeat).toMatchObject({
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: 6,
+      datapointsToAlarm: 6,
+      treatMissingData: "breaching",
+    });
+    const [invocations, errors, processed] = heartbeat.metricQueries;
+    expect(invocations.metric).toMatchObject({
+      metricName: "Invocations",
+      period: 3600,
+      dimensions: { FunctionName: fn(stage, "Process").inputs.name },
+    });
+    expect(errors.metric).toMatchObject({ metricName: "Errors", period: 3600 });
+    expect(processed).toMatchObject({
+      expression: "FILL(invocations, 0) - FILL(errors, 0)",
+      returnData: true,
+    });
+  });
+
+  test("every alarm pages through Firebreak's own topic directly, and stays out of Firebreak", () => {
+    const ops = stage.outputs.opsTopicArn;
+    expect(ops).not.toBe(stage.outputs.alarmTopicArn);
+    for (const alarm of alarms()) {
+      expect(alarm.inputs.alarmActions).toEqual([ops]);
+      expect(alarm.inputs.okActions).toEqual([ops]);
+      expect(alarm.inputs.name).toMatch(/^firebreak-ci-/);
+    }
+  });
+});
+
+test("the stage's outputs: API, the topic for alarms, Slack's and Sentry's URLs", () => {
+  const api = stage.outputs.apiUrl as string;
+  expect(api).toMatch(/^https:\/\/.+\.execute-api\.us-east-1\.amazonaws\.com$/);
+  expect(stage.outputs).toMatchObject({
+    alarmTopicArn: expect.stringMatching(/^arn:aws:sns:/),
+    opsTopicArn: expect.stringMatching(/^arn:aws:sns:/),
+    slackCommandUrl: `${api}/slack/commands`,
+    sentryWebhookUrl: `${api}/webhooks/sentry`,
+    ingestFunctionArn: expect.stringContaining("IngestFunction"),
+  });
+});
+
+function queueArn() {
+  return `arn:aws:sqs:${REGION}:${ACCOUNT}:${stage.named("aws:sqs/queue:Queue", "SignalsQueue").inputs.name}`;
+}
+
+function tableArns(table: string) {
+  const arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
+  return [arn, `${arn}/index/*`];
+}

@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+/**
+ * The infrastructure tests (`npm run test:infra`): they need `.sst/platform` from `sst install`,
+ * so they are `*.spec.ts`, outside the root suite (`*.test.ts`), which a fresh clone runs as is.
+ */
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL("..", import.meta.url)),
+    include: ["stacks/test/**/*.spec.ts"],
+    // Every file runs the stacks from scratch in its own process (Pulumi's runtime is global).
+    pool: "forks",
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    allowOnly: false,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  },
+});
