@@ -1,9 +1,12 @@
 import {
+  assertValidSignals,
   type Clock,
   encodeSignalBatches,
   formatIssues,
   InvalidEventError,
+  MAX_JSON_DEPTH,
   type MessageQueue,
+  nestsDeeperThan,
   shortHash,
   signalFromSentry,
   systemClock,
@@ -32,6 +35,10 @@ export interface SentryWebhookDeps {
 export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps>) {
   const logger = createLogger("sentry-webhook");
   return httpLambda(logger, async (event) => {
+    // Only POST is routed here in AWS; locally every method reaches the function.
+    if ((event.requestContext?.http?.method ?? "POST") !== "POST") {
+      return json(405, { error: { code: "method_not_allowed", message: "use POST" } });
+    }
     const { queue, clientSecret, clock } = await deps();
     const body = rawBody(event);
     if (!verifySentrySignature(body, header(event, "sentry-hook-signature"), clientSecret)) {
@@ -47,6 +54,9 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
     } catch {
       throw new InvalidEventError("the body is not valid JSON");
     }
+    if (nestsDeeperThan(payload, MAX_JSON_DEPTH)) {
+      throw new InvalidEventError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     const parsed = parseSentryWebhook(resource, payload);
     if (!parsed.success) {
       throw new InvalidEventError(
@@ -56,7 +66,7 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
     const signal = signalFromSentry({
       webhook: parsed.data,
       // Sentry always sends Request-ID; a hash of the body keeps redeliveries idempotent anyway.
-      requestId: header(event, "request-id") ?? `body:${shortHash(body.toString("utf8"))}`,
+      requestId: header(event, "request-id") || `body:${shortHash(body.toString("utf8"))}`,
       sentAt: sentAt(header(event, "sentry-hook-timestamp"), clock.now()),
     });
     if (!signal)
@@ -64,6 +74,8 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
         accepted: 0,
         note: `${resource} ${parsed.data.body.action}: nothing to do`,
       });
+    // A 202 promises the signal will be counted: one the processor would refuse is refused now.
+    assertValidSignals([signal]);
     await queue.send(encodeSignalBatches([signal]));
     return json(202, { accepted: 1 });
   });

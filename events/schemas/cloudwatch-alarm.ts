@@ -3,7 +3,7 @@ import {
   SnsSchema,
   SnsSqsNotificationSchema,
 } from "@aws-lambda-powertools/parser/schemas";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonString } from "./json";
 
 export { regionCodeFromDisplayName } from "./aws-regions";

@@ -3,7 +3,7 @@ import {
   CloudWatchLogEventSchema,
   CloudWatchLogsDecodeSchema,
 } from "@aws-lambda-powertools/parser/schemas";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonString } from "./json";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // Sentry integration-platform webhooks, after getsentry/sentry-docs
 // `docs/organization/integrations/integration-platform/webhooks*.mdx`. Bodies use stripping

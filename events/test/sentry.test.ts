@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { listEvents, loadEvent, loadRawEvent } from "../fixtures";
 import {
   parseSentryWebhook,

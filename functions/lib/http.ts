@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { ClientError, PayloadTooLargeError } from "@firebreak/core";
+import { ClientError, InvalidInputError, PayloadTooLargeError } from "@firebreak/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -17,14 +17,17 @@ const BASE_HEADERS = {
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted) return value;
+    // API Gateway sends strings; a directly invoked event may hold anything.
+    if (key.toLowerCase() === wanted) return typeof value === "string" ? value : undefined;
   }
   return undefined;
 }
 
 /** The body as the client sent it, bytes intact (API Gateway may hand it over base64). */
 export function rawBody(event: HttpEvent): Buffer {
-  const body = event.body ?? "";
+  const body: unknown = event.body ?? "";
+  // API Gateway always sends a string; an event invoked directly may hold anything.
+  if (typeof body !== "string") throw new InvalidInputError("the body is not a string");
   const bytes = event.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
   if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`request body is over ${MAX_BODY_BYTES / 1024} KB`);

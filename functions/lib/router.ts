@@ -1,4 +1,5 @@
 import {
+  clip,
   formatIssues,
   InvalidInputError,
   NotFoundError,
@@ -95,13 +96,17 @@ export function createRouter(
   authenticate: (event: HttpEvent) => Promise<string>,
 ) {
   return async (event: HttpEvent): Promise<HttpResult> => {
-    const method = event.requestContext.http.method.toUpperCase();
+    // Invoked directly (not through API Gateway) the event may be anything: refuse it, do not crash.
+    const method = event.requestContext?.http?.method;
     const path = event.rawPath;
+    if (typeof method !== "string" || typeof path !== "string") {
+      throw new InvalidInputError("not an API Gateway HTTP API (payload 2.0) request");
+    }
     const candidates = routes
       .map((candidate) => ({ route: candidate, params: matchPath(candidate.path, path) }))
       .filter((candidate) => candidate.params !== undefined);
-    if (candidates.length === 0) throw new NotFoundError(`no route for ${path}`);
-    const found = candidates.find((candidate) => candidate.route.method === method);
+    if (candidates.length === 0) throw new NotFoundError(`no route for ${clip(path, 200)}`);
+    const found = candidates.find((candidate) => candidate.route.method === method.toUpperCase());
     if (!found) {
       const allow = candidates.map((candidate) => candidate.route.method).join(", ");
       return json(

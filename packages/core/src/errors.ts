@@ -74,22 +74,30 @@ export class VersionConflictError extends FirebreakError {
   }
 }
 
-/** Renders a path the way people write it: `rules[1].match.alarmName`. */
+/** A key, and an issue, as long as an error message repeats them: payloads choose their keys. */
+const MAX_KEY = 40;
+const MAX_ISSUE = 180;
+
+const cut = (text: string, max: number) =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+/** Renders a path the way people write it: `rules[1].match.alarmName` (long keys cut). */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
+    else out += out ? `.${cut(String(part), MAX_KEY)}` : cut(String(part), MAX_KEY);
   }
   return out || "(root)";
 }
 
 /**
  * One line per zod issue, each naming the path; unknown keys are named in the path itself.
- * Only the first `max` issues are listed, so a hostile payload cannot make a huge error.
+ * Only the first `max` issues are listed, each cut short (messages may quote the input), so a
+ * hostile payload cannot make a huge error.
  */
 export function formatIssues(error: z.ZodError, max = 5): string {
-  const lines = error.issues.slice(0, max).map((issue) => formatIssue(issue, []));
+  const lines = error.issues.slice(0, max).map((issue) => cut(formatIssue(issue, []), MAX_ISSUE));
   const more = error.issues.length - max;
   if (more > 0) lines.push(`(${more} more)`);
   return lines.join("; ");

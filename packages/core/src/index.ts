@@ -10,6 +10,7 @@ export * from "./actions/view";
 export * from "./auth";
 export * from "./config/load";
 export * from "./config/schema";
+export * from "./config/secrets";
 export * from "./duration";
 export * from "./errors";
 export * from "./incidents/commands";

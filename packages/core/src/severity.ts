@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** How urgent an incident is. Ordered: a later signal may raise it, never silently lower it. */
 export const SEVERITIES = ["info", "warning", "critical"] as const;

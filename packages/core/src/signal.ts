@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const SOURCES = ["cloudwatch", "logs", "sentry"] as const;
 export const SourceSchema = z.enum(SOURCES);

@@ -1,7 +1,7 @@
 import { loadEvent, parseSentryWebhook } from "@firebreak/events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type AwsGateway,
   type AwsRequest,

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
-import { extname, normalize, resolve } from "node:path";
+import { extname, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Where the console's build lands (`npm run build:console`). */
@@ -48,7 +48,7 @@ export async function serveConsole(
     return false;
   }
   const file = resolve(root, normalize(`.${path === "/" ? "/index.html" : path}`));
-  if (!file.startsWith(resolve(root))) return false;
+  if (!file.startsWith(resolve(root) + sep)) return false;
   let body: Buffer;
   try {
     body = await readFile(file);

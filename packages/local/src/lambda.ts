@@ -31,13 +31,16 @@ const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|.*\+js
 /** A Node request as API Gateway (HTTP API, payload 2.0) would hand it to a function. */
 export function toApiGatewayEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? "/", "http://127.0.0.1");
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  // As API Gateway does: repeated headers and query keys are joined with commas (Node keeps only
+  // the first of some headers, Authorization among them). No prototype, so a key such as
+  // `__proto__` is an ordinary key that the routes' strict schemas then refuse.
+  const headers: Record<string, string> = Object.create(null);
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (values !== undefined) headers[name] = values.join(",");
   }
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of url.searchParams) {
-    query[name] = name in query ? `${query[name]},${value}` : value;
+    query[name] = Object.hasOwn(query, name) ? `${query[name]},${value}` : value;
   }
   const cookies = headers.cookie?.split(";").map((cookie) => cookie.trim());
   const isText = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");

@@ -30,8 +30,12 @@ async function main() {
   });
 
   const token = secrets.apiTokens[0];
-  const shown = (name: string) =>
-    secrets.generated.includes(name) ? " (generated; set it to choose)" : "";
+  // Generated dev secrets are shown so they can be used; ones set in the environment are the
+  // user's own, and are not printed.
+  const secret = (name: string, value: string) =>
+    secrets.generated.includes(name)
+      ? `${value} (generated; set ${name} to choose)`
+      : `from ${name}`;
   const where = dataDir
     ? `${relative(process.cwd(), dataDir) || "."}/`
     : "memory (DATA_DIR=memory)";
@@ -41,24 +45,27 @@ async function main() {
       `Firebreak local stack on ${stack.url}`,
       `  config      ${env.MONITORING_CONFIG}: ${config.rules.length} rules, default ${config.default.severity}`,
       `  data        ${where}; DynamoDB at ${stack.dynamodbEndpoint}${env.DYNAMODB_ENDPOINT ? "" : " (embedded dynalite)"}`,
-      `  API token   ${token ? `${token.name}:${token.token}` : "(none)"}${shown("API_TOKENS")}`,
-      `  Sentry      client secret ${secrets.sentryClientSecret}${shown("SENTRY_CLIENT_SECRET")}`,
-      `  Slack       signing secret ${secrets.slackSigningSecret}${shown("SLACK_SIGNING_SECRET")}`,
+      `  API token   ${token ? secret("API_TOKENS", `${token.name}:${token.token}`) : "(none)"}`,
+      `  Sentry      client secret ${secret("SENTRY_CLIENT_SECRET", secrets.sentryClientSecret)}`,
+      `  Slack       signing secret ${secret("SLACK_SIGNING_SECRET", secrets.slackSigningSecret)}`,
       `  responses   ${env.REMEDIATION_MODE === "live" ? "LIVE: remediation calls AWS" : "simulated (REMEDIATION_MODE=live to call AWS)"}; pages to the local outbox`,
       "",
+      `  console     ${stack.url}/ (paste the API token)`,
       "  routes      GET  /health",
       "              POST /local/events[?wait=true]    raw AWS events (EventBridge, SNS, alarm action, Logs)",
       "              GET  /local/queue                  queue depth, retries, dead letters",
       "              GET  /local/outbox                 pages that would have gone out",
       "              GET  /local/aws                    the simulated AWS targets and every call made",
+      "              GET  /local/metrics                DynamoDB requests, invocations, event loop delay",
       "              POST /webhooks/sentry              Sentry integration webhooks (signed)",
-      "              GET  /incidents, /incidents/{id}   bearer token",
+      "              POST /slack/commands               the /incident slash command (signed)",
+      "              GET  /incidents, /silences, /reports/summary, /openapi.json   bearer token",
       "              POST /2015-03-31/functions/{name}/invocations   (aws lambda invoke --endpoint-url)",
       "",
       "  try it      curl -s -X POST '" +
         stack.url +
         "/local/events?wait=true' --data-binary @events/cloudwatch/eventbridge-alarm.json",
-      `              curl -s -H 'authorization: Bearer ${token?.token ?? "<token>"}' ${stack.url}/incidents`,
+      `              curl -s -H 'authorization: Bearer ${token && secrets.generated.includes("API_TOKENS") ? token.token : "<token>"}' ${stack.url}/incidents`,
       "",
     ].join("\n"),
   );

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
@@ -41,6 +41,17 @@ function httpFunctionFor(path: string): string | undefined {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+function decodedOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** What a caller sent, echoed in an error: bounded, however long it was. */
+const truncated = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 function sendJson(
   response: ServerResponse,
@@ -135,13 +146,15 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     });
   }
 
-  async function invoke(name: string, request: IncomingMessage, response: ServerResponse) {
-    const handler = options.functions[name];
-    if (!handler) {
+  async function invoke(encodedName: string, request: IncomingMessage, response: ServerResponse) {
+    const name = decodedOrNull(encodedName);
+    const handler =
+      name !== null && Object.hasOwn(options.functions, name) ? options.functions[name] : undefined;
+    if (name === null || !handler) {
       sendJson(
         response,
         404,
-        { Type: "User", message: `Function not found: ${name}` },
+        { Type: "User", message: `Function not found: ${truncated(name ?? encodedName)}` },
         { "x-amzn-errortype": "ResourceNotFoundException" },
       );
       return;
@@ -207,7 +220,10 @@ export async function startServer(stack: Stack, options: ServerOptions) {
           max: loopDelay.max / 1e6,
         },
         dynamodbRequests: stack.dynamodbRequests,
+        invocations: stack.invocations,
         queue: stack.queue.stats(),
+        // Incidents whose actions the dispatcher has yet to run (the benchmarks wait for none).
+        pendingIncidents: (await stack.store.listPending()).length,
         memory: process.memoryUsage(),
       });
     }
@@ -229,11 +245,13 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     const invoked = INVOKE_PATH.exec(path);
     if (invoked) {
       if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
-      return invoke(decodeURIComponent(invoked[1] as string), request, response);
+      return invoke(invoked[1] as string, request, response);
     }
     const name = httpFunctionFor(path);
     const handler = name ? options.functions[name] : undefined;
-    if (!name || !handler) return sendError(response, 404, "not_found", `no route for ${path}`);
+    if (!name || !handler) {
+      return sendError(response, 404, "not_found", `no route for ${truncated(path)}`);
+    }
     const body = await readBody(request);
     const result = (await handler(
       toApiGatewayEvent(request, body),
@@ -252,6 +270,22 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Requests Node refuses before any route sees them (an unknown method, over 16 KB of headers,
+  // broken framing) still get the JSON error shape, not Node's bare status line.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) return socket.destroy();
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    const body = JSON.stringify({
+      error: {
+        code: status === 431 ? "headers_too_large" : "bad_request",
+        message: status === 431 ? "request headers over 16 KB" : "malformed HTTP request",
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

@@ -106,6 +106,8 @@ export interface LocalStack {
   functions: Record<string, LambdaFunction>;
   /** DynamoDB requests sent so far, by operation (the benchmarks' requests per event). */
   dynamodbRequests: RequestCounts;
+  /** Invocations of each function so far (the benchmarks' Lambda invocations per event). */
+  invocations: Record<string, number>;
   /** Pages, as they would have gone out. */
   outbox: OutboxPager;
   /** The model remediation acts on locally, and every call it answered. */
@@ -290,6 +292,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
     })),
   } as Record<string, LambdaFunction>;
+  const invocations: Record<string, number> = {};
+  for (const [name, handler] of Object.entries(functions)) {
+    functions[name] = (event, context) => {
+      invocations[name] = (invocations[name] ?? 0) + 1;
+      return handler(event, context);
+    };
+  }
 
   // The table's stream, locally: incidents with pending actions go to the dispatch function.
   const dispatching = new Ticker(
@@ -341,6 +350,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamodbEndpoint,
     functions,
     dynamodbRequests,
+    invocations,
     injectedFaults,
     async restartDynamoDb(downMs) {
       if (!embedded) throw new Error("DynamoDB is not embedded in this stack");

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { FirebreakError } from "../errors";
 
 /** The AWS services remediation talks to, named as in IAM action prefixes. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AwsRequestSchema } from "./gateway";
 
 export const ACTION_STATUSES = [

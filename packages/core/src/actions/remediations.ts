@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AwsCallError, type AwsGateway, type AwsRequest } from "./gateway";
 import type {
   FailoverAction,

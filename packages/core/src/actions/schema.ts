@@ -1,7 +1,15 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DurationSchema } from "../duration";
 
-const Name = z.string().min(1).max(255);
+/**
+ * A name of something in AWS: no control characters or line breaks, which have no place in a
+ * name and could split a request line or a header.
+ */
+const Name = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\p{Cc}\u2028\u2029]+$/u, "no control characters or line breaks");
 const Region = z
   .string()
   .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "a region code such as us-east-1")
@@ -145,8 +153,23 @@ export type ActionType = ActionSpec["type"];
 /**
  * A secret in the config: the value itself, or `env:NAME` to read it from the environment at
  * start (in AWS, an SST secret the stack passes in), so a config file need hold no secrets.
+ * Never whitespace or control characters: a CR/LF in a URL or key could split a request.
  */
-const SecretSchema = z.string().min(1);
+const SecretSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[^\s\p{Cc}]+$/u, "no whitespace or control characters");
+
+/** Whether a Slack incoming webhook is an https URL (the only kind Slack issues). */
+export const isWebhookUrl = (value: string): boolean => {
+  if (!/^[^\s\p{Cc}]+$/u.test(value)) return false;
+  try {
+    return new URL(value).protocol === "https:";
+  } catch {
+    return false;
+  }
+};
 
 /** Where a page goes: any of SNS, a Slack incoming webhook and PagerDuty Events v2. */
 export const ChannelSchema = z
@@ -155,7 +178,10 @@ export const ChannelSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN")
       .optional(),
-    slackWebhook: SecretSchema.optional(),
+    slackWebhook: SecretSchema.refine(
+      (value) => value.startsWith("env:") || isWebhookUrl(value),
+      "an https:// URL, or env:NAME",
+    ).optional(),
     pagerduty: z.strictObject({ routingKey: SecretSchema }).optional(),
   })
   .refine((channel) => channel.sns || channel.slackWebhook || channel.pagerduty, {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
 import { SeveritySchema } from "../severity";
@@ -33,7 +33,68 @@ const RegExpSourceSchema = z
       }
     },
     { message: "not a valid regular expression" },
-  );
+  )
+  .refine((source) => !repeatsRepetition(source), {
+    message:
+      "a repeated group that itself repeats, like (a+)+, can take exponential time on a near miss: repeat once",
+  });
+
+/**
+ * Whether a regular expression repeats a group that itself contains a repetition (`(a+)+`,
+ * `(\w*\s?)*`, `(x{2,})+`): on a line that almost matches, backtracking then tries
+ * exponentially many splits, and one such pattern in a silence (which anyone in Slack may type)
+ * would stall the processor. Character classes and escapes are skipped; `?` and `{n}` do not
+ * repeat.
+ *
+ * @example
+ * repeatsRepetition("(a+)+$"); // true
+ * repeatsRepetition("Task timed out after \\d+"); // false
+ */
+export function repeatsRepetition(source: string): boolean {
+  const outer: boolean[] = [];
+  // Whether the group being read repeats something, and whether the token just read was a group
+  // that does.
+  let repeats = false;
+  let closedRepeating = false;
+  let at = 0;
+  while (at < source.length) {
+    const char = source[at] as string;
+    if (char === "\\") {
+      at += 2;
+      closedRepeating = false;
+    } else if (char === "[") {
+      at++;
+      if (source[at] === "^") at++;
+      if (source[at] === "]") at++;
+      while (at < source.length && source[at] !== "]") at += source[at] === "\\" ? 2 : 1;
+      at++;
+      closedRepeating = false;
+    } else if (char === "(") {
+      outer.push(repeats);
+      repeats = false;
+      closedRepeating = false;
+      at++;
+    } else if (char === ")") {
+      closedRepeating = repeats;
+      repeats = (outer.pop() ?? false) || repeats;
+      at++;
+    } else {
+      const quantifier = /^(?:[*+]|\{(\d+)(,(\d*))?\})/.exec(source.slice(at, at + 24));
+      const repeating =
+        quantifier !== null &&
+        (quantifier[0] === "*" ||
+          quantifier[0] === "+" ||
+          (quantifier[2] !== undefined && (quantifier[3] === "" || Number(quantifier[3]) > 1)));
+      if (repeating) {
+        if (closedRepeating) return true;
+        repeats = true;
+      }
+      closedRepeating = false;
+      at += quantifier ? quantifier[0].length : 1;
+    }
+  }
+  return false;
+}
 
 /**
  * What a rule (or a silence) matches. Every key given must match; absent keys match anything.

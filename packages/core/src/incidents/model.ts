@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ActionRecordSchema, ActionStatusSchema } from "../actions/model";
 import { SeveritySchema } from "../severity";
 import { LinkSchema, SignalAttributesSchema, SourceSchema } from "../signal";

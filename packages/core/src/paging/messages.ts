@@ -1,5 +1,5 @@
 import type { PageKind, Transport } from "../actions/model";
-import type { ChannelConfig } from "../actions/schema";
+import { type ChannelConfig, isWebhookUrl } from "../actions/schema";
 import { ConfigError } from "../errors";
 import type { Incident } from "../incidents/model";
 import { clip } from "../signal";
@@ -22,20 +22,31 @@ export function resolveChannels(
   channels: Record<string, ChannelConfig>,
   env: Record<string, string | undefined>,
 ): Record<string, ResolvedChannel> {
-  const secret = (value: string | undefined, path: string) => {
+  const secret = (value: string | undefined, path: string, valid: (found: string) => boolean) => {
     if (value === undefined || !value.startsWith("env:")) return value;
     const name = value.slice(4);
     const found = env[name];
     if (!found) throw new ConfigError(`channels.${path}: environment variable ${name} is not set`);
+    // Checked as the config checks a value written in place; the message never shows the value.
+    if (!valid(found)) {
+      throw new ConfigError(
+        `channels.${path}: environment variable ${name} holds whitespace, control characters or (for a webhook) no https:// URL`,
+      );
+    }
     return found;
   };
+  const printable = (found: string) => /^[^\s\p{Cc}]+$/u.test(found);
   return Object.fromEntries(
     Object.entries(channels).map(([name, channel]) => [
       name,
       {
         sns: channel.sns,
-        slackWebhook: secret(channel.slackWebhook, `${name}.slackWebhook`),
-        pagerdutyRoutingKey: secret(channel.pagerduty?.routingKey, `${name}.pagerduty.routingKey`),
+        slackWebhook: secret(channel.slackWebhook, `${name}.slackWebhook`, isWebhookUrl),
+        pagerdutyRoutingKey: secret(
+          channel.pagerduty?.routingKey,
+          `${name}.pagerduty.routingKey`,
+          printable,
+        ),
       },
     ]),
   );

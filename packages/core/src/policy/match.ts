@@ -1,6 +1,6 @@
 import type { Match } from "../config/schema";
 import type { Signal } from "../signal";
-import { globToRegExp } from "./glob";
+import { globMatcher } from "./glob";
 
 /** A compiled `match` block: a predicate over signals. */
 export type SignalMatcher = (signal: Signal) => boolean;
@@ -22,20 +22,17 @@ export function compileMatch(match: Match): SignalMatcher {
     tests.push((signal) => signal.source === source);
   }
   if (match.alarmName) {
-    const glob = globToRegExp(match.alarmName);
-    attribute("alarmName", (value) => glob.test(value));
+    attribute("alarmName", globMatcher(match.alarmName));
   }
   if (match.namespace) {
-    const glob = globToRegExp(match.namespace);
-    attribute("namespace", (value) => glob.test(value));
+    attribute("namespace", globMatcher(match.namespace));
   }
   if (match.metricName) {
     const metricName = match.metricName;
     attribute("metricName", (value) => value === metricName);
   }
   if (match.logGroup) {
-    const glob = globToRegExp(match.logGroup);
-    attribute("logGroup", (value) => glob.test(value));
+    attribute("logGroup", globMatcher(match.logGroup));
   }
   if (match.level) {
     const levels = new Set<string>(Array.isArray(match.level) ? match.level : [match.level]);

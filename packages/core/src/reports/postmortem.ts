@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { AwsRequestSchema } from "../actions/gateway";
 import { type ActionRecord, ActionStatusSchema, ActionTriggerSchema } from "../actions/model";
 import { ActionViewSchema, actionView } from "../actions/view";

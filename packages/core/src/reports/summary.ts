@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Incident, IncidentStatusSchema } from "../incidents/model";
 import { SEVERITIES, type Severity, SeveritySchema } from "../severity";
 import { SOURCES, SourceSchema } from "../signal";

@@ -7,10 +7,10 @@ import {
   SnsHttpsEnvelopeSchema,
   SnsLambdaEventSchema,
 } from "@firebreak/events";
-import { z } from "zod";
+import * as z from "zod";
 import { formatIssues, InvalidEventError } from "../errors";
 import type { Policy } from "../policy/classify";
-import { type Signal, SignalSchema } from "../signal";
+import { clip, type Signal, SignalSchema } from "../signal";
 import {
   signalFromAlarmAction,
   signalFromAlarmStateChange,
@@ -56,6 +56,31 @@ function parse<T extends z.ZodType>(schema: T, raw: unknown, what: string): z.ou
   return result.data;
 }
 
+/**
+ * How deeply an accepted payload may nest. AWS and Sentry payloads stay under 10 levels; a
+ * deeper value is refused at the edge, because whatever serialises it next (a queue, a log line)
+ * recurses and overflows the stack long before JSON.parse, which does not, gives up.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether a parsed JSON value nests deeper than `limit` levels; walked without recursion, so
+ * 100,000 levels cost a loop, not a stack overflow.
+ *
+ * @example
+ * nestsDeeperThan(JSON.parse("[[[1]]]"), 2); // true
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [current, depth] = next;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const compact = (signals: Array<Signal | null>): Signal[] =>
   signals.filter((signal): signal is Signal => signal !== null);
 
@@ -79,10 +104,36 @@ function alarmFromSnsMessage(
  * @throws InvalidEventError naming what is wrong, for anything else
  */
 export function normalizeEvent(raw: unknown, options: NormalizeOptions): NormalizedEvent {
+  const normalized = recognise(raw, options);
+  assertValidSignals(normalized.signals);
+  return normalized;
+}
+
+/**
+ * Refuses signals the processor would refuse: a payload that passes its own schema can still
+ * carry an empty id or a 100 KB log group. Refused here, the sender hears why; let through, the
+ * queue would retry it and dead-letter it after the sender was told it was accepted.
+ * @throws InvalidEventError naming the first bad signal's fields
+ */
+export function assertValidSignals(signals: ReadonlyArray<Signal>): void {
+  for (const signal of signals) {
+    const result = SignalSchema.safeParse(signal);
+    if (!result.success) {
+      throw new InvalidEventError(
+        `the event does not make a valid signal: ${formatIssues(result.error)}`,
+      );
+    }
+  }
+}
+
+function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
   if (!isRecord(raw)) {
     throw new InvalidEventError(
       "expected a JSON object (an EventBridge, SNS, alarm action or CloudWatch Logs event)",
     );
+  }
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+    throw new InvalidEventError(`the event nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const { config } = options.policy;
 
@@ -149,7 +200,10 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
     const signal = alarmFromSnsMessage(envelope.Message, envelope.MessageId, "Message", options);
     return { format: "sns-notification", signals: compact([signal]), note: null };
   }
-  const keys = Object.keys(raw).slice(0, 8).join(", ");
+  const keys = Object.keys(raw)
+    .slice(0, 8)
+    .map((key) => clip(key, 40))
+    .join(", ");
   throw new InvalidEventError(
     `unsupported event with keys [${keys}]: expected an EventBridge "CloudWatch Alarm State Change", an SNS notification, a CloudWatch alarm action or a CloudWatch Logs subscription event`,
   );

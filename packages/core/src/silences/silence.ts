@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { type Match, MatchSchema } from "../config/schema";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";

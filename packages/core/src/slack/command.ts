@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Match, MonitoringConfig } from "../config/schema";
 import { parseDuration } from "../duration";
 import { ClientError, InvalidInputError, NotFoundError } from "../errors";
