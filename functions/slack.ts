@@ -11,9 +11,7 @@ import {
   UnauthorizedError,
   verifySlackRequest,
 } from "@firebreak/core";
-import { z } from "zod";
-import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
-import { readEnv } from "./lib/env";
+import { awsPolicy, awsRegion, awsSilences, awsSlackSecret, awsStore } from "./lib/aws";
 import { header, json, rawBody } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
@@ -68,11 +66,6 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>) {
   });
 }
 
-/** The Slack app's signing secret, from `SLACK_SIGNING_SECRET`. */
-const awsSlackSigningSecret = once(async () => {
-  return readEnv(z.object({ SLACK_SIGNING_SECRET: z.string().min(1) })).SLACK_SIGNING_SECRET;
-});
-
 export const handler = createSlackHandler(
   once(async () => ({
     store: await awsStore(),
@@ -80,6 +73,6 @@ export const handler = createSlackHandler(
     config: (await awsPolicy()).config,
     clock: systemClock,
     region: awsRegion(),
-    signingSecret: await awsSlackSigningSecret(),
+    signingSecret: await awsSlackSecret(),
   })),
 );

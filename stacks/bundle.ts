@@ -1,4 +1,5 @@
 import type { BuildOptions } from "esbuild";
+import plugins from "./esbuild-plugins.mjs";
 
 /**
  * Every Firebreak function: its handler (relative to the repository root, as SST takes it) and
@@ -16,8 +17,18 @@ export const FUNCTIONS = {
 
 export type FunctionKey = keyof typeof FUNCTIONS;
 
-/** The `nodejs` options every function deploys with: ESM, minified, no source maps shipped. */
-export const NODEJS = { format: "esm", minify: true, sourcemap: false } as const;
+/**
+ * The `nodejs` options every function deploys with: ESM, minified, no source maps shipped; the
+ * AWS SDK v3 comes from the `nodejs22.x` runtime, not the bundle (it is most of the weight, and
+ * the runtime's is kept current by AWS), and zod keeps only its English messages.
+ */
+export const NODEJS = {
+  format: "esm" as const,
+  minify: true,
+  sourcemap: false,
+  esbuild: { external: ["@aws-sdk/*"] },
+  plugins: "stacks/esbuild-plugins.mjs",
+};
 
 /**
  * The esbuild options SST 4's Go CLI uses to bundle a Node function (pkg/runtime/node/build.go),
@@ -41,7 +52,8 @@ export function sstEsbuildOptions(entry: string, outfile: string): BuildOptions 
     write: true,
     logLevel: "silent",
     // SST always leaves these two out (native code); Firebreak uses neither.
-    external: ["sharp", "pg-native"],
+    external: ["sharp", "pg-native", ...NODEJS.esbuild.external],
+    plugins,
     banner: {
       js: [
         `import { createRequire as topLevelCreateRequire } from 'module';`,

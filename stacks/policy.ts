@@ -5,6 +5,7 @@ import {
   parseConfig,
   permissionsOf,
   type RemediationAction,
+  sstSecretName,
 } from "@firebreak/core";
 
 /**
@@ -36,14 +37,8 @@ export interface ChannelSecret {
 const RESERVED_ENV =
   /^(AWS_|LAMBDA_|_X_AMZN|SST_|POWERTOOLS_|NODE_)|^(TZ|LANG|PATH|TABLE_NAME|QUEUE_URL|API_URL|API_TOKENS|MONITORING_CONFIG|SENTRY_CLIENT_SECRET|SLACK_SIGNING_SECRET)$/;
 
-/** `PAGERDUTY_ONCALL_KEY` → `PagerdutyOncallKey`: SST secret names are PascalCase words. */
-export const secretNameOf = (env: string) =>
-  env
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean)
-    .map((word) => word[0]?.toUpperCase() + word.slice(1))
-    .join("");
+/** The SST secret carrying an env-style name (one rule for the stacks and the functions). */
+export const secretNameOf = sstSecretName;
 
 /**
  * Validates the policy for a deploy and extracts what the stacks need. Fails fast, naming the

@@ -20,7 +20,7 @@ import {
   type TimelinePage,
   VersionConflictError,
 } from "@firebreak/core";
-import { z } from "zod";
+import * as z from "zod";
 import { TABLE } from "./table";
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });

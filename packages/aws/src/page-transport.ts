@@ -1,4 +1,4 @@
-import { PublishCommand, type PublishCommandOutput, SNSClient } from "@aws-sdk/client-sns";
+import type { PublishCommandOutput, SNSClient } from "@aws-sdk/client-sns";
 import {
   type HttpPost,
   type HttpPostResult,
@@ -27,7 +27,7 @@ export interface FetchPageTransportOptions {
   /** Region of the default SNS client; topics in other regions get a client of their own. */
   region: string;
   /** Builds the SNS client of a region, once; defaults to `SNSClient` with 3 attempts. */
-  snsClientFactory?: (region: string) => SNSClient;
+  snsClientFactory?: (region: string) => SNSClient | Promise<SNSClient>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
   /**
@@ -41,7 +41,11 @@ export interface FetchPageTransportOptions {
   now?: () => number;
 }
 
-const defaultSnsClient = (region: string) => new SNSClient({ region, maxAttempts: 3 });
+/** SNS's SDK package, imported on first use: a dispatcher that only posts to Slack never loads it. */
+const snsSdk = () => import("@aws-sdk/client-sns");
+
+const defaultSnsClient = async (region: string) =>
+  new (await snsSdk()).SNSClient({ region, maxAttempts: 3 });
 
 /**
  * How pages leave Firebreak in AWS: SNS Publish through the SDK, and JSON over HTTPS with
@@ -63,8 +67,8 @@ const defaultSnsClient = (region: string) => new SNSClient({ region, maxAttempts
  */
 export class FetchPageTransport implements PageTransport {
   private readonly fetch: typeof fetch;
-  private readonly snsClientFactory: (region: string) => SNSClient;
-  private readonly snsClients = new Map<string, SNSClient>();
+  private readonly snsClientFactory: (region: string) => SNSClient | Promise<SNSClient>;
+  private readonly snsClients = new Map<string, Promise<SNSClient>>();
   private readonly allowedHosts: ReadonlySet<string>;
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -91,7 +95,8 @@ export class FetchPageTransport implements PageTransport {
     const region = topicRegion(publish.topicArn) ?? this.options.region;
     let output: PublishCommandOutput;
     try {
-      output = await this.snsClient(region).send(
+      const [client, { PublishCommand }] = await Promise.all([this.snsClient(region), snsSdk()]);
+      output = await client.send(
         new PublishCommand({
           TopicArn: publish.topicArn,
           Subject: publish.subject,
@@ -151,10 +156,12 @@ export class FetchPageTransport implements PageTransport {
     return result;
   }
 
-  private snsClient(region: string): SNSClient {
+  private snsClient(region: string): Promise<SNSClient> {
     let client = this.snsClients.get(region);
     if (!client) {
-      client = this.snsClientFactory(region);
+      client = Promise.resolve().then(() => this.snsClientFactory(region));
+      // A client that could not be built is tried again next time, not remembered.
+      client.catch(() => this.snsClients.delete(region));
       this.snsClients.set(region, client);
     }
     return client;

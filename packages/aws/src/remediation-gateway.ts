@@ -1,42 +1,3 @@
-import {
-  ApplicationAutoScalingClient,
-  DescribeScalableTargetsCommand,
-} from "@aws-sdk/client-application-auto-scaling";
-import {
-  AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  SetDesiredCapacityCommand,
-} from "@aws-sdk/client-auto-scaling";
-import {
-  CodeDeployClient,
-  ListDeploymentsCommand,
-  StopDeploymentCommand,
-} from "@aws-sdk/client-codedeploy";
-import {
-  DescribeServicesCommand,
-  ECSClient,
-  ListTaskDefinitionsCommand,
-  UpdateServiceCommand,
-} from "@aws-sdk/client-ecs";
-import {
-  GetAliasCommand,
-  GetProvisionedConcurrencyConfigCommand,
-  LambdaClient,
-  ListVersionsByFunctionCommand,
-  PutProvisionedConcurrencyConfigCommand,
-  UpdateAliasCommand,
-} from "@aws-sdk/client-lambda";
-import {
-  DescribeDBClustersCommand,
-  FailoverDBClusterCommand,
-  RDSClient,
-} from "@aws-sdk/client-rds";
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from "@aws-sdk/client-route-53";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsCallError, type AwsGateway, type AwsRequest, type AwsService } from "@firebreak/core";
 
 /**
@@ -48,7 +9,10 @@ export interface SdkClient {
 }
 
 /** Builds the client of one service in one region; called once per (service, region). */
-export type SdkClientFactory = (service: AwsService, region: string) => SdkClient;
+export type SdkClientFactory = (
+  service: AwsService,
+  region: string,
+) => SdkClient | Promise<SdkClient>;
 
 export interface AwsSdkGatewayOptions {
   /** Region of requests that name none. */
@@ -68,8 +32,16 @@ type ClientClass = new (config: { region: string; maxAttempts: number }) => SdkC
 type CommandClass = new (input: never) => object;
 
 interface ServiceEntry {
-  client: ClientClass;
-  commands: Readonly<Record<string, CommandClass>>;
+  /**
+   * The service's SDK package, imported on first use: the SDK comes from the Lambda runtime,
+   * outside the bundle, and loading a client costs a cold start 20 to 90 ms, so the dispatcher
+   * loads only the services its actions call.
+   */
+  sdk: () => Promise<object>;
+  /** The package's client class, by its export name. */
+  client: string;
+  /** Each operation's command is the package's `<operation>Command` export. */
+  operations: readonly string[];
 }
 
 /**
@@ -79,56 +51,51 @@ interface ServiceEntry {
  */
 const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
   ecs: {
-    client: ECSClient,
-    commands: {
-      DescribeServices: DescribeServicesCommand,
-      UpdateService: UpdateServiceCommand,
-      ListTaskDefinitions: ListTaskDefinitionsCommand,
-    },
+    sdk: () => import("@aws-sdk/client-ecs"),
+    client: "ECSClient",
+    operations: ["DescribeServices", "UpdateService", "ListTaskDefinitions"],
   },
   "application-autoscaling": {
-    client: ApplicationAutoScalingClient,
-    commands: { DescribeScalableTargets: DescribeScalableTargetsCommand },
+    sdk: () => import("@aws-sdk/client-application-auto-scaling"),
+    client: "ApplicationAutoScalingClient",
+    operations: ["DescribeScalableTargets"],
   },
   autoscaling: {
-    client: AutoScalingClient,
-    commands: {
-      DescribeAutoScalingGroups: DescribeAutoScalingGroupsCommand,
-      SetDesiredCapacity: SetDesiredCapacityCommand,
-    },
+    sdk: () => import("@aws-sdk/client-auto-scaling"),
+    client: "AutoScalingClient",
+    operations: ["DescribeAutoScalingGroups", "SetDesiredCapacity"],
   },
   lambda: {
-    client: LambdaClient,
-    commands: {
-      GetProvisionedConcurrencyConfig: GetProvisionedConcurrencyConfigCommand,
-      PutProvisionedConcurrencyConfig: PutProvisionedConcurrencyConfigCommand,
-      GetAlias: GetAliasCommand,
-      ListVersionsByFunction: ListVersionsByFunctionCommand,
-      UpdateAlias: UpdateAliasCommand,
-    },
+    sdk: () => import("@aws-sdk/client-lambda"),
+    client: "LambdaClient",
+    operations: [
+      "GetProvisionedConcurrencyConfig",
+      "PutProvisionedConcurrencyConfig",
+      "GetAlias",
+      "ListVersionsByFunction",
+      "UpdateAlias",
+    ],
   },
   codedeploy: {
-    client: CodeDeployClient,
-    commands: {
-      ListDeployments: ListDeploymentsCommand,
-      StopDeployment: StopDeploymentCommand,
-    },
+    sdk: () => import("@aws-sdk/client-codedeploy"),
+    client: "CodeDeployClient",
+    operations: ["ListDeployments", "StopDeployment"],
   },
   rds: {
-    client: RDSClient,
-    commands: {
-      DescribeDBClusters: DescribeDBClustersCommand,
-      FailoverDBCluster: FailoverDBClusterCommand,
-    },
+    sdk: () => import("@aws-sdk/client-rds"),
+    client: "RDSClient",
+    operations: ["DescribeDBClusters", "FailoverDBCluster"],
   },
   route53: {
-    client: Route53Client,
-    commands: {
-      ListResourceRecordSets: ListResourceRecordSetsCommand,
-      ChangeResourceRecordSets: ChangeResourceRecordSetsCommand,
-    },
+    sdk: () => import("@aws-sdk/client-route-53"),
+    client: "Route53Client",
+    operations: ["ListResourceRecordSets", "ChangeResourceRecordSets"],
   },
-  sns: { client: SNSClient, commands: { Publish: PublishCommand } },
+  sns: {
+    sdk: () => import("@aws-sdk/client-sns"),
+    client: "SNSClient",
+    operations: ["Publish"],
+  },
 };
 
 /** The operations the gateway sends, per service (for tests and for checking declarations). */
@@ -137,14 +104,30 @@ export const AWS_GATEWAY_OPERATIONS: Readonly<Record<AwsService, readonly string
     Object.fromEntries(
       Object.entries(SERVICES).map(([service, entry]) => [
         service,
-        Object.freeze(Object.keys(entry.commands)),
+        Object.freeze([...entry.operations]),
       ]),
     ) as Record<AwsService, readonly string[]>,
   );
 
+/** A service's SDK package, as the classes the table names (the one untyped step). */
+async function sdkOf(service: AwsService): Promise<Record<string, unknown>> {
+  return (await SERVICES[service].sdk()) as Record<string, unknown>;
+}
+
+/** The command class of an operation the table allows. */
+export async function commandOf(service: AwsService, operation: string): Promise<CommandClass> {
+  const Command = (await sdkOf(service))[`${operation}Command`];
+  if (typeof Command !== "function") {
+    throw new Error(`@aws-sdk has no ${operation}Command for ${service}`);
+  }
+  return Command as CommandClass;
+}
+
 /** The default client factory: the service's SDK v3 client with {@link MAX_ATTEMPTS}. */
-export const createSdkClient: SdkClientFactory = (service, region) =>
-  new SERVICES[service].client({ region, maxAttempts: MAX_ATTEMPTS });
+export const createSdkClient: SdkClientFactory = async (service, region) => {
+  const Client = (await sdkOf(service))[SERVICES[service].client] as ClientClass;
+  return new Client({ region, maxAttempts: MAX_ATTEMPTS });
+};
 
 /**
  * Regions become part of the endpoint's host name; anything that does not look like a region
@@ -172,7 +155,7 @@ export function isRegionName(region: string): boolean {
 export class AwsSdkGateway implements AwsGateway {
   private readonly clientFactory: SdkClientFactory;
   /** One client per `service@region`, built on first use and kept for the cold start. */
-  private readonly clients = new Map<string, SdkClient>();
+  private readonly clients = new Map<string, Promise<SdkClient>>();
 
   constructor(private readonly options: AwsSdkGatewayOptions) {
     // Fail at start rather than refuse every request later.
@@ -185,8 +168,7 @@ export class AwsSdkGateway implements AwsGateway {
   async send(request: AwsRequest): Promise<unknown> {
     // Errors carry the call's name only: inputs can be large, and they are on the action anyway.
     const call = { service: request.service, operation: request.operation };
-    const Command = allowedCommand(request);
-    if (!Command) {
+    if (!isAllowed(request)) {
       throw new AwsCallError(call, "OperationNotAllowed", "operation not allowed", false);
     }
     const region = request.region ?? this.options.region;
@@ -196,17 +178,23 @@ export class AwsSdkGateway implements AwsGateway {
     try {
       // Core builds the input in the SDK's own shape and AWS validates it; this is the one
       // place where the untyped record meets the command's input type.
-      return await this.client(request.service, region).send(new Command(request.input as never));
+      const [client, Command] = await Promise.all([
+        this.client(request.service, region),
+        commandOf(request.service, request.operation),
+      ]);
+      return await client.send(new Command(request.input as never));
     } catch (error) {
       throw toAwsCallError(call, error);
     }
   }
 
-  private client(service: AwsService, region: string): SdkClient {
+  private client(service: AwsService, region: string): Promise<SdkClient> {
     const key = `${service}@${region}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = this.clientFactory(service, region);
+      client = Promise.resolve().then(() => this.clientFactory(service, region));
+      // A client that could not be built is tried again next time, not remembered.
+      client.catch(() => this.clients.delete(key));
       this.clients.set(key, client);
     }
     return client;
@@ -214,10 +202,11 @@ export class AwsSdkGateway implements AwsGateway {
 }
 
 /** Own properties only, so that "constructor" or "__proto__" never reach Object.prototype. */
-function allowedCommand(request: AwsRequest): CommandClass | undefined {
-  if (!Object.hasOwn(SERVICES, request.service)) return undefined;
-  const commands = SERVICES[request.service].commands;
-  return Object.hasOwn(commands, request.operation) ? commands[request.operation] : undefined;
+function isAllowed(request: AwsRequest): boolean {
+  return (
+    Object.hasOwn(SERVICES, request.service) &&
+    SERVICES[request.service].operations.includes(request.operation)
+  );
 }
 
 /**

@@ -47,6 +47,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AWS_GATEWAY_OPERATIONS,
   AwsSdkGateway,
+  commandOf,
   createSdkClient,
   isRetryableAwsError,
 } from "../src";
@@ -365,10 +366,22 @@ describe("AwsSdkGateway", () => {
   });
 
   it("configures default clients with the request's region and 3 attempts", async () => {
-    const client = createSdkClient("lambda", "ap-southeast-2") as LambdaClient;
+    const client = (await createSdkClient("lambda", "ap-southeast-2")) as LambdaClient;
     expect(client).toBeInstanceOf(LambdaClient);
     expect(await client.config.region()).toBe("ap-southeast-2");
     expect(await client.config.maxAttempts()).toBe(3);
+  });
+
+  it("names a real SDK command and client for every operation it allows", async () => {
+    for (const [service, operations] of Object.entries(AWS_GATEWAY_OPERATIONS)) {
+      const client = await createSdkClient(service as AwsService, "eu-west-1");
+      expect(typeof client.send).toBe("function");
+      for (const operation of operations) {
+        const Command = await commandOf(service as AwsService, operation);
+        expect(Command.name).toBe(`${operation}Command`);
+      }
+    }
+    await expect(commandOf("ecs", "DeleteCluster2")).rejects.toThrow(/no DeleteCluster2Command/);
   });
 
   it("fails at construction on a default region that is not a region name", () => {
