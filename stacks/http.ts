@@ -1,3 +1,4 @@
+import { API_CORS } from "./console";
 import { type FunctionDefaults, firebreakFunction } from "./lambda";
 import { TABLE_ACCESS } from "./table";
 
@@ -33,6 +34,8 @@ export interface HttpArgs {
     sentryClientSecret?: sst.Secret;
     slackSigningSecret?: sst.Secret;
   };
+  /** Whether browsers (the console) may call the API. */
+  consoleCors: boolean;
   /** See `SECRETS_IN_ENVIRONMENT` in stacks/index.ts. */
   secretEnv: (name: string, secret: sst.Secret) => Record<string, $util.Input<string>>;
 }
@@ -49,7 +52,7 @@ type RouteSettings = {
  * Request bodies are bounded by the handlers (256 KB, functions/lib/http.ts): HTTP APIs have no
  * body-size setting of their own (10 MB fixed) and take no WAF.
  */
-export function httpApi({ defaults, table, queue, secrets, secretEnv }: HttpArgs) {
+export function httpApi({ defaults, table, queue, secrets, secretEnv, consoleCors }: HttpArgs) {
   const { options } = defaults;
   // The webhook routes' limits name the routes, which exist only after the stage: the stage
   // waits for them through this promise (settled below, always, or the deploy would hang).
@@ -58,8 +61,7 @@ export function httpApi({ defaults, table, queue, secrets, secretEnv }: HttpArgs
     settleWebhookLimits = resolve;
   });
   const api = new sst.aws.ApiGatewayV2("HttpApi", {
-    // No browser calls it yet; the console (a later issue) adds its own origin here.
-    cors: false,
+    cors: consoleCors ? API_CORS : false,
     accessLog: { retention: options.logRetention },
     transform: {
       stage: (args) => {

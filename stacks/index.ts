@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { incidentConsole } from "./console";
 import { httpApi, SENTRY_ROUTE, SLACK_ROUTE } from "./http";
 import { ingest } from "./ingest";
 import type { FunctionDefaults } from "./lambda";
@@ -12,11 +13,11 @@ import { incidentTable } from "./table";
 /**
  * How secrets reach the functions. SST 4 gives a function the values of what it links inside
  * its bundle: an encrypted `resource.enc` (AES-256-GCM, the key in the `SST_KEY` variable),
- * read with `Resource.<Name>.value` from `sst/resource`. The functions read `process.env` today
- * (functions/lib/aws.ts), so each secret is also passed as the variable the code reads, to the
- * functions that need it and no other. Set this to false once they read `Resource`.
+ * read with `Resource.<Name>.value` from `sst/resource` (functions/lib/secrets.ts). Secrets are
+ * therefore never in a function's environment, where anyone who may read its configuration would
+ * see them; true would also pass each as a plain variable (for code that reads `process.env`).
  */
-export const SECRETS_IN_ENVIRONMENT = true;
+export const SECRETS_IN_ENVIRONMENT = false;
 
 export interface FirebreakArgs {
   /** The policy (`monitoring.config.ts`'s default export): validated here, shipped as JSON. */
@@ -69,7 +70,14 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
 
   const table = incidentTable(options, production);
   const signals = ingest({ defaults, table, alarmPrefix: prefix });
-  const http = httpApi({ defaults, table, queue: signals.queue, secrets, secretEnv });
+  const http = httpApi({
+    defaults,
+    table,
+    queue: signals.queue,
+    secrets,
+    secretEnv,
+    consoleCors: options.console,
+  });
   const responses = respond({
     defaults,
     policy,
@@ -102,14 +110,13 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
     api: http.api,
   });
 
-  // The console (a static site, added by a later issue) belongs here: an sst.aws.StaticSite
-  // built with the API's URL, its origin added to the API's CORS (stacks/http.ts), its URL to
-  // the outputs below.
+  const site = options.console ? incidentConsole(http.api.url) : undefined;
 
   const routeUrl = (route: string) => $interpolate`${http.api.url}${route.split(" ")[1]}`;
   return {
     outputs: {
       apiUrl: http.api.url,
+      ...(site ? { consoleUrl: site.url } : {}),
       /** Point CloudWatch alarm actions here (EventBridge already sees every alarm change). */
       alarmTopicArn: signals.alarmTopic.arn,
       /** Firebreak's own alarms: subscribe whoever runs Firebreak. */
@@ -121,7 +128,16 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       deadLetterQueueUrl: signals.deadLetters.url,
       tableName: table.name,
     },
-    resources: { table, ...signals, ...http, ...responses, ...monitoring, secrets, channelSecrets },
+    resources: {
+      table,
+      ...signals,
+      ...http,
+      ...responses,
+      ...monitoring,
+      site,
+      secrets,
+      channelSecrets,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { DurationSchema, formatIssues } from "@firebreak/core";
-import { z } from "zod";
+import * as z from "zod";
 
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "a region code such as eu-west-1");
 const KmsKeyArn = z
@@ -80,8 +80,11 @@ export const DeployOptionsSchema = z.strictObject({
     .prefault({}),
   processor: z
     .strictObject({
-      /** Messages per invocation: a storm folds into one write per fingerprint per batch. */
-      batchSize: z.number().int().min(1).max(10_000).default(100),
+      /**
+       * Messages per invocation: a storm folds into one write per fingerprint per batch, so the
+       * larger the batch the fewer writes (Lambda also caps a batch at 6 MB of payload).
+       */
+      batchSize: z.number().int().min(1).max(10_000).default(1000),
       /** How long SQS gathers a batch (seconds, at least 1 when batchSize > 10). */
       batchWindowSeconds: z.number().int().min(0).max(300).default(1),
       /** Most processor invocations at once: bounds DynamoDB write bursts. */
@@ -112,6 +115,8 @@ export const DeployOptionsSchema = z.strictObject({
       emails: z.array(z.email()).default([]),
     })
     .prefault({}),
+  /** The incident console: a static site (S3 and CloudFront) calling the API from browsers. */
+  console: z.boolean().default(true),
   /** Turn off an integration you do not use: its route, function and secret are not created. */
   integrations: z
     .strictObject({ slack: z.boolean().default(true), sentry: z.boolean().default(true) })

@@ -108,6 +108,7 @@ beforeAll(async () => {
             recoveryDays: 14,
           },
           integrations: { slack: false },
+          console: false,
           alarms: { heartbeat: "30m", emails: ["oncall@example.com"] },
           logRetention: "3 months",
         },
@@ -190,10 +191,8 @@ describe("channel secrets", () => {
       "SentryClientSecret",
       "SlackOncallWebhook",
     ]);
-    expect(env("Dispatch")).toMatchObject({
-      PAGERDUTY_ONCALL_KEY: SECRETS.SST_SECRET_PagerdutyOncallKey,
-      SLACK_ONCALL_WEBHOOK: SECRETS.SST_SECRET_SlackOncallWebhook,
-    });
+    // Linked only: the values travel encrypted in the bundle, never in the environment.
+    expect(env("Dispatch").PAGERDUTY_ONCALL_KEY).toBeUndefined();
     expect(Object.keys(s.builds.get("Dispatch")?.links ?? {}).sort()).toEqual([
       "PagerdutyOncallKey",
       "SlackOncallWebhook",
@@ -276,6 +275,14 @@ describe("deploy options", () => {
     );
     expect(s.outputs.slackCommandUrl).toBeUndefined();
     expect(s.outputs.sentryWebhookUrl).toBeDefined();
+  });
+
+  test("the console turned off: no site, no distribution, and no browser may call the API", () => {
+    expect(s.ofType("aws:cloudfront/distribution:Distribution")).toEqual([]);
+    expect(s.outputs.consoleUrl).toBeUndefined();
+    expect(
+      s.named("aws:apigatewayv2/api:Api", "HttpApiApi").inputs.corsConfiguration ?? {},
+    ).toEqual({});
   });
 
   test("a 30-minute heartbeat is one period; operators get email; logs kept 3 months", () => {
