@@ -30,7 +30,8 @@ export interface StackMetrics {
     batches: number;
     deadLettered: number;
   };
-  invocations?: Record<string, number>;
+  invocations: Record<string, number>;
+  pendingIncidents: number;
   memory: { rss: number };
 }
 
@@ -129,8 +130,10 @@ export async function drained(stack: RunningStack, timeoutMs = 300_000): Promise
   for (;;) {
     const metrics = await stack.metrics();
     const { queue } = metrics;
+    // Processed, and the dispatcher has run every action (sent every page) it was given.
     const settled = queue.processed + queue.deadLettered >= queue.sent;
-    if (settled && queue.ready === 0 && queue.inFlight === 0 && queue.delayed === 0) return metrics;
+    const idle = queue.ready === 0 && queue.inFlight === 0 && queue.delayed === 0;
+    if (settled && idle && metrics.pendingIncidents === 0) return metrics;
     if (Date.now() > deadline) throw new Error(`not drained: ${JSON.stringify(queue)}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

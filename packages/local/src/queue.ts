@@ -78,7 +78,7 @@ export class LocalQueue {
   ) {
     this.options = {
       batchSize: options.batchSize ?? 1000,
-      batchWindowMs: options.batchWindowMs ?? 250,
+      batchWindowMs: options.batchWindowMs ?? 1000,
       idleWindowMs: options.idleWindowMs ?? 2,
       maxReceiveCount: options.maxReceiveCount ?? 5,
       retryDelayMs: options.retryDelayMs ?? ((count) => Math.min(30_000, 250 * 2 ** count)),

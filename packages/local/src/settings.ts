@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type ApiToken, ConfigError, formatIssues, parseApiTokens } from "@firebreak/core";
-import { z } from "zod";
+import * as z from "zod";
 import type { LocalSecrets } from "./stack";
 
 /** The local stack's environment, validated once: a bad value stops it with the variable named. */
@@ -16,7 +16,7 @@ export const LocalEnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   QUEUE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(250),
+  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   REMEDIATION_MODE: z.enum(["simulated", "live"]).default("simulated"),
   /** How often the escalation sweep runs locally (AWS: every minute). */
   ESCALATIONS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),

@@ -1,0 +1,862 @@
+/**
+ * Cold starts of every Firebreak function, against the proof issue's targets: every bundle at
+ * most 250 KB minified, and a fresh process that imports it and handles one event in at most
+ * 150 ms on this machine.
+ *
+ * Each function is built exactly as `sst deploy` builds it (stacks/bundle.ts). Then, RUNS times
+ * per function, a fresh `node` (no tsx, no loader) imports the bundle and handles one realistic
+ * event, talking to local stand-ins through the SDK's standard endpoint variables: the embedded
+ * DynamoDB (dynalite), and a small SQS + SNS endpoint served by this process. The child reports
+ * `performance.now()` (milliseconds since its own start, so Node's bootstrap counts) when the
+ * handler returns, with import and handler time apart. Prints min / median / max, beside a bare
+ * `node -e` for Node's own floor, and writes bench/results/cold-start.json.
+ *
+ *   npx tsx bench/cold-start.ts
+ *   npx tsx bench/cold-start.ts --smoke   one run each, nothing written: every deployed bundle
+ *                                         loads and handles its event (CI's test:infra runs it)
+ *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child
+ *
+ * It is a benchmark: nothing is asserted against the targets. It exits 1 when a handler throws
+ * or answers with an error (5xx, an unexpected status, batch item failures): a cold start that
+ * fails is not a measurement.
+ */
+
+import { spawn } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type ServerResponse } from "node:http";
+import { isBuiltin } from "node:module";
+import type { AddressInfo } from "node:net";
+import { cpus, totalmem } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DynamoDbIncidentStore } from "@firebreak/aws";
+import { hmacSha256Hex, signSlackRequest } from "@firebreak/core";
+import { loadEvent, loadRawEvent } from "@firebreak/events";
+import { ensureTable, localDynamoDbClient, startEmbeddedDynamoDb } from "@firebreak/local";
+import { build, type Metafile } from "esbuild";
+import * as z from "zod";
+import monitoringConfig from "../monitoring.config";
+import { FUNCTIONS, type FunctionKey, sstEsbuildOptions } from "../stacks/bundle";
+import { policyForDeploy } from "../stacks/policy";
+import { percentile, round } from "./load";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SMOKE = process.argv.includes("--smoke");
+const RUNS = SMOKE ? 1 : 5;
+const BUDGET_KB = 250;
+const TARGET_MS = 150;
+/** A run that takes longer than this is stuck (a stand-in not answering), not slow. */
+const RUN_TIMEOUT_MS = 20_000;
+const REGION = "us-east-1";
+const TABLE_NAME = "firebreak-bench";
+/** `stacks/lambda.ts` POLICY_FILE: the stacks copy the policy's JSON beside each handler. */
+const POLICY_FILE = "firebreak.config.json";
+const API_TOKEN = "bench-cold-start-token-0123456789";
+const SENTRY_SECRET = "bench-cold-start-sentry-client-secret";
+const SLACK_SECRET = "bench-cold-start-slack-signing-secret";
+/** Prefixes the child's report: the handlers' own JSON logs share its stdout. */
+const MARKER = "@@firebreak-cold-start@@";
+
+/** The child: reads one event, imports one bundle, handles the event, reports its clock. */
+const DRIVER = `// Written by bench/cold-start.ts and removed with it.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const [bundle, eventFile, name] = process.argv.slice(2);
+const event = JSON.parse(readFileSync(eventFile, "utf8"));
+const context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: name,
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:${REGION}:123456789012:function:" + name,
+  memoryLimitInMB: "512",
+  awsRequestId: randomUUID(),
+  logGroupName: "/aws/lambda/" + name,
+  logStreamName: "2024/11/05/[$LATEST]0123456789abcdef",
+  getRemainingTimeInMillis: () => 30000,
+  done() {},
+  fail() {},
+  succeed() {},
+};
+const importStart = performance.now();
+const { handler } = await import(pathToFileURL(bundle).href);
+const importEnd = performance.now();
+let result = null;
+let error = null;
+try {
+  result = await handler(event, context);
+} catch (caught) {
+  error = String(caught?.stack ?? caught);
+}
+const handlerEnd = performance.now();
+const report = JSON.stringify({ importStart, importEnd, handlerEnd, result, error });
+// Exit at once: the SDK's keep-alive sockets would hold the process open.
+process.stdout.write("\\n${MARKER}" + report + "\\n", () => process.exit(0));
+`;
+
+/**
+ * The packages a bundle leaves to the runtime (the AWS SDK), imported alone in a fresh process:
+ * how much of a bundle's import time is the SDK rather than Firebreak's own code.
+ */
+const EXTERNALS_DRIVER = `// Written by bench/cold-start.ts and removed with it.
+const importStart = performance.now();
+for (const specifier of process.argv.slice(2)) await import(specifier);
+const importEnd = performance.now();
+process.stdout.write("${MARKER}" + JSON.stringify({ importStart, importEnd }) + "\\n");
+`;
+
+const SdkReportSchema = z.object({ importStart: z.number(), importEnd: z.number() });
+
+const ChildReportSchema = z.object({
+  importStart: z.number(),
+  importEnd: z.number(),
+  handlerEnd: z.number(),
+  result: z.unknown(),
+  error: z.string().nullable(),
+});
+
+interface Sample {
+  /** `performance.now()` in the child when the handler returned: the cold start. */
+  totalMs: number;
+  /** Node's bootstrap and the driver's own start, before the import begins. */
+  nodeMs: number;
+  importMs: number;
+  handlerMs: number;
+  /** From spawn to exit, seen from here (process creation and teardown included). */
+  wallMs: number;
+  /** A fresh process importing only the packages the bundle leaves external (the AWS SDK). */
+  sdkImportMs: number;
+}
+
+/** What an event source hands a function, and how to read its answer. */
+interface Scenario {
+  /** The event, for the report. */
+  event: string;
+  /** A fresh event for one cold run (signed now, or naming an incident of its own). */
+  make(run: number): unknown | Promise<unknown>;
+  /** What the answer says; throws when it is an error, so the run is not counted. */
+  outcome(result: unknown): string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stand-ins for SQS and SNS: what the handlers send, answered as AWS answers it.
+
+interface StandIn {
+  url: string;
+  counts: { sqsMessages: number; snsPublishes: number; unexpected: string[] };
+  close(): Promise<void>;
+}
+
+const SendMessageInput = z.object({ QueueUrl: z.string(), MessageBody: z.string() });
+const SendMessageBatchInput = z.object({
+  QueueUrl: z.string(),
+  Entries: z.array(z.object({ Id: z.string(), MessageBody: z.string() })),
+});
+
+/** SQS checks the MD5 of every body it accepted; the SDK verifies it. */
+const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
+
+/**
+ * One HTTP endpoint for both: SQS speaks AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Operation>`),
+ * SNS the query protocol (a form with `Action=Publish`, answered in XML).
+ */
+async function startStandIn(): Promise<StandIn> {
+  const counts = { sqsMessages: 0, snsPublishes: 0, unexpected: [] as string[] };
+  const sqsError = (response: ServerResponse, type: string, message: string) => {
+    counts.unexpected.push(`${type}: ${message}`);
+    response
+      .writeHead(400, { "content-type": "application/x-amz-json-1.0" })
+      .end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message }));
+  };
+  const answerSqs = (target: string, body: string, response: ServerResponse) => {
+    const json = (value: unknown) =>
+      response
+        .writeHead(200, { "content-type": "application/x-amz-json-1.0" })
+        .end(JSON.stringify(value));
+    let input: unknown;
+    try {
+      input = JSON.parse(body);
+    } catch {
+      return sqsError(response, "InvalidParameterValue", "the body is not JSON");
+    }
+    if (target === "AmazonSQS.SendMessageBatch") {
+      const batch = SendMessageBatchInput.safeParse(input);
+      if (!batch.success) return sqsError(response, "InvalidParameterValue", batch.error.message);
+      counts.sqsMessages += batch.data.Entries.length;
+      return json({
+        Successful: batch.data.Entries.map((entry) => ({
+          Id: entry.Id,
+          MessageId: randomUUID(),
+          MD5OfMessageBody: md5(entry.MessageBody),
+        })),
+        Failed: [],
+      });
+    }
+    if (target === "AmazonSQS.SendMessage") {
+      const message = SendMessageInput.safeParse(input);
+      if (!message.success) {
+        return sqsError(response, "InvalidParameterValue", message.error.message);
+      }
+      counts.sqsMessages += 1;
+      return json({ MessageId: randomUUID(), MD5OfMessageBody: md5(message.data.MessageBody) });
+    }
+    return sqsError(response, "UnsupportedOperation", `${target} is not served here`);
+  };
+  const answerSns = (form: URLSearchParams, response: ServerResponse) => {
+    if (form.get("Action") !== "Publish" || !form.get("TopicArn") || !form.get("Message")) {
+      counts.unexpected.push(`SNS ${form.get("Action") ?? "(no action)"}`);
+      response
+        .writeHead(400, { "content-type": "text/xml" })
+        .end(
+          "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>" +
+            "<Message>only Publish is served here</Message></Error></ErrorResponse>",
+        );
+      return;
+    }
+    counts.snsPublishes += 1;
+    response
+      .writeHead(200, { "content-type": "text/xml" })
+      .end(
+        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">' +
+          `<PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
+          `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>` +
+          "</PublishResponse>",
+      );
+  };
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const target = request.headers["x-amz-target"];
+      if (typeof target === "string") return answerSqs(target, body, response);
+      answerSns(new URLSearchParams(body), response);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events, from the fixtures in events/.
+
+const HttpApiTemplateSchema = z.looseObject({
+  headers: z.record(z.string(), z.string()),
+  requestContext: z.looseObject({ http: z.looseObject({}) }),
+});
+
+/** An HTTP API (payload 2.0) request, shaped like the Slack fixture API Gateway delivered. */
+function httpApiEvent(request: {
+  method: "GET" | "POST";
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  base64?: boolean;
+}): Record<string, unknown> {
+  const { about: _, ...template } = HttpApiTemplateSchema.parse(
+    loadEvent("slack/apigateway-command.json"),
+  );
+  const routeKey = `${request.method} ${request.path}`;
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    host: "abc123.execute-api.us-east-1.amazonaws.com",
+    "user-agent": "firebreak-bench",
+    "x-amzn-trace-id": `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll("-", "").slice(0, 24)}`,
+    "x-forwarded-for": template.headers["x-forwarded-for"] ?? "203.0.113.10",
+    "x-forwarded-port": "443",
+    "x-forwarded-proto": "https",
+    ...(request.body === undefined
+      ? {}
+      : { "content-length": String(Buffer.byteLength(request.body)) }),
+    ...request.headers,
+  };
+  const body =
+    request.body === undefined
+      ? {}
+      : {
+          body: request.base64 ? Buffer.from(request.body).toString("base64") : request.body,
+          isBase64Encoded: request.base64 ?? false,
+        };
+  return {
+    ...template,
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: "",
+    headers,
+    requestContext: {
+      ...template.requestContext,
+      requestId: randomUUID(),
+      routeKey,
+      http: { ...template.requestContext.http, method: request.method, path: request.path },
+      timeEpoch: Date.now(),
+    },
+    ...(request.body === undefined ? { isBase64Encoded: false } : body),
+  };
+}
+
+/** The body of `slack/apigateway-command.json` is a placeholder: a form, signed now. */
+function slackEvent(): Record<string, unknown> {
+  const form = loadRawEvent("slack/command.form.txt");
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return httpApiEvent({
+    method: "POST",
+    path: "/slack/commands",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+      "x-slack-request-timestamp": timestamp,
+      "x-slack-signature": signSlackRequest(SLACK_SECRET, timestamp, form),
+    },
+    body: form,
+    base64: true,
+  });
+}
+
+const SentryHeadersSchema = z.record(
+  z.string(),
+  z.object({ "Sentry-Hook-Resource": z.string(), "Request-ID": z.string() }),
+);
+
+/** A Sentry webhook signed over the fixture's exact bytes, as Sentry signs it. */
+function sentryEvent(file: string): Record<string, unknown> {
+  const body = loadRawEvent(`sentry/${file}`);
+  const headers = SentryHeadersSchema.parse(loadEvent("sentry/headers.json"))[file];
+  if (!headers) throw new Error(`sentry/headers.json has no headers for ${file}`);
+  return httpApiEvent({
+    method: "POST",
+    path: "/webhooks/sentry",
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "sentry",
+      "sentry-hook-resource": headers["Sentry-Hook-Resource"],
+      "request-id": headers["Request-ID"],
+      "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000)),
+      "sentry-hook-signature": hmacSha256Hex(SENTRY_SECRET, body),
+    },
+    body,
+  });
+}
+
+const AlarmSchema = z.looseObject({
+  detail: z.looseObject({ alarmName: z.string(), state: z.looseObject({}) }),
+});
+
+/**
+ * The EventBridge rule delivers alarm state changes to the queue raw; the processor decodes
+ * them. Each run's alarm is a new one (`*-errors`: critical, pages on-call), so every run opens
+ * an incident with a page to send, as a first alarm does, and the dispatcher has work after.
+ */
+function processEvent(run: number): Record<string, unknown> {
+  const alarm = AlarmSchema.parse(loadEvent("cloudwatch/eventbridge-alarm.json"));
+  const alarmName = `bench-cold-start-${run}-${randomUUID().slice(0, 8)}-errors`;
+  const now = new Date().toISOString();
+  const body = JSON.stringify({
+    ...alarm,
+    id: randomUUID(),
+    time: now.replace(/\.\d+Z$/, "Z"),
+    resources: [`arn:aws:cloudwatch:${REGION}:123456789012:alarm:${alarmName}`],
+    detail: {
+      ...alarm.detail,
+      alarmName,
+      state: { ...alarm.detail.state, timestamp: now.replace("Z", "+0000") },
+    },
+  });
+  const sentAt = String(Date.now());
+  const messageId = randomUUID();
+  return {
+    Records: [
+      {
+        messageId,
+        receiptHandle: `AQEB${createHash("sha256").update(messageId).digest("base64")}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: sentAt,
+          SenderId: "AIDAIENQZJOLO23YVJ4VO",
+          ApproximateFirstReceiveTimestamp: sentAt,
+        },
+        messageAttributes: {},
+        md5OfBody: md5(body),
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:${REGION}:123456789012:firebreak-bench-Signals`,
+        awsRegion: REGION,
+      },
+    ],
+  };
+}
+
+/** The table's stream (NEW_IMAGE, filtered to `pending > 0`) naming one incident. */
+function streamEvent(incidentId: string): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    Records: [
+      {
+        eventID: randomUUID().replaceAll("-", ""),
+        eventName: "MODIFY",
+        eventVersion: "1.1",
+        eventSource: "aws:dynamodb",
+        awsRegion: REGION,
+        eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/${TABLE_NAME}/stream/2024-11-05T14:03:40.536`,
+        dynamodb: {
+          ApproximateCreationDateTime: Math.floor(now / 1000),
+          Keys: { pk: { S: `INC#${incidentId}` }, sk: { S: "INC" } },
+          NewImage: {
+            pk: { S: `INC#${incidentId}` },
+            sk: { S: "INC" },
+            status: { S: "triggered" },
+            pending: { N: "1" },
+          },
+          SequenceNumber: String(now * 1000),
+          SizeBytes: 120,
+          StreamViewType: "NEW_IMAGE",
+        },
+      },
+    ],
+  };
+}
+
+const HttpResultSchema = z.object({ statusCode: z.number(), body: z.string().optional() });
+const BatchResultSchema = z.object({ batchItemFailures: z.array(z.unknown()) });
+
+/** An HTTP answer with the status a working request gets; anything else is a failed run. */
+const httpOutcome = (expected: number) => (result: unknown) => {
+  const { statusCode, body } = HttpResultSchema.parse(result);
+  if (statusCode !== expected) {
+    throw new Error(`answered ${statusCode} (expected ${expected}): ${body?.slice(0, 300)}`);
+  }
+  return String(statusCode);
+};
+
+const batchOutcome = (result: unknown) => {
+  const { batchItemFailures } = BatchResultSchema.parse(result);
+  if (batchItemFailures.length > 0) {
+    throw new Error(`batchItemFailures: ${JSON.stringify(batchItemFailures)}`);
+  }
+  return "no failures";
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const kb = (bytes: number) => round(bytes / 1024, 1);
+const summary = (values: number[]) => ({
+  min: round(Math.min(...values), 1),
+  median: round(percentile(values, 50), 1),
+  max: round(Math.max(...values), 1),
+});
+
+/** Spawns a `node` and waits for it: its output, exit code and wall time from spawn to exit. */
+async function runChild(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+  let wallMs = 0;
+  child.once("exit", () => {
+    wallMs = performance.now() - started;
+  });
+  // `close` comes after `exit`, once the pipes are drained: the report is complete.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (exitCode) => resolve(exitCode));
+  });
+  clearTimeout(timer);
+  return { code, stdout, stderr, wallMs };
+}
+
+/** The JSON a driver printed after the marker; throws with the child's stderr when there is none. */
+function reportOf(
+  child: { code: number | null; stdout: string; stderr: string },
+  what: string,
+): unknown {
+  const line = child.stdout.split("\n").find((text) => text.startsWith(MARKER));
+  if (!line) {
+    throw new Error(
+      `${what} exited with ${child.code} and no report: ${child.stderr.trim().slice(-1500)}`,
+    );
+  }
+  return JSON.parse(line.slice(MARKER.length));
+}
+
+interface Bundle {
+  file: string;
+  /** Minified, as deployed. */
+  bytes: number;
+  /** Packages it imports from the runtime: the AWS SDK. */
+  externals: string[];
+}
+
+const machine = {
+  cpu: cpus()[0]?.model.trim() ?? "unknown",
+  cores: cpus().length,
+  memoryGb: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+
+const profileDir = process.env.COLD_START_PROFILE;
+// Inside the repository so the bundles' external `@aws-sdk/*` imports resolve from its
+// node_modules, as they resolve from the runtime's in Lambda.
+const work = mkdtempSync(path.join(ROOT, ".bench-cold-"));
+const removeWork = () => rmSync(work, { recursive: true, force: true });
+// `exit` also follows an uncaught error (a closed stdout pipe, say) that skips `finally`.
+process.once("exit", removeWork);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+let failed = false;
+try {
+  const started = performance.now();
+  const driver = path.join(work, "driver.mjs");
+  writeFileSync(driver, DRIVER);
+  const externalsDriver = path.join(work, "externals.mjs");
+  writeFileSync(externalsDriver, EXTERNALS_DRIVER);
+  const policy = policyForDeploy(monitoringConfig, "monitoring.config.ts");
+
+  // Every bundle first: a build is no part of a cold start.
+  const bundles = new Map<FunctionKey, Bundle>();
+  for (const [name, fn] of Object.entries(FUNCTIONS) as Array<
+    [FunctionKey, (typeof FUNCTIONS)[FunctionKey]]
+  >) {
+    const entry = path.join(ROOT, `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`);
+    const file = path.join(work, name, `${path.basename(entry, ".ts")}.mjs`);
+    const result = await build(sstEsbuildOptions(entry, file));
+    const output = Object.values((result.metafile as Metafile).outputs)[0];
+    if (!output) throw new Error(`${name}: esbuild wrote nothing`);
+    if (fn.policy) writeFileSync(path.join(work, name, POLICY_FILE), policy.json);
+    const externals = output.imports
+      .filter((imported) => imported.external && !isBuiltin(imported.path))
+      .map((imported) => imported.path);
+    bundles.set(name, { file, bytes: output.bytes, externals: [...new Set(externals)] });
+  }
+
+  const dynamo = await startEmbeddedDynamoDb();
+  const standIn = await startStandIn();
+  const client = localDynamoDbClient(dynamo.endpoint);
+  try {
+    await ensureTable(client, TABLE_NAME);
+    const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME });
+    const queueUrl = `${standIn.url}/123456789012/firebreak-bench-Signals`;
+
+    /** A Lambda's environment: only what the runtime and the stacks set, nothing of ours. */
+    const lambdaEnv = (name: FunctionKey): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      // No ~/.aws here, as in Lambda: the SDK finds nothing to read there.
+      HOME: work,
+      LANG: "en_US.UTF-8",
+      TZ: ":UTC",
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "bench",
+      AWS_SECRET_ACCESS_KEY: "bench",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      AWS_LAMBDA_FUNCTION_NAME: `firebreak-bench-${name}`,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: standIn.url,
+      AWS_ENDPOINT_URL_SNS: standIn.url,
+      TABLE_NAME,
+      QUEUE_URL: queueUrl,
+      API_TOKENS: `bench:${API_TOKEN}`,
+      SENTRY_CLIENT_SECRET: SENTRY_SECRET,
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      ...(FUNCTIONS[name].policy ? { MONITORING_CONFIG: POLICY_FILE } : {}),
+    });
+
+    // Incidents the processor opened with a page waiting, handed to the dispatcher one a run.
+    let pending: string[] | null = null;
+    const scenarios: Record<FunctionKey, Scenario> = {
+      ingest: {
+        event: "CloudWatch Logs subscription (logs/lambda-errors-json.json)",
+        make: () => loadEvent("logs/lambda-errors-json.json"),
+        outcome: (result) => {
+          const { accepted } = z.object({ accepted: z.number() }).parse(result);
+          if (accepted === 0) throw new Error("the fixture made no signal: not a realistic run");
+          return `${accepted} signal(s) queued`;
+        },
+      },
+      process: {
+        event: "SQS batch of 1 raw EventBridge alarm (cloudwatch/eventbridge-alarm.json, renamed)",
+        make: processEvent,
+        outcome: batchOutcome,
+      },
+      "sentry-webhook": {
+        event: "HTTP API POST /webhooks/sentry (sentry/issue-created.json, signed)",
+        make: () => sentryEvent("issue-created.json"),
+        outcome: httpOutcome(202),
+      },
+      api: {
+        event: "HTTP API GET /incidents with a bearer token",
+        make: () =>
+          httpApiEvent({
+            method: "GET",
+            path: "/incidents",
+            headers: { authorization: `Bearer ${API_TOKEN}` },
+          }),
+        outcome: httpOutcome(200),
+      },
+      slack: {
+        event: "HTTP API POST /slack/commands `/incident list` (slack/, signed)",
+        make: slackEvent,
+        outcome: httpOutcome(200),
+      },
+      dispatch: {
+        event: "DynamoDB stream record of an incident with a pending page",
+        make: async (run) => {
+          pending ??= await store.listPending();
+          const id = pending[run];
+          if (!id) throw new Error(`no incident with a pending action for run ${run + 1}`);
+          return streamEvent(id);
+        },
+        outcome: batchOutcome,
+      },
+      escalations: {
+        // SST's CronV2 (EventBridge Scheduler) invokes with its `event`, `{}` when none is set.
+        event: "scheduled invocation ({}, as SST's CronV2 sends it)",
+        make: () => ({}),
+        outcome: (result) => {
+          const report = z
+            .object({
+              escalated: z.array(z.unknown()),
+              autoResolved: z.array(z.unknown()),
+              nudged: z.array(z.unknown()),
+            })
+            .parse(result);
+          return `swept: ${report.escalated.length} escalated, ${report.nudged.length} nudged`;
+        },
+      },
+    };
+
+    // Node's own floor: a process that does nothing but report its clock.
+    const baseline: number[] = [];
+    const baselineWall: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const { code, stdout, wallMs } = await runChild(
+        ["-e", "process.stdout.write(String(performance.now()))"],
+        { cwd: work, env: { PATH: process.env.PATH } },
+      );
+      if (code !== 0) throw new Error(`node -e exited with ${code}`);
+      baseline.push(Number(stdout));
+      baselineWall.push(wallMs);
+    }
+
+    /** One cold run: the handler in a fresh process, then the SDK alone in another. */
+    const coldRun = async (
+      name: FunctionKey,
+      bundle: Bundle,
+      run: number,
+    ): Promise<{ sample: Sample; outcome: string }> => {
+      const scenario = scenarios[name];
+      const eventFile = path.join(work, `${name}-${run}.event.json`);
+      writeFileSync(eventFile, JSON.stringify(await scenario.make(run)));
+      const profile = profileDir
+        ? [
+            "--cpu-prof",
+            `--cpu-prof-dir=${profileDir}`,
+            `--cpu-prof-name=${name}-${run}.cpuprofile`,
+          ]
+        : [];
+      const options = { cwd: path.dirname(bundle.file), env: lambdaEnv(name) };
+      const child = await runChild([...profile, driver, bundle.file, eventFile, name], options);
+      const report = ChildReportSchema.parse(reportOf(child, "the handler"));
+      if (report.error) throw new Error(`threw: ${report.error}`);
+      const outcome = scenario.outcome(report.result);
+      const sdk = SdkReportSchema.parse(
+        reportOf(await runChild([externalsDriver, ...bundle.externals], options), "the SDK"),
+      );
+      return {
+        outcome,
+        sample: {
+          totalMs: report.handlerEnd,
+          nodeMs: report.importStart,
+          importMs: report.importEnd - report.importStart,
+          handlerMs: report.handlerEnd - report.importEnd,
+          wallMs: child.wallMs,
+          sdkImportMs: sdk.importEnd - sdk.importStart,
+        },
+      };
+    };
+
+    const results: Array<{
+      name: FunctionKey;
+      event: string;
+      bundleKb: number;
+      externals: string[];
+      outcome: string;
+      samples: Sample[];
+      error?: string;
+    }> = [];
+    for (const [name, bundle] of bundles) {
+      const samples: Sample[] = [];
+      let outcome = "";
+      let error: string | undefined;
+      try {
+        for (let run = 0; run < RUNS; run++) {
+          const measured = await coldRun(name, bundle, run);
+          samples.push(measured.sample);
+          outcome = measured.outcome;
+        }
+      } catch (caught) {
+        error = (caught as Error).message;
+        failed = true;
+      }
+      results.push({
+        name,
+        event: scenarios[name].event,
+        bundleKb: kb(bundle.bytes),
+        externals: bundle.externals,
+        outcome,
+        samples,
+        ...(error ? { error } : {}),
+      });
+      process.stderr.write(`${name}: ${error ? "FAILED" : `${samples.length} runs`}\n`);
+    }
+
+    // The dispatcher's pages went out through SNS: one per run, or the runs measured nothing.
+    const dispatchRuns = results.find((result) => result.name === "dispatch")?.samples.length;
+    const stillPending = (await store.listPending()).length;
+
+    const figures = results.map((result) => {
+      const of = (key: keyof Sample) => summary(result.samples.map((sample) => sample[key]));
+      return {
+        name: result.name,
+        event: result.event,
+        bundleKb: result.bundleKb,
+        overBudget: result.bundleKb > BUDGET_KB,
+        externals: result.externals,
+        outcome: result.outcome,
+        runs: result.samples.length,
+        ...(result.samples.length > 0
+          ? {
+              totalMs: of("totalMs"),
+              nodeMs: of("nodeMs"),
+              importMs: of("importMs"),
+              sdkImportMs: of("sdkImportMs"),
+              handlerMs: of("handlerMs"),
+              wallMs: of("wallMs"),
+            }
+          : {}),
+        ...(result.error ? { error: result.error } : {}),
+      };
+    });
+
+    const row = (cells: Array<string | number>) =>
+      cells
+        .map((cell, index) => (index === 0 ? String(cell).padEnd(16) : String(cell).padStart(10)))
+        .join("")
+        .replace(/ +$/, "");
+    const range = (figure: { min: number; median: number; max: number }) =>
+      `${figure.min} / ${figure.median} / ${figure.max}`;
+    const b = summary(baseline);
+    const bw = summary(baselineWall);
+    console.log(
+      `\nCold starts: ${RUNS} fresh processes per function, ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`,
+    );
+    console.log(
+      "total: performance.now() in the child when the handler returned, Node's bootstrap included\n",
+    );
+    console.log(
+      `${row(["function", "KB", "node", "import", "(sdk)", "handler", "wall"])}  ${"total ms min / med / max".padStart(26)}  outcome`,
+    );
+    console.log(
+      `${row(["node -e (floor)", "", b.median, "", "", "", bw.median])}  ${range(b).padStart(26)}`,
+    );
+    for (const figure of figures) {
+      const size = `${figure.bundleKb}${figure.overBudget ? "!" : ""}`;
+      if (!figure.totalMs) {
+        console.log(`${row([figure.name, size])}  FAILED: ${figure.error}`);
+        continue;
+      }
+      const flag = figure.totalMs.median > TARGET_MS ? "!" : " ";
+      console.log(
+        `${row([
+          figure.name,
+          size,
+          figure.nodeMs?.median ?? "",
+          figure.importMs?.median ?? "",
+          figure.sdkImportMs?.median ?? "",
+          figure.handlerMs?.median ?? "",
+          figure.wallMs?.median ?? "",
+        ])}  ${`${range(figure.totalMs)}${flag}`.padStart(26)}  ${figure.outcome}`,
+      );
+    }
+    console.log(
+      `\n! over a target: ${BUDGET_KB} KB per bundle (minified), ${TARGET_MS} ms median cold start`,
+    );
+    console.log(
+      "node, import, handler, wall: medians in ms. node: before the import began; (sdk): the " +
+        "bundle's external packages alone, in another fresh process; wall: spawn to exit, seen outside",
+    );
+    console.log(
+      `stand-ins: ${standIn.counts.sqsMessages} SQS messages, ${standIn.counts.snsPublishes} SNS publishes, ` +
+        `${standIn.counts.unexpected.length} unexpected requests; incidents still pending: ${stillPending}`,
+    );
+    for (const result of results) console.log(`  ${result.name.padEnd(15)} ${result.event}`);
+    if (dispatchRuns && standIn.counts.snsPublishes !== dispatchRuns) {
+      console.error(
+        `dispatch: ${dispatchRuns} runs but ${standIn.counts.snsPublishes} pages published`,
+      );
+      failed = true;
+    }
+    if (standIn.counts.unexpected.length > 0) {
+      console.error(`unexpected requests: ${standIn.counts.unexpected.join("; ")}`);
+      failed = true;
+    }
+    for (const figure of figures) {
+      if (figure.error) console.error(`${figure.name} FAILED: ${figure.error}`);
+    }
+
+    if (!failed && !SMOKE) {
+      const out = path.join(ROOT, "bench", "results");
+      mkdirSync(out, { recursive: true });
+      writeFileSync(
+        path.join(out, "cold-start.json"),
+        `${JSON.stringify(
+          {
+            at: new Date().toISOString(),
+            machine,
+            runsPerFunction: RUNS,
+            targets: { bundleKb: BUDGET_KB, coldStartMs: TARGET_MS },
+            baseline: { nodeEvalMs: b, wallMs: bw },
+            functions: figures,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      console.log(
+        `\nwrote bench/results/cold-start.json in ${round((performance.now() - started) / 1000, 1)} s`,
+      );
+    }
+  } finally {
+    client.destroy();
+    await standIn.close();
+    await dynamo.stop();
+  }
+} finally {
+  removeWork();
+}
+if (failed) process.exitCode = 1;
