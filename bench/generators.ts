@@ -46,13 +46,29 @@ export function localEventJobs(
   return jobs;
 }
 
-/** Signed Sentry `error` webhooks, each for a different issue. */
-export function sentryJobs(count: number): Job[] {
+/** Signed Sentry `error` webhooks, each for a different issue (issues `first`, `first + 1`...). */
+export function sentryJobs(count: number, first = 0): Job[] {
   const template = JSON.parse(loadRawEvent("sentry/error-created.json")) as {
-    data: { error: { issue_id: string; event_id: string; title: string } };
+    data: {
+      error: {
+        issue_id: string;
+        event_id: string;
+        title: string;
+        datetime: string;
+        timestamp: number;
+        received: number;
+      };
+    };
   };
-  return Array.from({ length: count }, (_, index) => {
+  // Errors happening now: the fixture's 2024 date would make every incident "quiet for 24h" and
+  // auto-resolve at the first sweep.
+  const now = Date.now();
+  return Array.from({ length: count }, (_, offset) => {
+    const index = first + offset;
     const body = structuredClone(template);
+    body.data.error.datetime = new Date(now).toISOString();
+    body.data.error.timestamp = now / 1000;
+    body.data.error.received = now / 1000;
     body.data.error.issue_id = String(7_000_000_000 + index);
     body.data.error.event_id = (index.toString(16).padStart(8, "0") + "0".repeat(24)).slice(0, 32);
     body.data.error.title = `PaymentError: card declined for order ${index}`;

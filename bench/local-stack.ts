@@ -86,6 +86,9 @@ export async function startStack(
         MONITORING_CONFIG: "bench/bench.config.ts",
         API_TOKENS: `bench:${BENCH_TOKEN}`,
         SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
+        // The escalation sweep on AWS's schedule (every minute), not the local default of every
+        // second, which reads every open incident each time.
+        ESCALATIONS_INTERVAL_MS: "60000",
         ...extraEnv,
       },
       stdio: ["ignore", "ignore", "inherit"],

@@ -86,7 +86,7 @@ async function firebreak(
           probe.body,
           probe.headers,
         );
-        if (answer.status !== 200) throw new Error(`probe: HTTP ${answer.status} ${answer.body}`);
+        if (answer.status >= 300) throw new Error(`probe: HTTP ${answer.status} ${answer.body}`);
         latencies.push(performance.now() - started);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -167,7 +167,11 @@ async function main() {
     results.push(await firebreak("storm", "batched", batched, probes));
   }
   if (runs("distinct")) {
-    results.push(await firebreak("distinct", "single", sentryJobs(Math.round(5000 * scale)), []));
+    // Probes are issues of their own, so each opens an incident as the load's do.
+    const probes = sentryJobs(200, 1_000_000);
+    results.push(
+      await firebreak("distinct", "single", sentryJobs(Math.round(5000 * scale)), probes),
+    );
   }
   if (runs("logs")) {
     // Log events count as lines: 50 per subscription batch, one ingest invocation each.

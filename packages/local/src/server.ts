@@ -253,10 +253,16 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       return sendError(response, 404, "not_found", `no route for ${truncated(path)}`);
     }
     const body = await readBody(request);
-    const result = (await handler(
-      toApiGatewayEvent(request, body),
-      lambdaContext(name),
-    )) as APIGatewayProxyStructuredResultV2;
+    const { result, queued } = await stack.capturingQueued(
+      async () =>
+        (await handler(
+          toApiGatewayEvent(request, body),
+          lambdaContext(name),
+        )) as APIGatewayProxyStructuredResultV2,
+    );
+    // `?wait=true` on a webhook (locally only): answer once what it queued is processed, as
+    // /local/events does, so the time from request to incident can be measured.
+    if (url.searchParams.get("wait") === "true") await stack.queue.waitFor(queued);
     writeApiGatewayResult(response, result);
   }
 

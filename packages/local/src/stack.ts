@@ -128,6 +128,8 @@ export interface LocalStack {
    * processor need not parse them again); resolves with the queue message ids they made.
    */
   deliver(events: ReadonlyArray<LocalDelivery>): Promise<string[]>;
+  /** Runs a function, collecting the ids of the queue messages it sent (for `?wait=true`). */
+  capturingQueued<T>(run: () => Promise<T>): Promise<{ result: T; queued: string[] }>;
   /** The incidents each processed message touched (for `?wait=true`). */
   incidentsOf(messageIds: ReadonlyArray<string>): string[];
   stop(): Promise<void>;
@@ -328,6 +330,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { failedIds: response.batchItemFailures.map((failure) => failure.itemIdentifier) };
   });
 
+  const capturingQueued: LocalStack["capturingQueued"] = async (run) => {
+    const queued: string[] = [];
+    const result = await sent.run(queued, run);
+    return { result, queued };
+  };
+
   const deliver: LocalStack["deliver"] = async (events) => {
     const direct = events.filter((event) => event.route === "queue");
     const ids = direct.length
@@ -335,11 +343,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       : [];
     for (const event of events) {
       if (event.route !== "ingest") continue;
-      const captured: string[] = [];
-      await sent.run(captured, () =>
+      const { queued } = await capturingQueued(() =>
         (functions.ingest as LambdaFunction)(event.raw, lambdaContext("ingest")),
       );
-      ids.push(...captured);
+      ids.push(...queued);
     }
     return ids;
   };
@@ -367,6 +374,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     kick: () => dispatching.kick(),
     deliver,
+    capturingQueued,
     incidentsOf: (messageIds) => [
       ...new Set(messageIds.flatMap((id) => processedIncidents.get(id) ?? [])),
     ],
