@@ -8,6 +8,7 @@ import { LoadClient } from "./load";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BENCH_TOKEN = "bench-token-0123456789abcdef";
 export const BENCH_SENTRY_SECRET = "bench-sentry-client-secret";
+export const BENCH_SLACK_SECRET = "bench-slack-signing-secret";
 
 export interface RunningStack {
   port: number;
@@ -86,6 +87,7 @@ export async function startStack(
         MONITORING_CONFIG: "bench/bench.config.ts",
         API_TOKENS: `bench:${BENCH_TOKEN}`,
         SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
+        SLACK_SIGNING_SECRET: BENCH_SLACK_SECRET,
         // The escalation sweep on AWS's schedule (every minute), not the local default of every
         // second, which reads every open incident each time.
         ESCALATIONS_INTERVAL_MS: "60000",

@@ -3,18 +3,25 @@
  * beside Prometheus Alertmanager (when it is on PATH) with the same alert load in the same run.
  * Prints each figure and writes bench/results/latest.json and latest.md.
  *
- * `npm run bench -- --quick` runs a tenth of the load (to try the harness).
+ * `npm run bench -- --quick` runs a tenth of the load (to try the harness); `--only storm` (or
+ * distinct, logs, slack, alertmanager) runs one part.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { signSlackRequest } from "@firebreak/core";
 import { alertJobs, alertmanagerRate, alertmanagerVersion, findAlertmanager } from "./alertmanager";
 import { localEventJobs, logsEvents, sentryJobs, stormEvents } from "./generators";
 import { drive, type Job, percentile, round } from "./load";
-import { BENCH_TOKEN, drained, type RunningStack, startStack } from "./local-stack";
+import {
+  BENCH_SLACK_SECRET,
+  BENCH_TOKEN,
+  drained,
+  type RunningStack,
+  startStack,
+} from "./local-stack";
 
 const quick = process.argv.includes("--quick");
-/** `--only storm` (or distinct, logs, alertmanager) runs one part. */
 const only = process.argv[process.argv.indexOf("--only") + 1];
 const runs = (part: string) => !process.argv.includes("--only") || only === part;
 const scale = quick ? 0.1 : 1;
@@ -156,6 +163,69 @@ async function firebreak(
   }
 }
 
+interface SlackResult {
+  commands: number;
+  medianMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * The slash command's response time: signed `/incident` commands one after another, as people
+ * type them (list, show, acknowledge, note), on a stack holding 50 open incidents.
+ */
+async function slackCommands(): Promise<SlackResult> {
+  const stack = await startStack(nextPort++);
+  try {
+    const opened = await stack.client.request(
+      "POST",
+      "/local/events?wait=true",
+      JSON.stringify(stormEvents(50, 50)),
+    );
+    const { incidents } = JSON.parse(opened.body) as { incidents: string[] };
+    const texts = incidents.flatMap((id) => [
+      "list",
+      `show ${id}`,
+      `ack ${id}`,
+      `note ${id} looking at the writer`,
+    ]);
+    const times: number[] = [];
+    for (const [index, text] of texts.entries()) {
+      const body = new URLSearchParams({
+        command: "/incident",
+        text,
+        user_id: "U012AB3CD",
+        user_name: "bench",
+        team_id: "T0001",
+        channel_id: "C0001",
+        response_url: "https://hooks.slack.com/commands/T0001/1/abc",
+        trigger_id: `${index}.bench`,
+      }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const started = performance.now();
+      const answer = await stack.client.request("POST", "/slack/commands", body, {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": signSlackRequest(BENCH_SLACK_SECRET, timestamp, body),
+      });
+      times.push(performance.now() - started);
+      if (answer.status !== 200) throw new Error(`slack: HTTP ${answer.status} ${answer.body}`);
+    }
+    const result = {
+      commands: times.length,
+      medianMs: round(percentile(times, 50), 1),
+      p99Ms: round(percentile(times, 99), 1),
+      maxMs: round(Math.max(...times), 1),
+    };
+    console.log(
+      `slack    ${result.commands} commands (list, show, ack, note): median ${result.medianMs} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms`,
+    );
+    return result;
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main() {
   const results: FirebreakResult[] = [];
   const stormCount = Math.round(10_000 * scale);
@@ -182,6 +252,8 @@ async function main() {
     const batched = localEventJobs(logsEvents(batches, 50), 10, 50);
     results.push(await firebreak("logs", "batched", batched, probes));
   }
+
+  const slack = runs("slack") ? await slackCommands() : null;
 
   const binary = runs("storm") || runs("alertmanager") ? findAlertmanager() : undefined;
   let alertmanager: { version: string; single: number; batched: number } | null = null;
@@ -228,6 +300,7 @@ async function main() {
     machine,
     clients: CLIENTS,
     results,
+    slack,
     alertmanager,
   };
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
@@ -243,6 +316,7 @@ function markdown(report: {
   at: string;
   machine: { cpus: number; cpu: string; memoryGb: number; node: string };
   results: FirebreakResult[];
+  slack: SlackResult | null;
   alertmanager: { version: string; single: number; batched: number } | null;
 }): string {
   const lines = [
@@ -256,6 +330,12 @@ function markdown(report: {
     ),
     "",
   ];
+  if (report.slack) {
+    lines.push(
+      `Slack slash command, ${report.slack.commands} signed commands one after another (list, show, ack, note): median ${report.slack.medianMs} ms, p99 ${report.slack.p99Ms} ms, max ${report.slack.maxMs} ms (Slack allows 3 s).`,
+      "",
+    );
+  }
   if (report.alertmanager) {
     const [single, batched] = report.results;
     lines.push(
