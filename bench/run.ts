@@ -4,12 +4,13 @@
  * Prints each figure and writes bench/results/latest.json and latest.md.
  *
  * `npm run bench -- --quick` runs a tenth of the load (to try the harness); `--only storm` (or
- * distinct, logs, slack, alertmanager) runs one part.
+ * distinct, logs, slack, responses, alertmanager) runs one part.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { signSlackRequest } from "@firebreak/core";
+import { loadRawEvent } from "@firebreak/events";
 import { alertJobs, alertmanagerRate, alertmanagerVersion, findAlertmanager } from "./alertmanager";
 import { localEventJobs, logsEvents, sentryJobs, stormEvents } from "./generators";
 import { drive, type Job, percentile, round } from "./load";
@@ -226,6 +227,68 @@ async function slackCommands(): Promise<SlackResult> {
   }
 }
 
+interface ResponsesResult {
+  alarms: number;
+  toScaleCallMs: number;
+  toPageMs: { median: number; max: number };
+}
+
+/**
+ * Alarm to response, with the repository's own policy: an `*5xx*` alarm scales an ECS service out
+ * (simulated) and pages oncall. Ten alarms one after another: the first scales, the others are
+ * held by the cooldown and only page. Timed from sending the event until the call and the page
+ * show in /local/aws and /local/outbox (polled every 2 ms).
+ */
+async function responses(): Promise<ResponsesResult> {
+  const stack = await startStack(nextPort++, { MONITORING_CONFIG: "monitoring.config.ts" });
+  const get = async <T>(path: string) =>
+    JSON.parse((await stack.client.request("GET", path)).body) as T;
+  const until = async (done: () => Promise<boolean>) => {
+    while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 2));
+  };
+  try {
+    const template = JSON.parse(loadRawEvent("cloudwatch/sns-lambda-single-metric.json")) as {
+      Records: Array<{ Sns: { MessageId: string; Message: string } }>;
+    };
+    let toScaleCallMs = 0;
+    const toPage: number[] = [];
+    for (let index = 0; index < 10; index++) {
+      const event = structuredClone(template);
+      const record = event.Records[0] as { Sns: { MessageId: string; Message: string } };
+      const message = JSON.parse(record.Sns.Message) as { AlarmName: string };
+      message.AlarmName = `api-checkout-5xx-errors-${index}`;
+      record.Sns.Message = JSON.stringify(message);
+      record.Sns.MessageId = `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`;
+      const started = performance.now();
+      const sent = await stack.client.request("POST", "/local/events", JSON.stringify(event));
+      if (sent.status !== 202) throw new Error(`responses: HTTP ${sent.status} ${sent.body}`);
+      if (index === 0) {
+        await until(async () =>
+          (await get<{ calls: Array<{ changes: boolean }> }>("/local/aws")).calls.some(
+            (call) => call.changes,
+          ),
+        );
+        toScaleCallMs = performance.now() - started;
+      }
+      await until(
+        async () => (await get<{ items: unknown[] }>("/local/outbox")).items.length > index,
+      );
+      toPage.push(performance.now() - started);
+    }
+    const result = {
+      alarms: toPage.length,
+      toScaleCallMs: round(toScaleCallMs, 1),
+      toPageMs: { median: round(percentile(toPage, 50), 1), max: round(Math.max(...toPage), 1) },
+    };
+    console.log(
+      `responses alarm to scale-out call ${result.toScaleCallMs} ms; alarm to page median ${result.toPageMs.median} ms, max ${result.toPageMs.max} ms (${result.alarms} alarms)`,
+    );
+    return result;
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main() {
   const results: FirebreakResult[] = [];
   const stormCount = Math.round(10_000 * scale);
@@ -254,6 +317,7 @@ async function main() {
   }
 
   const slack = runs("slack") ? await slackCommands() : null;
+  const response = runs("responses") ? await responses() : null;
 
   const binary = runs("storm") || runs("alertmanager") ? findAlertmanager() : undefined;
   let alertmanager: { version: string; single: number; batched: number } | null = null;
@@ -301,6 +365,7 @@ async function main() {
     clients: CLIENTS,
     results,
     slack,
+    responses: response,
     alertmanager,
   };
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
@@ -317,6 +382,7 @@ function markdown(report: {
   machine: { cpus: number; cpu: string; memoryGb: number; node: string };
   results: FirebreakResult[];
   slack: SlackResult | null;
+  responses: ResponsesResult | null;
   alertmanager: { version: string; single: number; batched: number } | null;
 }): string {
   const lines = [
@@ -333,6 +399,12 @@ function markdown(report: {
   if (report.slack) {
     lines.push(
       `Slack slash command, ${report.slack.commands} signed commands one after another (list, show, ack, note): median ${report.slack.medianMs} ms, p99 ${report.slack.p99Ms} ms, max ${report.slack.maxMs} ms (Slack allows 3 s).`,
+      "",
+    );
+  }
+  if (report.responses) {
+    lines.push(
+      `Alarm to response (the repository's policy, ${report.responses.alarms} alarms): scale-out call ${report.responses.toScaleCallMs} ms; page median ${report.responses.toPageMs.median} ms, max ${report.responses.toPageMs.max} ms.`,
       "",
     );
   }

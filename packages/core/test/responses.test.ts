@@ -684,4 +684,26 @@ describe("people and escalation", () => {
     await h.dispatchAll();
     expect(h.pager.kinds()).toContain("resolved:oncall:sns");
   });
+
+  it("counts quiet from when a late signal arrived, not from its own time", async () => {
+    // Logs delivered two hours late (a backlog, a redrive): the error is news now.
+    const signal = aSignal({
+      source: "logs",
+      fingerprint: "logs:/aws/lambda/checkout:late",
+      title: "checkout: Task timed out",
+      at: new Date(h.clock.time - 120 * MINUTE).toISOString(),
+      attributes: { logGroup: "/aws/lambda/checkout", level: "error" },
+    });
+    const correlator = new Correlator({
+      store: h.store,
+      policy: new Policy(config),
+      clock: h.clock,
+    });
+    const id = (await correlator.process([signal])).results[0]?.incidentId as string;
+    const sweepNow = () => sweep({ store: h.store, config, clock: h.clock, region: "us-east-1" });
+    h.clock.time += 29 * MINUTE;
+    expect((await sweepNow()).autoResolved).toEqual([]);
+    h.clock.time += 2 * MINUTE;
+    expect((await sweepNow()).autoResolved).toEqual([id]);
+  });
 });

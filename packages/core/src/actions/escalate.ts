@@ -24,10 +24,15 @@ export function sweepIncident(
 
   const quietFor =
     incident.source === "cloudwatch" ? false : config.incidents.autoResolve[incident.source];
-  if (quietFor !== false && now - Date.parse(incident.lastSeenAt) >= quietFor) {
+  // Quiet since the last signal's own time or since it arrived, whichever is later.
+  const lastHeard = Math.max(
+    Date.parse(incident.lastSeenAt),
+    current.lastReceivedAt ? Date.parse(current.lastReceivedAt) : 0,
+  );
+  if (quietFor !== false && now - lastHeard >= quietFor) {
     const record = structuredClone(current);
     const at = iso(now);
-    const reason = `quiet for ${formatDuration(now - Date.parse(incident.lastSeenAt))} (auto-resolve after ${formatDuration(quietFor)})`;
+    const reason = `quiet for ${formatDuration(now - lastHeard)} (auto-resolve after ${formatDuration(quietFor)})`;
     Object.assign(record.incident, {
       status: "resolved",
       resolvedAt: at,

@@ -133,6 +133,11 @@ export const IncidentRecordSchema = z.object({
   signalEntries: z.number().int().nonnegative(),
   lastSignalEntryAt: Timestamp.nullable(),
   lastTriggerAt: Timestamp,
+  /**
+   * When Firebreak last took in a trigger for it (its own clock, not the signal's): "quiet" for
+   * auto-resolve is counted from here, so a late or redriven batch does not resolve at once.
+   */
+  lastReceivedAt: Timestamp.nullable().default(null),
   seen: DedupMarksSchema,
   opens: z.array(Timestamp),
   /** Every automated response decided for this incident, with its outcome (the outbox too). */

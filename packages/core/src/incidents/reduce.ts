@@ -151,6 +151,7 @@ export function reduce(
     record.incident.count += 1;
     if (ms(signal.at) > ms(record.incident.lastSeenAt)) record.incident.lastSeenAt = signal.at;
     if (ms(signal.at) > ms(record.lastTriggerAt)) record.lastTriggerAt = signal.at;
+    record.lastReceivedAt = iso(now);
     if (severityRank(signal.severity) > severityRank(record.incident.severity)) {
       flush();
       const from = record.incident.severity;
@@ -293,6 +294,7 @@ export function openIncident(
     signalEntries: 1,
     lastSignalEntryAt: signal.at,
     lastTriggerAt: signal.at,
+    lastReceivedAt: iso(now),
     seen: structuredClone(previous?.seen ?? []),
     opens,
     actions: [],
