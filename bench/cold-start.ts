@@ -23,11 +23,10 @@
 
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import { isBuiltin } from "node:module";
 import type { AddressInfo } from "node:net";
-import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDbIncidentStore } from "@firebreak/aws";
@@ -40,6 +39,7 @@ import monitoringConfig from "../monitoring.config";
 import { FUNCTIONS, type FunctionKey, sstEsbuildOptions } from "../stacks/bundle";
 import { policyForDeploy } from "../stacks/policy";
 import { percentile, round } from "./load";
+import { MACHINE, writeResult } from "./results";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SMOKE = process.argv.includes("--smoke");
@@ -509,14 +509,6 @@ interface Bundle {
   externals: string[];
 }
 
-const machine = {
-  cpu: cpus()[0]?.model.trim() ?? "unknown",
-  cores: cpus().length,
-  memoryGb: round(totalmem() / 2 ** 30, 1),
-  node: process.version,
-  platform: `${process.platform} ${process.arch}`,
-};
-
 const profileDir = process.env.COLD_START_PROFILE;
 // Inside the repository so the bundles' external `@aws-sdk/*` imports resolve from its
 // node_modules, as they resolve from the runtime's in Lambda.
@@ -773,7 +765,7 @@ try {
     const b = summary(baseline);
     const bw = summary(baselineWall);
     console.log(
-      `\nCold starts: ${RUNS} fresh processes per function, ${machine.cpu}, ${machine.cores} cores, node ${machine.node}`,
+      `\nCold starts: ${RUNS} fresh processes per function, ${MACHINE.cpu}, ${MACHINE.cores} cores, node ${MACHINE.node}`,
     );
     console.log(
       "total: performance.now() in the child when the handler returned, Node's bootstrap included\n",
@@ -830,23 +822,12 @@ try {
     }
 
     if (!failed && !SMOKE) {
-      const out = path.join(ROOT, "bench", "results");
-      mkdirSync(out, { recursive: true });
-      writeFileSync(
-        path.join(out, "cold-start.json"),
-        `${JSON.stringify(
-          {
-            at: new Date().toISOString(),
-            machine,
-            runsPerFunction: RUNS,
-            targets: { bundleKb: BUDGET_KB, coldStartMs: TARGET_MS },
-            baseline: { nodeEvalMs: b, wallMs: bw },
-            functions: figures,
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      writeResult("cold-start.json", {
+        runsPerFunction: RUNS,
+        targets: { bundleKb: BUDGET_KB, coldStartMs: TARGET_MS },
+        baseline: { nodeEvalMs: b, wallMs: bw },
+        functions: figures,
+      });
       console.log(
         `\nwrote bench/results/cold-start.json in ${round((performance.now() - started) / 1000, 1)} s`,
       );

@@ -12,10 +12,6 @@
  *   npx tsx bench/postmortem.ts
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DynamoDbIncidentStore } from "@firebreak/aws";
 import {
   assembleTimeline,
@@ -35,8 +31,8 @@ import { loadEvent } from "@firebreak/events";
 import { ensureTable, localDynamoDbClient, startEmbeddedDynamoDb } from "@firebreak/local";
 import monitoringConfig from "../monitoring.config";
 import { percentile, round } from "./load";
+import { MACHINE, writeResult } from "./results";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRIES = 10_000;
 const WARMUPS = 3;
 const ITERATIONS = 20;
@@ -226,20 +222,13 @@ try {
   const figures = Object.fromEntries(
     stages.map((stage) => [stage, stats(timings.map((timing) => timing[stage]))]),
   ) as Record<(typeof stages)[number], ReturnType<typeof stats>>;
-  const machine = {
-    cpu: cpus()[0]?.model.trim() ?? "unknown",
-    cores: cpus().length,
-    memoryGb: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-  };
 
   console.log(
     `report: ${shape.lines} timeline lines, Markdown ${shape.markdownKb} KB, JSON ${shape.jsonKb} KB; ` +
       `each read: ${perRead.map(([operation, count]) => `${count} ${operation}`).join(", ")}`,
   );
   console.log(
-    `\nPost-mortem of ${ENTRIES} entries: the first call, then ${ITERATIONS} calls after ${WARMUPS} warm-ups (the first included), ${machine.cpu}, ${machine.cores} cores, node ${machine.node}\n`,
+    `\nPost-mortem of ${ENTRIES} entries: the first call, then ${ITERATIONS} calls after ${WARMUPS} warm-ups (the first included), ${MACHINE.cpu}, ${MACHINE.cores} cores, node ${MACHINE.node}\n`,
   );
   const cell = (value: string | number, width = 10) => String(value).padStart(width);
   console.log(
@@ -266,33 +255,22 @@ try {
       `(all times in ms; of ${ITERATIONS} samples, p99 is the slowest)`,
   );
 
-  const out = path.join(ROOT, "bench", "results");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(
-    path.join(out, "postmortem.json"),
-    `${JSON.stringify(
-      {
-        at: new Date().toISOString(),
-        machine,
-        target: { entries: ENTRIES, totalMs: TARGET_MS },
-        incident: {
-          entries: storm.entries.length,
-          pages: layout.pages,
-          inline: layout.inline,
-          reportLines: shape.lines,
-          markdownKb: shape.markdownKb,
-          jsonKb: shape.jsonKb,
-        },
-        dynamodbRequestsPerRead: Object.fromEntries(perRead),
-        warmups: WARMUPS,
-        iterations: ITERATIONS,
-        firstCallMs: Object.fromEntries(stages.map((stage) => [stage, round(cold[stage], 2)])),
-        ms: figures,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResult("postmortem.json", {
+    target: { entries: ENTRIES, totalMs: TARGET_MS },
+    incident: {
+      entries: storm.entries.length,
+      pages: layout.pages,
+      inline: layout.inline,
+      reportLines: shape.lines,
+      markdownKb: shape.markdownKb,
+      jsonKb: shape.jsonKb,
+    },
+    dynamodbRequestsPerRead: Object.fromEntries(perRead),
+    warmups: WARMUPS,
+    iterations: ITERATIONS,
+    firstCallMs: Object.fromEntries(stages.map((stage) => [stage, round(cold[stage], 2)])),
+    ms: figures,
+  });
   console.log("wrote bench/results/postmortem.json");
 } finally {
   client.destroy();

@@ -1,14 +1,3 @@
-/**
- * `npm run bench`: Firebreak's local stack under load over HTTP, embedded DynamoDB included,
- * beside Prometheus Alertmanager (when it is on PATH) with the same alert load in the same run.
- * Prints each figure and writes bench/results/latest.json and latest.md.
- *
- * `npm run bench -- --quick` runs a tenth of the load (to try the harness); `--only storm` (or
- * distinct, logs, slack, responses, alertmanager) runs one part.
- */
-
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
 import { signSlackRequest } from "@firebreak/core";
 import { loadRawEvent } from "@firebreak/events";
 import { alertJobs, alertmanagerRate, alertmanagerVersion, findAlertmanager } from "./alertmanager";
@@ -21,6 +10,7 @@ import {
   type RunningStack,
   startStack,
 } from "./local-stack";
+import { MACHINE, writeResult } from "./results";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv[process.argv.indexOf("--only") + 1];
@@ -352,41 +342,31 @@ async function main() {
     );
   }
 
-  const machine = {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? "unknown",
-    memoryGb: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-  };
   const report = {
     at: new Date().toISOString(),
     quick,
-    machine,
+    machine: MACHINE,
     clients: CLIENTS,
     results,
     slack,
     responses: response,
     alertmanager,
   };
-  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-  writeFileSync(
-    new URL("./results/latest.json", import.meta.url),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
-  writeFileSync(new URL("./results/latest.md", import.meta.url), markdown(report));
+  writeResult("latest.json", report);
+  writeResult("latest.md", markdown(report));
   console.log("written: bench/results/latest.json, bench/results/latest.md");
 }
 
 function markdown(report: {
   at: string;
-  machine: { cpus: number; cpu: string; memoryGb: number; node: string };
+  machine: typeof MACHINE;
   results: FirebreakResult[];
   slack: SlackResult | null;
   responses: ResponsesResult | null;
   alertmanager: { version: string; single: number; batched: number } | null;
 }): string {
   const lines = [
-    `Measured ${report.at} on ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
+    `Measured ${report.at} on ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
     "",
     "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
