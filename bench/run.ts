@@ -336,7 +336,7 @@ async function main() {
     console.log(
       `ratio Firebreak/Alertmanager (accepted): single ${round((stormSingle?.acceptedPerSecond ?? 0) / single, 2)}, batched ${round((stormBatched?.acceptedPerSecond ?? 0) / batched, 2)}`,
     );
-  } else {
+  } else if (runs("storm") || runs("alertmanager")) {
     console.log(
       "alertmanager not on PATH (apt-get install prometheus-alertmanager): no peer figures",
     );
