@@ -46,6 +46,9 @@ export const DeliverySchema = z.object({
 });
 export type Delivery = z.infer<typeof DeliverySchema>;
 
+/** The kinds of automated response. */
+export const ActionTypeSchema = z.enum(["scale", "rollback", "failover", "page"]);
+
 /**
  * One automated response to an incident, from decision to outcome: the action ledger on the
  * incident record. Decided with the incident change (so it is never lost), executed by the
@@ -55,7 +58,7 @@ export type Delivery = z.infer<typeof DeliverySchema>;
 export const ActionRecordSchema = z.object({
   /** `a1`, `a2`...: unique within the incident; `<incident>/<id>` is unique everywhere. */
   id: z.string(),
-  type: z.enum(["scale", "rollback", "failover", "page"]),
+  type: ActionTypeSchema,
   /** The rule that asked for it (null for escalations and notices). */
   rule: z.string().nullable(),
   /** The action as configured (target, bounds...) or, for pages, the channel and kind. */

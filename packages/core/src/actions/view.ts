@@ -4,6 +4,7 @@ import {
   type ActionRecord,
   ActionStatusSchema,
   ActionTriggerSchema,
+  ActionTypeSchema,
   PageKindSchema,
   TransportSchema,
 } from "./model";
@@ -15,7 +16,7 @@ import {
  */
 export const ActionViewSchema = z.object({
   id: z.string(),
-  type: z.enum(["scale", "rollback", "failover", "page"]),
+  type: ActionTypeSchema,
   rule: z.string().nullable(),
   /** The configured target, or `{ channel }` for a page. */
   target: z.unknown(),

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { ActionRecordSchema, ActionStatusSchema } from "../actions/model";
+import { ActionRecordSchema, ActionStatusSchema, ActionTypeSchema } from "../actions/model";
 import { SeveritySchema } from "../severity";
 import { LinkSchema, SignalAttributesSchema, SourceSchema } from "../signal";
 
@@ -37,10 +37,10 @@ export type Incident = z.infer<typeof IncidentSchema>;
 const Actor = z.string().max(200);
 
 /**
- * One line of an incident's story. Signals are aggregated (`count`, `firstAt`, `lastAt`) and,
- * under a storm, sampled: the exact count lives on the incident, not in one entry per signal.
+ * The timeline entries the post-mortem reports as recorded (reports/postmortem.ts reuses them;
+ * it merges `signals` entries into runs and always states an action's `by`).
  */
-export const TimelineEntrySchema = z.discriminatedUnion("type", [
+export const RecordedEntrySchemas = [
   z.object({
     type: z.literal("opened"),
     at: Timestamp,
@@ -49,17 +49,6 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     title: z.string(),
     detail: z.string().nullable(),
     flapping: z.boolean(),
-  }),
-  z.object({
-    type: z.literal("signals"),
-    at: Timestamp,
-    count: z.number().int().positive(),
-    firstAt: Timestamp,
-    lastAt: Timestamp,
-    /** The incident's total when this entry was written. */
-    total: z.number().int().positive(),
-    detail: z.string().nullable(),
-    late: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("severity"),
@@ -82,8 +71,9 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     reason: z.string(),
   }),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
-  /** Someone who may look but not act tried to change the incident. */
-  z.object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() }),
+  z
+    .object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() })
+    .describe("Someone who may look but not act tried to change the incident"),
   z.object({
     type: z.literal("silenced"),
     at: Timestamp,
@@ -91,17 +81,38 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     until: Timestamp,
     reason: z.string().nullable(),
   }),
+] as const;
+
+/** The fields of an `action` entry but `by`, which the timeline and the report state differently. */
+export const ActionEntryFields = {
+  type: z.literal("action"),
+  at: Timestamp,
+  /** The action's id on this incident (`a1`). */
+  id: z.string(),
+  action: ActionTypeSchema,
+  target: z.string(),
+  status: ActionStatusSchema,
+  reason: z.string().nullable(),
+};
+
+/**
+ * One line of an incident's story. Signals are aggregated (`count`, `firstAt`, `lastAt`) and,
+ * under a storm, sampled: the exact count lives on the incident, not in one entry per signal.
+ */
+export const TimelineEntrySchema = z.discriminatedUnion("type", [
+  ...RecordedEntrySchemas,
   z.object({
-    type: z.literal("action"),
+    type: z.literal("signals"),
     at: Timestamp,
-    /** The action's id on this incident (`a1`). */
-    id: z.string(),
-    action: z.enum(["scale", "rollback", "failover", "page"]),
-    target: z.string(),
-    status: ActionStatusSchema,
-    reason: z.string().nullable(),
-    by: Actor.optional(),
+    count: z.number().int().positive(),
+    firstAt: Timestamp,
+    lastAt: Timestamp,
+    /** The incident's total when this entry was written. */
+    total: z.number().int().positive(),
+    detail: z.string().nullable(),
+    late: z.boolean().optional(),
   }),
+  z.object({ ...ActionEntryFields, by: Actor.optional() }),
 ]);
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 export type TimelineEntryType = TimelineEntry["type"];

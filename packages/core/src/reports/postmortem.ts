@@ -1,33 +1,30 @@
 import * as z from "zod";
 import { AwsRequestSchema } from "../actions/gateway";
-import { type ActionRecord, ActionStatusSchema, ActionTriggerSchema } from "../actions/model";
+import {
+  type ActionRecord,
+  ActionStatusSchema,
+  ActionTriggerSchema,
+  ActionTypeSchema,
+} from "../actions/model";
 import { ActionViewSchema, actionView } from "../actions/view";
 import { formatDuration } from "../duration";
 import {
+  ActionEntryFields,
   type Incident,
   type IncidentRecord,
   IncidentSchema,
+  RecordedEntrySchemas,
   type TimelineEntry,
 } from "../incidents/model";
-import { SeveritySchema } from "../severity";
 import { SignalAttributesSchema, SourceSchema } from "../signal";
 
 const Timestamp = z.iso.datetime();
 const Seconds = z.number().int().nonnegative();
 const Actor = z.string();
-const ActionTypeSchema = z.enum(["scale", "rollback", "failover", "page"]);
 
 /** One line of the report's timeline: an entry as recorded, or a run of signal entries merged. */
 export const PostmortemLineSchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("opened"),
-    at: Timestamp,
-    severity: SeveritySchema,
-    rule: z.string().nullable(),
-    title: z.string(),
-    detail: z.string().nullable(),
-    flapping: z.boolean(),
-  }),
+  ...RecordedEntrySchemas,
   z.object({
     type: z.literal("signals"),
     at: Timestamp.describe("The latest signal of the run, as on the entries it merges"),
@@ -48,44 +45,7 @@ export const PostmortemLineSchema = z.discriminatedUnion("type", [
     late: z.boolean(),
   }),
   z.object({
-    type: z.literal("severity"),
-    at: Timestamp,
-    from: SeveritySchema,
-    to: SeveritySchema,
-    rule: z.string().nullable(),
-  }),
-  z.object({ type: z.literal("acknowledged"), at: Timestamp, by: Actor }),
-  z.object({
-    type: z.literal("resolved"),
-    at: Timestamp,
-    by: Actor,
-    reason: z.string().nullable(),
-  }),
-  z.object({
-    type: z.literal("stale-recovery"),
-    at: Timestamp,
-    signalAt: Timestamp,
-    reason: z.string(),
-  }),
-  z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
-  z
-    .object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() })
-    .describe("Someone who may look but not act tried to change the incident"),
-  z.object({
-    type: z.literal("silenced"),
-    at: Timestamp,
-    silenceId: z.string(),
-    until: Timestamp,
-    reason: z.string().nullable(),
-  }),
-  z.object({
-    type: z.literal("action"),
-    at: Timestamp,
-    id: z.string(),
-    action: ActionTypeSchema,
-    target: z.string(),
-    status: ActionStatusSchema,
-    reason: z.string().nullable(),
+    ...ActionEntryFields,
     by: Actor.nullable().describe(
       "The person behind the change (an approval), when it was not the automation",
     ),
