@@ -28,11 +28,10 @@ import {
   SummarySchema,
   silenceFor,
   summarize,
-  systemClock,
   TimelineEntrySchema,
 } from "@firebreak/core";
 import * as z from "zod";
-import { awsApiTokens, awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
+import { awsApiTokens, awsIncidentDeps } from "./lib/aws";
 import { type HttpEvent, header, json, text } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
@@ -400,12 +399,5 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
 }
 
 export const handler = createApiHandler(
-  once(async () => ({
-    store: await awsStore(),
-    silences: await awsSilences(),
-    tokens: await awsApiTokens(),
-    config: (await awsPolicy()).config,
-    clock: systemClock,
-    region: awsRegion(),
-  })),
+  once(async () => ({ ...(await awsIncidentDeps()), tokens: await awsApiTokens() })),
 );

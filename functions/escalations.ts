@@ -1,8 +1,7 @@
-import { type SweepOptions, sweep, systemClock } from "@firebreak/core";
-import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
+import { type SweepOptions, sweep } from "@firebreak/core";
+import { awsIncidentDeps } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
-import { once } from "./lib/once";
 
 /**
  * The `escalations` schedule (every minute in AWS, every second locally): re-pages unacknowledged
@@ -20,12 +19,4 @@ export function createEscalationsHandler(deps: () => Promise<SweepOptions>) {
   });
 }
 
-export const handler = createEscalationsHandler(
-  once(async () => ({
-    store: await awsStore(),
-    silences: await awsSilences(),
-    config: (await awsPolicy()).config,
-    clock: systemClock,
-    region: awsRegion(),
-  })),
-);
+export const handler = createEscalationsHandler(awsIncidentDeps);

@@ -7,11 +7,10 @@ import {
   type MonitoringConfig,
   type SilenceStore,
   SlashCommandFormSchema,
-  systemClock,
   UnauthorizedError,
   verifySlackRequest,
 } from "@firebreak/core";
-import { awsPolicy, awsRegion, awsSilences, awsSlackSecret, awsStore } from "./lib/aws";
+import { awsIncidentDeps, awsSlackSecret } from "./lib/aws";
 import { header, json, rawBody } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
@@ -67,12 +66,5 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>) {
 }
 
 export const handler = createSlackHandler(
-  once(async () => ({
-    store: await awsStore(),
-    silences: await awsSilences(),
-    config: (await awsPolicy()).config,
-    clock: systemClock,
-    region: awsRegion(),
-    signingSecret: await awsSlackSecret(),
-  })),
+  once(async () => ({ ...(await awsIncidentDeps()), signingSecret: await awsSlackSecret() })),
 );

@@ -14,6 +14,7 @@ import {
   parseApiTokens,
   resolveChannels,
   sstSecretName,
+  systemClock,
   TransportPager,
 } from "@firebreak/core";
 import * as z from "zod";
@@ -67,6 +68,15 @@ export const awsQueue = /* @__PURE__ */ once(async () => {
  * remediation targets that name none.
  */
 export const awsRegion = () => process.env.AWS_REGION ?? "us-east-1";
+
+/** What the functions that read and change incidents share (api, slack, escalations). */
+export const awsIncidentDeps = /* @__PURE__ */ once(async () => ({
+  store: await awsStore(),
+  silences: await awsSilences(),
+  config: (await awsPolicy()).config,
+  clock: systemClock,
+  region: awsRegion(),
+}));
 
 /** Bearer tokens for the HTTP API, from the `API_TOKENS` secret. */
 export const awsApiTokens = /* @__PURE__ */ once(async () =>
