@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   ClientError,
+  clip,
   EVENT_FORMATS,
   InvalidEventError,
   type Logger,
@@ -49,9 +50,6 @@ function decodedOrNull(text: string): string | null {
     return null;
   }
 }
-
-/** What a caller sent, echoed in an error: bounded, however long it was. */
-const truncated = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 function sendJson(
   response: ServerResponse,
@@ -154,7 +152,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       sendJson(
         response,
         404,
-        { Type: "User", message: `Function not found: ${truncated(name ?? encodedName)}` },
+        { Type: "User", message: `Function not found: ${clip(name ?? encodedName, 200)}` },
         { "x-amzn-errortype": "ResourceNotFoundException" },
       );
       return;
@@ -250,7 +248,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     const name = httpFunctionFor(path);
     const handler = name ? options.functions[name] : undefined;
     if (!name || !handler) {
-      return sendError(response, 404, "not_found", `no route for ${truncated(path)}`);
+      return sendError(response, 404, "not_found", `no route for ${clip(path, 200)}`);
     }
     const body = await readBody(request);
     const { result, queued } = await stack.capturingQueued(
