@@ -220,8 +220,12 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         dynamodbRequests: stack.dynamodbRequests,
         invocations: stack.invocations,
         queue: stack.queue.stats(),
-        // Incidents whose actions the dispatcher has yet to run (the benchmarks wait for none).
-        pendingIncidents: (await stack.store.listPending()).length,
+        // Incidents whose actions the dispatcher has yet to run (the benchmarks wait for none),
+        // on request only: counting them is a DynamoDB query, which the request counts above
+        // would then include on every poll.
+        ...(url.searchParams.get("pending") === "true"
+          ? { pendingIncidents: (await stack.store.listPending()).length }
+          : {}),
         memory: process.memoryUsage(),
       });
     }
