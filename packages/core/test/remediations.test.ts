@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type ActionRecord,
   AwsCallError,
   type AwsEnvironment,
   type AwsGateway,
@@ -10,7 +11,11 @@ import {
   FailoverActionSchema,
   permissionsOf,
   type RemediationAction,
+  type RestoreMinCapacityAction,
+  RestoreMinCapacityActionSchema,
   RollbackActionSchema,
+  type RunnableAction,
+  restoreOnResolve,
   ScaleActionSchema,
   targetKeyOf,
 } from "../src";
@@ -29,6 +34,7 @@ type Script = Record<string, Reply>;
 
 const CHANGES = new Set([
   "ecs:UpdateService",
+  "application-autoscaling:RegisterScalableTarget",
   "autoscaling:SetDesiredCapacity",
   "lambda:PutProvisionedConcurrencyConfig",
   "lambda:UpdateAlias",
@@ -71,7 +77,7 @@ const fails =
     throw new AwsCallError(request, errorCode, `${errorCode} (scripted)`, retryable);
   };
 
-async function run(action: RemediationAction, script: Script, mode: ExecutionMode = "live") {
+async function run(action: RunnableAction, script: Script, mode: ExecutionMode = "live") {
   const gateway = new ScriptedGateway(script);
   const outcome = await executeRemediation(action, {
     gateway,
@@ -141,12 +147,18 @@ const ecsService = (service: Record<string, unknown> = {}) => ({
   ],
   failures: [],
 });
-const scalableTarget = (MaxCapacity: number) => ({
-  ScalableTargets: [{ MaxCapacity, MinCapacity: 1 }],
+const scalableTarget = (MaxCapacity: number, MinCapacity = 1) => ({
+  ScalableTargets: [{ MaxCapacity, MinCapacity }],
 });
-const ecsScript = (service: Record<string, unknown> = {}, maxCapacity = 50): Script => ({
+/** A service, with a scalable target when given its MaxCapacity (and MinCapacity). */
+const ecsScript = (
+  service: Record<string, unknown> = {},
+  maxCapacity?: number,
+  minCapacity = 1,
+): Script => ({
   "ecs:DescribeServices": ecsService(service),
-  "application-autoscaling:DescribeScalableTargets": scalableTarget(maxCapacity),
+  "application-autoscaling:DescribeScalableTargets":
+    maxCapacity === undefined ? { ScalableTargets: [] } : scalableTarget(maxCapacity, minCapacity),
 });
 
 const asgScript = (group: Record<string, unknown> = {}): Script => ({
@@ -216,7 +228,18 @@ const describeScalableTargets = {
     ScalableDimension: "ecs:service:DesiredCount",
   },
 };
-const updateDesiredCount = (desiredCount: number) => ({
+const registerMinCapacity = (MinCapacity: number): AwsRequest => ({
+  service: "application-autoscaling",
+  operation: "RegisterScalableTarget",
+  region: REGION,
+  input: {
+    ServiceNamespace: "ecs",
+    ResourceId: "service/prod/checkout",
+    ScalableDimension: "ecs:service:DesiredCount",
+    MinCapacity,
+  },
+});
+const updateDesiredCount = (desiredCount: number): AwsRequest => ({
   service: "ecs",
   operation: "UpdateService",
   region: REGION,
@@ -249,7 +272,7 @@ describe("scale ecs-service", () => {
   it("does not let float error round an exact product up (100 × 1.1 is 110)", async () => {
     const { outcome } = await run(
       scale(ECS, { factor: 1.1 }, 1000),
-      ecsScript({ desiredCount: 100 }, 1000),
+      ecsScript({ desiredCount: 100 }),
     );
     expect(outcome.requests).toStrictEqual([updateDesiredCount(110)]);
   });
@@ -259,9 +282,46 @@ describe("scale ecs-service", () => {
     expect(outcome.requests).toStrictEqual([updateDesiredCount(20)]);
   });
 
-  it("caps the new count at the scalable target's MaxCapacity when that is lower", async () => {
+  it("caps the new minimum at the scalable target's MaxCapacity when that is lower", async () => {
     const { outcome } = await run(scale(ECS, { factor: 3 }, 20), ecsScript({}, 7));
-    expect(outcome.requests).toStrictEqual([updateDesiredCount(7)]);
+    expect(outcome.requests).toStrictEqual([registerMinCapacity(7)]);
+  });
+
+  it("raises the scalable target's MinCapacity instead of desiredCount, which a policy would undo", async () => {
+    const { outcome, gateway } = await run(scale(ECS, { by: 2 }), ecsScript({}, 50, 2));
+    expect(gateway.requests).toStrictEqual([
+      describeServices,
+      describeScalableTargets,
+      registerMinCapacity(6),
+    ]);
+    expect(outcome).toStrictEqual({
+      status: "succeeded",
+      reason: "MinCapacity 2 → 6 (desiredCount 4; restored when the incident resolves)",
+      requests: [registerMinCapacity(6)],
+      before: "desiredCount 4, running 4; MinCapacity 2, MaxCapacity 50",
+    });
+  });
+
+  it("skips when the scalable target's minimum is already at or above the new count", async () => {
+    const { outcome, gateway } = await run(scale(ECS, { by: 2 }), ecsScript({}, 50, 6));
+    expect(outcome.status).toBe("skipped");
+    expect(gateway.changes).toEqual([]);
+  });
+
+  it("skips a blue/green service with two task sets: it is mid-deployment", async () => {
+    const { outcome, gateway } = await run(
+      scale(ECS, { by: 2 }),
+      ecsScript({
+        deploymentController: { type: "CODE_DEPLOY" },
+        deployments: [],
+        taskSets: [
+          { status: "PRIMARY", externalId: "d-OLD" },
+          { status: "ACTIVE", externalId: "d-NEW" },
+        ],
+      }),
+    );
+    expect(outcome.reason).toBe("service is mid-deployment (2 deployments): not scaling it now");
+    expect(gateway.operations).toEqual(["ecs:DescribeServices"]);
   });
 
   it("has only the action's max as cap when no scalable target is registered", async () => {
@@ -729,6 +789,195 @@ describe("rollback ecs-service", () => {
     });
     expect(gateway.operations).toEqual(["ecs:DescribeServices"]);
   });
+
+  const blueGreen = ecsService({
+    deploymentController: { type: "CODE_DEPLOY" },
+    deployments: [],
+    taskSets: [
+      { status: "ACTIVE", externalId: "d-NEW222" },
+      { status: "PRIMARY", externalId: "d-OLD111" },
+    ],
+  });
+  const getDeployment = {
+    service: "codedeploy",
+    operation: "GetDeployment",
+    region: REGION,
+    input: { deploymentId: "d-NEW222" },
+  };
+  const listActive = {
+    service: "codedeploy",
+    operation: "ListDeployments",
+    region: REGION,
+    input: {
+      applicationName: "AppECS-prod-checkout",
+      deploymentGroupName: "DgpECS-prod-checkout",
+      includeOnlyStatuses: ["Created", "Queued", "InProgress", "Ready"],
+    },
+  };
+  const deploymentInfo = {
+    deploymentInfo: {
+      deploymentId: "d-NEW222",
+      applicationName: "AppECS-prod-checkout",
+      deploymentGroupName: "DgpECS-prod-checkout",
+      status: "InProgress",
+    },
+  };
+
+  it("rolls a blue/green (CODE_DEPLOY) service back through CodeDeploy, never UpdateService", async () => {
+    const { outcome, gateway } = await run(rollback(ECS), {
+      "ecs:DescribeServices": blueGreen,
+      "codedeploy:GetDeployment": deploymentInfo,
+      "codedeploy:ListDeployments": { deployments: ["d-NEW222"] },
+    });
+    const stop = {
+      service: "codedeploy",
+      operation: "StopDeployment",
+      region: REGION,
+      input: { deploymentId: "d-NEW222", autoRollbackEnabled: true },
+    };
+    expect(gateway.requests).toStrictEqual([describeServices, getDeployment, listActive, stop]);
+    expect(outcome).toStrictEqual({
+      status: "succeeded",
+      reason: "stopped d-NEW222 with automatic rollback",
+      requests: [stop],
+      before:
+        "deployment controller CODE_DEPLOY, group AppECS-prod-checkout/DgpECS-prod-checkout, active deployments: d-NEW222",
+    });
+  });
+
+  it("skips a blue/green service whose deployment has finished: that needs a redeploy", async () => {
+    const { outcome, gateway } = await run(rollback(ECS), {
+      "ecs:DescribeServices": ecsService({
+        deploymentController: { type: "CODE_DEPLOY" },
+        taskSets: [{ status: "PRIMARY", externalId: "d-NEW222" }],
+      }),
+      "codedeploy:GetDeployment": deploymentInfo,
+      "codedeploy:ListDeployments": { deployments: [] },
+    });
+    expect(outcome).toMatchObject({
+      status: "skipped",
+      reason:
+        "no CodeDeploy deployment of AppECS-prod-checkout/DgpECS-prod-checkout in progress to roll back (a finished one needs an older revision redeployed)",
+    });
+    expect(gateway.changes).toEqual([]);
+  });
+
+  it("skips a blue/green service whose task sets name no CodeDeploy deployment", async () => {
+    const { outcome, gateway } = await run(rollback(ECS), {
+      "ecs:DescribeServices": ecsService({
+        deploymentController: { type: "CODE_DEPLOY" },
+        taskSets: [{ status: "PRIMARY" }],
+      }),
+    });
+    expect(outcome.status).toBe("skipped");
+    expect(gateway.operations).toEqual(["ecs:DescribeServices"]);
+  });
+
+  it("skips an EXTERNAL service: whoever deploys it rolls it back", async () => {
+    const { outcome, gateway } = await run(rollback(ECS), {
+      "ecs:DescribeServices": ecsService({ deploymentController: { type: "EXTERNAL" } }),
+    });
+    expect(outcome).toMatchObject({
+      status: "skipped",
+      reason: "deployment controller EXTERNAL: rolled back by whoever deploys it, not by ECS",
+    });
+    expect(gateway.operations).toEqual(["ecs:DescribeServices"]);
+  });
+});
+
+describe("restore of a raised MinCapacity", () => {
+  const raised: ActionRecord = {
+    id: "a1",
+    type: "scale",
+    rule: "api",
+    spec: scale(ECS, { by: 2 }) as unknown as Record<string, unknown>,
+    targetKey: `ecs-service:${REGION}/prod/checkout`,
+    trigger: "opened",
+    status: "succeeded",
+    reason: "MinCapacity 2 → 6 (desiredCount 4; restored when the incident resolves)",
+    plannedAt: "2026-11-26T10:00:00.000Z",
+    at: "2026-11-26T10:00:01.000Z",
+    dryRun: false,
+    requests: [registerMinCapacity(6)],
+    before: "desiredCount 4, running 4; MinCapacity 2, MaxCapacity 50",
+    attempts: 1,
+    notBefore: null,
+    claim: null,
+    approvedBy: null,
+    followUp: null,
+    page: null,
+  };
+  const restore = restoreOnResolve(raised) as RestoreMinCapacityAction;
+
+  it("is planned from a scale-out that raised the minimum, and parses as a restore", () => {
+    expect(restore).toStrictEqual({
+      type: "scale",
+      target: ECS,
+      restore: { of: "a1", raisedTo: 6, minCapacity: 2 },
+      cooldown: 0,
+    });
+    expect(RestoreMinCapacityActionSchema.parse(restore)).toStrictEqual(restore);
+    expect(targetKeyOf(restore, REGION)).toBe(raised.targetKey);
+  });
+
+  it.each<[string, Partial<ActionRecord>]>([
+    ["a dry run", { dryRun: true }],
+    ["a skipped scale-out", { status: "skipped" }],
+    ["a failed scale-out", { status: "failed" }],
+    ["a desiredCount scale-out", { requests: [updateDesiredCount(6)] }],
+    ["a rollback", { type: "rollback" }],
+  ])("is not planned for %s", (_, change) => {
+    expect(restoreOnResolve({ ...raised, ...change })).toBeNull();
+  });
+
+  it("sets the minimum back while it is still what the scale-out set", async () => {
+    const { outcome, gateway } = await run(restore, {
+      "application-autoscaling:DescribeScalableTargets": scalableTarget(50, 6),
+    });
+    expect(gateway.requests).toStrictEqual([describeScalableTargets, registerMinCapacity(2)]);
+    expect(outcome).toMatchObject({
+      status: "succeeded",
+      reason: "MinCapacity 6 → 2 (restored after a1)",
+    });
+  });
+
+  it("leaves a minimum someone changed since alone", async () => {
+    const { outcome, gateway } = await run(restore, {
+      "application-autoscaling:DescribeScalableTargets": scalableTarget(50, 8),
+    });
+    expect(outcome).toMatchObject({
+      status: "skipped",
+      reason: "MinCapacity is 8, not the 6 a1 set: changed since, left alone",
+    });
+    expect(gateway.changes).toEqual([]);
+  });
+
+  it("needs no permission its scale-out does not already have", () => {
+    const scaleGrants = permissionsOf(scale(ECS, { by: 2 }), ENV).flatMap((s) => s.actions);
+    expect(scaleGrants).toContain("application-autoscaling:DescribeScalableTargets");
+    expect(scaleGrants).toContain("application-autoscaling:RegisterScalableTarget");
+  });
+
+  it("completes an interrupted restore only while the raised minimum is still there", async () => {
+    const prepared = { requests: [registerMinCapacity(2)], reason: "sending: restore" };
+    for (const [current, sent] of [
+      [6, 1],
+      [2, 0],
+      [9, 0],
+    ] as const) {
+      const gateway = new ScriptedGateway({
+        "application-autoscaling:DescribeScalableTargets": scalableTarget(50, current),
+      });
+      await executeRemediation(restore, {
+        gateway,
+        mode: "live",
+        region: REGION,
+        reference: REFERENCE,
+        prepared,
+      });
+      expect(gateway.changes).toHaveLength(sent);
+    }
+  });
 });
 
 describe("failover rds-cluster", () => {
@@ -1088,7 +1337,13 @@ describe("permissionsOf", () => {
           actions: ["ecs:DescribeServices", "ecs:UpdateService"],
           resources: [arn("ecs", "service/prod/checkout")],
         },
-        { actions: ["application-autoscaling:DescribeScalableTargets"], resources: ["*"] },
+        {
+          actions: [
+            "application-autoscaling:DescribeScalableTargets",
+            "application-autoscaling:RegisterScalableTarget",
+          ],
+          resources: ["*"],
+        },
       ],
     ],
     [
@@ -1153,6 +1408,14 @@ describe("permissionsOf", () => {
           resources: [arn("ecs", "service/prod/checkout")],
         },
         { actions: ["ecs:ListTaskDefinitions"], resources: ["*"] },
+        {
+          actions: [
+            "codedeploy:GetDeployment",
+            "codedeploy:ListDeployments",
+            "codedeploy:StopDeployment",
+          ],
+          resources: [arn("codedeploy", "deploymentgroup:*/*")],
+        },
       ],
     ],
     [
@@ -1272,24 +1535,50 @@ interface World {
   current: number;
   version: number;
   canary: boolean;
+  /** ECS: whether Application Auto Scaling manages the service's count. */
+  scalable: boolean;
+  /** ECS: whether CodeDeploy deploys the service (blue/green). */
+  blueGreen: boolean;
 }
 const aWorld = fc.record({
   current: fc.integer({ min: 0, max: 100 }),
   version: fc.integer({ min: 2, max: 60 }),
   canary: fc.boolean(),
+  scalable: fc.boolean(),
+  blueGreen: fc.boolean(),
 });
 
 /** Replies to every describe, for a target that mostly has something to change. */
-function world(action: RemediationAction, { current, version, canary }: World): Script {
+function world(
+  action: RemediationAction,
+  { current, version, canary, scalable, blueGreen }: World,
+): Script {
   const { target } = action;
   const family = (revision: number) => taskDefinition("app", revision);
   const route53 = target.kind === "route53-weights" ? target : undefined;
   const reader = target.kind === "rds-cluster" && target.targetInstance;
   return {
     "ecs:DescribeServices": {
-      services: [{ status: "ACTIVE", desiredCount: current, taskDefinition: family(version) }],
+      services: [
+        {
+          status: "ACTIVE",
+          desiredCount: current,
+          taskDefinition: family(version),
+          ...(blueGreen
+            ? {
+                deploymentController: { type: "CODE_DEPLOY" },
+                taskSets: [{ status: "PRIMARY", externalId: "d-1" }],
+              }
+            : {}),
+        },
+      ],
     },
-    "application-autoscaling:DescribeScalableTargets": scalableTarget(1000),
+    "application-autoscaling:DescribeScalableTargets": scalable
+      ? scalableTarget(1000)
+      : { ScalableTargets: [] },
+    "codedeploy:GetDeployment": {
+      deploymentInfo: { applicationName: "app", deploymentGroupName: "group" },
+    },
     "ecs:ListTaskDefinitions": { taskDefinitionArns: [family(version), family(version - 1)] },
     "autoscaling:DescribeAutoScalingGroups": {
       AutoScalingGroups: [{ DesiredCapacity: current, MaxSize: 1000 }],

@@ -3,7 +3,7 @@ import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
 import { type Silence, silenceFor } from "../silences/silence";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
-import { targetKeyOf } from "./remediations";
+import { restoreOnResolve, targetKeyOf } from "./remediations";
 import type { ActionSpec, RemediationAction } from "./schema";
 
 export interface PlanContext {
@@ -227,6 +227,38 @@ function planAction(
   addAction(record, { ...base, status: "planned", reason: null }, context.now);
 }
 
+/**
+ * Undoes what should not outlast the incident: a scale-out that raised an ECS service's
+ * minimum gets a restore of the minimum, once per scale-out however often the incident resolves.
+ */
+function planRestores(record: IncidentRecord, context: PlanContext): void {
+  const restored = new Set(
+    record.actions.flatMap((action) => {
+      const of = (action.spec as { restore?: { of?: unknown } }).restore?.of;
+      return typeof of === "string" ? [of] : [];
+    }),
+  );
+  for (const action of [...record.actions]) {
+    const restore = restoreOnResolve(action);
+    if (!restore || restored.has(action.id)) continue;
+    addAction(
+      record,
+      {
+        type: "scale",
+        rule: action.rule,
+        spec: restore as unknown as Record<string, unknown>,
+        targetKey: action.targetKey,
+        trigger: "resolved",
+        status: "planned",
+        reason: `restores MinCapacity ${restore.restore.minCapacity}, raised to ${restore.restore.raisedTo} by ${action.id}`,
+        dryRun: false,
+        page: null,
+      },
+      context.now,
+    );
+  }
+}
+
 /** The last time this incident ran (or planned) an action of this type on this target. */
 function lastActionAt(record: IncidentRecord, type: string, targetKey: string): number | undefined {
   const times = record.actions
@@ -293,6 +325,7 @@ export function planResponses(
       }
     } else if (event.type === "resolved") {
       record.escalation.nextAt = null;
+      planRestores(record, context);
       for (const channel of pagedChannels(record))
         planPage(record, channel, "resolved", "resolved", null, context);
     } else if (event.type === "acknowledged") {

@@ -1,9 +1,11 @@
 import * as z from "zod";
 import { AwsCallError, type AwsGateway, type AwsRequest } from "./gateway";
+import type { ActionRecord } from "./model";
 import type {
   FailoverAction,
   RemediationAction,
   RemediationTarget,
+  RestoreMinCapacityAction,
   RollbackAction,
   ScaleAction,
 } from "./schema";
@@ -60,8 +62,11 @@ type Decision =
   | { skip: string; before: string | null }
   | { requests: AwsRequest[]; reason: string; before: string };
 
+/** What the executor runs: a configured remediation, or a restore planned when one resolved. */
+export type RunnableAction = RemediationAction | RestoreMinCapacityAction;
+
 /** One kind of remediation on one kind of target: how it is named, what it may do, how it runs. */
-interface Remediation<A extends RemediationAction> {
+interface Remediation<A extends RunnableAction> {
   targetKey(action: A, region: string): string;
   permissions(action: A, env: AwsEnvironment): IamStatement[];
   /** Reads the target and decides; the states it may start from are checked here. */
@@ -104,14 +109,21 @@ const EcsServices = z.object({
         deployments: z
           .array(z.object({ status: z.string().optional(), rolloutState: z.string().optional() }))
           .optional(),
+        /** ECS (rolling), CODE_DEPLOY (blue/green) or EXTERNAL; absent means ECS. */
+        deploymentController: z.object({ type: z.string().optional() }).optional(),
+        /** CodeDeploy and external deployments run task sets instead of deployments. */
+        taskSets: z
+          .array(z.object({ status: z.string().optional(), externalId: z.string().optional() }))
+          .optional(),
       }),
     )
     .optional(),
   failures: z.array(z.object({ reason: z.string().optional() })).optional(),
 });
+type EcsService = NonNullable<z.infer<typeof EcsServices>["services"]>[number];
 const ScalableTargets = z.object({
   ScalableTargets: z
-    .array(z.object({ MaxCapacity: z.number(), MinCapacity: z.number().optional() }))
+    .array(z.object({ MaxCapacity: z.number(), MinCapacity: z.number() }))
     .optional(),
 });
 const AutoScalingGroups = z.object({
@@ -143,6 +155,11 @@ const Versions = z.object({
 });
 const TaskDefinitions = z.object({ taskDefinitionArns: z.array(z.string()).optional() });
 const Deployments = z.object({ deployments: z.array(z.string()).optional() });
+const DeploymentInfo = z.object({
+  deploymentInfo: z
+    .object({ applicationName: z.string(), deploymentGroupName: z.string() })
+    .optional(),
+});
 const DbClusters = z.object({
   DBClusters: z
     .array(
@@ -198,9 +215,54 @@ async function describeEcsService(
   return found;
 }
 
+/** How Application Auto Scaling names an ECS service's task count. */
+const ecsScalableTarget = (cluster: string, service: string) => ({
+  ServiceNamespace: "ecs",
+  ResourceId: `service/${cluster}/${service}`,
+  ScalableDimension: "ecs:service:DesiredCount",
+});
+
+async function describeEcsScalableTarget(
+  send: (request: AwsRequest) => Promise<unknown>,
+  region: string,
+  cluster: string,
+  service: string,
+) {
+  const { ServiceNamespace, ResourceId, ScalableDimension } = ecsScalableTarget(cluster, service);
+  const response = ScalableTargets.parse(
+    await send({
+      service: "application-autoscaling",
+      operation: "DescribeScalableTargets",
+      region,
+      input: { ServiceNamespace, ResourceIds: [ResourceId], ScalableDimension },
+    }),
+  );
+  return response.ScalableTargets?.[0];
+}
+
+/** Both `before` and {@link restoreOnResolve} read a scalable target's minimum this way. */
+const MIN_CAPACITY = /\bMinCapacity (\d+)\b/;
+
+const scalableTargetPermissions = [
+  // DescribeScalableTargets has no resource-level permissions, and a scalable target's ARN holds
+  // a random id unknown at deploy time, so RegisterScalableTarget cannot be narrowed either.
+  {
+    actions: [
+      "application-autoscaling:DescribeScalableTargets",
+      "application-autoscaling:RegisterScalableTarget",
+    ],
+    resources: ["*"],
+  },
+];
+
+const ecsTargetKey = (
+  target: { cluster: string; service: string; region?: string | undefined },
+  region: string,
+) =>
+  `ecs-service:${regionOf({ kind: "ecs-service", ...target }, region)}/${target.cluster}/${target.service}`;
+
 const scaleEcs: Remediation<ScaleAction & { target: { kind: "ecs-service" } }> = {
-  targetKey: ({ target }, region) =>
-    `ecs-service:${regionOf(target, region)}/${target.cluster}/${target.service}`,
+  targetKey: ({ target }, region) => ecsTargetKey(target, region),
   permissions: ({ target }, env) => {
     const region = regionOf(target, env.region);
     return [
@@ -208,8 +270,7 @@ const scaleEcs: Remediation<ScaleAction & { target: { kind: "ecs-service" } }> =
         actions: ["ecs:DescribeServices", "ecs:UpdateService"],
         resources: [ecsServiceArn(env, region, target.cluster, target.service)],
       },
-      // DescribeScalableTargets has no resource-level permissions.
-      { actions: ["application-autoscaling:DescribeScalableTargets"], resources: ["*"] },
+      ...scalableTargetPermissions,
     ];
   },
   async decide(action, send, defaultRegion) {
@@ -219,46 +280,118 @@ const scaleEcs: Remediation<ScaleAction & { target: { kind: "ecs-service" } }> =
     if (!service)
       return { skip: `service ${target.cluster}/${target.service} not found`, before: null };
     const deployments = service.deployments ?? [];
-    const before = `desiredCount ${service.desiredCount}, running ${service.runningCount ?? "?"}`;
+    const taskSets = service.taskSets ?? [];
+    const running = `desiredCount ${service.desiredCount}, running ${service.runningCount ?? "?"}`;
     if (
       deployments.length > 1 ||
+      taskSets.length > 1 ||
       deployments.some((deployment) => deployment.rolloutState === "IN_PROGRESS")
     ) {
       return {
-        skip: `service is mid-deployment (${deployments.length} deployments): not scaling it now`,
-        before,
+        skip: `service is mid-deployment (${Math.max(deployments.length, taskSets.length)} deployments): not scaling it now`,
+        before: running,
       };
     }
-    const scalable = ScalableTargets.parse(
-      await send({
-        service: "application-autoscaling",
-        operation: "DescribeScalableTargets",
-        region,
-        input: {
-          ServiceNamespace: "ecs",
-          ResourceIds: [`service/${target.cluster}/${target.service}`],
-          ScalableDimension: "ecs:service:DesiredCount",
-        },
-      }),
-    );
-    const groupMax = scalable.ScalableTargets?.[0]?.MaxCapacity;
-    const { next, cap } = nextSize(action, service.desiredCount, groupMax);
-    if (next <= service.desiredCount)
+    const scalable = await describeEcsScalableTarget(send, region, target.cluster, target.service);
+    const { next, cap } = nextSize(action, service.desiredCount, scalable?.MaxCapacity);
+    if (!scalable) {
+      if (next <= service.desiredCount)
+        return { skip: atCap(service.desiredCount, cap, "tasks"), before: running };
+      return {
+        before: running,
+        reason: `desiredCount ${service.desiredCount} → ${next}`,
+        requests: [
+          {
+            service: "ecs",
+            operation: "UpdateService",
+            region,
+            input: { cluster: target.cluster, service: target.service, desiredCount: next },
+          },
+        ],
+      };
+    }
+    // A scaling policy owns desiredCount: a count set by hand is scaled back in at its next
+    // evaluation. Raising the minimum makes Application Auto Scaling scale out to it at once
+    // and keeps the policy from scaling in below it; the minimum is restored on resolve.
+    const before = `${running}; MinCapacity ${scalable.MinCapacity}, MaxCapacity ${scalable.MaxCapacity}`;
+    if (next <= Math.max(service.desiredCount, scalable.MinCapacity)) {
       return { skip: atCap(service.desiredCount, cap, "tasks"), before };
+    }
     return {
       before,
-      reason: `desiredCount ${service.desiredCount} → ${next}`,
+      reason: `MinCapacity ${scalable.MinCapacity} → ${next} (desiredCount ${service.desiredCount}; restored when the incident resolves)`,
       requests: [
         {
-          service: "ecs",
-          operation: "UpdateService",
+          service: "application-autoscaling",
+          operation: "RegisterScalableTarget",
           region,
-          input: { cluster: target.cluster, service: target.service, desiredCount: next },
+          input: { ...ecsScalableTarget(target.cluster, target.service), MinCapacity: next },
         },
       ],
     };
   },
 };
+
+/** Sets back the minimum a scale-out raised, unless someone has changed it since. */
+const restoreEcsMinCapacity: Remediation<RestoreMinCapacityAction> = {
+  targetKey: ({ target }, region) => ecsTargetKey(target, region),
+  permissions: () => scalableTargetPermissions,
+  async decide({ target, restore }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    const scalable = await describeEcsScalableTarget(send, region, target.cluster, target.service);
+    if (!scalable) {
+      return { skip: `no scalable target for ${target.cluster}/${target.service}`, before: null };
+    }
+    const before = `MinCapacity ${scalable.MinCapacity}, MaxCapacity ${scalable.MaxCapacity}`;
+    if (scalable.MinCapacity !== restore.raisedTo) {
+      return {
+        skip: `MinCapacity is ${scalable.MinCapacity}, not the ${restore.raisedTo} ${restore.of} set: changed since, left alone`,
+        before,
+      };
+    }
+    return {
+      before,
+      reason: `MinCapacity ${restore.raisedTo} → ${restore.minCapacity} (restored after ${restore.of})`,
+      requests: [
+        {
+          service: "application-autoscaling",
+          operation: "RegisterScalableTarget",
+          region,
+          input: {
+            ...ecsScalableTarget(target.cluster, target.service),
+            MinCapacity: restore.minCapacity,
+          },
+        },
+      ],
+    };
+  },
+};
+
+/**
+ * The restore an action needs once its incident resolves: for a scale-out that raised an ECS
+ * service's minimum (live or simulated, not a dry run), setting the minimum back to what it was
+ * before; null for every other action.
+ */
+export function restoreOnResolve(action: ActionRecord): RestoreMinCapacityAction | null {
+  if (action.type !== "scale" || action.dryRun) return null;
+  if (action.status !== "succeeded" && action.status !== "simulated") return null;
+  const spec = action.spec as Partial<ScaleAction>;
+  if (spec.target?.kind !== "ecs-service" || "restore" in spec) return null;
+  const raise = action.requests.find(
+    (request) =>
+      request.service === "application-autoscaling" &&
+      request.operation === "RegisterScalableTarget",
+  );
+  const raisedTo = raise?.input.MinCapacity;
+  const previous = MIN_CAPACITY.exec(action.before ?? "")?.[1];
+  if (typeof raisedTo !== "number" || previous === undefined) return null;
+  return {
+    type: "scale",
+    target: spec.target,
+    restore: { of: action.id, raisedTo, minCapacity: Number(previous) },
+    cooldown: 0,
+  };
+}
 
 const scaleAsg: Remediation<ScaleAction & { target: { kind: "autoscaling-group" } }> = {
   targetKey: ({ target }, region) => `autoscaling-group:${regionOf(target, region)}/${target.name}`,
@@ -481,32 +614,12 @@ const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codede
     },
   ],
   async decide({ target }, send, defaultRegion) {
-    const region = regionOf(target, defaultRegion);
-    const response = Deployments.parse(
-      await send({
-        service: "codedeploy",
-        operation: "ListDeployments",
-        region,
-        input: {
-          applicationName: target.application,
-          deploymentGroupName: target.deploymentGroup,
-          includeOnlyStatuses: ["Created", "Queued", "InProgress", "Ready"],
-        },
-      }),
+    return stopActiveDeployments(
+      send,
+      regionOf(target, defaultRegion),
+      target.application,
+      target.deploymentGroup,
     );
-    const active = response.deployments ?? [];
-    if (active.length === 0)
-      return { skip: "no deployment in progress to stop", before: "no active deployment" };
-    return {
-      before: `active deployments: ${active.join(", ")}`,
-      reason: `stopped ${active.join(", ")} with automatic rollback`,
-      requests: active.map((deploymentId) => ({
-        service: "codedeploy" as const,
-        operation: "StopDeployment",
-        region,
-        input: { deploymentId, autoRollbackEnabled: true },
-      })),
-    };
   },
 };
 
@@ -516,22 +629,135 @@ function taskDefinitionRevision(arn: string) {
   return match ? { family: match[1] as string, revision: Number(match[2]) } : undefined;
 }
 
+/** Deployments CodeDeploy can still stop (and roll back). */
+const ACTIVE_DEPLOYMENT_STATUSES = ["Created", "Queued", "InProgress", "Ready"];
+
+/** Stops a deployment group's active deployments, each with automatic rollback. */
+async function stopActiveDeployments(
+  send: (request: AwsRequest) => Promise<unknown>,
+  region: string,
+  application: string,
+  deploymentGroup: string,
+): Promise<Decision> {
+  const response = Deployments.parse(
+    await send({
+      service: "codedeploy",
+      operation: "ListDeployments",
+      region,
+      input: {
+        applicationName: application,
+        deploymentGroupName: deploymentGroup,
+        includeOnlyStatuses: ACTIVE_DEPLOYMENT_STATUSES,
+      },
+    }),
+  );
+  const active = response.deployments ?? [];
+  if (active.length === 0)
+    return { skip: "no deployment in progress to stop", before: "no active deployment" };
+  return {
+    before: `active deployments: ${active.join(", ")}`,
+    reason: `stopped ${active.join(", ")} with automatic rollback`,
+    requests: active.map((deploymentId) => ({
+      service: "codedeploy" as const,
+      operation: "StopDeployment",
+      region,
+      input: { deploymentId, autoRollbackEnabled: true },
+    })),
+  };
+}
+
+/**
+ * A blue/green (CODE_DEPLOY) service: ECS refuses a new task definition through UpdateService,
+ * so the rollback is CodeDeploy's. Its task sets carry the id of the CodeDeploy deployment that
+ * made them (`externalId`); that deployment names the application and deployment group, whose
+ * active deployment is then stopped with automatic rollback, which shifts traffic back to the
+ * original task set. Once a deployment has finished, CodeDeploy can only redeploy an older
+ * revision: that is left to a person.
+ */
+async function rollbackThroughCodeDeploy(
+  send: (request: AwsRequest) => Promise<unknown>,
+  region: string,
+  service: EcsService,
+): Promise<Decision> {
+  const deploymentId = (service.taskSets ?? []).find((taskSet) =>
+    taskSet.externalId?.startsWith("d-"),
+  )?.externalId;
+  if (!deploymentId) {
+    return {
+      skip: "blue/green service without a CodeDeploy deployment on its task sets",
+      before: "deployment controller CODE_DEPLOY",
+    };
+  }
+  const { deploymentInfo } = DeploymentInfo.parse(
+    await send({
+      service: "codedeploy",
+      operation: "GetDeployment",
+      region,
+      input: { deploymentId },
+    }),
+  );
+  if (!deploymentInfo)
+    return { skip: `CodeDeploy deployment ${deploymentId} not found`, before: null };
+  const decision = await stopActiveDeployments(
+    send,
+    region,
+    deploymentInfo.applicationName,
+    deploymentInfo.deploymentGroupName,
+  );
+  const group = `${deploymentInfo.applicationName}/${deploymentInfo.deploymentGroupName}`;
+  if ("skip" in decision) {
+    return {
+      skip: `no CodeDeploy deployment of ${group} in progress to roll back (a finished one needs an older revision redeployed)`,
+      before: `deployment controller CODE_DEPLOY, group ${group}`,
+    };
+  }
+  return {
+    ...decision,
+    before: `deployment controller CODE_DEPLOY, group ${group}, ${decision.before}`,
+  };
+}
+
 const rollbackEcs: Remediation<RollbackAction & { target: { kind: "ecs-service" } }> = {
-  targetKey: ({ target }, region) =>
-    `ecs-service:${regionOf(target, region)}/${target.cluster}/${target.service}`,
-  permissions: ({ target }, env) => [
-    {
-      actions: ["ecs:DescribeServices", "ecs:UpdateService"],
-      resources: [ecsServiceArn(env, regionOf(target, env.region), target.cluster, target.service)],
-    },
-    // ListTaskDefinitions has no resource-level permissions.
-    { actions: ["ecs:ListTaskDefinitions"], resources: ["*"] },
-  ],
+  targetKey: ({ target }, region) => ecsTargetKey(target, region),
+  permissions: ({ target }, env) => {
+    const region = regionOf(target, env.region);
+    return [
+      {
+        actions: ["ecs:DescribeServices", "ecs:UpdateService"],
+        resources: [ecsServiceArn(env, region, target.cluster, target.service)],
+      },
+      // ListTaskDefinitions has no resource-level permissions.
+      { actions: ["ecs:ListTaskDefinitions"], resources: ["*"] },
+      // A blue/green service's deployment group is only found at run time (from its task sets),
+      // so these are granted on the deployment groups of the target's region and account.
+      {
+        actions: [
+          "codedeploy:GetDeployment",
+          "codedeploy:ListDeployments",
+          "codedeploy:StopDeployment",
+        ],
+        resources: [codeDeployGroupArn(env, region, "*", "*")],
+      },
+    ];
+  },
   async decide({ target }, send, defaultRegion) {
     const region = regionOf(target, defaultRegion);
     const service = await describeEcsService(send, region, target.cluster, target.service);
-    if (!service?.taskDefinition)
+    if (!service)
       return { skip: `service ${target.cluster}/${target.service} not found`, before: null };
+    const controller = service.deploymentController?.type ?? "ECS";
+    if (controller === "CODE_DEPLOY") return rollbackThroughCodeDeploy(send, region, service);
+    if (controller !== "ECS") {
+      return {
+        skip: `deployment controller ${controller}: rolled back by whoever deploys it, not by ECS`,
+        before: `deployment controller ${controller}`,
+      };
+    }
+    if (!service.taskDefinition)
+      return {
+        skip: `service ${target.cluster}/${target.service} has no task definition`,
+        before: null,
+      };
     const current = taskDefinitionRevision(service.taskDefinition);
     const before = `task definition ${service.taskDefinition.split("/").pop()}`;
     if (!current) return { skip: `cannot read the revision of ${service.taskDefinition}`, before };
@@ -706,16 +932,18 @@ const REMEDIATIONS: Record<string, Remediation<any>> = {
   "rollback/ecs-service": rollbackEcs,
   "failover/rds-cluster": failoverRds,
   "failover/route53-weights": failoverRoute53,
+  "restore/ecs-service": restoreEcsMinCapacity,
 };
 
-function remediationOf(action: RemediationAction): Remediation<RemediationAction> {
-  const remediation = REMEDIATIONS[`${action.type}/${action.target.kind}`];
-  if (!remediation) throw new Error(`no remediation for ${action.type} on ${action.target.kind}`);
+function remediationOf(action: RunnableAction): Remediation<RunnableAction> {
+  const type = "restore" in action ? "restore" : action.type;
+  const remediation = REMEDIATIONS[`${type}/${action.target.kind}`];
+  if (!remediation) throw new Error(`no remediation for ${type} on ${action.target.kind}`);
   return remediation;
 }
 
 /** What cooldowns and the circuit breaker count an action against. */
-export const targetKeyOf = (action: RemediationAction, region: string) =>
+export const targetKeyOf = (action: RunnableAction, region: string) =>
   remediationOf(action).targetKey(action, region);
 
 /**
@@ -733,14 +961,14 @@ export const permissionsOf = (action: RemediationAction, env: AwsEnvironment): I
  * @throws AwsCallError when AWS fails; the dispatcher decides whether to retry
  */
 export async function executeRemediation(
-  action: RemediationAction,
+  action: RunnableAction,
   context: ExecutionContext,
 ): Promise<ExecutionOutcome> {
   const send = (request: AwsRequest) => context.gateway.send(request);
   const finished = context.mode === "simulated" ? "simulated" : "succeeded";
   if (context.prepared && context.mode !== "dry-run") {
     for (const request of context.prepared.requests) {
-      if (!(await alreadyApplied(request, send))) await sendOnce(request, send);
+      if (!(await alreadyApplied(request, send, action))) await sendOnce(request, send);
     }
     const reason = (context.prepared.reason ?? "prepared requests").replace(/^sending: /, "");
     return {
@@ -786,6 +1014,7 @@ export async function executeRemediation(
 async function alreadyApplied(
   request: AwsRequest,
   send: (request: AwsRequest) => Promise<unknown>,
+  action: RunnableAction,
 ): Promise<boolean> {
   const input = request.input as Record<string, unknown>;
   const ask = (
@@ -843,6 +1072,20 @@ async function alreadyApplied(
       );
       const weights = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
       return alias.FunctionVersion === input.FunctionVersion && weights.length === 0;
+    }
+    case "application-autoscaling:RegisterScalableTarget": {
+      const target = ScalableTargets.parse(
+        await ask("application-autoscaling", "DescribeScalableTargets", {
+          ServiceNamespace: input.ServiceNamespace,
+          ResourceIds: [input.ResourceId],
+          ScalableDimension: input.ScalableDimension,
+        }),
+      ).ScalableTargets?.[0];
+      if (!target) return false;
+      // A restore is done once the raised minimum is gone (restored, or changed by someone);
+      // a raise once the minimum is at least what it asked.
+      if ("restore" in action) return target.MinCapacity !== action.restore.raisedTo;
+      return target.MinCapacity >= Number(input.MinCapacity);
     }
     case "rds:FailoverDBCluster": {
       const cluster = DbClusters.parse(

@@ -136,6 +136,27 @@ export const PageActionSchema = z.strictObject({
   channel: z.string().min(1),
 });
 
+/**
+ * Not configured by anyone: planned when an incident resolves, to undo a scale-out that raised
+ * an ECS service's Application Auto Scaling minimum (a raised minimum would otherwise hold the
+ * extra tasks for good). It runs as a `scale` on the same target, so cooldowns and breakers
+ * count it; `cooldown: 0` lets it follow its own scale-out at once.
+ */
+export const RestoreMinCapacityActionSchema = z.strictObject({
+  type: z.literal("scale"),
+  target: EcsServiceTarget,
+  restore: z.strictObject({
+    /** The action (`a3`) whose raise this undoes. */
+    of: z.string().min(1),
+    /** The minimum that action set: the restore acts only while the target still has it. */
+    raisedTo: z.number().int().min(0),
+    /** The minimum before the raise, to set again. */
+    minCapacity: z.number().int().min(0),
+  }),
+  cooldown: z.literal(0),
+});
+export type RestoreMinCapacityAction = z.infer<typeof RestoreMinCapacityActionSchema>;
+
 export const ActionSpecSchema = z.discriminatedUnion("type", [
   ScaleActionSchema,
   RollbackActionSchema,
