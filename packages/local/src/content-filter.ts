@@ -176,9 +176,12 @@ function compileObject(
       fail(at, `"${key}" is reserved and cannot name a field inside $or`);
     } else if (Array.isArray(value)) {
       // event-ruler keys fields by dotted path, and a later definition of a path replaces an
-      // earlier one (so `{"a.b": …}` and `{a: {b: …}}` are the same field).
+      // earlier one (so `{"a.b": …}` and `{a: {b: …}}` are the same field). Its rule paths skip
+      // the dot after an empty parent path, its event paths do not: `{"": {"": [0]}}` names ""
+      // while the event `{"": {"": 0}}` holds ".", so they never match, here as there.
+      const parent = fieldPath.join(".");
       const test = compileField(value, at);
-      for (const rule of current) rule.set([...fieldPath, key].join("."), test);
+      for (const rule of current) rule.set(parent ? `${parent}.${key}` : key, test);
     } else if (isObject(value)) {
       current = compileObject(value, [...fieldPath, key], at, current, insideOr);
     } else {
@@ -511,7 +514,7 @@ function flatten(event: Record<string, unknown>): Map<string, Field[]> {
   const fields = new Map<string, Field[]>();
   const membership = new Map<number, number>();
   let arrays = 0;
-  const visit = (value: unknown, path: string): void => {
+  const visit = (value: unknown, path: ReadonlyArray<string>): void => {
     if (Array.isArray(value)) {
       const array = arrays++;
       value.forEach((element, index) => {
@@ -526,14 +529,15 @@ function flatten(event: Record<string, unknown>): Map<string, Field[]> {
         }
       });
     } else if (isObject(value)) {
-      for (const [key, child] of Object.entries(value)) visit(child, path ? `${path}.${key}` : key);
+      for (const [key, child] of Object.entries(value)) visit(child, [...path, key]);
     } else if (isLeaf(value)) {
-      const list = fields.get(path) ?? [];
+      const name = path.join(".");
+      const list = fields.get(name) ?? [];
       list.push({ value, membership: new Map(membership) });
-      fields.set(path, list);
+      fields.set(name, list);
     }
   };
-  visit(event, "");
+  visit(event, []);
   return fields;
 }
 
