@@ -1,4 +1,5 @@
 export * from "./console-logger";
+export * from "./content-filter";
 export * from "./embedded-dynamodb";
 export * from "./queue";
 export * from "./settings";
