@@ -98,6 +98,7 @@ export function matchesAnyFilter(patterns: ReadonlyArray<string>, record: unknow
  * a JSON object or array, and left a string otherwise. So a pattern on body properties never
  * matches a plain-text body, and a pattern of plain strings on `body` (`{"body": ["ping"]}`)
  * matches a plain-text body exactly, never a JSON one, as Lambda's table of body formats says.
+ * That table does not say where a bare JSON scalar (`42`, `"x"`) falls; it stays text here.
  */
 export function sqsFilterView<R extends { readonly body: string }>(
   record: R,
@@ -543,17 +544,27 @@ function flatten(event: Record<string, unknown>): Map<string, Field[]> {
 
 function ruleMatches(rule: SubRule, fields: ReadonlyMap<string, ReadonlyArray<Field>>): boolean {
   const steps = [...rule].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  // The outcome of the remaining steps depends only on the array elements chosen so far, so it is
+  // remembered: many matching values outside arrays of objects (long `resources` lists) would
+  // otherwise multiply the search path by path.
+  const known = new Map<string, boolean>();
   const matchFrom = (index: number, chosen: ReadonlyMap<number, number>): boolean => {
     const step = steps[index];
     if (!step) return true;
+    const key = `${index}|${[...chosen].sort(([left], [right]) => left - right).join(";")}`;
+    const remembered = known.get(key);
+    if (remembered !== undefined) return remembered;
     const [path, test] = step;
     const candidates = (fields.get(path) ?? []).filter((field) => consistent(chosen, field));
-    if (test.absentOk && candidates.length === 0 && matchFrom(index + 1, chosen)) return true;
-    return candidates.some(
-      (field) =>
-        test.accepts(field.value) &&
-        matchFrom(index + 1, new Map([...chosen, ...field.membership])),
-    );
+    const result =
+      (test.absentOk && candidates.length === 0 && matchFrom(index + 1, chosen)) ||
+      candidates.some(
+        (field) =>
+          test.accepts(field.value) &&
+          matchFrom(index + 1, new Map([...chosen, ...field.membership])),
+      );
+    known.set(key, result);
+    return result;
   };
   return matchFrom(0, new Map());
 }

@@ -323,6 +323,16 @@ describe("matchesPattern: $or and arrays of objects", () => {
     ).toBe(false);
   });
 
+  it("settles many matching array values against a failing later field without a blow-up", () => {
+    // 40 values in each of five arrays: a naive search tries 40^5 combinations before giving up.
+    const values = Array.from({ length: 40 }, (_, index) => `v${index}`);
+    const event = { a: values, b: values, c: values, d: values, e: values };
+    const present = [{ exists: true }];
+    const pattern = { a: present, b: present, c: present, d: present, e: present, z: ["x"] };
+    expect(matchesPattern(pattern, event)).toBe(false);
+    expect(matchesPattern(pattern, { ...event, z: "x" })).toBe(true);
+  });
+
   it("refuses an event that is not a JSON object", () => {
     expect(() => matchesPattern({ a: [1] }, [{ a: 1 }])).toThrow(TypeError);
     expect(() => matchesPattern({ a: [1] }, "a")).toThrow(TypeError);
