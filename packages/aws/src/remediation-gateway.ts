@@ -27,7 +27,41 @@ export interface AwsSdkGatewayOptions {
  */
 const MAX_ATTEMPTS = 3;
 
-type ClientClass = new (config: { region: string; maxAttempts: number }) => SdkClient;
+/** What every SDK client Firebreak builds for remediation and paging is configured with. */
+export interface SdkClientSettings {
+  maxAttempts: number;
+  /**
+   * The Node HTTP handler's limits: a call that cannot connect or answer in time fails as a
+   * `TimeoutError` (retryable), instead of hanging until the Lambda itself times out.
+   */
+  requestHandler: { connectionTimeout: number; requestTimeout: number };
+}
+
+const settings = (requestTimeout: number): SdkClientSettings => ({
+  maxAttempts: MAX_ATTEMPTS,
+  // A regional endpoint connects in tens of milliseconds; a second means it will not.
+  requestHandler: { connectionTimeout: 1_000, requestTimeout },
+});
+
+/**
+ * Each client's settings, in one place. The request timeout is per attempt: with 3 attempts
+ * and backoff the slowest call stays well under a minute, inside the dispatcher's 120 s. Most
+ * of these APIs answer in well under a second; RDS (the Query API, describing whole clusters)
+ * and Route 53 (ChangeResourceRecordSets validates the batch before answering) get longer.
+ */
+export const SDK_CLIENT_SETTINGS: Readonly<Record<AwsService, SdkClientSettings>> = {
+  ecs: settings(5_000),
+  "application-autoscaling": settings(5_000),
+  autoscaling: settings(5_000),
+  lambda: settings(5_000),
+  codedeploy: settings(5_000),
+  rds: settings(10_000),
+  route53: settings(10_000),
+  // A page held up for long is worse than one retried: the dispatcher retries per channel.
+  sns: settings(5_000),
+};
+
+type ClientClass = new (config: { region: string } & SdkClientSettings) => SdkClient;
 // Constructors differ in their input types; `never` accepts them all, the one cast is in `send`.
 type CommandClass = new (input: never) => object;
 
@@ -58,7 +92,7 @@ const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
   "application-autoscaling": {
     sdk: () => import("@aws-sdk/client-application-auto-scaling"),
     client: "ApplicationAutoScalingClient",
-    operations: ["DescribeScalableTargets"],
+    operations: ["DescribeScalableTargets", "RegisterScalableTarget"],
   },
   autoscaling: {
     sdk: () => import("@aws-sdk/client-auto-scaling"),
@@ -79,7 +113,7 @@ const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
   codedeploy: {
     sdk: () => import("@aws-sdk/client-codedeploy"),
     client: "CodeDeployClient",
-    operations: ["ListDeployments", "StopDeployment"],
+    operations: ["ListDeployments", "GetDeployment", "StopDeployment"],
   },
   rds: {
     sdk: () => import("@aws-sdk/client-rds"),
@@ -123,10 +157,10 @@ export async function commandOf(service: AwsService, operation: string): Promise
   return Command as CommandClass;
 }
 
-/** The default client factory: the service's SDK v3 client with {@link MAX_ATTEMPTS}. */
+/** The default client factory: the service's SDK v3 client with its {@link SDK_CLIENT_SETTINGS}. */
 export const createSdkClient: SdkClientFactory = async (service, region) => {
   const Client = (await sdkOf(service))[SERVICES[service].client] as ClientClass;
-  return new Client({ region, maxAttempts: MAX_ATTEMPTS });
+  return new Client({ region, ...SDK_CLIENT_SETTINGS[service] });
 };
 
 /**

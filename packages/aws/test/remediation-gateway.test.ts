@@ -1,6 +1,7 @@
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
 } from "@aws-sdk/client-application-auto-scaling";
 import {
   AutoScalingClient,
@@ -9,6 +10,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import {
   CodeDeployClient,
+  GetDeploymentCommand,
   ListDeploymentsCommand,
   StopDeploymentCommand,
 } from "@aws-sdk/client-codedeploy";
@@ -49,7 +51,9 @@ import {
   AwsSdkGateway,
   commandOf,
   createSdkClient,
+  defaultSnsClient,
   isRetryableAwsError,
+  SDK_CLIENT_SETTINGS,
 } from "../src";
 
 const mocks = {
@@ -135,6 +139,18 @@ const operations = [
     },
   ),
   operation(
+    "application-autoscaling",
+    "RegisterScalableTarget",
+    mocks["application-autoscaling"],
+    RegisterScalableTargetCommand,
+    {
+      ServiceNamespace: "ecs",
+      ResourceId: "service/prod/checkout",
+      ScalableDimension: "ecs:service:DesiredCount",
+      MinCapacity: 6,
+    },
+  ),
+  operation(
     "autoscaling",
     "DescribeAutoScalingGroups",
     mocks.autoscaling,
@@ -178,6 +194,9 @@ const operations = [
     applicationName: "checkout",
     deploymentGroupName: "prod",
     includeOnlyStatuses: ["InProgress"],
+  }),
+  operation("codedeploy", "GetDeployment", mocks.codedeploy, GetDeploymentCommand, {
+    deploymentId: "d-ABCDEF123",
   }),
   operation("codedeploy", "StopDeployment", mocks.codedeploy, StopDeploymentCommand, {
     deploymentId: "d-ABCDEF123",
@@ -370,6 +389,31 @@ describe("AwsSdkGateway", () => {
     expect(client).toBeInstanceOf(LambdaClient);
     expect(await client.config.region()).toBe("ap-southeast-2");
     expect(await client.config.maxAttempts()).toBe(3);
+  });
+
+  it("builds every client, SNS's too, with connection and request timeouts", async () => {
+    /** The limits the client's Node HTTP handler resolved, as it will apply them. */
+    const limitsOf = async (client: unknown) => {
+      const handler = (client as { config: { requestHandler: unknown } }).config.requestHandler as {
+        configProvider?: Promise<Record<string, unknown>>;
+      };
+      const config = await handler.configProvider;
+      return {
+        connectionTimeout: config?.connectionTimeout,
+        requestTimeout: config?.requestTimeout,
+      };
+    };
+    const services = Object.keys(AWS_GATEWAY_OPERATIONS) as AwsService[];
+    expect(Object.keys(SDK_CLIENT_SETTINGS).sort()).toEqual([...services].sort());
+    for (const service of services) {
+      const limits = await limitsOf(await createSdkClient(service, "eu-west-1"));
+      expect(limits).toStrictEqual(SDK_CLIENT_SETTINGS[service].requestHandler);
+      expect(limits.connectionTimeout).toBeGreaterThan(0);
+      expect(limits.requestTimeout).toBeGreaterThan(limits.connectionTimeout ?? 0);
+    }
+    const sns = await defaultSnsClient("us-east-1");
+    expect(await limitsOf(sns)).toStrictEqual(SDK_CLIENT_SETTINGS.sns.requestHandler);
+    expect(await sns.config.maxAttempts()).toBe(3);
   });
 
   it("names a real SDK command and client for every operation it allows", async () => {

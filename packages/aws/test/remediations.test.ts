@@ -1,6 +1,7 @@
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
 } from "@aws-sdk/client-application-auto-scaling";
 import {
   AutoScalingClient,
@@ -9,6 +10,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import {
   CodeDeployClient,
+  GetDeploymentCommand,
   ListDeploymentsCommand,
   StopDeploymentCommand,
 } from "@aws-sdk/client-codedeploy";
@@ -149,8 +151,31 @@ describe("scale ecs-service", () => {
     ResourceIds: ["service/prod/checkout"],
     ScalableDimension: "ecs:service:DesiredCount",
   };
+  const describeScalableTargetKey = {
+    ServiceNamespace: "ecs",
+    ResourceId: "service/prod/checkout",
+    ScalableDimension: "ecs:service:DesiredCount",
+  };
 
-  it("describes the service and its scalable target, then updates desiredCount", async () => {
+  it("describes the service, finds no scalable target, then updates desiredCount", async () => {
+    ecsService();
+    mocks.applicationAutoScaling
+      .on(DescribeScalableTargetsCommand)
+      .resolves({ ...metadata, ScalableTargets: [] });
+    mocks.ecs.on(UpdateServiceCommand).resolves(metadata);
+
+    const outcome = await remediate(scale(ECS, { by: 3 }));
+
+    expect(outcome).toMatchObject({ status: "succeeded", reason: "desiredCount 4 → 7" });
+    expectSent(
+      [DescribeServicesCommand, describeServices],
+      [DescribeScalableTargetsCommand, describeScalableTargets],
+      [UpdateServiceCommand, { cluster: "prod", service: "checkout", desiredCount: 7 }],
+    );
+    expect(await regionOf(mocks.ecs)).toBe(REGION);
+  });
+
+  it("raises the scalable target's MinCapacity, never desiredCount, when a policy scales the service", async () => {
     ecsService();
     mocks.applicationAutoScaling.on(DescribeScalableTargetsCommand).resolves({
       ...metadata,
@@ -166,20 +191,22 @@ describe("scale ecs-service", () => {
         },
       ],
     });
-    mocks.ecs.on(UpdateServiceCommand).resolves(metadata);
+    mocks.applicationAutoScaling.on(RegisterScalableTargetCommand).resolves(metadata);
 
     const outcome = await remediate(scale(ECS, { by: 3 }));
 
-    expect(outcome).toMatchObject({ status: "succeeded", reason: "desiredCount 4 → 5" });
+    expect(outcome).toMatchObject({
+      status: "succeeded",
+      reason: "MinCapacity 2 → 5 (desiredCount 4; restored when the incident resolves)",
+      before: "desiredCount 4, running 4; MinCapacity 2, MaxCapacity 5",
+    });
     expectSent(
       [DescribeServicesCommand, describeServices],
       [DescribeScalableTargetsCommand, describeScalableTargets],
-      [UpdateServiceCommand, { cluster: "prod", service: "checkout", desiredCount: 5 }],
+      [RegisterScalableTargetCommand, { ...describeScalableTargetKey, MinCapacity: 5 }],
     );
-    expect(mocks.ecs).toHaveReceivedNthCommandWith(DescribeServicesCommand, 1, describeServices);
-    expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
-    expect(mocks.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { desiredCount: 5 });
-    expect(await regionOf(mocks.ecs)).toBe(REGION);
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(await regionOf(mocks.applicationAutoScaling)).toBe(REGION);
   });
 
   it("sends nothing that changes anything to a service mid-deployment", async () => {
@@ -479,6 +506,48 @@ describe("rollback ecs-service", () => {
         { cluster: "prod", service: "checkout", taskDefinition: taskDefinition(11) },
       ],
     );
+  });
+
+  it("rolls a CODE_DEPLOY service back by stopping its group's deployment, never UpdateService", async () => {
+    ecsService({
+      deploymentController: { type: "CODE_DEPLOY" },
+      deployments: [],
+      taskSets: [
+        { id: "ecs-svc/2", status: "ACTIVE", externalId: "d-GREEN0002" },
+        { id: "ecs-svc/1", status: "PRIMARY", externalId: "d-BLUE00001" },
+      ],
+    });
+    mocks.codedeploy.on(GetDeploymentCommand).resolves({
+      ...metadata,
+      deploymentInfo: {
+        deploymentId: "d-GREEN0002",
+        applicationName: "AppECS-prod-checkout",
+        deploymentGroupName: "DgpECS-prod-checkout",
+        status: "InProgress",
+      },
+    });
+    mocks.codedeploy
+      .on(ListDeploymentsCommand)
+      .resolves({ ...metadata, deployments: ["d-GREEN0002"] });
+    mocks.codedeploy.on(StopDeploymentCommand).resolves({ ...metadata, status: "Pending" });
+
+    const outcome = await remediate(rollback(ECS));
+
+    expect(outcome.status).toBe("succeeded");
+    expectSent(
+      [DescribeServicesCommand, { cluster: "prod", services: ["checkout"] }],
+      [GetDeploymentCommand, { deploymentId: "d-GREEN0002" }],
+      [
+        ListDeploymentsCommand,
+        {
+          applicationName: "AppECS-prod-checkout",
+          deploymentGroupName: "DgpECS-prod-checkout",
+          includeOnlyStatuses: ["Created", "Queued", "InProgress", "Ready"],
+        },
+      ],
+      [StopDeploymentCommand, { deploymentId: "d-GREEN0002", autoRollbackEnabled: true }],
+    );
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
   it("sends nothing that changes anything when there is no earlier revision", async () => {

@@ -13,11 +13,14 @@ export interface SimulatedCall {
 
 interface EcsService {
   desiredCount: number;
-  maxCapacity: number;
   deployments: number;
   family: string;
   revision: number;
   revisions: number[];
+  /** Application Auto Scaling's target for the count, when one is registered. */
+  scalableTarget: { minCapacity: number; maxCapacity: number } | null;
+  /** Blue/green through CodeDeploy: the deployment that made the service's task set. */
+  codeDeploy: { application: string; deploymentGroup: string; deploymentId: string } | null;
 }
 
 interface Model {
@@ -39,7 +42,8 @@ const notFound = (request: AwsRequest, what: string) =>
  * would send, so the local stack behaves as AWS does: bounds hold, cooldowns and breakers count,
  * a rollback with no previous version is skipped. Targets appear on first use with plausible
  * defaults (an ECS service running 2 of max 10 tasks on revision 3, an alias on version 3 of 3,
- * a CodeDeploy deployment in progress, an Aurora cluster with one reader, weights 100/0).
+ * a CodeDeploy deployment in progress, an Aurora cluster with one reader, weights 100/0). An
+ * ECS service has no scalable target and uses ECS's own deployments unless seeded otherwise.
  * Every call is recorded (`GET /local/aws`).
  */
 export class SimulatedAws implements AwsGateway {
@@ -64,6 +68,31 @@ export class SimulatedAws implements AwsGateway {
     const key = `${hostedZoneId}/${recordName}`;
     if (!this.model.weights.has(key))
       this.model.weights.set(key, { [primary]: 100, [secondary]: 0 });
+  }
+
+  /**
+   * Registers an Application Auto Scaling target for an ECS service: its scale-outs then raise
+   * the minimum, as they would in AWS.
+   */
+  seedScalableTarget(
+    cluster: string,
+    service: string,
+    minCapacity: number,
+    maxCapacity: number,
+  ): void {
+    const found = this.ecs(cluster, service);
+    found.scalableTarget = { minCapacity, maxCapacity };
+    found.desiredCount = Math.min(Math.max(found.desiredCount, minCapacity), maxCapacity);
+  }
+
+  /**
+   * Makes an ECS service blue/green: deployed by CodeDeploy (`deploymentController`
+   * CODE_DEPLOY), with a deployment of its group in progress.
+   */
+  seedCodeDeploy(cluster: string, service: string, application: string, deploymentGroup: string) {
+    const deploymentId = `d-LOCAL${String(this.model.deployments.size + 2).padStart(5, "0")}`;
+    this.ecs(cluster, service).codeDeploy = { application, deploymentGroup, deploymentId };
+    this.model.deployments.set(`${application}/${deploymentGroup}`, [deploymentId]);
   }
 
   async send(request: AwsRequest): Promise<unknown> {
@@ -103,11 +132,12 @@ export class SimulatedAws implements AwsGateway {
     if (!found) {
       found = {
         desiredCount: 2,
-        maxCapacity: 10,
         deployments: 1,
         family: service,
         revision: 3,
         revisions: [1, 2, 3],
+        scalableTarget: null,
+        codeDeploy: null,
       };
       this.model.ecs.set(key, found);
     }
@@ -137,24 +167,68 @@ export class SimulatedAws implements AwsGateway {
             runningCount: service.desiredCount,
             status: "ACTIVE",
             taskDefinition: `${arn}/${service.family}:${service.revision}`,
-            deployments: Array.from({ length: service.deployments }, () => ({
-              status: "PRIMARY",
-              rolloutState: "COMPLETED",
-            })),
+            ...(service.codeDeploy
+              ? {
+                  deploymentController: { type: "CODE_DEPLOY" },
+                  deployments: [],
+                  taskSets: [{ status: "PRIMARY", externalId: service.codeDeploy.deploymentId }],
+                }
+              : {
+                  deploymentController: { type: "ECS" },
+                  deployments: Array.from({ length: service.deployments }, () => ({
+                    status: "PRIMARY",
+                    rolloutState: "COMPLETED",
+                  })),
+                }),
           },
         ],
       });
     },
     "application-autoscaling:DescribeScalableTargets": (input) => {
-      const [, cluster, service] = str((input.ResourceIds as unknown[])?.[0]).split("/");
+      const resourceId = str((input.ResourceIds as unknown[])?.[0]);
+      const [, cluster, service] = resourceId.split("/");
+      const target = this.ecs(str(cluster), str(service)).scalableTarget;
       return this.read({
-        ScalableTargets: [
-          { MaxCapacity: this.ecs(str(cluster), str(service)).maxCapacity, MinCapacity: 1 },
-        ],
+        ScalableTargets: target
+          ? [
+              {
+                ServiceNamespace: "ecs",
+                ResourceId: resourceId,
+                ScalableDimension: "ecs:service:DesiredCount",
+                MinCapacity: target.minCapacity,
+                MaxCapacity: target.maxCapacity,
+              },
+            ]
+          : [],
       });
     },
-    "ecs:UpdateService": (input) => {
+    "application-autoscaling:RegisterScalableTarget": (input, request) => {
+      const [, cluster, service] = str(input.ResourceId).split("/");
+      const found = this.ecs(str(cluster), str(service));
+      if (!found.scalableTarget)
+        throw notFound(request, `scalable target ${str(input.ResourceId)}`);
+      if (typeof input.MinCapacity === "number")
+        found.scalableTarget.minCapacity = input.MinCapacity;
+      if (typeof input.MaxCapacity === "number")
+        found.scalableTarget.maxCapacity = input.MaxCapacity;
+      // As in AWS, the count moves into the new range at once; scaling in below a lowered
+      // minimum is left to the scaling policy.
+      const { minCapacity, maxCapacity } = found.scalableTarget;
+      found.desiredCount = Math.min(Math.max(found.desiredCount, minCapacity), maxCapacity);
+      return this.change({});
+    },
+    "ecs:UpdateService": (input, request) => {
       const service = this.ecs(str(input.cluster), str(input.service));
+      if (service.codeDeploy && typeof input.taskDefinition === "string") {
+        // ECS's own refusal: a blue/green service changes its task definition only through
+        // a CodeDeploy deployment.
+        throw new AwsCallError(
+          request,
+          "InvalidParameterException",
+          "Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.",
+          false,
+        );
+      }
       if (typeof input.desiredCount === "number") service.desiredCount = input.desiredCount;
       if (typeof input.taskDefinition === "string") {
         service.revision = Number(input.taskDefinition.split(":").pop());
@@ -243,6 +317,30 @@ export class SimulatedAws implements AwsGateway {
       const key = `${str(input.applicationName)}/${str(input.deploymentGroupName)}`;
       if (!this.model.deployments.has(key)) this.model.deployments.set(key, ["d-LOCAL00001"]);
       return this.read({ deployments: this.model.deployments.get(key) });
+    },
+    "codedeploy:GetDeployment": (input, request) => {
+      const id = str(input.deploymentId);
+      const service = [...this.model.ecs.values()].find(
+        (candidate) => candidate.codeDeploy?.deploymentId === id,
+      );
+      if (!service?.codeDeploy) {
+        throw new AwsCallError(
+          request,
+          "DeploymentDoesNotExistException",
+          `${id} not found`,
+          false,
+        );
+      }
+      const { application, deploymentGroup } = service.codeDeploy;
+      const active = this.model.deployments.get(`${application}/${deploymentGroup}`) ?? [];
+      return this.read({
+        deploymentInfo: {
+          deploymentId: id,
+          applicationName: application,
+          deploymentGroupName: deploymentGroup,
+          status: active.includes(id) ? "InProgress" : "Stopped",
+        },
+      });
     },
     "codedeploy:StopDeployment": (input, request) => {
       const entry = [...this.model.deployments.entries()].find(([, ids]) =>
