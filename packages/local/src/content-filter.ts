@@ -294,6 +294,10 @@ function affixTest(kind: "prefix" | "suffix", affix: string): ValueTest {
     (kind === "prefix" ? value.startsWith(affix) : value.endsWith(affix));
 }
 
+const exclusions = ["prefix", "suffix", "equals-ignore-case", "wildcard"] as const;
+const isExclusion = (name: string): name is (typeof exclusions)[number] =>
+  (exclusions as ReadonlyArray<string>).includes(name);
+
 function compileAnythingBut(operand: unknown, where: string): ValueTest {
   // Whatever it excludes, anything-but lets every value of another type through (anything-but
   // "x" matches the number 5, anything-but 5 matches the string "5"); it never matches absence.
@@ -311,6 +315,7 @@ function compileAnythingBut(operand: unknown, where: string): ValueTest {
   if (!isObject(operand))
     return fail(where, "anything-but takes a string, a number, a list or an object");
   const [inner, values] = singleKey(operand, where);
+  if (!isExclusion(inner)) return fail(where, `unsupported anything-but operator "${inner}"`);
   const at = `${where}.${inner}`;
   const list = Array.isArray(values) ? values : [values];
   if (list.length === 0) fail(at, "takes a non-empty list");
@@ -327,8 +332,6 @@ function compileAnythingBut(operand: unknown, where: string): ValueTest {
         const segments = parseWildcard(value, at);
         return (candidate) => typeof candidate === "string" && wildcardMatches(candidate, segments);
       }
-      default:
-        return fail(where, `unsupported anything-but operator "${inner}"`);
     }
   });
   return (value) => typeof value !== "string" || !excluded.some((test) => test(value));

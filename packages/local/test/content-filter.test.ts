@@ -364,6 +364,7 @@ describe("validatePattern", () => {
     [{ s: [{ "anything-but": null }] }, "s[0].anything-but"],
     [{ s: [{ "anything-but": { prefix: "" } }] }, "s[0].anything-but.prefix"],
     [{ s: [{ "anything-but": { numeric: [">", 1] } }] }, "s[0].anything-but"],
+    [{ s: [{ "anything-but": { exists: false } }] }, "s[0].anything-but"],
     [{ s: [{ exists: "yes" }] }, "s[0].exists"],
     [{ s: [{ wildcard: "a**b" }] }, "s[0].wildcard"],
     [{ s: [{ wildcard: "a\\b" }] }, "s[0].wildcard"],
