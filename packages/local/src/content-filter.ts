@@ -270,10 +270,8 @@ function compileOperator(object: Record<string, unknown>, where: string): ValueT
     }
     case "equals-ignore-case":
       return foldTest("equals", text(operand, at, operator));
-    case "wildcard": {
-      const segments = parseWildcard(text(operand, at, operator), at);
-      return (value) => typeof value === "string" && wildcardMatches(value, segments);
-    }
+    case "wildcard":
+      return wildcardTest(parseWildcard(text(operand, at, operator), at));
     case "anything-but":
       return compileAnythingBut(operand, at);
     case "numeric":
@@ -294,9 +292,15 @@ function affixTest(kind: "prefix" | "suffix", affix: string): ValueTest {
     (kind === "prefix" ? value.startsWith(affix) : value.endsWith(affix));
 }
 
-const exclusions = ["prefix", "suffix", "equals-ignore-case", "wildcard"] as const;
-const isExclusion = (name: string): name is (typeof exclusions)[number] =>
-  (exclusions as ReadonlyArray<string>).includes(name);
+/** What anything-but can exclude besides plain values; each applies to strings only. */
+const exclusions = {
+  prefix: (value: string) => affixTest("prefix", value),
+  suffix: (value: string) => affixTest("suffix", value),
+  "equals-ignore-case": (value: string) => foldTest("equals", value),
+  wildcard: (value: string, where: string) => wildcardTest(parseWildcard(value, where)),
+};
+const isExclusion = (name: string): name is keyof typeof exclusions =>
+  Object.hasOwn(exclusions, name);
 
 function compileAnythingBut(operand: unknown, where: string): ValueTest {
   // Whatever it excludes, anything-but lets every value of another type through (anything-but
@@ -319,20 +323,13 @@ function compileAnythingBut(operand: unknown, where: string): ValueTest {
   const at = `${where}.${inner}`;
   const list = Array.isArray(values) ? values : [values];
   if (list.length === 0) fail(at, "takes a non-empty list");
-  const excluded = list.map((item, index): ValueTest => {
-    const value = text(item, Array.isArray(values) ? `${at}[${index}]` : at, inner);
-    switch (inner) {
-      case "prefix":
-      case "suffix":
-        if (value === "") fail(at, `an empty ${inner} is not allowed`);
-        return affixTest(inner, value);
-      case "equals-ignore-case":
-        return foldTest("equals", value);
-      case "wildcard": {
-        const segments = parseWildcard(value, at);
-        return (candidate) => typeof candidate === "string" && wildcardMatches(candidate, segments);
-      }
+  const excluded = list.map((item, index) => {
+    const itemAt = Array.isArray(values) ? `${at}[${index}]` : at;
+    const value = text(item, itemAt, inner);
+    if ((inner === "prefix" || inner === "suffix") && value === "") {
+      fail(itemAt, `an empty ${inner} is not allowed`);
     }
+    return exclusions[inner](value, itemAt);
   });
   return (value) => typeof value !== "string" || !excluded.some((test) => test(value));
 }
@@ -435,6 +432,11 @@ function parseWildcard(pattern: string, where: string): string[] {
   }
   return segments;
 }
+
+const wildcardTest =
+  (segments: ReadonlyArray<string>): ValueTest =>
+  (value) =>
+    typeof value === "string" && wildcardMatches(value, segments);
 
 /** Stars only: the first and last segments anchor, the middle ones are found leftmost in turn. */
 function wildcardMatches(value: string, segments: ReadonlyArray<string>): boolean {
