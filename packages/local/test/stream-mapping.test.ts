@@ -75,24 +75,15 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await sleep(10);
 }
 
-let target: Target;
+/** The Streams APIs the mapping is tested against, each started once for this file. */
+const TARGETS: Array<{ name: string; start: () => Promise<Target> }> = [
+  { name: "DynamoDB Local", start: startDynamoDbLocal },
+];
+
 let dynamo: DynamoDBClient;
 let streams: DynamoDBStreamsClient;
 let tables = 0;
 const mappings: StreamEventSourceMapping[] = [];
-
-beforeAll(async () => {
-  target = await startDynamoDbLocal();
-  const config = { endpoint: target.endpoint, region: "us-east-1", credentials };
-  dynamo = new DynamoDBClient(config);
-  streams = new DynamoDBStreamsClient(config);
-});
-
-afterAll(async () => {
-  dynamo?.destroy();
-  streams?.destroy();
-  await target?.stop();
-});
 
 afterEach(async () => {
   await Promise.all(mappings.splice(0).map((mapping) => mapping.stop()));
@@ -170,7 +161,21 @@ const item = (key: string, extra: Record<string, AttributeValue> = {}) => ({
   ...extra,
 });
 
-describe("StreamEventSourceMapping on DynamoDB Local", () => {
+describe.each(TARGETS)("StreamEventSourceMapping on $name", ({ start }) => {
+  let target: Target;
+  beforeAll(async () => {
+    target = await start();
+    const config = { endpoint: target.endpoint, region: "us-east-1", credentials };
+    dynamo = new DynamoDBClient(config);
+    streams = new DynamoDBStreamsClient(config);
+  });
+
+  afterAll(async () => {
+    dynamo?.destroy();
+    streams?.destroy();
+    await target?.stop();
+  });
+
   it("delivers only records a filter matches, from LATEST, shaped as Lambda's event", async () => {
     const table = await streamTable();
     await table.put(item("INC#before", { gsi2pk: { S: "PENDING#0" } }));
