@@ -341,7 +341,8 @@ const comparisons = {
   ">=": (a: number, b: number) => a >= b,
 } as const;
 type Comparison = keyof typeof comparisons;
-const isComparison = (op: unknown): op is Comparison => typeof op === "string" && op in comparisons;
+const isComparison = (op: unknown): op is Comparison =>
+  typeof op === "string" && Object.hasOwn(comparisons, op);
 
 function compileNumeric(operand: unknown, where: string): ValueTest {
   if (!Array.isArray(operand)) return fail(where, "numeric takes an array");

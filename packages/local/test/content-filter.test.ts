@@ -358,6 +358,7 @@ describe("validatePattern", () => {
     [{ n: [{ numeric: [">", 5, "<", 5] }] }, "n[0].numeric"],
     [{ n: [{ numeric: [">", 0, ">", 5] }] }, "n[0].numeric[2]"],
     [{ n: [{ numeric: ["!=", 0] }] }, "n[0].numeric[0]"],
+    [{ n: [{ numeric: ["toString", 0] }] }, "n[0].numeric[0]"],
     [{ n: [{ numeric: 5 }] }, "n[0].numeric"],
     [{ s: [{ "anything-but": [] }] }, "s[0].anything-but"],
     [{ s: [{ "anything-but": ["a", 1] }] }, "s[0].anything-but"],
