@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   ClientError,
+  type Clock,
   clip,
   EVENT_FORMATS,
   InvalidEventError,
@@ -11,9 +12,10 @@ import {
   PayloadTooLargeError,
   type Policy,
 } from "@firebreak/core";
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { RouteSpec } from "@firebreak/stacks/topology";
 import { serveConsole } from "./console";
-import { lambdaContext, toApiGatewayEvent, writeApiGatewayResult } from "./lambda";
+import { HttpApi } from "./http-api";
+import { lambdaContext } from "./lambda";
 import type { LambdaFunction, LocalStack } from "./stack";
 import { LOCAL_REGION } from "./stack";
 
@@ -22,23 +24,31 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** Events one `POST /local/events` may carry. */
 const MAX_EVENTS_PER_REQUEST = 1000;
 
-type Stack = Omit<LocalStack, "url" | "stop">;
+/** What the server reads of the stack. */
+type Stack = Pick<
+  LocalStack,
+  | "deliver"
+  | "queue"
+  | "store"
+  | "outbox"
+  | "simulation"
+  | "dynamodbRequests"
+  | "invocations"
+  | "capturingQueued"
+  | "incidentsOf"
+>;
 
 interface ServerOptions {
   port: number;
   host: string;
   functions: Record<string, LambdaFunction>;
+  /** The deployed HTTP API's routes (the topology's): API Gateway's semantics on each. */
+  routes: ReadonlyArray<RouteSpec>;
+  /** Time for the routes' throttles (tests advance it); default the system clock. */
+  clock?: Clock;
   /** Validates `/local/events` before anything is delivered. */
   policy: Policy;
   logger: Logger;
-}
-
-/** Which function serves which path, as API Gateway routes do in AWS. */
-function httpFunctionFor(path: string): string | undefined {
-  if (path === "/webhooks/sentry") return "sentry-webhook";
-  if (path === "/slack/commands") return "slack";
-  if (path === "/openapi.json" || /^\/(incidents|silences|reports)(\/|$)/.test(path)) return "api";
-  return undefined;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -96,11 +106,28 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Node's flat `rawHeaders` ([name, value, name, value...]) as pairs, in order. */
+function pairs(rawHeaders: ReadonlyArray<string>): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    headers.push([rawHeaders[index] as string, rawHeaders[index + 1] as string]);
+  }
+  return headers;
+}
+
 export async function startServer(stack: Stack, options: ServerOptions) {
   // How long work on this thread holds up requests: the benchmarks report it.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const { logger, policy } = options;
+  const api = new HttpApi({
+    routes: options.routes,
+    functions: options.functions,
+    ...(options.clock ? { clock: options.clock } : {}),
+    region: LOCAL_REGION,
+    // API Gateway answers a bare 500 or 503; what caused it is in the function's log.
+    onFailure: (failure) => logger.error(`${failure.routeKey} failed`, failure),
+  });
 
   async function localEvents(request: IncomingMessage, response: ServerResponse, url: URL) {
     const body = await readBody(request);
@@ -249,23 +276,22 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
       return invoke(invoked[1] as string, request, response);
     }
-    const name = httpFunctionFor(path);
-    const handler = name ? options.functions[name] : undefined;
-    if (!name || !handler) {
-      return sendError(response, 404, "not_found", `no route for ${clip(path, 200)}`);
-    }
-    const body = await readBody(request);
-    const { result, queued } = await stack.capturingQueued(
-      async () =>
-        (await handler(
-          toApiGatewayEvent(request, body),
-          lambdaContext(name),
-        )) as APIGatewayProxyStructuredResultV2,
+    // Everything else is the deployed HTTP API's: its routes, or its 404.
+    const { result, queued } = await stack.capturingQueued(() =>
+      api.handle({
+        method,
+        target: request.url ?? "/",
+        headers: pairs(request.rawHeaders),
+        body: () => readBody(request),
+        sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+        protocol: `HTTP/${request.httpVersion}`,
+      }),
     );
     // `?wait=true` on a webhook (locally only): answer once what it queued is processed, as
     // /local/events does, so the time from request to incident can be measured.
     if (url.searchParams.get("wait") === "true") await stack.queue.waitFor(queued);
-    writeApiGatewayResult(response, result);
+    response.writeHead(result.statusCode, result.headers);
+    response.end(result.body);
   }
 
   const server = createServer((request, response) => {
