@@ -12,6 +12,7 @@ import {
   TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { Logger } from "@firebreak/core";
+import type { StreamEventSource } from "@firebreak/stacks/topology";
 import type {
   DynamoDBRecord,
   DynamoDBStreamEvent,
@@ -74,6 +75,26 @@ export interface StreamEventSourceMappingOptions extends StreamMappingSettings {
   logger?: Logger;
   /** Milliseconds since the epoch: the clock that ages records. */
   now?: () => number;
+}
+
+/**
+ * A topology stream source in CreateEventSourceMapping's names: the settings the stacks deploy,
+ * so the local mapping runs with exactly those (filters as the JSON strings Lambda stores).
+ */
+export function mappingSettings(source: StreamEventSource): StreamMappingSettings {
+  return {
+    FunctionName: source.function,
+    StartingPosition: source.startingPosition,
+    BatchSize: source.batchSize,
+    MaximumBatchingWindowInSeconds: source.batchingWindowSeconds,
+    FilterCriteria: {
+      Filters: source.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
+    },
+    FunctionResponseTypes: source.reportBatchItemFailures ? ["ReportBatchItemFailures"] : [],
+    BisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
+    MaximumRetryAttempts: source.maximumRetryAttempts,
+    MaximumRecordAgeInSeconds: source.maximumRecordAgeSeconds,
+  };
 }
 
 /** Lambda's synchronous invocation payload limit, which also closes a batch. */

