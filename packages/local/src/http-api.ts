@@ -10,7 +10,9 @@ import { lambdaContext } from "./lambda";
  * topology's routes and nothing else, each throttled by its own token bucket, with the event a
  * function receives and the mapping of what it returns as API Gateway does them. Read against
  * AWS's "Working with AWS Lambda proxy integrations for HTTP APIs", "Working with routes for
- * HTTP APIs" and "Throttling requests to your HTTP API".
+ * HTTP APIs" and "Throttling requests to your HTTP API". Not emulated: the account-wide
+ * throttle, CORS preflights (the console is served from the same origin locally) and the
+ * 10 MB request limit (the functions refuse anything over 256 KB first).
  */
 
 /** A Lambda handler as API Gateway's Lambda integration invokes it. */

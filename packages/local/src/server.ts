@@ -282,6 +282,8 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         method,
         target: request.url ?? "/",
         headers: pairs(request.rawHeaders),
+        // Over 256 KB this refuses with the 413 the functions answer themselves
+        // (functions/lib/http.ts), without buffering the rest.
         body: () => readBody(request),
         sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
         protocol: `HTTP/${request.httpVersion}`,
