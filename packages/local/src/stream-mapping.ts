@@ -363,15 +363,13 @@ export class StreamEventSourceMapping {
     try {
       page = await this.getRecords(shard.iterator);
     } catch (error) {
-      // An iterator lasts 15 minutes (a long run of retries outlives it); trimmed records are
-      // past the stream's 24 hours. Either way, read on from what was read last.
-      if (
-        error instanceof ExpiredIteratorException ||
-        error instanceof TrimmedDataAccessException
-      ) {
-        if (error instanceof TrimmedDataAccessException) shard.lastReadSequenceNumber = undefined;
-        shard.startType = "TRIM_HORIZON";
+      // An iterator lasts 15 minutes (a long run of retries outlives it): read on after the last
+      // record read. Trimmed records are past the stream's 24 hours: go on from the oldest kept.
+      if (error instanceof ExpiredIteratorException) shard.iterator = undefined;
+      if (error instanceof TrimmedDataAccessException) {
         shard.iterator = undefined;
+        shard.lastReadSequenceNumber = undefined;
+        shard.startType = "TRIM_HORIZON";
       }
       throw error;
     }
@@ -412,8 +410,6 @@ export class StreamEventSourceMapping {
       }),
     );
     shard.iterator = ShardIterator;
-    // An iterator is a position: from here on, reopening continues from it, never from LATEST.
-    shard.startType = "TRIM_HORIZON";
     if (!ShardIterator) shard.closed = true;
   }
 
