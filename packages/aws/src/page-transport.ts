@@ -1,16 +1,21 @@
 import type { PublishCommandOutput, SNSClient } from "@aws-sdk/client-sns";
 import {
+  clipUtf8,
   type HttpPost,
   type HttpPostResult,
   type PageTransport,
+  SNS_MESSAGE_MAX_BYTES,
   type SnsPublish,
+  snsSubject,
   TransientDeliveryError,
+  wellFormed,
 } from "@firebreak/core";
 import {
   awsErrorCode,
   awsErrorMessage,
   isRegionName,
   isRetryableAwsError,
+  SDK_CLIENT_SETTINGS,
 } from "./remediation-gateway";
 
 /** The hosts pages may be posted to unless configured otherwise: Slack and PagerDuty. */
@@ -26,7 +31,10 @@ const MAX_BODY_EXCERPT = 500;
 export interface FetchPageTransportOptions {
   /** Region of the default SNS client; topics in other regions get a client of their own. */
   region: string;
-  /** Builds the SNS client of a region, once; defaults to `SNSClient` with 3 attempts. */
+  /**
+   * Builds the SNS client of a region, once; defaults to `SNSClient` with 3 attempts and the
+   * timeouts of {@link SDK_CLIENT_SETTINGS}.
+   */
   snsClientFactory?: (region: string) => SNSClient | Promise<SNSClient>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
@@ -44,8 +52,9 @@ export interface FetchPageTransportOptions {
 /** SNS's SDK package, imported on first use: a dispatcher that only posts to Slack never loads it. */
 const snsSdk = () => import("@aws-sdk/client-sns");
 
-const defaultSnsClient = async (region: string) =>
-  new (await snsSdk()).SNSClient({ region, maxAttempts: 3 });
+/** The default SNS client: a Publish that hangs fails and is retried, as other SDK calls are. */
+export const defaultSnsClient = async (region: string): Promise<SNSClient> =>
+  new (await snsSdk()).SNSClient({ region, ...SDK_CLIENT_SETTINGS.sns });
 
 /**
  * How pages leave Firebreak in AWS: SNS Publish through the SDK, and JSON over HTTPS with
@@ -96,11 +105,13 @@ export class FetchPageTransport implements PageTransport {
     let output: PublishCommandOutput;
     try {
       const [client, { PublishCommand }] = await Promise.all([this.snsClient(region), snsSdk()]);
+      // Core already keeps within SNS's limits; this holds them for any caller, since SNS
+      // refuses the whole page for one bad subject character or one byte too many.
       output = await client.send(
         new PublishCommand({
           TopicArn: publish.topicArn,
-          Subject: publish.subject,
-          Message: publish.message,
+          Subject: snsSubject(publish.subject),
+          Message: clipUtf8(wellFormed(publish.message), SNS_MESSAGE_MAX_BYTES),
         }),
       );
     } catch (error) {

@@ -6,7 +6,14 @@ import {
 } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
-import { TransientDeliveryError } from "@firebreak/core";
+import {
+  isSnsSubject,
+  SNS_MESSAGE_MAX_BYTES,
+  TRUNCATED_MARK,
+  TransientDeliveryError,
+  wellFormed,
+} from "@firebreak/core";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FetchPageTransport, parseRetryAfter } from "../src";
 
@@ -232,6 +239,54 @@ describe("FetchPageTransport.publishSns", () => {
       Subject: "checkout: 5xx rate",
       Message: "Incident INC-1 opened",
     });
+  });
+
+  it("holds SNS's limits for any subject and message: ASCII subject under 100, at most 262,144 bytes", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+    const pages = new FetchPageTransport({ region: "eu-west-1" });
+    // "binary" draws any code point, lone surrogates included; the repeat makes bodies that
+    // straddle the limit, in multi-byte characters too.
+    const text = fc.string({ unit: "binary", maxLength: 200 });
+    await fc.assert(
+      fc.asyncProperty(text, text, fc.nat({ max: 3000 }), async (subject, body, repeat) => {
+        sns.reset();
+        sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+        const message = body.repeat(repeat) || "x";
+        await pages.publishSns({ topicArn, subject, message });
+        const sent = sns.call(0).args[0].input as PublishCommand["input"];
+        // Printable ASCII, not starting with a space, fewer than 100 characters.
+        expect(sent.Subject).toMatch(/^[!-~][ -~]{0,98}$/);
+        expect(isSnsSubject(sent.Subject ?? "")).toBe(true);
+        const bytes = Buffer.byteLength(sent.Message ?? "", "utf8");
+        expect(bytes).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+        // Encodable as sent (no lone surrogate), and cut only where it had to be, saying so.
+        expect(() => encodeURIComponent(sent.Message ?? "")).not.toThrow();
+        if (Buffer.byteLength(wellFormed(message), "utf8") > SNS_MESSAGE_MAX_BYTES) {
+          expect(sent.Message?.endsWith(TRUNCATED_MARK)).toBe(true);
+          expect(bytes).toBeGreaterThan(SNS_MESSAGE_MAX_BYTES - 4 - TRUNCATED_MARK.length * 3);
+        } else {
+          expect(sent.Message).toBe(wellFormed(message));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("cuts a long message between characters, never inside one", async () => {
+    sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+    // 4-byte characters, a 1-byte offset: a byte cut would land inside one.
+    const message = `a${"😀".repeat(70_000)}`;
+    await new FetchPageTransport({ region: "eu-west-1" }).publishSns({
+      topicArn,
+      subject: "Résumé:\nde l'incident — 🔥",
+      message,
+    });
+    const sent = sns.call(0).args[0].input as PublishCommand["input"];
+    expect(sent.Subject).toBe("Resume: de l'incident ? ?");
+    const bytes = Buffer.from(sent.Message ?? "", "utf8");
+    expect(bytes.length).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    expect(new TextDecoder("utf-8", { fatal: true }).decode(bytes)).toBe(sent.Message);
+    expect(sent.Message).toMatch(/^a(😀)+… \[truncated\]$/u);
   });
 
   it("builds one client per region, taken from the topic ARN, and reuses it", async () => {

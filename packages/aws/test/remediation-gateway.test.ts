@@ -399,8 +399,8 @@ describe("AwsSdkGateway", () => {
       };
       const config = await handler.configProvider;
       return {
-        connectionTimeout: config?.connectionTimeout,
-        requestTimeout: config?.requestTimeout,
+        connectionTimeout: Number(config?.connectionTimeout),
+        requestTimeout: Number(config?.requestTimeout),
       };
     };
     const services = Object.keys(AWS_GATEWAY_OPERATIONS) as AwsService[];
@@ -409,7 +409,7 @@ describe("AwsSdkGateway", () => {
       const limits = await limitsOf(await createSdkClient(service, "eu-west-1"));
       expect(limits).toStrictEqual(SDK_CLIENT_SETTINGS[service].requestHandler);
       expect(limits.connectionTimeout).toBeGreaterThan(0);
-      expect(limits.requestTimeout).toBeGreaterThan(limits.connectionTimeout ?? 0);
+      expect(limits.requestTimeout).toBeGreaterThan(limits.connectionTimeout);
     }
     const sns = await defaultSnsClient("us-east-1");
     expect(await limitsOf(sns)).toStrictEqual(SDK_CLIENT_SETTINGS.sns.requestHandler);

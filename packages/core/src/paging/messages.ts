@@ -3,7 +3,14 @@ import { type ChannelConfig, isWebhookUrl } from "../actions/schema";
 import { ConfigError } from "../errors";
 import type { Incident } from "../incidents/model";
 import { clip } from "../signal";
-import type { HttpPost, SnsPublish } from "./transport";
+import {
+  clipUtf8,
+  type HttpPost,
+  SNS_MESSAGE_MAX_BYTES,
+  type SnsPublish,
+  snsSubject,
+  utf8Length,
+} from "./transport";
 
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
@@ -84,35 +91,53 @@ export function pageText({ incident, kind, note }: PageContent): string {
   return note ? `${line}: ${note}` : line;
 }
 
-/** SNS: subject at most 100 characters; the message carries the facts as JSON too. */
+/**
+ * An SNS Publish within SNS's limits, whatever the title and note hold: an ASCII subject of
+ * under 100 characters, and a JSON message of at most 262,144 UTF-8 bytes. When the message would
+ * be larger, every string in it is cut to one byte budget (between characters, each cut marked
+ * "… [truncated]"), the largest budget that fits, and `truncated: true` says so.
+ */
 export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
   const { incident } = content;
   const text = pageText(content);
-  const message = JSON.stringify(
-    {
-      text,
-      kind: content.kind,
-      incident: {
-        id: incident.id,
-        title: incident.title,
-        severity: incident.severity,
-        status: incident.status,
-        source: incident.source,
-        count: incident.count,
-        firstSeenAt: incident.firstSeenAt,
-        link: incident.link?.url ?? incident.link?.arn ?? null,
+  const message = (maxFieldBytes?: number) => {
+    const cut = (value: string) =>
+      maxFieldBytes === undefined ? value : clipUtf8(value, maxFieldBytes);
+    const link = incident.link?.url ?? incident.link?.arn ?? null;
+    return JSON.stringify(
+      {
+        text: cut(text),
+        kind: content.kind,
+        ...(maxFieldBytes === undefined ? {} : { truncated: true }),
+        incident: {
+          id: cut(incident.id),
+          title: cut(incident.title),
+          severity: incident.severity,
+          status: incident.status,
+          source: cut(incident.source),
+          count: incident.count,
+          firstSeenAt: incident.firstSeenAt,
+          link: link === null ? null : cut(link),
+        },
+        consoleUrl: content.consoleUrl === null ? null : cut(content.consoleUrl),
       },
-      consoleUrl: content.consoleUrl,
-    },
-    null,
-    2,
-  );
-  // Subjects allow no line breaks or control characters; titles come from anyone.
-  const subject = clip(
-    Array.from(text, (char) => (char.charCodeAt(0) < 32 ? " " : char)).join(""),
-    100,
-  );
-  return { topicArn, subject, message: clip(message, 250_000) };
+      null,
+      2,
+    );
+  };
+  const subject = snsSubject(text);
+  const whole = message();
+  if (utf8Length(whole) <= SNS_MESSAGE_MAX_BYTES) return { topicArn, subject, message: whole };
+  // The serialised size grows with the budget (escapes included), so a binary search finds the
+  // largest budget that fits; a budget of 0 leaves only marks, far below the limit.
+  let fits = 0;
+  let tooBig = SNS_MESSAGE_MAX_BYTES;
+  while (tooBig - fits > 1) {
+    const budget = Math.floor((fits + tooBig) / 2);
+    if (utf8Length(message(budget)) <= SNS_MESSAGE_MAX_BYTES) fits = budget;
+    else tooBig = budget;
+  }
+  return { topicArn, subject, message: message(fits) };
 }
 
 /** A Slack incoming-webhook message: plain text plus Block Kit, all text escaped. */
