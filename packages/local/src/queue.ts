@@ -69,18 +69,30 @@ export interface LocalQueueOptions {
   logger?: Logger;
 }
 
-/** The deployed mapping's settings: stacks/ingest.ts and stacks/options.ts. */
-const DEFAULTS = {
-  batchSize: 1000,
-  batchWindowMs: 1000,
-  lingerWhenIdle: true,
-  maxPayloadBytes: 6 * 1024 * 1024,
-  maximumConcurrency: 10,
-  visibilityTimeoutMs: 6 * 60_000,
-  timeScale: 1,
-  maxReceiveCount: 5,
-  compactAfterBytes: 16 * 1024 * 1024,
-};
+/** The options, checked once at open; the defaults are the deployed mapping's settings. */
+const Settings = z.object({
+  batchSize: z.number().int().min(1).max(10_000).default(1000),
+  batchWindowMs: z.number().min(0).default(1000),
+  lingerWhenIdle: z.boolean().default(true),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(6 * 1024 * 1024),
+  maximumConcurrency: z.number().int().min(1).default(10),
+  visibilityTimeoutMs: z
+    .number()
+    .min(0)
+    .default(6 * 60_000),
+  timeScale: z.number().positive().default(1),
+  maxReceiveCount: z.number().int().min(1).default(5),
+  filters: z.array(z.string()).readonly().default([]),
+  compactAfterBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(16 * 1024 * 1024),
+});
 
 /**
  * What a record costs in the invoke payload beyond its body (ids, receipt handle, attributes,
@@ -187,7 +199,7 @@ export class LocalQueue {
   /** Recent outcomes, so a caller that asks just after processing still gets its answer. */
   private readonly outcomes = new Map<string, MessageOutcome>();
   private readonly watchers = new Set<{ ready: () => boolean; resolve: () => void }>();
-  private readonly settings: Omit<typeof DEFAULTS, "timeScale">;
+  private readonly settings: Omit<z.output<typeof Settings>, "timeScale" | "filters">;
   private readonly filters: ReadonlyArray<string>;
   private journal: FileHandle | null = null;
   /** The journal file's size. */
@@ -220,18 +232,13 @@ export class LocalQueue {
     options: LocalQueueOptions,
     private readonly logger: Logger | undefined,
   ) {
-    const scale = options.timeScale ?? DEFAULTS.timeScale;
+    const { timeScale, filters, ...settings } = Settings.parse(options);
     this.settings = {
-      batchSize: options.batchSize ?? DEFAULTS.batchSize,
-      batchWindowMs: (options.batchWindowMs ?? DEFAULTS.batchWindowMs) * scale,
-      lingerWhenIdle: options.lingerWhenIdle ?? DEFAULTS.lingerWhenIdle,
-      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
-      maximumConcurrency: options.maximumConcurrency ?? DEFAULTS.maximumConcurrency,
-      visibilityTimeoutMs: (options.visibilityTimeoutMs ?? DEFAULTS.visibilityTimeoutMs) * scale,
-      maxReceiveCount: options.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-      compactAfterBytes: options.compactAfterBytes ?? DEFAULTS.compactAfterBytes,
+      ...settings,
+      batchWindowMs: settings.batchWindowMs * timeScale,
+      visibilityTimeoutMs: settings.visibilityTimeoutMs * timeScale,
     };
-    this.filters = options.filters ?? [];
+    this.filters = filters;
     // Bad patterns fail here, at open, as CreateEventSourceMapping refuses them.
     matchesAnyFilter(this.filters, sqsFilterView({ body: "" }));
   }
@@ -367,6 +374,7 @@ export class LocalQueue {
       this.active.delete(gathering);
       if (gathering.windowTimer) clearTimeout(gathering.windowTimer);
       for (const entry of gathering.entries) {
+        if (entry.state !== "gathering") continue;
         entry.state = "visible";
         this.visible.set(entry.id, entry);
       }

@@ -340,6 +340,13 @@ describe("LocalQueue: filter criteria", () => {
     expect(queue.stats()).toMatchObject({ filtered: 2, processed: 2, receives: 2 });
   });
 
+  it("refuses settings the mapping would refuse when opened", async () => {
+    await expect(LocalQueue.open({ batchSize: 0 })).rejects.toThrow(/batchSize/);
+    await expect(LocalQueue.open({ maximumConcurrency: 1.5 })).rejects.toThrow(
+      /maximumConcurrency/,
+    );
+  });
+
   it("refuses a pattern AWS would refuse when opened", async () => {
     await expect(LocalQueue.open({ filters: ['{"body":{"kind":"keep"}}'] })).rejects.toThrow(
       InvalidPatternError,
