@@ -5,9 +5,13 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
+  type Clock,
+  DEFAULT_RETENTION_MS,
+  expiresAtSeconds,
   type Incident,
   type IncidentPage,
   type IncidentQuery,
@@ -15,48 +19,96 @@ import {
   IncidentRecordSchema,
   type IncidentStore,
   InvalidInputError,
+  isExpired,
+  nextDueAt,
+  type SweepPolicy,
+  systemClock,
   type TimelineEntry,
   TimelineEntrySchema,
   type TimelinePage,
   VersionConflictError,
 } from "@firebreak/core";
 import * as z from "zod";
-import { TABLE } from "./table";
+import {
+  ALL_SHARDS,
+  duePartition,
+  listPartition,
+  pendingPartition,
+  SHARDS,
+  shardOf,
+  TABLE,
+} from "./table";
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 const pointerKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
 const pageSortKey = (page: number) => `TL#${String(page).padStart(6, "0")}`;
-const listPartition = (status: Incident["status"]) =>
-  status === "resolved" ? "INCIDENTS#resolved" : "INCIDENTS#open";
+const listGroup = (status: Incident["status"]) => (status === "resolved" ? "resolved" : "open");
+const iso = (time: number) => new Date(time).toISOString();
+/** The last time `toISOString` writes with a four-digit year, so ISO keys still sort as times. */
+const LAST_SORTABLE_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+/** How many page TTL updates are in flight at once when an incident resolves or reopens. */
+const TTL_UPDATES_IN_FLIGHT = 16;
 
 const StoredRecord = z.object({ data: z.string() });
-const StoredPointer = z.object({ incidentId: z.string(), sequence: z.number() });
-const StoredPage = z.object({ sk: z.string(), entries: z.string() });
+const StoredExpiry = z.object({ expiresAt: z.number().optional() });
+const StoredPointer = StoredExpiry.extend({ incidentId: z.string(), sequence: z.number() });
+const StoredPage = StoredExpiry.extend({ sk: z.string(), entries: z.string() });
+const StoredIncident = StoredExpiry.extend({ status: z.string() });
+/** `gsi1sk` is `<firstSeenAt>#<id>`. */
+const ListSortKey = z.string().regex(/^[^#]+#[0-9A-Z]+$/);
+/**
+ * Where a listing stopped: the group being read (open, then resolved) and, for each shard, the
+ * list sort key of the last incident returned from it (null: none yet).
+ */
 const CursorSchema = z.object({
-  p: z.number().int().min(0).max(1),
-  k: z.record(z.string(), z.string()),
+  g: z.enum(["open", "resolved"]),
+  k: z.array(ListSortKey.nullable()).length(SHARDS),
 });
+type Cursor = z.infer<typeof CursorSchema>;
 const PagesSchema = z.array(TimelineEntrySchema);
 
 export interface DynamoDbIncidentStoreOptions {
   client: DynamoDBClient;
   tableName: string;
+  /**
+   * The policy's auto-resolve, escalation and retention settings: they decide each incident's
+   * due time and expiry. Without it, due times err early (the sweep reads more, misses nothing)
+   * and resolved incidents are kept for the default 400 days.
+   */
+  config?: SweepPolicy;
+  /** Decides what has expired; injected so tests can move it. */
+  clock?: Clock;
+}
+
+/** One shard's query while a listing merges the shards. */
+interface ShardReader {
+  shard: number;
+  /** Index rows read and not yet returned, newest first. */
+  rows: Array<Record<string, unknown>>;
+  startKey: Record<string, unknown> | undefined;
+  done: boolean;
 }
 
 /**
  * The incident store on DynamoDB: one conditional write per item, no transactions (so it runs
  * on the embedded dynalite as on DynamoDB). The record travels as one JSON attribute, parsed
- * with its schema on the way back in; the attributes the list index needs are copied beside it.
+ * with its schema on the way back in; the attributes the indexes need are copied beside it.
  */
 export class DynamoDbIncidentStore implements IncidentStore {
   private readonly documents: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly config: SweepPolicy | undefined;
+  private readonly retentionMs: number;
+  private readonly clock: Clock;
 
   constructor(options: DynamoDbIncidentStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.tableName = options.tableName;
+    this.config = options.config;
+    this.retentionMs = options.config?.incidents.retention ?? DEFAULT_RETENTION_MS;
+    this.clock = options.clock ?? systemClock;
   }
 
   async getCurrent(fingerprint: string): Promise<IncidentRecord | null> {
@@ -68,17 +120,38 @@ export class DynamoDbIncidentStore implements IncidentStore {
       }),
     );
     if (!Item) return null;
-    return this.get(StoredPointer.parse(Item).incidentId);
+    const pointer = StoredPointer.parse(Item);
+    if (isExpired(pointer.expiresAt, this.clock.now())) return null;
+    return this.get(pointer.incidentId);
   }
 
   async get(id: string): Promise<IncidentRecord | null> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: incidentKey(id), ConsistentRead: true }),
     );
-    return Item ? parseRecord(Item) : null;
+    if (!Item || isExpired(StoredExpiry.parse(Item).expiresAt, this.clock.now())) return null;
+    return parseRecord(Item);
+  }
+
+  async expiredAt(id: string): Promise<string | null> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: incidentKey(id),
+        ConsistentRead: true,
+        ProjectionExpression: "#expiresAt",
+        ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+      }),
+    );
+    const expiresAt = Item ? StoredExpiry.parse(Item).expiresAt : undefined;
+    return expiresAt !== undefined && isExpired(expiresAt, this.clock.now())
+      ? iso(expiresAt * 1000)
+      : null;
   }
 
   async save(record: IncidentRecord, page: TimelinePage | null): Promise<void> {
+    const { incident } = record;
+    const expiresAt = expiresAtSeconds(record, this.retentionMs) ?? undefined;
     if (page) {
       await this.documents.send(
         new PutCommand({
@@ -87,20 +160,24 @@ export class DynamoDbIncidentStore implements IncidentStore {
             pk: `INC#${page.incidentId}`,
             sk: pageSortKey(page.page),
             entries: JSON.stringify(page.entries),
+            expiresAt,
           },
         }),
       );
     }
-    const { incident } = record;
     const first = record.version === 1;
+    const now = this.clock.now();
+    const shard = shardOf(incident.id);
     const pending = record.actions.filter((action) => action.status === "planned").length;
+    const due = nextDueAt(record, this.config);
+    let previous: Record<string, unknown> | undefined;
     try {
-      await this.documents.send(
+      const result = await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
             ...incidentKey(incident.id),
-            [TABLE.listPartitionKey]: listPartition(incident.status),
+            [TABLE.listPartitionKey]: listPartition(listGroup(incident.status), shard),
             [TABLE.listSortKey]: `${incident.firstSeenAt}#${incident.id}`,
             status: incident.status,
             severity: incident.severity,
@@ -108,32 +185,107 @@ export class DynamoDbIncidentStore implements IncidentStore {
             version: record.version,
             pending,
             ...(pending > 0
-              ? { [TABLE.pendingPartitionKey]: "PENDING", [TABLE.pendingSortKey]: incident.id }
+              ? {
+                  [TABLE.pendingPartitionKey]: pendingPartition(shard),
+                  [TABLE.pendingSortKey]: incident.id,
+                }
               : {}),
+            // Past year 9999 an ISO time no longer sorts as text: such a time is never due.
+            ...(due !== null && due <= LAST_SORTABLE_TIME
+              ? {
+                  [TABLE.duePartitionKey]: duePartition(shard),
+                  [TABLE.dueSortKey]: `${iso(due)}#${incident.id}`,
+                }
+              : {}),
+            [TABLE.ttlAttribute]: expiresAt,
             data: JSON.stringify(record),
           },
-          ConditionExpression: first ? "attribute_not_exists(pk)" : "version = :previous",
-          ExpressionAttributeValues: first ? undefined : { ":previous": record.version - 1 },
+          // Version 1 may replace an expired incident of the same id: after its pointer expired,
+          // the fingerprint numbers its incidents from 1 again, and TTL deletes lazily.
+          ConditionExpression: first
+            ? "attribute_not_exists(pk) OR #expiresAt <= :now"
+            : "version = :previous",
+          ExpressionAttributeNames: first ? { "#expiresAt": TABLE.ttlAttribute } : undefined,
+          ExpressionAttributeValues: first
+            ? { ":now": Math.floor(now / 1000) }
+            : { ":previous": record.version - 1 },
+          // Only to see whether the expiry changed (resolved or reopened); costs no capacity.
+          ReturnValues: "ALL_OLD",
         }),
       );
+      previous = result.Attributes;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new VersionConflictError(`incident ${incident.id}`, { cause: error });
       }
       throw error;
     }
+    const stored = previous ? StoredIncident.parse(previous) : undefined;
+    // An expired predecessor (replaced above) is not this incident: its pages keep their TTL.
+    const before =
+      stored && !isExpired(stored.expiresAt, now) && !first ? stored.expiresAt : undefined;
+    if (before !== expiresAt) await this.setExpiry(record, expiresAt);
+  }
+
+  /**
+   * Gives the incident's timeline pages and its fingerprint's pointer the incident's expiry, or
+   * removes it (reopened). Done after the incident is written: a crash in between leaves items
+   * without a TTL (kept longer), never an open incident's items expiring.
+   */
+  private async setExpiry(record: IncidentRecord, expiresAt: number | undefined): Promise<void> {
+    const update = async (key: Record<string, string>, condition: string, id?: string) => {
+      const values = {
+        ...(id === undefined ? {} : { ":id": id }),
+        ...(expiresAt === undefined ? {} : { ":expiresAt": expiresAt }),
+      };
+      try {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression:
+              expiresAt === undefined ? "REMOVE #expiresAt" : "SET #expiresAt = :expiresAt",
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+            ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+          }),
+        );
+      } catch (error) {
+        // No such page, or the pointer has moved on to a later incident: nothing to change.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    };
+    const { id, fingerprint } = record.incident;
+    const pages = Array.from({ length: record.timelinePages }, (_, page) => page);
+    for (let start = 0; start < pages.length; start += TTL_UPDATES_IN_FLIGHT) {
+      await Promise.all(
+        pages
+          .slice(start, start + TTL_UPDATES_IN_FLIGHT)
+          .map((page) =>
+            update({ pk: `INC#${id}`, sk: pageSortKey(page) }, "attribute_exists(pk)"),
+          ),
+      );
+    }
+    await update(pointerKey(fingerprint), "incidentId = :id", id);
   }
 
   async setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void> {
+    const now = this.clock.now();
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: pointerKey(fingerprint),
-          UpdateExpression: "SET incidentId = :id, #sequence = :sequence",
-          ConditionExpression: "attribute_not_exists(pk) OR #sequence < :sequence",
-          ExpressionAttributeNames: { "#sequence": "sequence" },
-          ExpressionAttributeValues: { ":id": incidentId, ":sequence": sequence },
+          // The pointer of a new (open) incident never expires.
+          UpdateExpression: "SET incidentId = :id, #sequence = :sequence REMOVE #expiresAt",
+          ConditionExpression:
+            "attribute_not_exists(pk) OR #sequence < :sequence OR #expiresAt <= :now",
+          ExpressionAttributeNames: { "#sequence": "sequence", "#expiresAt": TABLE.ttlAttribute },
+          ExpressionAttributeValues: {
+            ":id": incidentId,
+            ":sequence": sequence,
+            ":now": Math.floor(now / 1000),
+          },
         }),
       );
     } catch (error) {
@@ -144,6 +296,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   async getTimelinePages(incidentId: string): Promise<TimelinePage[]> {
     const pages: TimelinePage[] = [];
+    const now = this.clock.now();
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.documents.send(
@@ -157,6 +310,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
       );
       for (const item of result.Items ?? []) {
         const stored = StoredPage.parse(item);
+        if (isExpired(stored.expiresAt, now)) continue;
         const entries: TimelineEntry[] = PagesSchema.parse(JSON.parse(stored.entries));
         pages.push({ incidentId, page: Number(stored.sk.slice(3)), entries });
       }
@@ -165,73 +319,147 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return pages;
   }
 
+  /**
+   * A page of incidents: open ones first, then resolved ones, each newest first. Each group is
+   * a merge of its shards: every shard is queried (in parallel, newest first) and the newest
+   * row of any shard is taken next, so `limit` is exact and the order total. The cursor keeps,
+   * per shard, the last row returned from it, and the next page starts each shard after it.
+   */
   async list(query: IncidentQuery): Promise<IncidentPage> {
-    const partitions =
-      query.status === "resolved"
-        ? ["INCIDENTS#resolved"]
-        : query.status
-          ? ["INCIDENTS#open"]
-          : ["INCIDENTS#open", "INCIDENTS#resolved"];
+    const groups: Array<Cursor["g"]> =
+      query.status === "resolved" ? ["resolved"] : query.status ? ["open"] : ["open", "resolved"];
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    if (cursor && cursor.k[TABLE.listPartitionKey] !== partitions[cursor.p]) {
-      throw new InvalidInputError("cursor is not valid for this query");
-    }
+    let groupIndex = cursor ? groups.indexOf(cursor.g) : 0;
+    if (groupIndex < 0) throw new InvalidInputError("cursor is not valid for this query");
 
     const keys: Array<{ pk: string; sk: string }> = [];
-    let partition = cursor?.p ?? 0;
-    let startKey: Record<string, string> | undefined = cursor?.k;
-    let lastKey: Record<string, string> | undefined;
-    let exhausted = false;
-
-    while (keys.length < query.limit && !exhausted) {
-      const result = await this.documents.send(
-        new QueryCommand(this.listQuery(query, partitions[partition] as string, startKey)),
-      );
-      for (const item of result.Items ?? []) {
-        keys.push({ pk: item.pk as string, sk: item.sk as string });
-        lastKey = indexKey(item);
-        if (keys.length === query.limit) break;
+    let positions = cursor?.k ?? ALL_SHARDS.map(() => null);
+    while (keys.length < query.limit && groupIndex < groups.length) {
+      const group = groups[groupIndex] as Cursor["g"];
+      const readers: ShardReader[] = ALL_SHARDS.map((shard) => ({
+        shard,
+        rows: [],
+        startKey: startKeyAfter(group, shard, positions[shard] ?? null),
+        done: false,
+      }));
+      const perQuery = Math.min(1000, Math.max(10, Math.ceil((query.limit * 2) / SHARDS)));
+      while (keys.length < query.limit) {
+        // Refill every shard that ran dry, together, before choosing the newest row.
+        await Promise.all(
+          readers
+            .filter((reader) => reader.rows.length === 0 && !reader.done)
+            .map((reader) => this.readShard(query, group, reader, perQuery)),
+        );
+        let newest: ShardReader | undefined;
+        for (const reader of readers) {
+          const head = reader.rows[0];
+          if (!head) continue;
+          if (!newest || listSortKey(head) > listSortKey(newest.rows[0] as object)) newest = reader;
+        }
+        if (!newest) break;
+        const row = newest.rows.shift() as Record<string, unknown>;
+        keys.push({ pk: String(row.pk), sk: String(row.sk) });
+        positions = positions.map((position, shard) =>
+          shard === newest.shard ? listSortKey(row) : position,
+        );
       }
-      if (keys.length === query.limit) break;
-      startKey = result.LastEvaluatedKey as Record<string, string> | undefined;
-      if (!startKey) {
-        partition += 1;
-        lastKey = undefined;
-        exhausted = partition >= partitions.length;
-      }
+      const exhausted = readers.every((reader) => reader.done && reader.rows.length === 0);
+      if (!exhausted) break;
+      groupIndex += 1;
+      positions = ALL_SHARDS.map(() => null);
     }
 
     const items = await this.batchGet(keys);
-    // A full page may be the last one; the next call then simply returns nothing more.
+    const group = groups[groupIndex];
+    // A full page may end just where the rows do; the next call then returns nothing more.
     const nextCursor =
-      keys.length === query.limit && lastKey ? encodeCursor({ p: partition, k: lastKey }) : null;
+      keys.length === query.limit && group ? encodeCursor({ g: group, k: positions }) : null;
     return { items, nextCursor };
   }
 
   async listPending(): Promise<string[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.pendingIndex,
-          KeyConditionExpression: "#pk = :pending",
-          ExpressionAttributeNames: { "#pk": TABLE.pendingPartitionKey },
-          ExpressionAttributeValues: { ":pending": "PENDING" },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) ids.push(String(item[TABLE.pendingSortKey]));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return ids;
+    const ids = await this.queryShards((shard) => ({
+      IndexName: TABLE.pendingIndex,
+      KeyConditionExpression: "#pk = :pk",
+      ExpressionAttributeNames: { "#pk": TABLE.pendingPartitionKey },
+      ExpressionAttributeValues: { ":pk": pendingPartition(shard) },
+    }));
+    return ids.map((item) => String(item[TABLE.pendingSortKey])).sort();
   }
 
-  private listQuery(query: IncidentQuery, partition: string, startKey?: Record<string, string>) {
-    const names: Record<string, string> = { "#pk": TABLE.listPartitionKey };
+  async listDue(now: number): Promise<string[]> {
+    const rows = await this.queryShards((shard) => ({
+      IndexName: TABLE.dueIndex,
+      KeyConditionExpression: "#pk = :pk AND #sk <= :bound",
+      ExpressionAttributeNames: { "#pk": TABLE.duePartitionKey, "#sk": TABLE.dueSortKey },
+      // `~` sorts after `#`, so every key of a time at or before `now` is within the bound.
+      ExpressionAttributeValues: { ":pk": duePartition(shard), ":bound": `${iso(now)}~` },
+    }));
+    return rows
+      .map((row) => String(row[TABLE.dueSortKey]))
+      .sort()
+      .map((key) => key.slice(key.lastIndexOf("#") + 1));
+  }
+
+  /** Every row of one query run on each shard's partition, the shards in parallel. */
+  private async queryShards(
+    queryFor: (shard: number) => Omit<QueryCommandInput, "TableName">,
+  ): Promise<Array<Record<string, unknown>>> {
+    const perShard = await Promise.all(
+      ALL_SHARDS.map(async (shard) => {
+        const rows: Array<Record<string, unknown>> = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const result = await this.documents.send(
+            new QueryCommand({
+              ...queryFor(shard),
+              TableName: this.tableName,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          rows.push(...(result.Items ?? []));
+          startKey = result.LastEvaluatedKey;
+        } while (startKey);
+        return rows;
+      }),
+    );
+    return perShard.flat();
+  }
+
+  private async readShard(
+    query: IncidentQuery,
+    group: Cursor["g"],
+    reader: ShardReader,
+    limit: number,
+  ): Promise<void> {
+    // A filtered query may read a page and return nothing: keep going until rows or the end.
+    while (reader.rows.length === 0 && !reader.done) {
+      const result = await this.documents.send(
+        new QueryCommand(
+          this.listQuery(query, listPartition(group, reader.shard), reader.startKey, limit),
+        ),
+      );
+      reader.rows.push(...(result.Items ?? []));
+      reader.startKey = result.LastEvaluatedKey;
+      reader.done = !reader.startKey;
+    }
+  }
+
+  private listQuery(
+    query: IncidentQuery,
+    partition: string,
+    startKey: Record<string, unknown> | undefined,
+    limit: number,
+  ): QueryCommandInput {
+    const names: Record<string, string> = {
+      "#pk": TABLE.listPartitionKey,
+      "#expiresAt": TABLE.ttlAttribute,
+    };
     if (query.since || query.until) names["#sk"] = TABLE.listSortKey;
-    const values: Record<string, string> = { ":pk": partition };
+    const values: Record<string, string | number> = {
+      ":pk": partition,
+      ":now": Math.floor(this.clock.now() / 1000),
+    };
     let keyCondition = "#pk = :pk";
     // The sort key starts with firstSeenAt, so time bounds are key conditions, not filters.
     if (query.since && query.until) {
@@ -244,7 +472,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
       keyCondition += " AND #sk <= :until";
       values[":until"] = `${query.until}~`;
     }
-    const filters: string[] = [];
+    // Expired items stay until TTL deletes them (days late): filtered here, so `limit` is exact.
+    const filters = ["(attribute_not_exists(#expiresAt) OR #expiresAt > :now)"];
     const filter = (attribute: string, value: string | undefined) => {
       if (value === undefined) return;
       names[`#${attribute}`] = attribute;
@@ -258,17 +487,18 @@ export class DynamoDbIncidentStore implements IncidentStore {
       TableName: this.tableName,
       IndexName: TABLE.listIndex,
       KeyConditionExpression: keyCondition,
-      FilterExpression: filters.length ? filters.join(" AND ") : undefined,
+      FilterExpression: filters.join(" AND "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ExclusiveStartKey: startKey,
       ScanIndexForward: false,
-      Limit: Math.min(1000, Math.max(50, query.limit * 2)),
+      Limit: limit,
     };
   }
 
   private async batchGet(keys: Array<{ pk: string; sk: string }>): Promise<Incident[]> {
     const found = new Map<string, Incident>();
+    const now = this.clock.now();
     for (let start = 0; start < keys.length; start += 100) {
       let request: Array<{ pk: string; sk: string }> | undefined = keys.slice(start, start + 100);
       while (request?.length) {
@@ -278,6 +508,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
           }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
+          if (isExpired(StoredExpiry.parse(item).expiresAt, now)) continue;
           found.set(item.pk as string, parseRecord(item).incident);
         }
         request = result.UnprocessedKeys?.[this.tableName]?.Keys as typeof request;
@@ -291,19 +522,31 @@ function parseRecord(item: Record<string, unknown>): IncidentRecord {
   return IncidentRecordSchema.parse(JSON.parse(StoredRecord.parse(item).data));
 }
 
-function indexKey(item: Record<string, unknown>): Record<string, string> {
+const listSortKey = (row: object): string =>
+  String((row as Record<string, unknown>)[TABLE.listSortKey]);
+
+/**
+ * The index key to resume a shard after the row with list sort key `after` (null: from the
+ * newest). The row may since have moved (resolved) or gone: DynamoDB resumes at a position, it
+ * does not need the row to be there.
+ */
+function startKeyAfter(
+  group: Cursor["g"],
+  shard: number,
+  after: string | null,
+): Record<string, string> | undefined {
+  if (after === null) return undefined;
+  const id = after.slice(after.lastIndexOf("#") + 1);
   return {
-    pk: item.pk as string,
-    sk: item.sk as string,
-    [TABLE.listPartitionKey]: item[TABLE.listPartitionKey] as string,
-    [TABLE.listSortKey]: item[TABLE.listSortKey] as string,
+    ...incidentKey(id),
+    [TABLE.listPartitionKey]: listPartition(group, shard),
+    [TABLE.listSortKey]: after,
   };
 }
 
-const encodeCursor = (cursor: z.infer<typeof CursorSchema>) =>
-  Buffer.from(JSON.stringify(cursor)).toString("base64url");
+const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString("base64url");
 
-function decodeCursor(text: string): z.infer<typeof CursorSchema> {
+function decodeCursor(text: string): Cursor {
   try {
     return CursorSchema.parse(JSON.parse(Buffer.from(text, "base64url").toString("utf8")));
   } catch {

@@ -19,6 +19,7 @@ export * from "./incidents/human";
 export * from "./incidents/ids";
 export * from "./incidents/model";
 export * from "./incidents/reduce";
+export * from "./incidents/retention";
 export * from "./incidents/timeline";
 export * from "./paging/messages";
 export * from "./paging/pager";

@@ -45,8 +45,19 @@ export interface IncidentPage {
 export interface IncidentStore {
   /** The incident a fingerprint currently points at, or null for a fingerprint never seen. */
   getCurrent(fingerprint: string): Promise<IncidentRecord | null>;
+  /** The incident, or null when there is none or it expired under `incidents.retention`. */
   get(id: string): Promise<IncidentRecord | null>;
-  /** Writes `page` first (idempotent), then the record with the version check. */
+  /**
+   * When an incident `get` no longer returns expired (ISO time), or null when there is no
+   * expired incident of that id to speak of (never created, or already deleted by TTL).
+   */
+  expiredAt(id: string): Promise<string | null>;
+  /**
+   * Writes `page` first (idempotent), then the record with the version check. A resolved
+   * record, its timeline pages and its fingerprint's pointer then expire `incidents.retention`
+   * after `resolvedAt`; a record that is not resolved drops that expiry again. Version 1 may
+   * replace an expired incident of the same id (its fingerprint's numbering started over).
+   */
   save(record: IncidentRecord, page: TimelinePage | null): Promise<void>;
   /** Points a fingerprint at its incident number `sequence`; never moves it backwards. */
   setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void>;
@@ -54,6 +65,12 @@ export interface IncidentStore {
   list(query: IncidentQuery): Promise<IncidentPage>;
   /** Ids of incidents with actions waiting for the dispatcher (a sparse index). */
   listPending(): Promise<string[]>;
+  /**
+   * Ids of incidents the sweep has something due for at `now` (ms), earliest first: each saved
+   * record is indexed by `nextDueAt` (escalation, auto-resolve, stuck action), so the sweep
+   * reads due work instead of every open incident. Records with nothing due are not indexed.
+   */
+  listDue(now: number): Promise<string[]>;
 }
 
 /** The queue between the edge and the processor: SQS in AWS, a durable journal locally. */

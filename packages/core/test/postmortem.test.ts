@@ -127,7 +127,7 @@ const openGuards: GuardStore = { reserve: async () => ({ ok: true }), release: a
  */
 async function scaleOutIncident(until: "resolved" | "acknowledged" = "resolved") {
   const clock = { time: T0, now: () => clock.time };
-  const store = new MemoryIncidentStore();
+  const store = new MemoryIncidentStore({ clock });
   const dispatcher = new Dispatcher({
     store,
     guards: openGuards,

@@ -4,6 +4,7 @@ import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
 import type { Clock, IncidentStore, Logger } from "../ports";
 import { type SilenceStore, silenceFor } from "../silences/silence";
+import type { ActionRecord } from "./model";
 import { type PlanContext, planPage, planResponses } from "./plan";
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -24,11 +25,7 @@ export function sweepIncident(
 
   const quietFor =
     incident.source === "cloudwatch" ? false : config.incidents.autoResolve[incident.source];
-  // Quiet since the last signal's own time or since it arrived, whichever is later.
-  const lastHeard = Math.max(
-    Date.parse(incident.lastSeenAt),
-    current.lastReceivedAt ? Date.parse(current.lastReceivedAt) : 0,
-  );
+  const lastHeard = lastHeardAt(current);
   if (quietFor !== false && now - lastHeard >= quietFor) {
     const record = structuredClone(current);
     const at = iso(now);
@@ -46,15 +43,7 @@ export function sweepIncident(
   const { escalation } = config;
   const due = current.escalation.nextAt !== null && Date.parse(current.escalation.nextAt) <= now;
   if (due && silenceFor(incident, context.silences ?? [], now)) return null;
-  if (
-    !due ||
-    incident.status !== "triggered" ||
-    incident.severity !== "critical" ||
-    current.escalation.repeats >= escalation.maxRepeats ||
-    escalation.channels.length === 0
-  ) {
-    return null;
-  }
+  if (!due || !mayEscalate(current, config)) return null;
   const record = structuredClone(current);
   const repeat = record.escalation.repeats + 1;
   const channel = escalation.channels[Math.min(repeat, escalation.channels.length - 1)] as string;
@@ -74,6 +63,69 @@ export function sweepIncident(
   return record;
 }
 
+/** Quiet since the last signal's own time or since it arrived, whichever is later. */
+function lastHeardAt(record: IncidentRecord): number {
+  return Math.max(
+    Date.parse(record.incident.lastSeenAt),
+    record.lastReceivedAt ? Date.parse(record.lastReceivedAt) : 0,
+  );
+}
+
+/** Whether a due `escalation.nextAt` re-pages (only unacknowledged critical ones, while allowed). */
+function mayEscalate(record: IncidentRecord, config: SweepPolicy | undefined): boolean {
+  const { incident } = record;
+  if (incident.status !== "triggered" || incident.severity !== "critical") return false;
+  // Without the policy, any triggered critical incident with a next time may be due.
+  if (!config) return true;
+  return (
+    record.escalation.repeats < config.escalation.maxRepeats &&
+    config.escalation.channels.length > 0
+  );
+}
+
+/** An action due this long ago and still not taken means its stream event was lost. */
+const STUCK_MS = 5 * 60_000;
+
+/** When a planned action counts as stuck: past `STUCK_MS` since it was due, and unclaimed. */
+function stuckFrom(action: ActionRecord): number {
+  const dueAt = Date.parse(action.notBefore ?? action.plannedAt) + STUCK_MS + 1;
+  return action.claim ? Math.max(dueAt, Date.parse(action.claim.until)) : dueAt;
+}
+
+const isStuck = (record: IncidentRecord, now: number) =>
+  record.actions.some((action) => action.status === "planned" && stuckFrom(action) <= now);
+
+/** The parts of the policy that decide when the sweep has work for an incident. */
+export type SweepPolicy = Pick<MonitoringConfig, "incidents" | "escalation">;
+
+/**
+ * The earliest time (ms) the sweep has something to do for this record: auto-resolve once
+ * quiet, the next re-page, or nudging a stuck action. The store indexes records by it, so the
+ * sweep reads only what is due. Without `config` it errs early (auto-resolve counted from the
+ * last signal, every next re-page), so a store built without the policy still misses nothing.
+ * A silenced escalation stays due: the silence may end before the incident changes again.
+ * @returns null when nothing will ever be due without a change to the record
+ *
+ * @example
+ * nextDueAt(record, config); // Date.parse(record.escalation.nextAt) for a critical one
+ */
+export function nextDueAt(record: IncidentRecord, config?: SweepPolicy): number | null {
+  const { incident } = record;
+  const times: number[] = [];
+  if (incident.status !== "resolved") {
+    if (incident.source !== "cloudwatch") {
+      const quietFor = config ? config.incidents.autoResolve[incident.source] : 0;
+      if (quietFor !== false) times.push(lastHeardAt(record) + quietFor);
+    }
+    const { nextAt } = record.escalation;
+    if (nextAt !== null && mayEscalate(record, config)) times.push(Date.parse(nextAt));
+  }
+  for (const action of record.actions) {
+    if (action.status === "planned") times.push(stuckFrom(action));
+  }
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
 export interface SweepOptions {
   store: IncidentStore;
   /** Silenced incidents are not escalated (they still auto-resolve). */
@@ -91,65 +143,39 @@ export interface SweepReport {
   nudged: string[];
 }
 
-/** An action due this long ago and still not taken means its stream event was lost. */
-const STUCK_MS = 5 * 60_000;
-
 /**
- * The `escalations` function, run every minute (every second locally): walks the open incidents,
- * escalates and auto-resolves (each change a compare-and-set; a lost race is retried next
- * sweep), and nudges incidents with stuck actions so the dispatcher sees them again.
+ * The `escalations` function, run every minute (every second locally): reads the incidents with
+ * something due (`IncidentStore.listDue`), escalates and auto-resolves (each change a
+ * compare-and-set; a lost race is retried next sweep), and nudges incidents with stuck actions
+ * so the dispatcher sees them again.
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const { store, clock } = options;
   const report: SweepReport = { escalated: [], autoResolved: [], nudged: [] };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.list({ status: "open", limit: 200, cursor });
-    for (const incident of page.items) {
-      // Only critical unacknowledged ones escalate; only logs and Sentry auto-resolve.
-      const candidate =
-        (incident.status === "triggered" && incident.severity === "critical") ||
-        incident.source !== "cloudwatch";
-      if (!candidate) continue;
-      const record = await store.get(incident.id);
-      if (!record) continue;
-      const now = clock.now();
-      const next = sweepIncident(record, {
-        config: options.config,
-        now,
-        region: options.region,
-        silences,
-      });
-      if (!next) continue;
-      try {
-        await store.save(next, null);
-        (next.incident.status === "resolved" ? report.autoResolved : report.escalated).push(
-          incident.id,
-        );
-      } catch (error) {
-        if (!(error instanceof VersionConflictError)) throw error;
-      }
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-
-  for (const id of await store.listPending()) {
-    const record = await store.get(id);
-    const now = clock.now();
-    const stuck = record?.actions.some(
-      (action) =>
-        action.status === "planned" &&
-        now - Date.parse(action.notBefore ?? action.plannedAt) > STUCK_MS &&
-        (!action.claim || Date.parse(action.claim.until) <= now),
-    );
-    if (!record || !stuck) continue;
-    const touched = structuredClone(record);
-    touched.version += 1;
+  for (const id of await store.listDue(clock.now())) {
+    let record = await store.get(id);
+    if (!record) continue;
+    const next = sweepIncident(record, {
+      config: options.config,
+      now: clock.now(),
+      region: options.region,
+      silences,
+    });
     try {
+      if (next) {
+        await store.save(next, null);
+        (next.incident.status === "resolved" ? report.autoResolved : report.escalated).push(id);
+        record = next;
+      }
+      // Checked after the change, as a page it just planned is not stuck, but an older one is.
+      if (!isStuck(record, clock.now())) continue;
+      const touched = structuredClone(record);
+      touched.version += 1;
       await store.save(touched, null);
       report.nudged.push(id);
     } catch (error) {
+      // Someone else wrote it first, which hands it to the dispatcher as well as a nudge would.
       if (!(error instanceof VersionConflictError)) throw error;
     }
   }

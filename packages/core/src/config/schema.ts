@@ -6,6 +6,10 @@ import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
 
 const GlobSchema = z.string().min(1).max(512);
 
+const DAY_MS = 86_400_000;
+const MIN_RETENTION_MS = 7 * DAY_MS;
+const MAX_RETENTION_MS = 3650 * DAY_MS;
+
 /** A log or Sentry level, in any usual spelling (`WARN`, `warning`, `CRITICAL`...). */
 const LevelNameSchema = z.string().transform((text, ctx) => {
   const level = normaliseLevel(text);
@@ -145,6 +149,19 @@ const IncidentsSchema = z.strictObject({
       sentry: z.union([DurationSchema, z.literal(false)]).prefault("24h"),
     })
     .prefault({}),
+  /**
+   * How long a resolved incident, its timeline and its fingerprint's pointer are kept after it
+   * resolves; then DynamoDB's TTL deletes them and reads treat them as gone. At least 7 days
+   * (a post-mortem is written in the week after), at most 10 years.
+   *
+   * @example
+   * incidents: { retention: "90d" }
+   */
+  retention: DurationSchema.prefault("400d")
+    .refine((ms) => ms >= MIN_RETENTION_MS, {
+      message: "keep resolved incidents at least 7d, long enough to write their post-mortem",
+    })
+    .refine((ms) => ms <= MAX_RETENTION_MS, { message: "at most 3650d" }),
 });
 
 const LogsSchema = z.strictObject({

@@ -1,16 +1,40 @@
+import { nextDueAt, type SweepPolicy } from "../actions/escalate";
 import { InvalidInputError, VersionConflictError } from "../errors";
 import type { IncidentRecord, TimelinePage } from "../incidents/model";
-import type { IncidentPage, IncidentQuery, IncidentStore } from "../ports";
+import { DEFAULT_RETENTION_MS, expiresAtSeconds, isExpired } from "../incidents/retention";
+import {
+  type Clock,
+  type IncidentPage,
+  type IncidentQuery,
+  type IncidentStore,
+  systemClock,
+} from "../ports";
+
+export interface MemoryIncidentStoreOptions {
+  /** Decides due times and retention, as the DynamoDB store's policy does. */
+  config?: SweepPolicy;
+  clock?: Clock;
+}
 
 /**
  * The store contract in memory, for core tests: the same compare-and-set rules as DynamoDB,
- * and copies in and out so a test cannot share state with the store by accident.
+ * and copies in and out so a test cannot share state with the store by accident. Expiry is
+ * kept per record (pages and the pointer expire with the incident they belong to).
  */
 export class MemoryIncidentStore implements IncidentStore {
   readonly records = new Map<string, IncidentRecord>();
   readonly pointers = new Map<string, { incidentId: string; sequence: number }>();
   readonly pages = new Map<string, TimelinePage>();
+  /** Epoch seconds, by incident id: what `expiresAt` holds in DynamoDB. */
+  readonly expiries = new Map<string, number>();
   writes = 0;
+  private readonly config: SweepPolicy | undefined;
+  private readonly clock: Clock;
+
+  constructor(options: MemoryIncidentStoreOptions = {}) {
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+  }
 
   async getCurrent(fingerprint: string): Promise<IncidentRecord | null> {
     const pointer = this.pointers.get(fingerprint);
@@ -18,28 +42,49 @@ export class MemoryIncidentStore implements IncidentStore {
   }
 
   async get(id: string): Promise<IncidentRecord | null> {
-    const record = this.records.get(id);
+    const record = this.live(id);
     return record ? structuredClone(record) : null;
   }
 
+  async expiredAt(id: string): Promise<string | null> {
+    const expiresAt = this.expiries.get(id);
+    return this.records.has(id) && isExpired(expiresAt, this.clock.now())
+      ? new Date((expiresAt as number) * 1000).toISOString()
+      : null;
+  }
+
   async save(record: IncidentRecord, page: TimelinePage | null): Promise<void> {
+    const { id } = record.incident;
+    if (this.records.has(id) && !this.live(id)) {
+      // An expired incident is absent: forget it and its pages, as TTL eventually does.
+      this.records.delete(id);
+      this.expiries.delete(id);
+      for (const [key, stored] of this.pages) if (stored.incidentId === id) this.pages.delete(key);
+    }
     if (page) this.pages.set(`${page.incidentId}#${page.page}`, structuredClone(page));
-    const stored = this.records.get(record.incident.id);
+    const stored = this.records.get(id);
     const expected = record.version - 1;
     if ((stored?.version ?? 0) !== expected) {
-      throw new VersionConflictError(`incident ${record.incident.id}`);
+      throw new VersionConflictError(`incident ${id}`);
     }
     this.writes += 1;
-    this.records.set(record.incident.id, structuredClone(record));
+    this.records.set(id, structuredClone(record));
+    const expiresAt = expiresAtSeconds(
+      record,
+      this.config?.incidents.retention ?? DEFAULT_RETENTION_MS,
+    );
+    if (expiresAt === null) this.expiries.delete(id);
+    else this.expiries.set(id, expiresAt);
   }
 
   async setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void> {
     const pointer = this.pointers.get(fingerprint);
-    if (pointer && pointer.sequence >= sequence) return;
+    if (pointer && pointer.sequence >= sequence && this.live(pointer.incidentId)) return;
     this.pointers.set(fingerprint, { incidentId, sequence });
   }
 
   async getTimelinePages(incidentId: string): Promise<TimelinePage[]> {
+    if (this.records.has(incidentId) && !this.live(incidentId)) return [];
     return [...this.pages.values()]
       .filter((page) => page.incidentId === incidentId)
       .sort((a, b) => a.page - b.page)
@@ -47,14 +92,33 @@ export class MemoryIncidentStore implements IncidentStore {
   }
 
   async listPending(): Promise<string[]> {
-    return [...this.records.values()]
+    return this.liveRecords()
       .filter((record) => record.actions.some((action) => action.status === "planned"))
       .map((record) => record.incident.id)
       .sort();
   }
 
+  async listDue(now: number): Promise<string[]> {
+    return this.liveRecords()
+      .map((record) => ({ id: record.incident.id, due: nextDueAt(record, this.config) }))
+      .filter(
+        (entry): entry is { id: string; due: number } => entry.due !== null && entry.due <= now,
+      )
+      .sort((a, b) => a.due - b.due || a.id.localeCompare(b.id))
+      .map((entry) => entry.id);
+  }
+
+  private live(id: string): IncidentRecord | undefined {
+    const record = this.records.get(id);
+    return record && !isExpired(this.expiries.get(id), this.clock.now()) ? record : undefined;
+  }
+
+  private liveRecords(): IncidentRecord[] {
+    return [...this.records.keys()].flatMap((id) => this.live(id) ?? []);
+  }
+
   async list(query: IncidentQuery): Promise<IncidentPage> {
-    const matches = [...this.records.values()]
+    const matches = this.liveRecords()
       .map((record) => record.incident)
       .filter((incident) => {
         if (query.status === "open" && incident.status === "resolved") return false;
