@@ -19,11 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => dynamo.stop());
 
-describeIncidentStoreContract("DynamoDB (embedded dynalite)", async () => {
+describeIncidentStoreContract("DynamoDB (embedded dynalite)", async (options) => {
   const client = localDynamoDbClient(dynamo.endpoint);
   const tableName = `contract-${++tables}`;
   await ensureTable(client, tableName);
-  return new DynamoDbIncidentStore({ client, tableName });
+  return new DynamoDbIncidentStore({ client, tableName, ...options });
 });
 
 describeSilenceStoreContract("DynamoDB (embedded dynalite)", async () => {

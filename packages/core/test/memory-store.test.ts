@@ -1,3 +1,3 @@
 import { describeIncidentStoreContract, MemoryIncidentStore } from "../src/testing";
 
-describeIncidentStoreContract("in memory", async () => new MemoryIncidentStore());
+describeIncidentStoreContract("in memory", async (options) => new MemoryIncidentStore(options));

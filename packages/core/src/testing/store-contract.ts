@@ -1,9 +1,22 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { InvalidInputError, VersionConflictError } from "../errors";
+import type { SweepPolicy } from "../actions/escalate";
+import { InvalidInputError, NotFoundError, VersionConflictError } from "../errors";
 import { resolveByPerson } from "../incidents/human";
 import type { IncidentRecord } from "../incidents/model";
-import type { IncidentStore } from "../ports";
-import { aRecord } from "./builders";
+import { loadIncident } from "../incidents/retention";
+import type { Clock, IncidentStore } from "../ports";
+import { aConfig, aRecord } from "./builders";
+
+/** What a store under contract is built with: the contract moves the clock. */
+export interface StoreContractOptions {
+  clock: Clock;
+  config: SweepPolicy;
+}
+
+const DAY = 86_400_000;
+/** The contract's policy keeps resolved incidents 30 days. */
+const RETENTION = 30 * DAY;
+const START = Date.parse("2026-11-23T00:00:00.000Z");
 
 /** Saves the next version of a record after `change` edits a copy of it. */
 function nextVersion(record: IncidentRecord, change: (next: IncidentRecord) => void) {
@@ -19,12 +32,15 @@ function nextVersion(record: IncidentRecord, change: (next: IncidentRecord) => v
  */
 export function describeIncidentStoreContract(
   name: string,
-  makeStore: () => Promise<IncidentStore>,
+  makeStore: (options: StoreContractOptions) => Promise<IncidentStore>,
 ): void {
   describe(`IncidentStore contract: ${name}`, () => {
     let store: IncidentStore;
+    const clock = { time: START, now: () => clock.time };
+    const config = aConfig({ incidents: { retention: "30d" } });
     beforeEach(async () => {
-      store = await makeStore();
+      clock.time = START;
+      store = await makeStore({ clock, config });
     });
 
     it("finds nothing for an unknown fingerprint or id", async () => {
@@ -179,5 +195,150 @@ export function describeIncidentStoreContract(
         );
       });
     });
+
+    describe("retention", () => {
+      /** A resolved incident with one timeline page, its fingerprint pointing at it. */
+      async function resolvedIncident(fingerprint: string, at: string) {
+        const record = aRecord({ fingerprint, at });
+        const { id } = record.incident;
+        await store.save(record, null);
+        await store.setCurrent(fingerprint, id, 1);
+        const paged = nextVersion(record, (next) => {
+          next.timelinePages = 1;
+        });
+        await store.save(paged, { incidentId: id, page: 0, entries: record.timeline });
+        const resolved = resolveByPerson(paged, "api:test", at, null).record;
+        await store.save(resolved, null);
+        return resolved;
+      }
+      const resolvedAt = "2026-11-22T12:00:00.000Z";
+      const expiry = Date.parse(resolvedAt) + RETENTION;
+
+      it("keeps a resolved incident until its retention has passed, then it is gone", async () => {
+        const record = await resolvedIncident("fp:expire", resolvedAt);
+        const { id } = record.incident;
+        clock.time = expiry - 1000;
+        expect(await store.get(id)).toEqual(record);
+        expect((await store.getCurrent("fp:expire"))?.incident.id).toBe(id);
+        expect(await store.getTimelinePages(id)).toHaveLength(1);
+        expect(await store.expiredAt(id)).toBeNull();
+        expect((await store.list({ limit: 10, status: "resolved" })).items).toHaveLength(1);
+
+        clock.time = expiry;
+        expect(await store.get(id)).toBeNull();
+        expect(await store.getCurrent("fp:expire")).toBeNull();
+        expect(await store.getTimelinePages(id)).toEqual([]);
+        expect(await store.list({ limit: 10 })).toEqual({ items: [], nextCursor: null });
+        expect(await store.list({ limit: 10, status: "resolved" })).toEqual({
+          items: [],
+          nextCursor: null,
+        });
+        expect(await store.expiredAt(id)).toBe(new Date(expiry).toISOString());
+      });
+
+      it("answers a report of an expired incident with a 404 that says why", async () => {
+        const record = await resolvedIncident("fp:report", resolvedAt);
+        const { id } = record.incident;
+        expect(await loadIncident(store, id)).toEqual(record);
+        clock.time = expiry + DAY;
+        const error = await loadIncident(store, id).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect((error as NotFoundError).message).toBe(
+          `incident ${id} expired at ${new Date(expiry).toISOString()} under the retention policy (incidents.retention)`,
+        );
+        await expect(loadIncident(store, "ZZZZZZZ")).rejects.toThrow("no incident ZZZZZZZ");
+      });
+
+      it("lets the fingerprint start again at sequence 1 over its expired incident", async () => {
+        const old = await resolvedIncident("fp:again", resolvedAt);
+        clock.time = expiry + DAY;
+        const fresh = aRecord({ fingerprint: "fp:again", at: new Date(clock.time).toISOString() });
+        expect(fresh.incident.id).toBe(old.incident.id);
+        await store.save(fresh, null);
+        await expect(store.save(fresh, null)).rejects.toBeInstanceOf(VersionConflictError);
+        await store.setCurrent("fp:again", fresh.incident.id, 1);
+        expect(await store.getCurrent("fp:again")).toEqual(fresh);
+        // The expired incident's page is not the new incident's.
+        expect(await store.getTimelinePages(fresh.incident.id)).toEqual([]);
+        expect((await store.list({ limit: 10 })).items.map((item) => item.id)).toEqual([
+          fresh.incident.id,
+        ]);
+      });
+
+      it("drops the expiry when a resolved incident is reopened", async () => {
+        const resolved = await resolvedIncident("fp:reopen", resolvedAt);
+        const reopened = nextVersion(resolved, (next) => {
+          Object.assign(next.incident, { status: "triggered", resolvedAt: null, resolvedBy: null });
+        });
+        await store.save(reopened, null);
+        clock.time = expiry + DAY;
+        expect(await store.get(reopened.incident.id)).toEqual(reopened);
+        expect((await store.getCurrent("fp:reopen"))?.incident.id).toBe(reopened.incident.id);
+        expect(await store.getTimelinePages(reopened.incident.id)).toHaveLength(1);
+      });
+    });
+
+    describe("due work", () => {
+      const at = "2026-11-22T23:00:00.000Z";
+      const quiet = 30 * 60_000;
+
+      it("lists incidents the sweep has work for at a time, earliest first, and no others", async () => {
+        const logs = aRecord({ fingerprint: "fp:due:logs", source: "logs", at });
+        const later = aRecord({
+          fingerprint: "fp:due:sentry",
+          source: "sentry",
+          at: "2026-11-22T23:10:00.000Z",
+        });
+        const alarm = aRecord({ fingerprint: "fp:due:alarm", source: "cloudwatch", at });
+        for (const record of [later, alarm, logs]) await store.save(record, null);
+        const received = (record: IncidentRecord) => Date.parse(record.lastReceivedAt as string);
+
+        expect(await store.listDue(received(logs) + quiet - 1)).toEqual([]);
+        expect(await store.listDue(received(logs) + quiet)).toEqual([logs.incident.id]);
+        // Sentry's auto-resolve is 24h by default; the alarm has nothing due ever.
+        expect(await store.listDue(received(later) + DAY)).toEqual([
+          logs.incident.id,
+          later.incident.id,
+        ]);
+        const resolved = resolveByPerson(logs, "api:test", at, null).record;
+        await store.save(resolved, null);
+        expect(await store.listDue(received(later) + DAY)).toEqual([later.incident.id]);
+      });
+    });
+
+    it("lists many incidents across shards newest first, paging exactly", async () => {
+      for (let index = 0; index < 30; index++) {
+        const minute = String(index % 12).padStart(2, "0");
+        const record = aRecord({
+          fingerprint: `fp:many:${index}`,
+          at: `2026-11-21T10:${minute}:00.000Z`,
+        });
+        await store.save(record, null);
+        if (index % 5 === 0) {
+          await store.save(resolveByPerson(record, "api:t", at(record), null).record, null);
+        }
+      }
+      const all = await store.list({ limit: 100 });
+      expect(all.items).toHaveLength(30);
+      const open = all.items.filter((item) => item.status !== "resolved");
+      expect(all.items.slice(0, open.length)).toEqual(open);
+      for (const group of [open, all.items.slice(open.length)]) {
+        const keys = group.map((item) => `${item.firstSeenAt}#${item.id}`);
+        expect(keys).toEqual([...keys].sort().reverse());
+      }
+      for (const limit of [1, 4, 7, 30]) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.list({ limit, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.items.map((item) => item.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toEqual(all.items.map((item) => item.id));
+      }
+    });
   });
 }
+
+const at = (record: IncidentRecord) => record.incident.firstSeenAt;
