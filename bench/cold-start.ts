@@ -36,8 +36,9 @@ import { ensureTable, localDynamoDbClient, startEmbeddedDynamoDb } from "@firebr
 import { build, type Metafile } from "esbuild";
 import * as z from "zod";
 import monitoringConfig from "../monitoring.config";
-import { FUNCTIONS, type FunctionKey, sstEsbuildOptions } from "../stacks/bundle";
+import { sstEsbuildOptions } from "../stacks/bundle";
 import { policyForDeploy } from "../stacks/policy";
+import { FUNCTIONS, type FunctionName as FunctionKey } from "../stacks/topology";
 import { percentile, round } from "./load";
 import { MACHINE, writeResult } from "./results";
 

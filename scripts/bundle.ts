@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { build, type Metafile } from "esbuild";
-import { FUNCTIONS, sstEsbuildOptions } from "../stacks/bundle";
+import { sstEsbuildOptions } from "../stacks/bundle";
+import { FUNCTIONS } from "../stacks/topology";
 
 /** The proof issue's budget for a function's minified bundle. */
 const BUDGET_BYTES = 250 * 1024;

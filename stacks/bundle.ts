@@ -2,22 +2,6 @@ import type { BuildOptions } from "esbuild";
 import plugins from "./esbuild-plugins.mjs";
 
 /**
- * Every Firebreak function: its handler (relative to the repository root, as SST takes it) and
- * whether it reads the monitoring policy (then the policy's JSON ships beside it).
- */
-export const FUNCTIONS = {
-  ingest: { handler: "functions/ingest.handler", policy: true },
-  process: { handler: "functions/process.handler", policy: true },
-  "sentry-webhook": { handler: "functions/sentry-webhook.handler", policy: false },
-  api: { handler: "functions/api.handler", policy: true },
-  slack: { handler: "functions/slack.handler", policy: true },
-  dispatch: { handler: "functions/dispatch.handler", policy: true },
-  escalations: { handler: "functions/escalations.handler", policy: true },
-} as const;
-
-export type FunctionKey = keyof typeof FUNCTIONS;
-
-/**
  * The `nodejs` options every function deploys with: ESM, minified, no source maps shipped; the
  * AWS SDK v3 comes from the `nodejs22.x` runtime, not the bundle (it is most of the weight, and
  * the runtime's is kept current by AWS), and zod keeps only its English messages.

@@ -1,34 +1,11 @@
 import { API_CORS } from "./console";
-import { type FunctionDefaults, firebreakFunction } from "./lambda";
+import { type FirebreakFunctionArgs, type FunctionDefaults, firebreakFunction } from "./lambda";
 import { TABLE_ACCESS } from "./table";
-
-/**
- * The incidents API's routes, one API Gateway route each, so an unknown path is a 404 from API
- * Gateway without invoking anything. The infrastructure tests check this list against the
- * routes `functions/api.ts` serves.
- */
-export const API_ROUTES = [
-  "GET /incidents",
-  "GET /incidents/{id}",
-  "POST /incidents/{id}/acknowledge",
-  "POST /incidents/{id}/resolve",
-  "POST /incidents/{id}/notes",
-  "POST /incidents/{id}/actions/{actionId}/approve",
-  "GET /incidents/{id}/postmortem",
-  "GET /reports/summary",
-  "GET /silences",
-  "POST /silences",
-  "DELETE /silences/{id}",
-  "GET /openapi.json",
-] as const;
-
-export const SENTRY_ROUTE = "POST /webhooks/sentry";
-export const SLACK_ROUTE = "POST /slack/commands";
+import type { FunctionName } from "./topology";
 
 export interface HttpArgs {
   defaults: FunctionDefaults;
   table: sst.aws.Dynamo;
-  queue: sst.aws.Queue;
   secrets: {
     apiTokens: sst.Secret;
     sentryClientSecret?: sst.Secret;
@@ -47,18 +24,21 @@ type RouteSettings = {
 };
 
 /**
- * The HTTP API: the incidents API (bearer tokens), Sentry's webhook and Slack's slash command
- * (both signed), throttled at the stage with tighter limits on the two unauthenticated routes.
- * Request bodies are bounded by the handlers (256 KB, functions/lib/http.ts): HTTP APIs have no
- * body-size setting of their own (10 MB fixed) and take no WAF.
+ * The HTTP API: one API Gateway route per route of the topology (so an unknown path is a 404
+ * from API Gateway without invoking anything), the incidents API (bearer tokens), Sentry's
+ * webhook and Slack's slash command (both signed). Throttled at the stage, and per route where
+ * the topology's throttle differs from the stage's. Request bodies are bounded by the handlers
+ * (256 KB, functions/lib/http.ts): HTTP APIs have no body-size setting of their own (10 MB fixed)
+ * and take no WAF.
  */
-export function httpApi({ defaults, table, queue, secrets, secretEnv, consoleCors }: HttpArgs) {
-  const { options } = defaults;
-  // The webhook routes' limits name the routes, which exist only after the stage: the stage
-  // waits for them through this promise (settled below, always, or the deploy would hang).
-  let settleWebhookLimits: (settings: RouteSettings[]) => void = () => {};
-  const webhookLimits = new Promise<RouteSettings[]>((resolve) => {
-    settleWebhookLimits = resolve;
+export function httpApi({ defaults, table, secrets, secretEnv, consoleCors }: HttpArgs) {
+  const { options, topology, queues } = defaults;
+  const { stageThrottle, routes } = topology;
+  // Route settings name routes, which exist only after the stage: the stage waits for them
+  // through this promise (settled below, always, or the deploy would hang).
+  let settleRouteSettings: (settings: RouteSettings[]) => void = () => {};
+  const routeSettings = new Promise<RouteSettings[]>((resolve) => {
+    settleRouteSettings = resolve;
   });
   const api = new sst.aws.ApiGatewayV2("HttpApi", {
     cors: consoleCors ? API_CORS : false,
@@ -66,83 +46,82 @@ export function httpApi({ defaults, table, queue, secrets, secretEnv, consoleCor
     transform: {
       stage: (args) => {
         args.defaultRouteSettings = {
-          throttlingRateLimit: options.api.rateLimit,
-          throttlingBurstLimit: options.api.burstLimit,
+          throttlingRateLimit: stageThrottle.rateLimit,
+          throttlingBurstLimit: stageThrottle.burstLimit,
         };
-        args.routeSettings = $output(webhookLimits);
+        args.routeSettings = $output(routeSettings);
       },
     },
   });
 
-  const tableArns = [table.arn, $interpolate`${table.arn}/index/*`];
-  const apiFn = firebreakFunction(
-    "Api",
-    "api",
-    {
-      description: "Firebreak: the incidents API (incidents, silences, reports)",
-      memory: "1024 MB",
-      timeout: "29 seconds",
+  const tableNeeds = [...TABLE_ACCESS.readWrite, ...TABLE_ACCESS.delete];
+  /** What each function behind a route needs besides what the topology implies. */
+  const needs: Partial<Record<FunctionName, () => FirebreakFunctionArgs>> = {
+    api: () => ({
       environment: { TABLE_NAME: table.name, ...secretEnv("API_TOKENS", secrets.apiTokens) },
       link: [secrets.apiTokens],
-      permissions: [
-        { actions: [...TABLE_ACCESS.readWrite, ...TABLE_ACCESS.delete], resources: tableArns },
-      ],
-    },
-    defaults,
-  );
-  for (const route of API_ROUTES) api.route(route, apiFn.arn);
-
-  const webhooks: RouteSettings[] = [];
-  const limits = {
-    throttlingRateLimit: options.api.webhookRateLimit,
-    throttlingBurstLimit: options.api.webhookBurstLimit,
-  };
-  let sentryFn: sst.aws.Function | undefined;
-  if (secrets.sentryClientSecret) {
-    sentryFn = firebreakFunction(
-      "SentryWebhook",
-      "sentry-webhook",
-      {
-        description: "Firebreak: Sentry integration webhooks to the signal queue",
-        memory: "512 MB",
-        timeout: "10 seconds",
+      // Silences are deleted when someone ends one (API, Slack).
+      table: tableNeeds,
+    }),
+    "sentry-webhook": () => {
+      const secret = required(secrets.sentryClientSecret, "SentryClientSecret");
+      return {
         environment: {
-          QUEUE_URL: queue.url,
-          ...secretEnv("SENTRY_CLIENT_SECRET", secrets.sentryClientSecret),
+          QUEUE_URL: queues.signals.url,
+          ...secretEnv("SENTRY_CLIENT_SECRET", secret),
         },
-        link: [secrets.sentryClientSecret],
-        permissions: [{ actions: ["sqs:SendMessage"], resources: [queue.arn] }],
-      },
-      defaults,
-    );
-    const route = api.route(SENTRY_ROUTE, sentryFn.arn);
-    webhooks.push({ routeKey: route.nodes.route.routeKey, ...limits });
-  }
-
-  let slackFn: sst.aws.Function | undefined;
-  if (secrets.slackSigningSecret) {
-    slackFn = firebreakFunction(
-      "Slack",
-      "slack",
-      {
-        description: "Firebreak: the Slack slash command",
-        memory: "1024 MB",
-        timeout: "10 seconds",
+        link: [secret],
+        permissions: [{ actions: ["sqs:SendMessage"], resources: [queues.signals.arn] }],
+      };
+    },
+    slack: () => {
+      const secret = required(secrets.slackSigningSecret, "SlackSigningSecret");
+      return {
         environment: {
           TABLE_NAME: table.name,
-          ...secretEnv("SLACK_SIGNING_SECRET", secrets.slackSigningSecret),
+          ...secretEnv("SLACK_SIGNING_SECRET", secret),
         },
-        link: [secrets.slackSigningSecret],
-        permissions: [
-          { actions: [...TABLE_ACCESS.readWrite, ...TABLE_ACCESS.delete], resources: tableArns },
-        ],
-      },
-      defaults,
-    );
-    const route = api.route(SLACK_ROUTE, slackFn.arn);
-    webhooks.push({ routeKey: route.nodes.route.routeKey, ...limits });
-  }
-  settleWebhookLimits(webhooks);
+        link: [secret],
+        table: tableNeeds,
+      };
+    },
+  };
 
-  return { api, apiFn, sentryFn, slackFn };
+  const functions: Partial<Record<FunctionName, sst.aws.Function>> = {};
+  const settings: RouteSettings[] = [];
+  try {
+    declareRoutes();
+  } finally {
+    settleRouteSettings(settings);
+  }
+  return { api, functions };
+
+  function declareRoutes() {
+    for (const route of routes) {
+      const args = needs[route.function];
+      if (!args) throw new Error(`No HTTP function is declared for ${route.function}`);
+      const fn = (functions[route.function] ??= firebreakFunction(
+        route.function,
+        args(),
+        defaults,
+      ));
+      const declared = api.route(`${route.method} ${route.path}`, fn.arn);
+      if (
+        route.throttle.rateLimit !== stageThrottle.rateLimit ||
+        route.throttle.burstLimit !== stageThrottle.burstLimit
+      ) {
+        settings.push({
+          routeKey: declared.nodes.route.routeKey,
+          throttlingRateLimit: route.throttle.rateLimit,
+          throttlingBurstLimit: route.throttle.burstLimit,
+        });
+      }
+    }
+  }
+}
+
+function required(secret: sst.Secret | undefined, name: string): sst.Secret {
+  if (!secret)
+    throw new Error(`A route needs the ${name} secret, which this stage does not create`);
+  return secret;
 }

@@ -1,14 +1,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { incidentConsole } from "./console";
-import { httpApi, SENTRY_ROUTE, SLACK_ROUTE } from "./http";
+import { eventSources } from "./events";
+import { httpApi } from "./http";
 import { ingest } from "./ingest";
 import type { FunctionDefaults } from "./lambda";
 import { selfMonitoring } from "./monitoring";
 import { type DeployOptionsInput, deployOptions } from "./options";
 import { policyForDeploy } from "./policy";
+import { declareQueues } from "./queues";
 import { respond } from "./respond";
 import { incidentTable } from "./table";
+import { type FunctionName, SENTRY_ROUTE, SLACK_ROUTE, topology } from "./topology";
 
 /**
  * How secrets reach the functions. SST 4 gives a function the values of what it links inside
@@ -48,8 +51,14 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
   const policyPath = path.join($cli.paths.work, "firebreak", $app.stage, "firebreak.config.json");
   mkdirSync(path.dirname(policyPath), { recursive: true });
   writeFileSync(policyPath, policy.json);
+  const table = incidentTable(options, production);
+  const wiring = topology({ options, alarmPrefix: prefix });
+  const queues = declareQueues(wiring.queues);
   const defaults: FunctionDefaults = {
     options,
+    topology: wiring,
+    queues,
+    table,
     policyFile: path.relative($cli.paths.root, policyPath),
   };
   const secrets = {
@@ -68,16 +77,8 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
   const secretEnv = (name: string, secret: sst.Secret): Record<string, $util.Input<string>> =>
     SECRETS_IN_ENVIRONMENT ? { [name]: secret.value } : {};
 
-  const table = incidentTable(options, production);
-  const signals = ingest({ defaults, table, alarmPrefix: prefix });
-  const http = httpApi({
-    defaults,
-    table,
-    queue: signals.queue,
-    secrets,
-    secretEnv,
-    consoleCors: options.console,
-  });
+  const signals = ingest({ defaults, table });
+  const http = httpApi({ defaults, table, secrets, secretEnv, consoleCors: options.console });
   const responses = respond({
     defaults,
     policy,
@@ -87,25 +88,24 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
     secretEnv,
   });
 
-  const functions: Record<string, sst.aws.Function> = {
+  const functions: Partial<Record<FunctionName, sst.aws.Function>> = {
     ingest: signals.ingestFn,
     process: signals.processFn,
-    api: http.apiFn,
     dispatch: responses.dispatchFn,
     escalations: responses.escalationsFn,
-    ...(http.sentryFn ? { "sentry-webhook": http.sentryFn } : {}),
-    ...(http.slackFn ? { slack: http.slackFn } : {}),
+    ...http.functions,
   };
+  const events = eventSources({ topology: wiring, queues, table, functions });
   const monitoring = selfMonitoring({
     options,
     prefix,
-    functions,
-    queue: signals.queue,
-    deadLetters: signals.deadLetters,
-    ingestFailures: signals.ingestFailures,
-    streamFailures: responses.streamFailures,
+    functions: Object.fromEntries(
+      Object.entries(functions).filter((entry): entry is [string, sst.aws.Function] => !!entry[1]),
+    ),
+    queues,
     dispatchFn: responses.dispatchFn,
     processFn: signals.processFn,
+    escalationsFn: responses.escalationsFn,
     alarmRule: signals.alarmRule,
     api: http.api,
   });
@@ -121,15 +121,17 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       alarmTopicArn: signals.alarmTopic.arn,
       /** Firebreak's own alarms: subscribe whoever runs Firebreak. */
       opsTopicArn: monitoring.opsTopic.arn,
-      ...(http.slackFn ? { slackCommandUrl: routeUrl(SLACK_ROUTE) } : {}),
-      ...(http.sentryFn ? { sentryWebhookUrl: routeUrl(SENTRY_ROUTE) } : {}),
+      ...(http.functions.slack ? { slackCommandUrl: routeUrl(SLACK_ROUTE) } : {}),
+      ...(http.functions["sentry-webhook"] ? { sentryWebhookUrl: routeUrl(SENTRY_ROUTE) } : {}),
       /** For alarm actions that invoke a function instead of notifying a topic. */
       ingestFunctionArn: signals.ingestFn.arn,
-      deadLetterQueueUrl: signals.deadLetters.url,
+      deadLetterQueueUrl: queues.signalsDeadLetter.url,
       tableName: table.name,
     },
     resources: {
       table,
+      queues,
+      ...events,
       ...signals,
       ...http,
       ...responses,

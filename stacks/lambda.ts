@@ -1,29 +1,33 @@
-import { FUNCTIONS, type FunctionKey, NODEJS } from "./bundle";
+import { NODEJS } from "./bundle";
+import { componentName } from "./names";
 import type { DeployOptions } from "./options";
+import type { Queues } from "./queues";
+import { tableGrants } from "./table";
+import { FUNCTIONS, type FunctionName, type Topology } from "./topology";
 
 /** Where the policy's JSON lands beside each handler (`MONITORING_CONFIG`'s default). */
 export const POLICY_FILE = "firebreak.config.json";
 
-type Permission = sst.aws.FunctionPermissionArgs;
+export type Permission = sst.aws.FunctionPermissionArgs;
 
 export interface FirebreakFunctionArgs {
-  description: string;
-  memory: `${number} MB`;
-  timeout: `${number} seconds`;
   environment?: Record<string, $util.Input<string>>;
-  /** Everything the function may do besides logging and tracing. */
-  permissions: $util.Input<Permission[]>;
+  /**
+   * What the function may do besides using the table, logging, tracing and what the topology
+   * implies (consuming its queue or stream, writing its failure destinations).
+   */
+  permissions?: $util.Input<Permission[]>;
+  /** Its actions on the incident table (KMS grants follow when the table has a key). */
+  table?: ReadonlyArray<string>;
   /** SST resources whose values the function may read at run time (`Resource.<name>`). */
   link?: sst.Secret[];
-  /**
-   * For functions AWS invokes asynchronously (Logs subscriptions, alarm actions, schedules):
-   * Lambda's retries, and where events that still fail go (Lambda's default is to drop them).
-   */
-  async?: { retries: number; onFailure?: $util.Input<string> };
 }
 
 export interface FunctionDefaults {
   options: DeployOptions;
+  topology: Topology;
+  queues: Queues;
+  table: sst.aws.Dynamo;
   /** The policy's JSON, relative to the repository root (SST's `copyFiles` wants that). */
   policyFile: string;
 }
@@ -34,43 +38,84 @@ const TRACING: Permission = {
   resources: ["*"],
 };
 
+/** What Lambda's SQS poller does with the function's role. */
+const SQS_CONSUMER = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
+  "sqs:GetQueueAttributes",
+];
+
 /**
- * One Firebreak function, built the same way as every other: `nodejs22.x` on arm64, sized memory
- * and timeout, JSON logs with a retention period, active tracing, and a role of its own holding
- * exactly `permissions` (plus log writing, from AWSLambdaBasicExecutionRole, and tracing).
+ * One Firebreak function as the topology describes it (handler, memory, timeout, description,
+ * and for functions AWS invokes asynchronously, Lambda's retries and failure destination), built
+ * the same way as every other: `nodejs22.x` on arm64, JSON logs with a retention period, active
+ * tracing, and a role of its own holding exactly `permissions` (plus log writing, from
+ * AWSLambdaBasicExecutionRole, and tracing).
+ *
+ * The role's trust policy: under `sst dev`, SST's own, which also trusts the account's root
+ * principal because the CLI assumes each function's role to run its handler on the developer's
+ * machine with the deployed permissions (overriding it there breaks `sst dev`). On every other
+ * command, Lambda only: SST 4.17 means to do the same, but tests `!dev` on an Output (always
+ * false, .sst/platform/src/components/aws/function.ts, createRole), so it trusts the account on
+ * `sst deploy` too, letting any principal of the account allowed sts:AssumeRole on `*` act as,
+ * say, the dispatcher with its remediation grants.
  */
 export function firebreakFunction(
-  name: string,
-  key: FunctionKey,
+  key: FunctionName,
   args: FirebreakFunctionArgs,
   defaults: FunctionDefaults,
 ) {
-  const { handler, policy } = FUNCTIONS[key];
-  return new sst.aws.Function(name, {
-    handler,
-    description: args.description,
+  const spec = FUNCTIONS[key];
+  const { topology, queues } = defaults;
+  const asyncInvoke = topology.asyncInvokes.find((entry) => entry.function === key);
+  const onFailure = asyncInvoke?.onFailure ? queues[asyncInvoke.onFailure].arn : undefined;
+  const consumes = topology.queueSources.filter((source) => source.function === key);
+  const streams = topology.streamSources.filter((source) => source.function === key);
+  const granted: Permission[] = [
+    ...(args.table || streams.length > 0
+      ? tableGrants(defaults.table, defaults.options, {
+          actions: args.table ?? [],
+          stream: streams.length > 0,
+        })
+      : []),
+    ...consumes.map((source) => ({
+      actions: [...SQS_CONSUMER],
+      resources: [queues[source.queue].arn],
+    })),
+    // Failure destinations are written with the function's own role.
+    ...[
+      ...streams.map((source) => queues[source.onFailure].arn),
+      ...(onFailure ? [onFailure] : []),
+    ].map((arn) => ({ actions: ["sqs:SendMessage"], resources: [arn] })),
+  ];
+  return new sst.aws.Function(componentName(key), {
+    handler: spec.handler,
+    description: spec.description,
     runtime: "nodejs22.x",
     architecture: "arm64",
-    memory: args.memory,
-    timeout: args.timeout,
+    memory: `${spec.memoryMB} MB`,
+    timeout: `${spec.timeoutSeconds} seconds`,
     logging: { format: "json", retention: defaults.options.logRetention },
     environment: {
-      ...(policy ? { MONITORING_CONFIG: POLICY_FILE } : {}),
+      ...(spec.policy ? { MONITORING_CONFIG: POLICY_FILE } : {}),
       ...args.environment,
     },
-    ...(policy ? { copyFiles: [{ from: defaults.policyFile, to: POLICY_FILE }] } : {}),
+    ...(spec.policy ? { copyFiles: [{ from: defaults.policyFile, to: POLICY_FILE }] } : {}),
     nodejs: { ...NODEJS },
-    permissions: $output(args.permissions).apply((permissions) => [...permissions, TRACING]),
+    permissions: $output(args.permissions ?? []).apply((permissions) => [
+      ...permissions,
+      ...granted,
+      TRACING,
+    ]),
     link: args.link ?? [],
-    ...(args.async ? { retries: args.async.retries } : {}),
+    ...(asyncInvoke ? { retries: asyncInvoke.retries } : {}),
     transform: {
       eventInvokeConfig: (config) => {
-        const onFailure = args.async?.onFailure;
         if (onFailure) config.destinationConfig = { onFailure: { destination: onFailure } };
       },
-      // SST 4.17 lets the account's root principal assume every function role as well (for
-      // `sst dev`, whatever the command): only Lambda may assume Firebreak's roles.
       role: (role) => {
+        if ($dev) return;
         role.assumeRolePolicy = JSON.stringify({
           Version: "2012-10-17",
           Statement: [
@@ -85,12 +130,14 @@ export function firebreakFunction(
       function: (fn) => {
         fn.tracingConfig = { mode: "Active" };
         // Lambda filters by level before anything is stored: INFO from the handlers (Powertools
-        // reads AWS_LAMBDA_LOG_LEVEL), WARN from the platform's own START/END/REPORT lines.
+        // reads AWS_LAMBDA_LOG_LEVEL) and INFO from the platform, whose REPORT line (duration,
+        // billed duration, memory used, init duration) is emitted at INFO: WARN would drop it, and
+        // with it the only record of cold starts and memory headroom.
         fn.loggingConfig = $output(fn.loggingConfig).apply((config) => ({
           logFormat: "JSON",
           ...config,
           applicationLogLevel: "INFO",
-          systemLogLevel: "WARN",
+          systemLogLevel: "INFO",
         }));
       },
     },

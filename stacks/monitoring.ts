@@ -1,17 +1,20 @@
 import { formatDuration } from "@firebreak/core";
 import type { DeployOptions } from "./options";
+import type { Queues } from "./queues";
+import { PENDING_AGE_METRIC } from "./topology";
+
+/** Pending actions older than this page: the dispatcher picks work up within seconds. */
+const PENDING_AGE_ALARM_SECONDS = 300;
 
 export interface MonitoringArgs {
   options: DeployOptions;
   /** Every alarm's name starts with it (the alarm rule leaves these out of Firebreak). */
   prefix: string;
   functions: Record<string, sst.aws.Function>;
-  queue: sst.aws.Queue;
-  deadLetters: sst.aws.Queue;
-  ingestFailures: sst.aws.Queue;
-  streamFailures: sst.aws.Queue;
+  queues: Queues;
   dispatchFn: sst.aws.Function;
   processFn: sst.aws.Function;
+  escalationsFn: sst.aws.Function;
   alarmRule: aws.cloudwatch.EventRule;
   api: sst.aws.ApiGatewayV2;
 }
@@ -22,7 +25,7 @@ export interface MonitoringArgs {
  * (email here, or PagerDuty's CloudWatch integration, or a chat webhook).
  */
 export function selfMonitoring(args: MonitoringArgs) {
-  const { options, prefix } = args;
+  const { options, prefix, queues } = args;
   const opsTopic = new aws.sns.Topic("OpsTopic", {});
   options.alarms.emails.forEach((email, index) => {
     new aws.sns.TopicSubscription(`OpsEmail${index}`, {
@@ -59,21 +62,21 @@ export function selfMonitoring(args: MonitoringArgs) {
     alarm(
       "dead-letters",
       queueDepth(
-        args.deadLetters,
+        queues.signalsDeadLetter,
         "Signals failed 5 times and were dead-lettered: fix the cause, then redrive the DLQ (see the README's recovery section)",
       ),
     ),
     alarm(
       "ingest-failures",
       queueDepth(
-        args.ingestFailures,
+        queues.ingestFailures,
         "Logs or alarm-action events the ingest function failed on after retries: fix it, then replay them (see the README's recovery section)",
       ),
     ),
     alarm(
       "dispatch-failures",
       queueDepth(
-        args.streamFailures,
+        queues.dispatchFailures,
         "Stream records the dispatcher could not handle after retries; the sweep retries their actions",
       ),
     ),
@@ -82,7 +85,7 @@ export function selfMonitoring(args: MonitoringArgs) {
         "Signals are waiting in the queue: the processor is failing, throttled or too slow",
       namespace: "AWS/SQS",
       metricName: "ApproximateAgeOfOldestMessage",
-      dimensions: { QueueName: args.queue.nodes.queue.name },
+      dimensions: { QueueName: queues.signals.nodes.queue.name },
       statistic: "Maximum",
       period: 60,
       evaluationPeriods: 3,
@@ -103,6 +106,24 @@ export function selfMonitoring(args: MonitoringArgs) {
       threshold: 300_000,
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
+    }),
+    // Liveness of the whole response path, measured where the work is: the sweep reports the
+    // age of the oldest pending action every minute. It catches what the stream alarms cannot: a
+    // filter or mapping that drops records (IteratorAge stays 0 then), a dispatcher that takes
+    // records and leaves their actions planned, or a disabled mapping. No data means the sweep
+    // itself is not running, which is as bad.
+    alarm("pending-actions-age", {
+      alarmDescription: `Actions have been waiting more than ${PENDING_AGE_ALARM_SECONDS / 60} minutes, or the escalation sweep stopped reporting: the dispatcher is not draining the table`,
+      namespace: PENDING_AGE_METRIC.namespace,
+      metricName: PENDING_AGE_METRIC.name,
+      dimensions: { [PENDING_AGE_METRIC.dimension]: args.escalationsFn.name },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      threshold: PENDING_AGE_ALARM_SECONDS,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "breaching",
     }),
     alarm("alarm-rule-failures", {
       alarmDescription: "EventBridge could not deliver alarm state changes to the signal queue",

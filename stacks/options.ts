@@ -73,9 +73,17 @@ export const DeployOptionsSchema = z.strictObject({
       /** Steady requests per second across the API (API Gateway's token bucket). */
       rateLimit: z.number().int().min(1).max(10_000).default(50),
       burstLimit: z.number().int().min(1).max(5_000).default(100),
-      /** Tighter limits for the unauthenticated webhook routes (Sentry, Slack). */
-      webhookRateLimit: z.number().int().min(1).max(10_000).default(20),
-      webhookBurstLimit: z.number().int().min(1).max(5_000).default(40),
+      /**
+       * The webhook routes (Sentry, Slack) have limits of their own, sized for their bursts, not
+       * tighter: a 429 is a lost signal. Sentry gives a webhook 1 s, never retries, and disables
+       * an integration whose deliveries keep failing; a bad deploy sends one `error` and one
+       * `event_alert` per event across every project at once, hundreds within a second. Burst
+       * 500 absorbs such a wave; 200/s refills it within seconds. Each request only verifies a
+       * signature and enqueues, so 200/s keeps only a few functions busy at once, and both stay far under API Gateway's account limits (10,000/s, burst 5,000), which every
+       * API in the account and region shares.
+       */
+      webhookRateLimit: z.number().int().min(1).max(10_000).default(200),
+      webhookBurstLimit: z.number().int().min(1).max(5_000).default(500),
     })
     .prefault({}),
   processor: z

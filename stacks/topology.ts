@@ -127,7 +127,7 @@ export const DISPATCH_FILTER = {
 };
 
 /** The table's stream view type: the dispatcher reads new images. */
-export const STREAM_VIEW = "NEW_IMAGE";
+export const STREAM_VIEW = "NEW_IMAGE" as const;
 
 export interface QueueEventSource {
   queue: QueueName;
@@ -199,6 +199,20 @@ export const API_ROUTES = [
 
 export type ApiRouteKey = (typeof API_ROUTES)[number];
 
+/**
+ * The escalation sweep's liveness figure, emitted every sweep as CloudWatch Embedded Metric
+ * Format in its log: the age in seconds of the oldest incident with actions pending (0 when none
+ * is). A self-monitoring alarm pages when it stays high (the dispatcher is not draining) or when
+ * it stops arriving (the sweep is not running). The one dimension is the sweep's own function
+ * name (`AWS_LAMBDA_FUNCTION_NAME`), so each stage has its own series.
+ */
+export const PENDING_AGE_METRIC = {
+  namespace: "Firebreak",
+  name: "PendingActionsOldestAgeSeconds",
+  unit: "Seconds",
+  dimension: "FunctionName",
+} as const;
+
 export const SENTRY_ROUTE = "POST /webhooks/sentry";
 export const SLACK_ROUTE = "POST /slack/commands";
 
@@ -260,14 +274,14 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
     },
   ];
 
-  const schedules: Record<string, ScheduleSpec> = {
+  const schedules = {
     // A missed sweep is made good by the next one a minute later; retries would only overlap.
     escalationSweep: {
       function: "escalations",
       expression: "rate(1 minute)",
       everyMs: 60_000,
       retries: 0,
-    },
+    } satisfies ScheduleSpec,
   };
 
   const asyncInvokes: AsyncInvokeSpec[] = [
@@ -292,8 +306,10 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
   };
 
   return {
+    /** The API stage's default throttle; routes whose throttle differs get their own setting. */
+    stageThrottle: apiThrottle,
     functions: FUNCTIONS,
-    queues: QUEUES,
+    queues: QUEUES as Record<QueueName, QueueSpec>,
     topics: TOPICS,
     rules,
     queueSources,

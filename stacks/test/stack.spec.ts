@@ -4,8 +4,14 @@ import { parseConfig, permissionsOf, type RemediationAction } from "@firebreak/c
 import { beforeAll, describe, expect, test } from "vitest";
 import monitoringConfig from "../../monitoring.config";
 import { createTableInput } from "../../packages/aws/src/table";
-import { API_ROUTES, SENTRY_ROUTE, SLACK_ROUTE } from "../http";
-import { DISPATCH_FILTER } from "../respond";
+import { matchesAnyFilter } from "../../packages/local/src/content-filter";
+import {
+  API_ROUTES,
+  DISPATCH_FILTER,
+  PENDING_AGE_METRIC,
+  SENTRY_ROUTE,
+  SLACK_ROUTE,
+} from "../topology";
 import {
   ACCOUNT,
   isRemediation,
@@ -17,6 +23,7 @@ import {
   statementsOf,
   synth,
 } from "./harness";
+import { checkLimits } from "./limits";
 
 const FUNCTIONS_API: string = path.join(ROOT, "functions/api.ts");
 /** Every function the stage deploys, by its SST name. */
@@ -114,16 +121,23 @@ describe("table", () => {
         type: a.AttributeType,
       })),
     );
-    expect(table.globalSecondaryIndexes).toEqual([
-      {
-        name: "gsi1",
-        hashKey: "gsi1pk",
-        rangeKey: "gsi1sk",
-        projectionType: "INCLUDE",
-        nonKeyAttributes: ["status", "severity", "source"],
-      },
-      { name: "gsi2", hashKey: "gsi2pk", rangeKey: "gsi2sk", projectionType: "KEYS_ONLY" },
-    ]);
+    expect(table.globalSecondaryIndexes).toEqual(
+      reference.GlobalSecondaryIndexes?.map((index) => ({
+        name: index.IndexName,
+        hashKey: index.KeySchema?.find((key) => key.KeyType === "HASH")?.AttributeName,
+        rangeKey: index.KeySchema?.find((key) => key.KeyType === "RANGE")?.AttributeName,
+        projectionType: index.Projection?.ProjectionType,
+        ...(index.Projection?.NonKeyAttributes
+          ? { nonKeyAttributes: index.Projection.NonKeyAttributes }
+          : {}),
+      })),
+    );
+    expect(table.globalSecondaryIndexes).toContainEqual({
+      name: "gsi2",
+      hashKey: "gsi2pk",
+      rangeKey: "gsi2sk",
+      projectionType: "KEYS_ONLY",
+    });
     expect(table.ttl).toEqual({ attributeName: "expiresAt", enabled: true });
     expect(table.streamEnabled).toBe(true);
     expect(table.streamViewType).toBe("NEW_IMAGE");
@@ -292,17 +306,18 @@ describe("HTTP API", () => {
     }
   });
 
-  test("throttled at the stage, tighter on the unauthenticated webhooks", () => {
+  test("throttled at the stage, the webhooks sized for their bursts", () => {
     const stageSettings = stage.named("aws:apigatewayv2/stage:Stage", "HttpApiStage").inputs;
     expect(stageSettings.defaultRouteSettings).toEqual({
       throttlingRateLimit: 50,
       throttlingBurstLimit: 100,
     });
+    // One setting per route whose throttle differs from the stage's: the two webhooks.
     expect(stageSettings.routeSettings).toEqual(
       [SENTRY_ROUTE, SLACK_ROUTE].map((routeKey) => ({
         routeKey,
-        throttlingRateLimit: 20,
-        throttlingBurstLimit: 40,
+        throttlingRateLimit: 200,
+        throttlingBurstLimit: 500,
       })),
     );
     expect(
@@ -352,11 +367,31 @@ describe("responses", () => {
         onFailure: { destinationArn: expect.stringContaining("DispatchFailuresQueue") },
       },
     });
-    const patterns = mapping?.inputs.filterCriteria.filters.map((f: { pattern: string }) =>
-      JSON.parse(f.pattern),
-    );
+    const patterns = deployedDispatchFilters().map((pattern) => JSON.parse(pattern));
     expect(patterns).toEqual([DISPATCH_FILTER]);
-    expect(DISPATCH_FILTER.dynamodb.NewImage.pending).toEqual({ N: [{ numeric: [">", 0] }] });
+    // The string attribute the store sets while actions wait, never the `pending` count: a
+    // stream record carries numbers as strings, which `numeric` never matches.
+    expect(patterns[0].dynamodb.NewImage).toEqual({
+      pk: { S: [{ prefix: "INC#" }] },
+      gsi2pk: { S: [{ prefix: "PENDING" }] },
+    });
+  });
+
+  test("the deployed filter passes a pending incident's stream record, and only that", () => {
+    const filters = deployedDispatchFilters();
+    const record = pendingIncidentRecord();
+    expect(matchesAnyFilter(filters, record)).toBe(true);
+    const { gsi2pk: _, gsi2sk: __, ...drained } = record.dynamodb.NewImage;
+    expect(
+      matchesAnyFilter(filters, { ...record, dynamodb: { ...record.dynamodb, NewImage: drained } }),
+    ).toBe(false);
+    // What the filter used to be: numeric on `pending`, which never matches {"N": "1"}.
+    const numeric = JSON.stringify({
+      dynamodb: {
+        NewImage: { pk: { S: [{ prefix: "INC#" }] }, pending: { N: [{ numeric: [">", 0] }] } },
+      },
+    });
+    expect(matchesAnyFilter([numeric], record)).toBe(false);
   });
 
   test("the escalation sweep runs every minute", () => {
@@ -375,6 +410,20 @@ describe("responses", () => {
         "EscalationsEventInvokeConfig",
       ).inputs,
     ).toMatchObject({ maximumRetryAttempts: 0 });
+  });
+
+  test("the escalation sweep's liveness: pages when pending actions age or the sweep goes quiet", () => {
+    const alarm = stage
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .find((a) => a.inputs.name === "firebreak-ci-pending-actions-age")?.inputs;
+    expect(alarm).toMatchObject({
+      namespace: PENDING_AGE_METRIC.namespace,
+      metricName: PENDING_AGE_METRIC.name,
+      dimensions: { FunctionName: fn(stage, "Escalations").inputs.name },
+      threshold: 300,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "breaching",
+    });
   });
 
   test("pages link to the API", () => {
@@ -461,8 +510,9 @@ describe("IAM", () => {
       Resource: ["*"],
     };
     expect(statementsOf(role(stage, "Ingest"))).toEqual([
+      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn()] },
       // ...and to its own failure queue, which Lambda writes with the function's role.
-      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn(), ingestFailures] },
+      { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [ingestFailures] },
       tracing,
     ]);
     expect(statementsOf(role(stage, "SentryWebhook"))).toEqual([
@@ -528,6 +578,7 @@ describe("self-monitoring", () => {
         "firebreak-ci-dispatch-failures",
         "firebreak-ci-queue-age",
         "firebreak-ci-dispatch-iterator-age",
+        "firebreak-ci-pending-actions-age",
         "firebreak-ci-alarm-rule-failures",
         "firebreak-ci-api-5xx",
         "firebreak-ci-heartbeat",
@@ -542,7 +593,7 @@ describe("self-monitoring", () => {
         ].flatMap((f) => [`firebreak-ci-${f}-errors`, `firebreak-ci-${f}-throttles`]),
       ]),
     );
-    expect(names).toHaveLength(8 + 2 * FUNCTIONS.length);
+    expect(names).toHaveLength(9 + 2 * FUNCTIONS.length);
     const dlq = alarms().find((a) => a.inputs.name === "firebreak-ci-dead-letters")?.inputs;
     expect(dlq).toMatchObject({
       namespace: "AWS/SQS",
@@ -590,6 +641,15 @@ describe("self-monitoring", () => {
   });
 });
 
+test("the shipped stage is within AWS's limits (stacks/limits.ts)", () => {
+  const figures = checkLimits(stage);
+  expect(Object.keys(figures.resourcePolicyBytes).sort()).toEqual(
+    FUNCTIONS.map((name) => `${name}Function`).sort(),
+  );
+  expect(figures.filters).not.toEqual({});
+  expect(figures.visibilityFactor).not.toEqual({});
+});
+
 test("the stage's outputs: API, the topic for alarms, Slack's and Sentry's URLs", () => {
   const api = stage.outputs.apiUrl as string;
   expect(api).toMatch(/^https:\/\/.+\.execute-api\.us-east-1\.amazonaws\.com$/);
@@ -609,4 +669,49 @@ function queueArn() {
 function tableArns(table: string) {
   const arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
   return [arn, `${arn}/index/*`];
+}
+
+/** The dispatcher's filter patterns as the deployed event source mapping carries them. */
+function deployedDispatchFilters(): string[] {
+  const mapping = stage
+    .ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+    .find((m) => String(m.inputs.eventSourceArn).includes("/stream/"));
+  return mapping?.inputs.filterCriteria.filters.map((f: { pattern: string }) => f.pattern) ?? [];
+}
+
+/**
+ * A stream record of an incident with one action waiting, as DynamoDB Streams delivers it to
+ * Lambda (the item the store writes, in DynamoDB JSON: every number a string).
+ */
+function pendingIncidentRecord() {
+  const table = stage.named("aws:dynamodb/table:Table", "IncidentsTable").inputs.name;
+  return {
+    eventID: "c81e728d9d4c2f636f067f89cc14862c",
+    eventName: "MODIFY",
+    eventVersion: "1.1",
+    eventSource: "aws:dynamodb",
+    awsRegion: REGION,
+    dynamodb: {
+      ApproximateCreationDateTime: 1767225600,
+      Keys: { pk: { S: "INC#01JGX4Z8K2M3N4P5Q6R7S8T9V0" }, sk: { S: "INC" } },
+      NewImage: {
+        pk: { S: "INC#01JGX4Z8K2M3N4P5Q6R7S8T9V0" },
+        sk: { S: "INC" },
+        gsi1pk: { S: "INCIDENTS#open" },
+        gsi1sk: { S: "2026-01-01T00:00:00.000Z#01JGX4Z8K2M3N4P5Q6R7S8T9V0" },
+        status: { S: "open" },
+        severity: { S: "critical" },
+        source: { S: "cloudwatch" },
+        version: { N: "2" },
+        pending: { N: "1" },
+        gsi2pk: { S: "PENDING" },
+        gsi2sk: { S: "01JGX4Z8K2M3N4P5Q6R7S8T9V0" },
+        data: { S: '{"incident":{"id":"01JGX4Z8K2M3N4P5Q6R7S8T9V0"}}' },
+      },
+      SequenceNumber: "4421584500000000017450439091",
+      SizeBytes: 412,
+      StreamViewType: "NEW_IMAGE",
+    },
+    eventSourceARN: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}/stream/2026-01-01T00:00:00.000`,
+  };
 }
