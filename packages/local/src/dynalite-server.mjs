@@ -1,9 +1,10 @@
 // The embedded DynamoDB in its own process, so it has a core of its own: `node dynalite-server.mjs
-// [port] [path]` prints "listening <port>" once ready. Without a path, data stays in memory.
-import dynalite from "dynalite";
+// [port] [path]` prints "listening <port>" once ready. Without a path, data stays in memory. The
+// endpoint serves DynamoDB Streams too (see dynalite-streams.mjs).
+import { dynaliteWithStreams } from "./dynalite-streams.mjs";
 
 const [port = "0", path] = process.argv.slice(2);
-const server = dynalite({
+const server = dynaliteWithStreams({
   path: path || undefined,
   createTableMs: 0,
   deleteTableMs: 0,

@@ -6,14 +6,19 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  type StreamViewType,
 } from "@aws-sdk/client-dynamodb";
 import { createTableInput } from "@firebreak/aws";
-import dynalite from "dynalite";
+import * as z from "zod";
+import { dynaliteWithStreams } from "./dynalite-streams.mjs";
 
 export interface EmbeddedDynamoDb {
   endpoint: string;
   stop(): Promise<void>;
 }
+
+/** dynalite (pure Node, the default) or AWS's DynamoDB Local (Java 17, closer to AWS). */
+export type DynamoDbEngine = "dynalite" | "dynamodb-local";
 
 export interface EmbeddedDynamoDbOptions {
   /** A directory to persist to; undefined keeps everything in memory. */
@@ -21,14 +26,31 @@ export interface EmbeddedDynamoDbOptions {
   port?: number;
   /** In its own process (a core of its own, for the local stack) or in this one (tests). */
   process?: "child" | "same";
+  /**
+   * Which DynamoDB: unset reads FIREBREAK_DYNAMODB (`dynalite` or `dynamodb-local`), then
+   * defaults to dynalite. DynamoDB Local always runs in a child process.
+   */
+  engine?: DynamoDbEngine;
 }
 
-/** Starts dynalite (DynamoDB's API on LevelDB) on 127.0.0.1. */
+const engineSetting = z.enum(["dynalite", "dynamodb-local"]).default("dynalite");
+
+/**
+ * Starts an embedded DynamoDB on 127.0.0.1, DynamoDB Streams included on the same endpoint.
+ *
+ * @example
+ * const dynamo = await startEmbeddedDynamoDb({ engine: "dynamodb-local" });
+ * const client = localDynamoDbClient(dynamo.endpoint);
+ * await dynamo.stop();
+ */
 export async function startEmbeddedDynamoDb(
   options: EmbeddedDynamoDbOptions = {},
 ): Promise<EmbeddedDynamoDb> {
-  if (options.process === "child") return startChildDynamoDb(options);
-  const server = dynalite({
+  const engine = options.engine ?? parseEngine(process.env.FIREBREAK_DYNAMODB);
+  if (engine === "dynamodb-local")
+    return startChildDynamoDb("./dynamodb-local-server.mjs", options);
+  if (options.process === "child") return startChildDynamoDb("./dynalite-server.mjs", options);
+  const server = dynaliteWithStreams({
     path: options.path,
     createTableMs: 0,
     deleteTableMs: 0,
@@ -45,11 +67,28 @@ export async function startEmbeddedDynamoDb(
   };
 }
 
-async function startChildDynamoDb(options: EmbeddedDynamoDbOptions): Promise<EmbeddedDynamoDb> {
-  const script = fileURLToPath(new URL("./dynalite-server.mjs", import.meta.url));
-  const child = spawn(process.execPath, [script, String(options.port ?? 0), options.path ?? ""], {
-    stdio: ["ignore", "pipe", "inherit", "ipc"],
-  });
+function parseEngine(value: string | undefined): DynamoDbEngine {
+  const parsed = engineSetting.safeParse(value || undefined);
+  if (!parsed.success) {
+    throw new Error(`FIREBREAK_DYNAMODB must be "dynalite" or "dynamodb-local", not "${value}"`);
+  }
+  return parsed.data;
+}
+
+/** Runs `node <script> <port> <path>`, which prints "listening <port>" once it answers. */
+async function startChildDynamoDb(
+  script: string,
+  options: EmbeddedDynamoDbOptions,
+): Promise<EmbeddedDynamoDb> {
+  const scriptPath = fileURLToPath(new URL(script, import.meta.url));
+  // The IPC channel lets the child notice when this process goes away, and stop with it.
+  const child = spawn(
+    process.execPath,
+    [scriptPath, String(options.port ?? 0), options.path ?? ""],
+    {
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let output = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -98,10 +137,30 @@ export function localDynamoDbClient(endpoint: string, counts: RequestCounts = {}
   return client;
 }
 
-/** Creates Firebreak's table unless it exists (a restart on the same DATA_DIR keeps it). */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export interface EnsureTableOptions {
+  /** What the table's stream records carry: NEW_IMAGE, as deployed without replicas. */
+  streamViewType?: StreamViewType;
+}
+
+/**
+ * Creates Firebreak's table, its stream enabled, unless it exists (a restart on the same DATA_DIR
+ * keeps it).
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: EnsureTableOptions = {},
+): Promise<void> {
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(
+      new CreateTableCommand({
+        ...createTableInput(tableName),
+        StreamSpecification: {
+          StreamEnabled: true,
+          StreamViewType: options.streamViewType ?? "NEW_IMAGE",
+        },
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
