@@ -34,8 +34,10 @@ const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
 interface Target {
   endpoint: string;
-  stop(): Promise<void>;
 }
+
+/** Stops what a test file started; registered before waiting, so a hook that times out still cleans up. */
+type Cleanups = Array<() => Promise<void>>;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,30 +50,30 @@ async function freePort(): Promise<number> {
 }
 
 /** AWS's DynamoDB Local (Java), in memory, answering on a free port. */
-async function startDynamoDbLocal(): Promise<Target> {
+async function startDynamoDbLocal(cleanups: Cleanups): Promise<Target> {
   const port = await freePort();
   const child: ChildProcess = spawn({ port, stdio: "ignore" });
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const probe = new DynamoDBClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
-    try {
-      await probe.send(new ListTablesCommand({}));
-      break;
-    } catch {
-      await sleep(100); // the JVM is still starting: ask again
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
+      try {
+        await probe.send(new ListTablesCommand({}));
+        return { endpoint };
+      } catch {
+        await sleep(100); // the JVM is still starting: ask again
+      }
     }
+  } finally {
+    probe.destroy();
   }
-  probe.destroy();
-  return {
-    endpoint,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
 
 /** Polls a condition the mapping's own counters or callbacks make true. */
@@ -80,7 +82,7 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 /** The Streams APIs the mapping is tested against, each started once for this file. */
-const TARGETS: Array<{ name: string; start: () => Promise<Target> }> = [
+const TARGETS: Array<{ name: string; start: (cleanups: Cleanups) => Promise<Target> }> = [
   { name: "DynamoDB Local", start: startDynamoDbLocal },
 ];
 
@@ -166,18 +168,19 @@ const item = (key: string, extra: Record<string, AttributeValue> = {}) => ({
 });
 
 describe.each(TARGETS)("StreamEventSourceMapping on $name", ({ start }) => {
-  let target: Target;
+  const cleanups: Cleanups = [];
+  // A JVM takes a few seconds to start, and far longer with both cores busy.
   beforeAll(async () => {
-    target = await start();
-    const config = { endpoint: target.endpoint, region: "us-east-1", credentials };
+    const { endpoint } = await start(cleanups);
+    const config = { endpoint, region: "us-east-1", credentials };
     dynamo = new DynamoDBClient(config);
     streams = new DynamoDBStreamsClient(config);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     dynamo?.destroy();
     streams?.destroy();
-    await target?.stop();
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
   });
 
   it("delivers only records a filter matches, from LATEST, shaped as Lambda's event", async () => {
