@@ -75,7 +75,13 @@ export const SignalSchema = z.object({
   deliveryId: z.string().min(1).max(512),
   fingerprint: z.string().min(1).max(1024),
   title: z.string().min(1).max(MAX_TITLE),
+  /** When it happened: the time it reports, or its arrival when that is not trusted. */
   at: z.iso.datetime(),
+  /**
+   * The time the signal reported, kept as data when it fell outside the trusted window around
+   * its arrival (`incidents.trustedTime`): then `at` is the arrival, which orders it.
+   */
+  reportedAt: z.iso.datetime().optional(),
   attributes: SignalAttributesSchema,
   link: LinkSchema.nullable(),
   detail: z.string().max(MAX_DETAIL).nullable(),

@@ -380,19 +380,40 @@ describe("queue messages", () => {
     const bodies = encodeSignalBatches(signals, 20_000);
     expect(bodies.length).toBeGreaterThan(2);
     expect(bodies.every((body) => body.length <= 22_000)).toBe(true);
-    const decoded = bodies.flatMap((body) => decodeQueueMessage(body, options).signals);
+    const arrivedAt = Date.parse(signals[0]?.at as string);
+    const decoded = bodies.flatMap(
+      (body) => decodeQueueMessage(body, { ...options, arrivedAt }).signals,
+    );
     expect(decoded).toEqual(signals);
+  });
+
+  it("orders a signal by its arrival when its own time is outside the trusted window", () => {
+    const arrivedAt = Date.parse("2026-12-02T12:00:00.000Z");
+    const at = (time: string) =>
+      decodeQueueMessage(encodeSignalBatches([aSignal({ at: time })])[0] as string, {
+        ...options,
+        arrivedAt,
+      }).signals[0];
+    // Within 24 h before and 5 min after its arrival: its own time, untouched.
+    expect(at("2026-12-01T12:00:00.000Z")).not.toHaveProperty("reportedAt");
+    expect(at("2026-12-02T12:05:00.000Z")?.at).toBe("2026-12-02T12:05:00.000Z");
+    // A forged OK "in 2099", or a sample dated 2024: ordered by arrival, the claim kept as data.
+    for (const claimed of ["2099-01-01T00:00:00.000Z", "2024-11-05T14:03:40.536Z"]) {
+      expect(at(claimed)).toMatchObject({ at: "2026-12-02T12:00:00.000Z", reportedAt: claimed });
+    }
+    expect(at("2026-12-02T12:05:00.001Z")?.reportedAt).toBe("2026-12-02T12:05:00.001Z");
   });
 
   it("decodes raw AWS events delivered straight to the queue", () => {
     const body = loadRawEvent("cloudwatch/sns-https-notification.json");
-    expect(decodeQueueMessage(body, options).signals).toHaveLength(1);
+    expect(decodeQueueMessage(body, { ...options, arrivedAt: Date.now() }).signals).toHaveLength(1);
   });
 
   it("refuses broken bodies", () => {
-    expect(() => decodeQueueMessage("{", options)).toThrowError("queue message is not JSON");
+    const queued = { ...options, arrivedAt: Date.now() };
+    expect(() => decodeQueueMessage("{", queued)).toThrowError("queue message is not JSON");
     expect(() =>
-      decodeQueueMessage('{"firebreak":"signals/v1","signals":[{"source":"x"}]}', options),
+      decodeQueueMessage('{"firebreak":"signals/v1","signals":[{"source":"x"}]}', queued),
     ).toThrowError("invalid signal batch: signals[0]");
   });
 });

@@ -46,6 +46,8 @@ describe("config", () => {
       dedupWindow: 15 * 60_000,
       timelineSignals: 20,
       autoResolve: { logs: 30 * 60_000, sentry: 24 * 3_600_000 },
+      trustedTime: { past: 24 * 3_600_000, future: 5 * 60_000 },
+      retention: 400 * 86_400_000,
     });
     expect(config.safety).toEqual({ dryRun: false, cooldown: 10 * 60_000, maxActionsPerHour: 6 });
     expect(config.logs.minLevel).toBe("error");

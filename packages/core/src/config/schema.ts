@@ -150,6 +150,18 @@ const IncidentsSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * A signal's own time is trusted only this close to its arrival: `past` up to EventBridge's
+   * 24 h retry horizon, `future` for clock skew. Outside it the signal is ordered by arrival (a
+   * forged or misdated OK "in 2099" cannot resolve an incident for ever after), and the timeline
+   * says so.
+   */
+  trustedTime: z
+    .strictObject({
+      past: DurationSchema.prefault("24h"),
+      future: DurationSchema.prefault("5m"),
+    })
+    .prefault({}),
+  /**
    * How long a resolved incident, its timeline and its fingerprint's pointer are kept after it
    * resolves; then DynamoDB's TTL deletes them and reads treat them as gone. At least 7 days
    * (a post-mortem is written in the week after), at most 10 years.

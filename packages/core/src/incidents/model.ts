@@ -111,6 +111,8 @@ export const TimelineEntrySchema = z.discriminatedUnion("type", [
     total: z.number().int().positive(),
     detail: z.string().nullable(),
     late: z.boolean().optional(),
+    /** Some signal reported a time outside the trusted window: it is ordered by its arrival. */
+    byArrival: z.boolean().optional(),
   }),
   z.object({ ...ActionEntryFields, by: Actor.optional() }),
 ]);

@@ -43,7 +43,17 @@ const ms = (iso: string) => Date.parse(iso);
 const iso = (time: number) => new Date(time).toISOString();
 
 /** Orders signals by their own time so an ALARM and its OK apply in the order they happened. */
-const byTime = (a: Signal, b: Signal) => ms(a.at) - ms(b.at);
+/** Signals in time order at whole seconds; within a second, in the order they arrived (stable). */
+const byTime = (a: Signal, b: Signal) => Math.floor(ms(a.at) / 1000) - Math.floor(ms(b.at) / 1000);
+
+/**
+ * Whether a recovery is older than the trigger it would end, compared at whole seconds: sources
+ * time their signals at different precisions (a Sentry `issue.resolved` by its hook's whole
+ * seconds, the error before it to the millisecond), so within one second the order they arrived
+ * in decides, and a recovery that arrived later is not taken as older.
+ */
+const olderAtCoarsestPrecision = (recovery: string, trigger: string) =>
+  Math.floor(ms(recovery) / 1000) < Math.floor(ms(trigger) / 1000);
 
 /**
  * Folds a group of signals with one fingerprint into its current incident. Pure: the caller
@@ -98,7 +108,7 @@ export function reduce(
       flush();
       const record = edit();
       markSeen(record, signal.deliveryId, settings, now);
-      if (ms(signal.at) < ms(record.lastTriggerAt)) {
+      if (olderAtCoarsestPrecision(signal.at, record.lastTriggerAt)) {
         record.timeline.push({
           type: "stale-recovery",
           at: iso(now),
@@ -186,6 +196,8 @@ interface PendingSignals {
   lastAt: string;
   detail: string | null;
   late: boolean;
+  /** Some signal reported a time outside the trusted window and is ordered by arrival. */
+  byArrival: boolean;
 }
 
 function addPending(
@@ -194,7 +206,14 @@ function addPending(
   late: boolean,
 ): PendingSignals {
   if (!pending) {
-    return { count: 1, firstAt: signal.at, lastAt: signal.at, detail: signal.detail, late };
+    return {
+      count: 1,
+      firstAt: signal.at,
+      lastAt: signal.at,
+      detail: signal.detail,
+      late,
+      byArrival: signal.reportedAt !== undefined,
+    };
   }
   pending.count += 1;
   if (ms(signal.at) < ms(pending.firstAt)) pending.firstAt = signal.at;
@@ -203,6 +222,7 @@ function addPending(
     pending.detail = signal.detail ?? pending.detail;
   }
   pending.late ||= late;
+  pending.byArrival ||= signal.reportedAt !== undefined;
   return pending;
 }
 
@@ -233,6 +253,7 @@ function appendSignalEntry(
     total,
     detail: pending.detail,
     ...(pending.late ? { late: true } : {}),
+    ...(pending.byArrival ? { byArrival: true } : {}),
   });
   record.signalEntries += 1;
   record.lastSignalEntryAt = pending.lastAt;

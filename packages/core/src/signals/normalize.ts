@@ -17,6 +17,7 @@ import {
   signalFromSnsAlarm,
 } from "./cloudwatch";
 import { signalsFromLogs } from "./logs";
+import { orderedByArrival } from "./time";
 
 /** The raw formats Firebreak accepts from AWS, and how each reaches it there. */
 export const EVENT_FORMATS = {
@@ -244,6 +245,18 @@ export function encodeSignalBatches(signals: ReadonlyArray<Signal>, maxBytes = 2
  * or a batch of signals from an edge function.
  */
 export function decodeQueueMessage(
+  body: string,
+  options: NormalizeOptions & { arrivedAt: number },
+): NormalizedEvent<EventFormat | "signal-batch"> {
+  const decoded = decodeQueueBody(body, options);
+  const window = options.policy.config.incidents.trustedTime;
+  return {
+    ...decoded,
+    signals: decoded.signals.map((signal) => orderedByArrival(signal, options.arrivedAt, window)),
+  };
+}
+
+function decodeQueueBody(
   body: string,
   options: NormalizeOptions,
 ): NormalizedEvent<EventFormat | "signal-batch"> {
