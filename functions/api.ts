@@ -1,21 +1,20 @@
 import {
   ActionViewSchema,
-  type ApiToken,
+  type ApiDeps,
   actionView,
   assembleTimeline,
   authenticateBearer,
   buildPostmortem,
-  type Clock,
   DurationSchema,
   INCIDENT_STATUSES,
   type Incident,
   IncidentCommands,
   IncidentSchema,
-  type IncidentStore,
+  loadIncident,
   MatchSchema,
-  type MonitoringConfig,
   NotFoundError,
   newSilenceId,
+  once,
   PostmortemSchema,
   parseIncidentId,
   parseMatcher,
@@ -31,24 +30,12 @@ import {
   TimelineEntrySchema,
 } from "@firebreak/core";
 import * as z from "zod";
-import { awsApiTokens, awsIncidentDeps } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { type HttpEvent, header, json, text } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
-import { once } from "./lib/once";
 import { openApiDocument } from "./lib/openapi";
 import { createRouter, type Route, route } from "./lib/router";
-
-export interface ApiDeps {
-  store: IncidentStore;
-  silences: SilenceStore;
-  tokens: ReadonlyArray<ApiToken>;
-  config: MonitoringConfig;
-  clock: Clock;
-  region: string;
-  /** Told after a change that may have planned actions (the local stack wakes its dispatcher). */
-  changed?: () => void;
-}
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -146,8 +133,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
   };
   const load = async (id: string) => {
     const { store, silences, clock } = await deps();
-    const record = await store.get(id);
-    if (!record) throw new NotFoundError(`no incident ${id}`);
+    const record = await loadIncident(store, id);
     const now = clock.now();
     const timeline = assembleTimeline(record, await store.getTimelinePages(id));
     return { record, timeline, now, active: await silences.listActive(now) };
@@ -156,8 +142,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
     run: (commands: IncidentCommands) => ReturnType<IncidentCommands["acknowledge"]>,
   ) => {
     const result = await run(await commands());
-    const { silences, clock, changed } = await deps();
-    if (result.changed) changed?.();
+    const { silences, clock } = await deps();
     const now = clock.now();
     return json(200, {
       changed: result.changed,
@@ -325,7 +310,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
       body: SilenceBody,
       responses: { 201: { description: "The silence", schema: SilenceSchema }, ...errors },
       handle: async ({ body, actor }) => {
-        const { silences, clock, changed } = await deps();
+        const { silences, clock } = await deps();
         const now = clock.now();
         const match = body.match ?? parseMatcher(body.matcher as string);
         const silence = {
@@ -338,7 +323,6 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
           endsAt: new Date(now + body.duration).toISOString(),
         };
         await silences.put(silence);
-        changed?.();
         return json(201, silence);
       },
     }),
@@ -353,10 +337,9 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
         ...errors,
       },
       handle: async ({ params }) => {
-        const { silences, changed } = await deps();
+        const { silences } = await deps();
         if (!(await silences.delete(params.id as string)))
           throw new NotFoundError(`no silence ${params.id}`);
-        changed?.();
         return json(200, { removed: params.id });
       },
     }),
@@ -398,6 +381,4 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   return httpLambda(logger, router);
 }
 
-export const handler = createApiHandler(
-  once(async () => ({ ...(await awsIncidentDeps()), tokens: await awsApiTokens() })),
-);
+export const handler = createApiHandler(awsApp.api);

@@ -1,12 +1,11 @@
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import { DynamoDBStreamSchema } from "@aws-lambda-powertools/parser/schemas";
-import { Dispatcher, type DispatcherOptions, systemClock } from "@firebreak/core";
+import type { DispatchDeps } from "@firebreak/core";
 import type { DynamoDBBatchResponse } from "aws-lambda";
 import type { z } from "zod";
-import { awsDispatchParts, awsPolicy, awsRegion, awsStore } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
-import { once } from "./lib/once";
 
 type StreamEvent = z.infer<typeof DynamoDBStreamSchema>;
 
@@ -30,7 +29,7 @@ export function pendingIncidents(event: StreamEvent): Map<string, string[]> {
  * incident's due actions run once, in order; an incident that fails is reported so the stream
  * retries from it (and the sweep nudges anything left behind).
  */
-export function createDispatchHandler(deps: () => Promise<{ dispatcher: Dispatcher }>) {
+export function createDispatchHandler(deps: () => Promise<DispatchDeps>) {
   const logger = createLogger("dispatch");
   return lambda<StreamEvent, DynamoDBBatchResponse>(logger, async (event) => {
     const { dispatcher } = await deps();
@@ -48,18 +47,4 @@ export function createDispatchHandler(deps: () => Promise<{ dispatcher: Dispatch
   }).use(parser({ schema: DynamoDBStreamSchema }));
 }
 
-export const handler = createDispatchHandler(
-  once(async () => {
-    const parts = await awsDispatchParts();
-    const options: DispatcherOptions = {
-      ...parts,
-      store: await awsStore(),
-      clock: systemClock,
-      config: (await awsPolicy()).config,
-      mode: "live",
-      region: awsRegion(),
-      logger: createLogger("dispatcher"),
-    };
-    return { dispatcher: new Dispatcher(options) };
-  }),
-);
+export const handler = createDispatchHandler(awsApp.dispatch);

@@ -1,5 +1,5 @@
 import { type SweepOptions, sweep } from "@firebreak/core";
-import { awsIncidentDeps } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
 
@@ -19,4 +19,4 @@ export function createEscalationsHandler(deps: () => Promise<SweepOptions>) {
   });
 }
 
-export const handler = createEscalationsHandler(awsIncidentDeps);
+export const handler = createEscalationsHandler(awsApp.escalations);

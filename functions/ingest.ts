@@ -1,19 +1,7 @@
-import {
-  encodeSignalBatches,
-  type MessageQueue,
-  normalizeEvent,
-  type Policy,
-} from "@firebreak/core";
-import { awsPolicy, awsQueue, awsRegion } from "./lib/aws";
+import { encodeSignalBatches, type IngestDeps, normalizeEvent } from "@firebreak/core";
+import { awsApp } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
-import { once } from "./lib/once";
-
-export interface IngestDeps {
-  policy: Policy;
-  queue: MessageQueue;
-  region: string | undefined;
-}
 
 export interface IngestResult {
   accepted: number;
@@ -37,6 +25,4 @@ export function createIngestHandler(deps: () => Promise<IngestDeps>) {
   });
 }
 
-export const handler = createIngestHandler(
-  once(async () => ({ policy: await awsPolicy(), queue: await awsQueue(), region: awsRegion() })),
-);
+export const handler = createIngestHandler(awsApp.ingest);

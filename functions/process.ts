@@ -1,40 +1,11 @@
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import { SqsSchema } from "@aws-lambda-powertools/parser/schemas";
-import {
-  Correlator,
-  decodeQueueMessage,
-  type IncidentChange,
-  type Policy,
-  planResponses,
-  type Signal,
-  SilenceCache,
-  systemClock,
-} from "@firebreak/core";
+import { decodeQueueMessage, type ProcessDeps, type Signal } from "@firebreak/core";
 import type { SQSBatchResponse } from "aws-lambda";
 import type { z } from "zod";
-import { awsPolicy, awsRegion, awsSilences, awsStore } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
-import { once } from "./lib/once";
-
-/** What the processor tells whoever watches it (the local stack answers `?wait=true` with it). */
-export interface ProcessObserver {
-  processed(messageId: string, incidentIds: string[]): void;
-  changed?(changes: IncidentChange[]): void;
-}
-
-export interface ProcessDeps {
-  correlator: Correlator;
-  policy: Policy;
-  region: string | undefined;
-  observer?: ProcessObserver;
-  /**
-   * Signals already decoded for a message, if any. The local stack validates events at its edge
-   * (to answer 400) and hands the result over here instead of parsing twice; in AWS the edge
-   * is EventBridge or SNS, which deliver raw, so every body is decoded here.
-   */
-  predecoded?: (messageId: string) => Signal[] | undefined;
-}
 
 type SqsEvent = z.infer<typeof SqsSchema>;
 
@@ -47,15 +18,20 @@ type SqsEvent = z.infer<typeof SqsSchema>;
 export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
   const logger = createLogger("process");
   return lambda<SqsEvent, SQSBatchResponse>(logger, async (event) => {
-    const { correlator, policy, region, observer, predecoded } = await deps();
+    const { correlator, policy, region, listener } = await deps();
     const failed = new Set<string>();
     const signalsOf = new Map<string, Signal[]>();
     for (const record of event.Records) {
       try {
-        const signals =
-          predecoded?.(record.messageId) ??
-          decodeQueueMessage(record.body, { policy, region }).signals;
-        signalsOf.set(record.messageId, signals);
+        signalsOf.set(
+          record.messageId,
+          decodeQueueMessage(record.body, {
+            policy,
+            region,
+            // When SQS received it: EventBridge, SNS and the edge functions send on arrival.
+            arrivedAt: Number(record.attributes.SentTimestamp),
+          }).signals,
+        );
       } catch (error) {
         logger.error("undecodable queue message", {
           messageId: record.messageId,
@@ -67,7 +43,7 @@ export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
 
     const signals = [...signalsOf.values()].flat();
     const { results, changes } = await correlator.process(signals);
-    observer?.changed?.(changes);
+    listener?.changed(changes);
 
     let next = 0;
     for (const [messageId, own] of signalsOf) {
@@ -78,32 +54,11 @@ export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
         continue;
       }
       const incidents = mine.flatMap((result) => (result.incidentId ? [result.incidentId] : []));
-      observer?.processed(messageId, [...new Set(incidents)]);
+      listener?.processed(messageId, [...new Set(incidents)]);
     }
     if (failed.size > 0) logger.warn("messages left for retry", { count: failed.size });
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   }).use(parser({ schema: SqsSchema }));
 }
 
-export const handler = createProcessHandler(
-  once(async () => {
-    const policy = await awsPolicy();
-    const logger = createLogger("correlator");
-    const region = awsRegion();
-    const silences = new SilenceCache(await awsSilences());
-    const correlator = new Correlator({
-      store: await awsStore(),
-      policy,
-      clock: systemClock,
-      logger,
-      respond: async (record, events, now) =>
-        planResponses(record, events, {
-          config: policy.config,
-          now,
-          region,
-          silences: await silences.active(now),
-        }),
-    });
-    return { correlator, policy, region: awsRegion() };
-  }),
-);
+export const handler = createProcessHandler(awsApp.process);

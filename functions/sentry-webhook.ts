@@ -1,30 +1,21 @@
 import {
   assertValidSignals,
-  type Clock,
   encodeSignalBatches,
   formatIssues,
   InvalidEventError,
   MAX_JSON_DEPTH,
-  type MessageQueue,
   nestsDeeperThan,
+  type SentryWebhookDeps,
   shortHash,
   signalFromSentry,
-  systemClock,
   UnauthorizedError,
   verifySentrySignature,
 } from "@firebreak/core";
 import { parseSentryWebhook, SentryResourceSchema } from "@firebreak/events";
-import { awsQueue, awsSentrySecret } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { header, json, rawBody } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
-import { once } from "./lib/once";
-
-export interface SentryWebhookDeps {
-  queue: MessageQueue;
-  clientSecret: string;
-  clock: Clock;
-}
 
 /**
  * `POST /webhooks/sentry`. The signature is checked on the raw bytes before anything is parsed
@@ -88,10 +79,4 @@ function sentAt(timestamp: string | undefined, now: number): string {
   return new Date(plausible ? sent : now).toISOString();
 }
 
-export const handler = createSentryWebhookHandler(
-  once(async () => ({
-    queue: await awsQueue(),
-    clientSecret: await awsSentrySecret(),
-    clock: systemClock,
-  })),
-);
+export const handler = createSentryWebhookHandler(awsApp.sentryWebhook);

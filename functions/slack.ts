@@ -1,32 +1,16 @@
 import {
   answerSlashCommand,
-  type Clock,
   formatIssues,
-  type IncidentStore,
   InvalidInputError,
-  type MonitoringConfig,
-  type SilenceStore,
+  type SlackDeps,
   SlashCommandFormSchema,
   UnauthorizedError,
   verifySlackRequest,
 } from "@firebreak/core";
-import { awsIncidentDeps, awsSlackSecret } from "./lib/aws";
+import { awsApp } from "./lib/aws";
 import { header, json, rawBody } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
-import { once } from "./lib/once";
-
-export interface SlackDeps {
-  store: IncidentStore;
-  silences: SilenceStore;
-  config: MonitoringConfig;
-  clock: Clock;
-  region: string;
-  /** The Slack app's signing secret. */
-  signingSecret: string;
-  /** Told after a change that may have planned actions (the local stack wakes its dispatcher). */
-  changed?: () => void;
-}
 
 /**
  * `POST /slack/commands`, the `/incident` slash command. The signature is checked on the raw
@@ -65,6 +49,4 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>) {
   });
 }
 
-export const handler = createSlackHandler(
-  once(async () => ({ ...(await awsIncidentDeps()), signingSecret: await awsSlackSecret() })),
-);
+export const handler = createSlackHandler(awsApp.slack);

@@ -7,11 +7,15 @@ import {
   SqsMessageQueue,
 } from "@firebreak/aws";
 import {
+  type AppPorts,
   ConfigError,
+  composeApp,
   GuardKeeper,
   loadConfigFile,
+  once,
   Policy,
   parseApiTokens,
+  type Responders,
   resolveChannels,
   sstSecretName,
   systemClock,
@@ -19,7 +23,7 @@ import {
 } from "@firebreak/core";
 import * as z from "zod";
 import { readEnv } from "./env";
-import { once } from "./once";
+import { createLogger } from "./logger";
 import { readSecret, secretEnvironment } from "./secrets";
 
 /** A call that hangs fails instead, and the SDK's retries (and Lambda's) take over. */
@@ -31,7 +35,7 @@ const SDK_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 5000 };
 // the clients it calls (each costs its cold start 20 to 90 ms).
 
 /** The policy from `MONITORING_CONFIG`, a JSON file the stack ships beside the handler. */
-export const awsPolicy = /* @__PURE__ */ once(async () => {
+const awsPolicy = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ MONITORING_CONFIG: z.string().default("firebreak.config.json") }));
   return new Policy(await loadConfigFile(env.MONITORING_CONFIG));
 });
@@ -45,16 +49,18 @@ const awsTable = /* @__PURE__ */ once(async () => {
   };
 });
 
-export const awsStore = /* @__PURE__ */ once(
-  async () => new DynamoDbIncidentStore(await awsTable()),
+// The policy decides each incident's due time and expiry.
+const awsStore = /* @__PURE__ */ once(
+  async () =>
+    new DynamoDbIncidentStore({ ...(await awsTable()), config: (await awsPolicy()).config }),
 );
 
-export const awsSilences = /* @__PURE__ */ once(async () => {
+const awsSilences = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
   return new DynamoDbSilenceStore(client, tableName);
 });
 
-export const awsQueue = /* @__PURE__ */ once(async () => {
+const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
   const { SQSClient } = await import("@aws-sdk/client-sqs");
   return new SqsMessageQueue({
@@ -67,27 +73,16 @@ export const awsQueue = /* @__PURE__ */ once(async () => {
  * The region this function runs in: for links in signals whose payload names none, and for
  * remediation targets that name none.
  */
-export const awsRegion = () => process.env.AWS_REGION ?? "us-east-1";
-
-/** What the functions that read and change incidents share (api, slack, escalations). */
-export const awsIncidentDeps = /* @__PURE__ */ once(async () => ({
-  store: await awsStore(),
-  silences: await awsSilences(),
-  config: (await awsPolicy()).config,
-  clock: systemClock,
-  region: awsRegion(),
-}));
+const awsRegion = () => process.env.AWS_REGION ?? "us-east-1";
 
 /** Bearer tokens for the HTTP API, from the `API_TOKENS` secret. */
-export const awsApiTokens = /* @__PURE__ */ once(async () =>
-  parseApiTokens(required("API_TOKENS")),
-);
+const awsApiTokens = /* @__PURE__ */ once(async () => parseApiTokens(required("API_TOKENS")));
 
 /** The Sentry integration's client secret, which signs its webhooks. */
-export const awsSentrySecret = /* @__PURE__ */ once(async () => required("SENTRY_CLIENT_SECRET"));
+const awsSentrySecret = /* @__PURE__ */ once(async () => required("SENTRY_CLIENT_SECRET"));
 
 /** The Slack app's signing secret. */
-export const awsSlackSecret = /* @__PURE__ */ once(async () => required("SLACK_SIGNING_SECRET"));
+const awsSlackSecret = /* @__PURE__ */ once(async () => required("SLACK_SIGNING_SECRET"));
 
 /** A secret the function cannot work without: missing, it fails at its first use, by name. */
 function required(name: string): string {
@@ -100,7 +95,7 @@ function required(name: string): string {
 }
 
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
-export const awsDispatchParts = /* @__PURE__ */ once(async () => {
+const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
   const { client, tableName } = await awsTable();
   const policy = await awsPolicy();
@@ -110,7 +105,26 @@ export const awsDispatchParts = /* @__PURE__ */ once(async () => {
     gateway: new AwsSdkGateway({ region }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels),
+    mode: "live",
     consoleUrl: (id: string) =>
       env.API_URL ? `${env.API_URL.replace(/\/$/, "")}/incidents/${id}` : null,
   };
 });
+
+/** Firebreak's ports on AWS: the SDK adapters, SST's secrets, Powertools' logger. */
+export const awsPorts: AppPorts = {
+  clock: systemClock,
+  region: awsRegion(),
+  logger: createLogger,
+  policy: awsPolicy,
+  store: awsStore,
+  silences: awsSilences,
+  queue: awsQueue,
+  responders: awsResponders,
+  apiTokens: awsApiTokens,
+  sentryClientSecret: awsSentrySecret,
+  slackSigningSecret: awsSlackSecret,
+};
+
+/** The application every Lambda entry point runs (each function builds only what it calls). */
+export const awsApp = composeApp(awsPorts);

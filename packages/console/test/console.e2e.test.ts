@@ -78,7 +78,7 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   assertConsoleBuilt();
   [stack, browser] = await Promise.all([
-    startTestStack({ configInput: CONFIG, intervals: { dispatchMs: 50, escalationsMs: 60_000 } }),
+    startTestStack({ configInput: CONFIG, intervals: { escalationsMs: 60_000 } }),
     launchBrowser(),
   ]);
   const alarm = alarms(stack);

@@ -87,7 +87,10 @@ function alarm(state: "ALARM" | "OK", id: string, at: number, reason?: string): 
   return signal;
 }
 
-/** ECS as far as scaling the checkout service needs: four tasks, room for twenty. */
+/**
+ * ECS as far as scaling the checkout service needs: four tasks, no Application Auto Scaling
+ * target (so the scale-out sets the desired count).
+ */
 class FakeEcs implements AwsGateway {
   readonly sent: AwsRequest[] = [];
   async send(request: AwsRequest): Promise<unknown> {
@@ -100,7 +103,7 @@ class FakeEcs implements AwsGateway {
           ],
         };
       case "application-autoscaling:DescribeScalableTargets":
-        return { ScalableTargets: [{ MaxCapacity: 20, MinCapacity: 2 }] };
+        return { ScalableTargets: [] };
       case "ecs:UpdateService":
         return {};
       default:

@@ -23,7 +23,6 @@ async function main() {
     config,
     secrets,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
-    queue: { batchSize: env.QUEUE_BATCH_SIZE, batchWindowMs: env.QUEUE_BATCH_WINDOW_MS },
     remediation: env.REMEDIATION_MODE,
     intervals: { escalationsMs: env.ESCALATIONS_INTERVAL_MS },
     logger,

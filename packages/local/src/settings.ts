@@ -15,8 +15,6 @@ export const LocalEnvSchema = z.object({
   SENTRY_CLIENT_SECRET: z.string().min(1).optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
-  QUEUE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  QUEUE_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   REMEDIATION_MODE: z.enum(["simulated", "live"]).default("simulated"),
   /** How often the escalation sweep runs locally (AWS: every minute). */
   ESCALATIONS_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),

@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
@@ -10,8 +12,8 @@ import {
 } from "@firebreak/aws";
 import {
   type ApiToken,
-  Correlator,
-  Dispatcher,
+  type AppPorts,
+  composeApp,
   type EventRoute,
   GuardKeeper,
   type IncidentChange,
@@ -19,21 +21,23 @@ import {
   type MessageQueue,
   type MonitoringConfig,
   Policy,
-  planResponses,
   type Signal,
-  SilenceCache,
-  systemClock,
 } from "@firebreak/core";
+import { createApiHandler } from "@firebreak/functions/api";
+import { createDispatchHandler } from "@firebreak/functions/dispatch";
+import { createEscalationsHandler } from "@firebreak/functions/escalations";
+import { createIngestHandler } from "@firebreak/functions/ingest";
+import { createProcessHandler } from "@firebreak/functions/process";
+import { createSentryWebhookHandler } from "@firebreak/functions/sentry-webhook";
+import { createSlackHandler } from "@firebreak/functions/slack";
+import { DEPLOY } from "@firebreak/stacks/deploy";
+import { type DeployOptionsInput, deployOptions } from "@firebreak/stacks/options";
+import { type FunctionName, type Topology, topology } from "@firebreak/stacks/topology";
 import type { Context } from "aws-lambda";
-import { createApiHandler } from "../../../functions/api";
-import { createDispatchHandler } from "../../../functions/dispatch";
-import { createEscalationsHandler } from "../../../functions/escalations";
-import { createIngestHandler } from "../../../functions/ingest";
-import { createProcessHandler } from "../../../functions/process";
-import { createSentryWebhookHandler } from "../../../functions/sentry-webhook";
-import { createSlackHandler } from "../../../functions/slack";
+import { matchesPattern, validatePattern } from "./content-filter";
 import {
   type EmbeddedDynamoDb,
+  type EmbeddedDynamoDbOptions,
   ensureTable,
   localDynamoDbClient,
   type RequestCounts,
@@ -45,11 +49,18 @@ import { OutboxPager } from "./outbox";
 import { LocalQueue, type LocalQueueOptions, type QueuedMessage } from "./queue";
 import { startServer } from "./server";
 import { SimulatedAws } from "./simulated-aws";
+import {
+  mappingSettings,
+  StreamEventSourceMapping,
+  type StreamInvocationRecord,
+} from "./stream-mapping";
 import { Ticker } from "./ticker";
 
 export const TABLE_NAME = "firebreak";
 export const LOCAL_REGION = "us-east-1";
-const QUEUE_ARN = `arn:aws:sqs:${LOCAL_REGION}:000000000000:firebreak-signals`;
+const LOCAL_ACCOUNT = "000000000000";
+/** The alarm prefix the local stage's own alarms would carry (the rule leaves them out). */
+const ALARM_PREFIX = "firebreak-local-";
 
 export interface LocalSecrets {
   apiTokens: ApiToken[];
@@ -67,24 +78,40 @@ export interface LocalStackOptions {
   secrets: LocalSecrets;
   /** Use this DynamoDB endpoint instead of starting the embedded one. */
   dynamodbEndpoint?: string;
-  /** The embedded DynamoDB in its own process (default: a core of its own) or in this one. */
+  /**
+   * The embedded DynamoDB: dynalite in its own process (default: a core of its own) or in this
+   * one, or AWS's DynamoDB Local (needs Java 17). `FIREBREAK_DYNAMODB=dynamodb-local` picks the
+   * latter for every stack a test starts (CI runs the suites against both).
+   */
+  dynamodb?: EmbeddedDynamoDbOptions["engine"];
   dynamodbProcess?: "child" | "same";
-  queue?: Pick<
-    LocalQueueOptions,
-    "batchSize" | "batchWindowMs" | "idleWindowMs" | "maxReceiveCount" | "retryDelayMs"
-  >;
+  /**
+   * Time of the queue's emulation, shrunk for tests (visibility timeouts and batching windows
+   * are the deployed ones, times this factor). Default 1: as deployed.
+   */
+  queue?: Pick<LocalQueueOptions, "timeScale" | "lingerWhenIdle">;
   /**
    * `simulated` (default): remediation runs against a local model and pages go to the outbox.
    * `live`: remediation calls AWS with the credentials in the environment.
    */
   remediation?: "simulated" | "live";
+  /**
+   * How long the processor keeps active silences: as in AWS by default (`SILENCE_CACHE_MS`);
+   * tests that create a silence and send a signal at once set 0.
+   */
+  silenceCacheMs?: number;
   /** Errors to inject into DynamoDB calls (the reliability suite). */
   faults?: FaultPlan;
   /**
-   * How often the escalation sweep and the dispatcher poll run (AWS: every minute / stream),
-   * and the dispatcher's wait before retrying an action (tests make them short).
+   * How often the escalation schedule runs (AWS: every minute; locally every second by default,
+   * so short durations can be tried) and the dispatcher's wait before retrying an action.
    */
-  intervals?: { escalationsMs?: number; dispatchMs?: number; actionRetryMs?: number };
+  intervals?: { escalationsMs?: number; actionRetryMs?: number };
+  /**
+   * Deploy options in place of this repository's (`stacks/deploy.ts`): a suite that floods the
+   * API runs with the throttles a deploy for that load would set, as it would in AWS.
+   */
+  deploy?: DeployOptionsInput;
   /** The stack's own console lines (incidents opened and resolved...). */
   logger: Logger;
 }
@@ -92,7 +119,7 @@ export interface LocalStackOptions {
 export interface LocalDelivery {
   raw: unknown;
   route: EventRoute;
-  signals: Signal[];
+  signals?: Signal[];
 }
 
 /** A Lambda handler as the invoke API and the local triggers call it. */
@@ -100,10 +127,11 @@ export type LambdaFunction = (event: unknown, context: Context) => Promise<unkno
 
 export interface LocalStack {
   url: string;
+  topology: Topology;
   queue: LocalQueue;
   store: DynamoDbIncidentStore;
   dynamodbEndpoint: string;
-  functions: Record<string, LambdaFunction>;
+  functions: Record<FunctionName, LambdaFunction>;
   /** DynamoDB requests sent so far, by operation (the benchmarks' requests per event). */
   dynamodbRequests: RequestCounts;
   /** Invocations of each function so far (the benchmarks' Lambda invocations per event). */
@@ -112,6 +140,10 @@ export interface LocalStack {
   outbox: OutboxPager;
   /** The model remediation acts on locally, and every call it answered. */
   simulation: SimulatedAws;
+  /** The dispatcher's stream event source mapping (records read, filtered, retried...). */
+  stream: StreamEventSourceMapping;
+  /** Stream batches the dispatcher failed on after retries (the on-failure destination). */
+  dispatchFailures: StreamInvocationRecord[];
   /** What fault injection (`faults`) has injected so far. */
   injectedFaults: InjectedFaults | null;
   /**
@@ -119,13 +151,12 @@ export interface LocalStack {
    * (the reliability suite's outage). Needs a DATA_DIR, or the data is gone.
    */
   restartDynamoDb(downMs: number): Promise<void>;
-  /** Asks the dispatcher to look for pending actions now (after an API change, say). */
-  kick(): void;
-  /** Waits for the running dispatch and escalation passes to finish. */
+  /** Waits until every stream record written so far and the running sweep are handled. */
   settle(): Promise<void>;
   /**
-   * Sends validated raw events along their AWS path (with the signals validation found, so the
-   * processor need not parse them again); resolves with the queue message ids they made.
+   * Sends validated raw events along their AWS path (EventBridge through the rule's pattern,
+   * SNS envelopes to the queue, the rest through `ingest`); resolves with the queue message
+   * ids they made.
    */
   deliver(events: ReadonlyArray<LocalDelivery>): Promise<string[]>;
   /** Runs a function, collecting the ids of the queue messages it sent (for `?wait=true`). */
@@ -136,30 +167,55 @@ export interface LocalStack {
 }
 
 /**
- * The whole of Firebreak on one machine: embedded DynamoDB, the durable local queue feeding the
- * processor, and the very handlers deployed to Lambda, behind one HTTP server.
+ * The whole of Firebreak on one machine, wired from the deployed topology
+ * (`stacks/topology.ts`): the same functions, built by the same composition root, behind the
+ * same routes, event sources and schedules, each emulated with AWS's semantics (the README's
+ * mapping table says where that stops).
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { config, secrets, logger } = options;
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const deployed = topology({
+    options: deployOptions(options.deploy ?? DEPLOY),
+    alarmPrefix: ALARM_PREFIX,
+  });
+  for (const source of deployed.streamSources) source.filters.forEach(validatePattern);
+  for (const source of deployed.queueSources) source.filters.forEach(validatePattern);
 
-  const embeddedOptions = {
+  const embeddedOptions: EmbeddedDynamoDbOptions = {
     path: options.dataDir ? join(options.dataDir, "dynamodb") : undefined,
     process: options.dynamodbProcess ?? "child",
-  } as const;
+    engine: options.dynamodb,
+  };
   let embedded: EmbeddedDynamoDb | undefined = options.dynamodbEndpoint
     ? undefined
     : await startEmbeddedDynamoDb(embeddedOptions);
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (embedded as EmbeddedDynamoDb).endpoint;
   const dynamodbRequests: RequestCounts = {};
   const client = localDynamoDbClient(dynamodbEndpoint, dynamodbRequests);
-  await ensureTable(client, TABLE_NAME);
+  await ensureTable(client, TABLE_NAME, { streamViewType: deployed.streamView });
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
+  if (!Table?.LatestStreamArn) throw new Error(`table ${TABLE_NAME} has no stream`);
+  const streamArn = Table.LatestStreamArn;
   const injectedFaults = options.faults ? injectFaults(client, options.faults) : null;
-  const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME });
+  const store = new DynamoDbIncidentStore({ client, tableName: TABLE_NAME, config });
+  const silences = new DynamoDbSilenceStore(client, TABLE_NAME);
 
+  const signalSource = deployed.queueSources[0];
+  if (!signalSource) throw new Error("the topology has no queue event source");
+  const signalQueue = deployed.queues[signalSource.queue];
+  if (!signalQueue.visibilityTimeoutSeconds || !signalQueue.deadLetter) {
+    throw new Error(`queue ${signalSource.queue} has no visibility timeout or dead-letter queue`);
+  }
   const queue = await LocalQueue.open({
     journalPath: options.dataDir ? join(options.dataDir, "queue.log") : undefined,
     logger,
+    batchSize: signalSource.batchSize,
+    batchWindowMs: signalSource.batchingWindowSeconds * 1000,
+    maximumConcurrency: signalSource.maximumConcurrency,
+    visibilityTimeoutMs: signalQueue.visibilityTimeoutSeconds * 1000,
+    maxReceiveCount: signalQueue.deadLetter.maxReceiveCount,
+    filters: signalSource.filters.map((pattern) => JSON.stringify(pattern)),
     ...options.queue,
   });
 
@@ -171,23 +227,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sent.getStore()?.push(...ids);
     },
   };
-
-  const policy = new Policy(config);
-  const silences = new DynamoDbSilenceStore(client, TABLE_NAME);
-  const silenceCache = new SilenceCache(silences, 1000);
-  const correlator = new Correlator({
-    store,
-    policy,
-    clock: systemClock,
-    logger,
-    respond: async (record, events, now) =>
-      planResponses(record, events, {
-        config,
-        now,
-        region: LOCAL_REGION,
-        silences: await silenceCache.active(now),
-      }),
-  });
 
   // Responses: remediation against the local model (or AWS), pages to the outbox.
   const simulation = new SimulatedAws();
@@ -202,133 +241,115 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const live = options.remediation === "live";
   const outbox = new OutboxPager(logger);
   let baseUrl = "";
-  const dispatcher = new Dispatcher({
-    store,
-    guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
-    gateway: live
-      ? new AwsSdkGateway({ region: process.env.AWS_REGION ?? LOCAL_REGION })
-      : simulation,
-    pager: outbox,
-    clock: systemClock,
-    config,
-    mode: live ? "live" : "simulated",
-    region: LOCAL_REGION,
-    consoleUrl: (id) => `${baseUrl}/incidents/${id}`,
-    backoffMs: options.intervals?.actionRetryMs
-      ? () => options.intervals?.actionRetryMs as number
-      : undefined,
-    logger,
-  });
   const processedIncidents = new Map<string, string[]>();
-  // Signals of queued messages, decoded when /local/events validated them; consumed once.
-  const decoded = new Map<string, Signal[]>();
-  const predecoded = (messageId: string) => {
-    const signals = decoded.get(messageId);
-    decoded.delete(messageId);
-    return signals;
-  };
-  const observer = {
-    processed(messageId: string, incidentIds: string[]) {
-      processedIncidents.set(messageId, incidentIds);
-      if (processedIncidents.size > 100_000) {
-        processedIncidents.delete(processedIncidents.keys().next().value as string);
-      }
-    },
-    changed(changes: IncidentChange[]) {
-      for (const change of changes) announce(change, logger);
-      if (
-        changes.some((change) =>
-          change.record.actions.some((action) => action.status === "planned"),
-        )
-      ) {
-        dispatching.kick();
-      }
-    },
-  };
+  const policy = new Policy(config);
 
-  const functions: Record<string, LambdaFunction> = {
-    ingest: createIngestHandler(async () => ({ policy, queue: queuePort, region: LOCAL_REGION })),
-    process: createProcessHandler(async () => ({
-      correlator,
-      policy,
-      region: LOCAL_REGION,
-      observer,
-      predecoded,
-    })),
-    "sentry-webhook": createSentryWebhookHandler(async () => ({
-      queue: queuePort,
-      clientSecret: secrets.sentryClientSecret,
-      clock: systemClock,
-    })),
-    api: createApiHandler(async () => ({
-      store,
-      silences,
-      tokens: secrets.apiTokens,
-      config,
-      clock: systemClock,
-      region: LOCAL_REGION,
-      changed: () => {
-        silenceCache.invalidate();
-        dispatching.kick();
+  const ports: AppPorts = {
+    clock: { now: () => Date.now() },
+    region: LOCAL_REGION,
+    logger: () => logger,
+    policy: async () => policy,
+    store: async () => store,
+    silences: async () => silences,
+    queue: async () => queuePort,
+    responders: async () => ({
+      guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
+      gateway: live
+        ? new AwsSdkGateway({ region: process.env.AWS_REGION ?? LOCAL_REGION })
+        : simulation,
+      pager: outbox,
+      mode: live ? "live" : "simulated",
+      consoleUrl: (id) => `${baseUrl}/incidents/${id}`,
+      ...(options.intervals?.actionRetryMs
+        ? { backoffMs: () => options.intervals?.actionRetryMs as number }
+        : {}),
+    }),
+    apiTokens: async () => secrets.apiTokens,
+    sentryClientSecret: async () => secrets.sentryClientSecret,
+    slackSigningSecret: async () => secrets.slackSigningSecret,
+    silenceCacheMs: options.silenceCacheMs,
+    listener: {
+      processed(messageId, incidentIds) {
+        processedIncidents.set(messageId, incidentIds);
+        if (processedIncidents.size > 100_000) {
+          processedIncidents.delete(processedIncidents.keys().next().value as string);
+        }
       },
-    })),
-    slack: createSlackHandler(async () => ({
-      store,
-      silences,
-      config,
-      clock: systemClock,
-      region: LOCAL_REGION,
-      signingSecret: secrets.slackSigningSecret,
-      changed: () => {
-        silenceCache.invalidate();
-        dispatching.kick();
+      changed(changes) {
+        for (const change of changes) announce(change, logger);
       },
-    })),
-    dispatch: createDispatchHandler(async () => ({ dispatcher })),
-    escalations: createEscalationsHandler(async () => ({
-      store,
-      silences,
-      config,
-      clock: systemClock,
-      region: LOCAL_REGION,
-      logger,
-    })),
-  } as Record<string, LambdaFunction>;
+    },
+  };
+  const app = composeApp(ports);
+  const handlers: Record<FunctionName, LambdaFunction> = {
+    ingest: createIngestHandler(app.ingest),
+    process: createProcessHandler(app.process),
+    "sentry-webhook": createSentryWebhookHandler(app.sentryWebhook),
+    api: createApiHandler(app.api),
+    slack: createSlackHandler(app.slack),
+    dispatch: createDispatchHandler(app.dispatch),
+    escalations: createEscalationsHandler(app.escalations),
+  } as Record<FunctionName, LambdaFunction>;
   const invocations: Record<string, number> = {};
-  for (const [name, handler] of Object.entries(functions)) {
-    functions[name] = (event, context) => {
-      invocations[name] = (invocations[name] ?? 0) + 1;
-      return handler(event, context);
-    };
-  }
+  const functions = Object.fromEntries(
+    Object.entries(handlers).map(([name, handler]) => [
+      name,
+      (event: unknown, context: Context) => {
+        invocations[name] = (invocations[name] ?? 0) + 1;
+        return handler(event, context);
+      },
+    ]),
+  ) as Record<FunctionName, LambdaFunction>;
+  const context = (name: FunctionName) =>
+    lambdaContext(name, deployed.functions[name].timeoutSeconds * 1000);
 
-  // The table's stream, locally: incidents with pending actions go to the dispatch function.
-  const dispatching = new Ticker(
-    "dispatch",
-    options.intervals?.dispatchMs ?? 1000,
-    async () => {
-      const ids = await store.listPending();
-      if (ids.length > 0) await functions.dispatch?.(streamEvent(ids), lambdaContext("dispatch"));
+  // The table's stream, as the deployed event source mapping reads it: dispatch runs only on
+  // the records the deployed filter lets through.
+  const streamSource = deployed.streamSources[0];
+  if (!streamSource) throw new Error("the topology has no stream event source");
+  const dispatchFailures: StreamInvocationRecord[] = [];
+  const stream = new StreamEventSourceMapping(
+    new DynamoDBStreamsClient({
+      endpoint: dynamodbEndpoint,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    }),
+    streamArn,
+    {
+      ...mappingSettings(streamSource),
+      DestinationConfig: {
+        OnFailure: (record) => {
+          dispatchFailures.push(record);
+          logger.warn("dispatch: a stream batch failed after retries", {
+            batch: record.DDBStreamBatchInfo,
+          });
+        },
+      },
+      invoke: (event) => functions[streamSource.function](event, context(streamSource.function)),
+      logger,
     },
-    logger,
   );
-  // The `escalations` schedule, locally: at least once a second, so short durations can be tried.
+
+  // The escalation schedule: every second by default here (the deployed rate is a minute).
+  const schedule = deployed.schedules.escalationSweep;
   const escalating = new Ticker(
     "escalations",
     options.intervals?.escalationsMs ?? 1000,
     async () => {
-      await functions.escalations?.({ source: "aws.scheduler" }, lambdaContext("escalations"));
-      dispatching.kick();
+      await functions[schedule.function](
+        { source: "aws.scheduler", "detail-type": "Scheduled Event" },
+        context(schedule.function),
+      );
     },
     logger,
   );
 
-  queue.start(async (messages) => {
-    const response = (await functions.process?.(sqsEvent(messages), lambdaContext("process"))) as {
-      batchItemFailures: Array<{ itemIdentifier: string }>;
-    };
-    return { failedIds: response.batchItemFailures.map((failure) => failure.itemIdentifier) };
-  });
+  queue.start((messages) =>
+    functions[signalSource.function](
+      sqsEvent(messages, signalSource.queue),
+      context(signalSource.function),
+    ),
+  );
 
   const capturingQueued: LocalStack["capturingQueued"] = async (run) => {
     const queued: string[] = [];
@@ -336,15 +357,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { result, queued };
   };
 
+  const rule = deployed.rules.alarmStateChanges;
   const deliver: LocalStack["deliver"] = async (events) => {
-    const direct = events.filter((event) => event.route === "queue");
+    // EventBridge delivers what its rule's pattern matches, nothing else; SNS delivers the
+    // envelope to its subscribed queue; the rest is pushed to `ingest` by AWS.
+    const direct = events.filter(
+      (event) =>
+        event.route === "queue" &&
+        (!isEventBridgeEvent(event.raw) || matchesPattern(rule.pattern, event.raw)),
+    );
     const ids = direct.length
       ? await queue.send(direct.map((event) => JSON.stringify(event.raw)))
       : [];
     for (const event of events) {
       if (event.route !== "ingest") continue;
       const { queued } = await capturingQueued(() =>
-        (functions.ingest as LambdaFunction)(event.raw, lambdaContext("ingest")),
+        functions.ingest(event.raw, context("ingest")),
       );
       ids.push(...queued);
     }
@@ -352,6 +380,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const stack: Omit<LocalStack, "url" | "stop"> = {
+    topology: deployed,
     queue,
     store,
     dynamodbEndpoint,
@@ -359,6 +388,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamodbRequests,
     invocations,
     injectedFaults,
+    stream,
+    dispatchFailures,
     async restartDynamoDb(downMs) {
       if (!embedded) throw new Error("DynamoDB is not embedded in this stack");
       const port = Number(new URL(dynamodbEndpoint).port);
@@ -370,9 +401,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     simulation,
     settle: async () => {
       await escalating.settled();
-      await dispatching.settled();
+      await stream.settled();
     },
-    kick: () => dispatching.kick(),
     deliver,
     capturingQueued,
     incidentsOf: (messageIds) => [
@@ -383,12 +413,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     port: options.port,
     host: options.host ?? "127.0.0.1",
     functions,
+    routes: deployed.routes,
     policy,
     logger,
   });
 
   baseUrl = server.url;
-  dispatching.start();
+  await stream.start();
   escalating.start();
 
   return {
@@ -397,13 +428,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async stop() {
       await server.close();
       await escalating.stop();
-      await dispatching.stop();
       await queue.stop();
+      await stream.stop();
       client.destroy();
       await embedded?.stop();
     },
   };
 }
+
+const isEventBridgeEvent = (raw: unknown) =>
+  typeof raw === "object" && raw !== null && "detail-type" in raw;
 
 /** Prints what a newcomer wants to see happen: incidents opening and resolving. */
 function announce(change: IncidentChange, logger: Logger): void {
@@ -426,46 +460,23 @@ function announce(change: IncidentChange, logger: Logger): void {
 }
 
 /** Queue messages as the SQS event source mapping hands them to the processor. */
-function sqsEvent(messages: QueuedMessage[]) {
+function sqsEvent(messages: ReadonlyArray<QueuedMessage>, queueName: string) {
   return {
     Records: messages.map((message) => ({
       messageId: message.id,
-      receiptHandle: message.id,
+      receiptHandle: message.receiptHandle ?? message.id,
       body: message.body,
       attributes: {
         ApproximateReceiveCount: String(message.receiveCount),
         SentTimestamp: String(message.sentAt),
-        SenderId: "local",
-        ApproximateFirstReceiveTimestamp: String(message.sentAt),
+        SenderId: LOCAL_ACCOUNT,
+        ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
       },
       messageAttributes: {},
       md5OfBody: createHash("md5").update(message.body).digest("hex"),
       eventSource: "aws:sqs",
-      eventSourceARN: QUEUE_ARN,
+      eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName}`,
       awsRegion: LOCAL_REGION,
-    })),
-  };
-}
-
-/** Incidents with pending actions as the table's stream would present them (NEW_IMAGE). */
-function streamEvent(incidentIds: string[]) {
-  const now = Date.now();
-  return {
-    Records: incidentIds.map((id, index) => ({
-      eventID: `${now}-${index}`,
-      eventName: "MODIFY",
-      eventVersion: "1.1",
-      eventSource: "aws:dynamodb",
-      awsRegion: LOCAL_REGION,
-      eventSourceARN: `arn:aws:dynamodb:${LOCAL_REGION}:000000000000:table/${TABLE_NAME}/stream/local`,
-      dynamodb: {
-        ApproximateCreationDateTime: Math.floor(now / 1000),
-        Keys: { pk: { S: `INC#${id}` }, sk: { S: "INC" } },
-        NewImage: { pk: { S: `INC#${id}` }, sk: { S: "INC" }, pending: { N: "1" } },
-        SequenceNumber: String(now * 1000 + index),
-        SizeBytes: 100,
-        StreamViewType: "NEW_IMAGE",
-      },
     })),
   };
 }

@@ -65,7 +65,7 @@ beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = "ERROR";
   stack = await startTestStack({
     configInput: CONFIG,
-    intervals: { escalationsMs: 3_600_000, dispatchMs: 3_600_000 },
+    intervals: { escalationsMs: 3_600_000 },
   });
   const api = client(stack);
   known.alarm = (await api.deliver("cloudwatch/eventbridge-alarm.json")).incidents[0] as string;

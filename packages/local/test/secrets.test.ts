@@ -132,7 +132,7 @@ beforeAll(async () => {
       sentryClientSecret: SECRETS.sentryClientSecret,
       slackSigningSecret: SECRETS.slackSigningSecret,
     },
-    intervals: { escalationsMs: 100, dispatchMs: 100 },
+    intervals: { escalationsMs: 100 },
     logger: capturingLogger,
   });
 });

@@ -236,7 +236,7 @@ describe("local stack: bad input", () => {
     expect(await errorOf(await api.get("/incidents/not-an-id!"))).toMatchObject({ status: 400 });
     expect((await api.get("/nowhere")).status).toBe(404);
     expect((await api.post("/incidents", {}, { authorization: `Bearer ${TOKEN}` })).status).toBe(
-      405,
+      404,
     );
   });
 });

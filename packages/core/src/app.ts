@@ -1,0 +1,197 @@
+import { Dispatcher, type DispatcherOptions } from "./actions/dispatch";
+import type { SweepOptions } from "./actions/escalate";
+import { planResponses } from "./actions/plan";
+import type { ApiToken } from "./auth";
+import type { MonitoringConfig } from "./config/schema";
+import { Correlator, type IncidentChange } from "./incidents/correlate";
+import type { Policy } from "./policy/classify";
+import type { Clock, IncidentStore, Logger, MessageQueue } from "./ports";
+import { SilenceCache, type SilenceStore } from "./silences/silence";
+
+/**
+ * How long the processor keeps the active silences before reading them again. One value for
+ * every runtime: the api and slack functions that create silences run apart from the processor
+ * (in AWS, in other Lambda instances), so a new silence holds signals within this time, never at
+ * once, and the local stack shows exactly that.
+ */
+export const SILENCE_CACHE_MS = 5_000;
+
+/**
+ * Told what the processor did with each queue message. Nothing listens in AWS; the local stack
+ * answers `POST /local/events?wait=true` with it and prints incidents opening and resolving.
+ */
+export interface ProcessingListener {
+  processed(messageId: string, incidentIds: string[]): void;
+  changed(changes: IncidentChange[]): void;
+}
+
+/** What the dispatcher acts through: AWS (or a simulation of it), guard ledgers, pagers. */
+export type Responders = Pick<
+  DispatcherOptions,
+  "gateway" | "guards" | "pager" | "mode" | "consoleUrl" | "backoffMs"
+>;
+
+/**
+ * Everything Firebreak needs from the world, each built on first use (a Lambda function builds
+ * only what it calls: SDK clients cost cold-start time). `packages/aws` provides them on AWS,
+ * `packages/local` on a laptop; `composeApp` assembles the same application from either.
+ */
+export interface AppPorts {
+  clock: Clock;
+  /** The region this runs in: for links and for remediation targets that name none. */
+  region: string;
+  /** A logger for one part of the app (Powertools in Lambda, the console locally). */
+  logger(name: string): Logger;
+  policy(): Promise<Policy>;
+  store(): Promise<IncidentStore>;
+  silences(): Promise<SilenceStore>;
+  queue(): Promise<MessageQueue>;
+  responders(): Promise<Responders>;
+  apiTokens(): Promise<ReadonlyArray<ApiToken>>;
+  sentryClientSecret(): Promise<string>;
+  slackSigningSecret(): Promise<string>;
+  listener?: ProcessingListener;
+  /** How long the processor keeps active silences (default `SILENCE_CACHE_MS`; tests: 0). */
+  silenceCacheMs?: number;
+}
+
+/** What the functions that read and change incidents share (api, slack, escalations). */
+export interface IncidentDeps {
+  store: IncidentStore;
+  silences: SilenceStore;
+  config: MonitoringConfig;
+  clock: Clock;
+  region: string;
+}
+
+export interface IngestDeps {
+  policy: Policy;
+  queue: MessageQueue;
+  region: string;
+}
+
+export interface ProcessDeps {
+  correlator: Correlator;
+  policy: Policy;
+  region: string;
+  listener?: ProcessingListener;
+}
+
+export interface SentryWebhookDeps {
+  queue: MessageQueue;
+  clientSecret: string;
+  clock: Clock;
+}
+
+export interface ApiDeps extends IncidentDeps {
+  tokens: ReadonlyArray<ApiToken>;
+}
+
+export interface SlackDeps extends IncidentDeps {
+  /** The Slack app's signing secret. */
+  signingSecret: string;
+}
+
+export interface DispatchDeps {
+  dispatcher: Dispatcher;
+}
+
+/** The application: what each function runs with, built on first use and kept. */
+export interface App {
+  ingest(): Promise<IngestDeps>;
+  process(): Promise<ProcessDeps>;
+  sentryWebhook(): Promise<SentryWebhookDeps>;
+  api(): Promise<ApiDeps>;
+  slack(): Promise<SlackDeps>;
+  dispatch(): Promise<DispatchDeps>;
+  escalations(): Promise<SweepOptions>;
+}
+
+/**
+ * The one composition root: assembles correlator, dispatcher, commands, silences, sweep and
+ * reports from ports. Every Lambda entry point and the local stack call it, so both runtimes run
+ * the same application.
+ *
+ * @example
+ * const app = composeApp(awsPorts);
+ * export const handler = createProcessHandler(app.process);
+ */
+export function composeApp(ports: AppPorts): App {
+  const { clock, region } = ports;
+  const incidentDeps = once(
+    async (): Promise<IncidentDeps> => ({
+      store: await ports.store(),
+      silences: await ports.silences(),
+      config: (await ports.policy()).config,
+      clock,
+      region,
+    }),
+  );
+  return {
+    ingest: once(async () => ({
+      policy: await ports.policy(),
+      queue: await ports.queue(),
+      region,
+    })),
+    process: once(async () => {
+      const policy = await ports.policy();
+      const silences = new SilenceCache(
+        await ports.silences(),
+        ports.silenceCacheMs ?? SILENCE_CACHE_MS,
+      );
+      const correlator = new Correlator({
+        store: await ports.store(),
+        policy,
+        clock,
+        logger: ports.logger("correlator"),
+        respond: async (record, events, now) =>
+          planResponses(record, events, {
+            config: policy.config,
+            now,
+            region,
+            silences: await silences.active(now),
+          }),
+      });
+      return { correlator, policy, region, listener: ports.listener };
+    }),
+    sentryWebhook: once(async () => ({
+      queue: await ports.queue(),
+      clientSecret: await ports.sentryClientSecret(),
+      clock,
+    })),
+    api: once(async () => ({ ...(await incidentDeps()), tokens: await ports.apiTokens() })),
+    slack: once(async () => ({
+      ...(await incidentDeps()),
+      signingSecret: await ports.slackSigningSecret(),
+    })),
+    dispatch: once(async () => ({
+      dispatcher: new Dispatcher({
+        ...(await ports.responders()),
+        store: await ports.store(),
+        clock,
+        config: (await ports.policy()).config,
+        region,
+        logger: ports.logger("dispatcher"),
+      }),
+    })),
+    escalations: once(async () => ({
+      ...(await incidentDeps()),
+      logger: ports.logger("escalations"),
+    })),
+  };
+}
+
+/**
+ * Builds a value on first use and keeps it: clients and config are made once per cold start,
+ * not per invocation. A failed build is not cached, so the next invocation tries again.
+ */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
