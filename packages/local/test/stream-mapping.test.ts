@@ -474,6 +474,32 @@ describe.each(ENGINES)("StreamEventSourceMapping on $name", ({ engine }) => {
     expect(failures[0]?.DDBStreamBatchInfo.batchSize).toBe(1);
   });
 
+  it("stops only once the batch in flight has been handled, and invokes nothing after", async () => {
+    const table = await streamTable();
+    let release: (() => void) | undefined;
+    let handled = false;
+    const { esm, events } = mapping(table.streamArn, {
+      StartingPosition: "LATEST",
+      respond: async () => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        handled = true;
+      },
+    });
+    await esm.start();
+    await table.put(item("slow"));
+    await until(() => release !== undefined);
+    const stopped = esm.stop();
+    setImmediate(() => release?.());
+    await stopped;
+
+    expect(handled).toBe(true);
+    await table.put(item("after-stop"));
+    await expect(esm.settled()).rejects.toThrow(/not running/);
+    expect(events).toHaveLength(1);
+  });
+
   it("refuses settings Lambda would refuse", () => {
     const invoke = async () => undefined;
     const arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000";
