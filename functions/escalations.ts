@@ -1,4 +1,4 @@
-import { type SweepOptions, sweep } from "@firebreak/core";
+import { type EscalationsDeps, sweep } from "@firebreak/core";
 import { awsApp } from "./lib/aws";
 import { createLogger } from "./lib/logger";
 import { lambda } from "./lib/middleware";
@@ -8,10 +8,12 @@ import { lambda } from "./lib/middleware";
  * critical incidents, auto-resolves quiet log and Sentry incidents, nudges stuck actions. It only
  * plans pages; the dispatcher sends them.
  */
-export function createEscalationsHandler(deps: () => Promise<SweepOptions>) {
+export function createEscalationsHandler(deps: () => Promise<EscalationsDeps>) {
   const logger = createLogger("escalations");
   return lambda<unknown, Awaited<ReturnType<typeof sweep>>>(logger, async () => {
-    const report = await sweep(await deps());
+    const options = await deps();
+    const report = await sweep(options);
+    options.metrics?.pendingActionsOldestAge(report.pendingActionsOldestAgeSeconds);
     if (report.escalated.length || report.autoResolved.length || report.nudged.length) {
       logger.info("sweep", { ...report });
     }

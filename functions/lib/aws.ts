@@ -24,6 +24,7 @@ import {
 import * as z from "zod";
 import { readEnv } from "./env";
 import { createLogger } from "./logger";
+import { emfMetrics } from "./metrics";
 import { readSecret, secretEnvironment } from "./secrets";
 
 /** A call that hangs fails instead, and the SDK's retries (and Lambda's) take over. */
@@ -116,6 +117,7 @@ export const awsPorts: AppPorts = {
   clock: systemClock,
   region: awsRegion(),
   logger: createLogger,
+  metrics: emfMetrics(process.env.AWS_LAMBDA_FUNCTION_NAME ?? "escalations"),
   policy: awsPolicy,
   store: awsStore,
   silences: awsSilences,

@@ -44,6 +44,14 @@ const pointerKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP"
 const pageSortKey = (page: number) => `TL#${String(page).padStart(6, "0")}`;
 const listGroup = (status: Incident["status"]) => (status === "resolved" ? "resolved" : "open");
 const iso = (time: number) => new Date(time).toISOString();
+/** Since when the incident's earliest planned action has been due: how long its work waited. */
+const pendingSince = (record: IncidentRecord) =>
+  record.actions
+    .filter((action) => action.status === "planned")
+    .map((action) => action.notBefore ?? action.plannedAt)
+    .sort()[0] ?? record.incident.lastSeenAt;
+/** The incident id at the end of an index sort key (`<time>#<id>`). */
+const idOfSortKey = (key: string) => key.slice(key.lastIndexOf("#") + 1);
 /** The last time `toISOString` writes with a four-digit year, so ISO keys still sort as times. */
 const LAST_SORTABLE_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 /** How many page TTL updates are in flight at once when an incident resolves or reopens. */
@@ -187,7 +195,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
             ...(pending > 0
               ? {
                   [TABLE.pendingPartitionKey]: pendingPartition(shard),
-                  [TABLE.pendingSortKey]: incident.id,
+                  // Oldest waiting work first: the sweep reports its age (an alarm watches it).
+                  [TABLE.pendingSortKey]: `${pendingSince(record)}#${incident.id}`,
                 }
               : {}),
             // Past year 9999 an ISO time no longer sorts as text: such a time is never due.
@@ -384,7 +393,27 @@ export class DynamoDbIncidentStore implements IncidentStore {
       ExpressionAttributeNames: { "#pk": TABLE.pendingPartitionKey },
       ExpressionAttributeValues: { ":pk": pendingPartition(shard) },
     }));
-    return ids.map((item) => String(item[TABLE.pendingSortKey])).sort();
+    return ids.map((item) => idOfSortKey(String(item[TABLE.pendingSortKey]))).sort();
+  }
+
+  async oldestPendingSince(): Promise<string | null> {
+    const firsts = await Promise.all(
+      Array.from({ length: SHARDS }, async (_, shard) => {
+        const { Items } = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: TABLE.pendingIndex,
+            KeyConditionExpression: "#pk = :pk",
+            ExpressionAttributeNames: { "#pk": TABLE.pendingPartitionKey },
+            ExpressionAttributeValues: { ":pk": pendingPartition(shard) },
+            Limit: 1,
+          }),
+        );
+        const key = Items?.[0]?.[TABLE.pendingSortKey];
+        return typeof key === "string" ? key.slice(0, key.lastIndexOf("#")) : null;
+      }),
+    );
+    return firsts.filter((since): since is string => since !== null).sort()[0] ?? null;
   }
 
   async listDue(now: number): Promise<string[]> {

@@ -25,6 +25,16 @@ export interface ProcessingListener {
   changed(changes: IncidentChange[]): void;
 }
 
+/** Figures Firebreak reports about itself, which its own alarms watch. */
+export interface OperationalMetrics {
+  /** How long the longest-waiting due action has waited for the dispatcher (every sweep). */
+  pendingActionsOldestAge(seconds: number): void;
+}
+
+export interface EscalationsDeps extends SweepOptions {
+  metrics?: OperationalMetrics;
+}
+
 /** What the dispatcher acts through: AWS (or a simulation of it), guard ledgers, pagers. */
 export type Responders = Pick<
   DispatcherOptions,
@@ -51,6 +61,8 @@ export interface AppPorts {
   sentryClientSecret(): Promise<string>;
   slackSigningSecret(): Promise<string>;
   listener?: ProcessingListener;
+  /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
+  metrics?: OperationalMetrics;
   /** How long the processor keeps active silences (default `SILENCE_CACHE_MS`; tests: 0). */
   silenceCacheMs?: number;
 }
@@ -104,7 +116,7 @@ export interface App {
   api(): Promise<ApiDeps>;
   slack(): Promise<SlackDeps>;
   dispatch(): Promise<DispatchDeps>;
-  escalations(): Promise<SweepOptions>;
+  escalations(): Promise<EscalationsDeps>;
 }
 
 /**
@@ -177,6 +189,7 @@ export function composeApp(ports: AppPorts): App {
     escalations: once(async () => ({
       ...(await incidentDeps()),
       logger: ports.logger("escalations"),
+      metrics: ports.metrics,
     })),
   };
 }

@@ -65,6 +65,8 @@ export interface IncidentStore {
   list(query: IncidentQuery): Promise<IncidentPage>;
   /** Ids of incidents with actions waiting for the dispatcher (a sparse index). */
   listPending(): Promise<string[]>;
+  /** Since when the longest-waiting planned action has been due, or null when nothing waits. */
+  oldestPendingSince(): Promise<string | null>;
   /**
    * Ids of incidents the sweep has something due for at `now` (ms), earliest first: each saved
    * record is indexed by `nextDueAt` (escalation, auto-resolve, stuck action), so the sweep

@@ -183,6 +183,7 @@ function bind(store: MemoryIncidentStore) {
     getTimelinePages: store.getTimelinePages.bind(store),
     list: store.list.bind(store),
     listPending: store.listPending.bind(store),
+    oldestPendingSince: store.oldestPendingSince.bind(store),
     listDue: store.listDue.bind(store),
     expiredAt: store.expiredAt.bind(store),
   };

@@ -141,6 +141,8 @@ export interface SweepReport {
   autoResolved: string[];
   /** Incidents whose due actions sat untouched: re-saved so the stream hands them over again. */
   nudged: string[];
+  /** How long the longest-waiting due action has waited for the dispatcher (0: none waits). */
+  pendingActionsOldestAgeSeconds: number;
 }
 
 /**
@@ -151,7 +153,12 @@ export interface SweepReport {
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const { store, clock } = options;
-  const report: SweepReport = { escalated: [], autoResolved: [], nudged: [] };
+  const report: SweepReport = {
+    escalated: [],
+    autoResolved: [],
+    nudged: [],
+    pendingActionsOldestAgeSeconds: 0,
+  };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
   for (const id of await store.listDue(clock.now())) {
     let record = await store.get(id);
@@ -179,6 +186,11 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       if (!(error instanceof VersionConflictError)) throw error;
     }
   }
+  // Read after the nudges: what the dispatcher still has not taken (an alarm watches it).
+  const since = await store.oldestPendingSince();
+  report.pendingActionsOldestAgeSeconds = since
+    ? Math.max(0, Math.round((clock.now() - Date.parse(since)) / 1000))
+    : 0;
   options.logger?.debug("sweep", { ...report });
   return report;
 }

@@ -98,6 +98,16 @@ export class MemoryIncidentStore implements IncidentStore {
       .sort();
   }
 
+  async oldestPendingSince(): Promise<string | null> {
+    return (
+      this.liveRecords()
+        .flatMap((record) => record.actions)
+        .filter((action) => action.status === "planned")
+        .map((action) => action.notBefore ?? action.plannedAt)
+        .sort()[0] ?? null
+    );
+  }
+
   async listDue(now: number): Promise<string[]> {
     return this.liveRecords()
       .map((record) => ({ id: record.incident.id, due: nextDueAt(record, this.config) }))

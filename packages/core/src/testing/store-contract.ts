@@ -306,6 +306,50 @@ export function describeIncidentStoreContract(
       });
     });
 
+    it("says since when the longest-waiting planned action has been due", async () => {
+      expect(await store.oldestPendingSince()).toBeNull();
+      const waiting = (fingerprint: string, plannedAt: string, notBefore: string | null) =>
+        nextVersion(aRecord({ fingerprint, at: plannedAt }), (next) => {
+          next.actions.push({
+            id: "a1",
+            type: "page",
+            rule: null,
+            spec: { channel: "oncall" },
+            targetKey: "page:oncall",
+            trigger: "opened",
+            status: "planned",
+            reason: null,
+            plannedAt,
+            at: plannedAt,
+            dryRun: false,
+            requests: [],
+            before: null,
+            attempts: 0,
+            notBefore,
+            claim: null,
+            approvedBy: null,
+            followUp: null,
+            page: null,
+          } as unknown as IncidentRecord["actions"][number]);
+        });
+      const older = waiting("fp:pending:1", "2026-11-22T10:00:00.000Z", null);
+      // Planned earlier, but backing off until later: it has waited less.
+      const backingOff = waiting(
+        "fp:pending:2",
+        "2026-11-22T09:00:00.000Z",
+        "2026-11-22T11:00:00.000Z",
+      );
+      for (const record of [older, backingOff]) {
+        await store.save({ ...record, version: 1 }, null);
+      }
+      expect(await store.oldestPendingSince()).toBe("2026-11-22T10:00:00.000Z");
+      const done = nextVersion({ ...older, version: 1 }, (next) => {
+        for (const action of next.actions) action.status = "succeeded";
+      });
+      await store.save(done, null);
+      expect(await store.oldestPendingSince()).toBe("2026-11-22T11:00:00.000Z");
+    });
+
     it("lists many incidents across shards newest first, paging exactly", async () => {
       for (let index = 0; index < 30; index++) {
         const minute = String(index % 12).padStart(2, "0");

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { emfMetrics } from "../lib/metrics";
+
+describe("operational metrics", () => {
+  it("writes the pending-actions age as one EMF line with exactly the alarm's dimension", () => {
+    const lines: string[] = [];
+    emfMetrics("firebreak-prod-escalations", (line) => lines.push(line)).pendingActionsOldestAge(
+      420,
+    );
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] as string);
+    expect(line).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: "Firebreak",
+            Dimensions: [["FunctionName"]],
+            Metrics: [{ Name: "PendingActionsOldestAgeSeconds", Unit: "Seconds" }],
+          },
+        ],
+      },
+      FunctionName: "firebreak-prod-escalations",
+      PendingActionsOldestAgeSeconds: 420,
+    });
+    expect(typeof line._aws.Timestamp).toBe("number");
+  });
+});
