@@ -2,6 +2,7 @@
 // [port] [path]` prints "listening <port>" once it answers, and stops Java when told to or when
 // its parent goes away (a Java process has no IPC channel to notice that itself). Without a path,
 // data stays in memory (-inMemory).
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect, createServer } from "node:net";
 
@@ -37,6 +38,8 @@ let java;
 let stopping = false;
 
 async function start() {
+  // DynamoDB Local writes its file into the directory, which must exist (dynalite makes its own).
+  if (path) mkdirSync(path, { recursive: true });
   // Another process may take the free port before Java binds it: then try another one.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = requestedPort === "0" ? await freePort() : Number(requestedPort);
