@@ -1,3 +1,5 @@
+import * as z from "zod";
+
 /**
  * Display names that CloudWatch writes into the SNS alarm `Region` field, mapped to region codes.
  *
@@ -54,8 +56,17 @@ const CODE_BY_DISPLAY_NAME: ReadonlyMap<string, string> = new Map(
   ),
 );
 
-/** A region code such as `us-east-1` or `us-gov-west-1`, including regions newer than the table. */
-const REGION_CODE = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+/**
+ * A region code such as `us-east-1`, `us-gov-west-1` or `eu-isoe-west-1`, including regions newer
+ * than the table. Nothing else can pass: a region ends up in console links' host names.
+ */
+export const AWS_REGION_CODE = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+/** A region code (see {@link AWS_REGION_CODE}), as EventBridge envelopes and alarm actions carry. */
+export const AwsRegionSchema = z
+  .string()
+  .max(32)
+  .regex(AWS_REGION_CODE, "Expected an AWS region code such as us-east-1");
 
 /**
  * Maps the display name CloudWatch puts in an SNS alarm's `Region` ("US East (N. Virginia)",
@@ -70,6 +81,6 @@ const REGION_CODE = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
  */
 export function regionCodeFromDisplayName(name: string): string | undefined {
   const trimmed = name.trim();
-  if (REGION_CODE.test(trimmed)) return trimmed;
+  if (AWS_REGION_CODE.test(trimmed)) return trimmed;
   return CODE_BY_DISPLAY_NAME.get(normalise(trimmed));
 }

@@ -4,9 +4,10 @@ import {
   SnsSqsNotificationSchema,
 } from "@aws-lambda-powertools/parser/schemas";
 import * as z from "zod";
+import { AwsRegionSchema } from "./aws-regions";
 import { jsonString } from "./json";
 
-export { regionCodeFromDisplayName } from "./aws-regions";
+export { AWS_REGION_CODE, AwsRegionSchema, regionCodeFromDisplayName } from "./aws-regions";
 
 // Provider payloads use plain (stripping) objects, never strict ones: AWS adds fields over time
 // (AlarmConfigurationUpdatedTimestamp, OKActions, evaluationState...) and that must not page
@@ -29,11 +30,11 @@ export const CloudWatchTimestampSchema = z
 export const AlarmArnSchema = z
   .string()
   .regex(
-    /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/,
+    /^arn:aws[a-z-]*:cloudwatch:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:alarm:.+$/,
     "Expected a CloudWatch alarm ARN",
   );
 
-const AccountIdSchema = z.string().regex(/^\d{12}$/, "Expected a 12-digit AWS account id");
+export const AccountIdSchema = z.string().regex(/^\d{12}$/, "Expected a 12-digit AWS account id");
 
 /** Alarm state values, as in the CloudWatch `StateValue` API enum. */
 export const AlarmStateValueSchema = z.enum(["OK", "ALARM", "INSUFFICIENT_DATA"]);
@@ -116,6 +117,7 @@ export const AlarmStateChangeEventSchema = EventBridgeSchema.extend({
   source: z.literal("aws.cloudwatch"),
   "detail-type": z.literal(ALARM_STATE_CHANGE),
   account: AccountIdSchema,
+  region: AwsRegionSchema,
   resources: z.array(AlarmArnSchema).min(1),
   detail: AlarmStateChangeDetailSchema,
 });
@@ -145,7 +147,7 @@ export const AlarmActionEventSchema = z.object({
   alarmArn: AlarmArnSchema,
   accountId: AccountIdSchema,
   time: CloudWatchTimestampSchema,
-  region: z.string().min(1),
+  region: AwsRegionSchema,
   alarmData: z.object({
     alarmName: z.string().min(1),
     state: AlarmStateSchema,

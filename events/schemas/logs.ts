@@ -4,6 +4,7 @@ import {
   CloudWatchLogsDecodeSchema,
 } from "@aws-lambda-powertools/parser/schemas";
 import * as z from "zod";
+import { AccountIdSchema } from "./cloudwatch-alarm";
 import { jsonString } from "./json";
 
 /**
@@ -22,6 +23,8 @@ const DataLogEventSchema = CloudWatchLogEventSchema.extend({
 
 const DataMessageSchema = CloudWatchLogsDecodeSchema.extend({
   messageType: z.literal("DATA_MESSAGE"),
+  // The account the logs belong to; only the health check says "CloudwatchLogs" here.
+  owner: AccountIdSchema,
   logGroup: z.string().min(1),
   logStream: z.string().min(1),
   logEvents: z.array(DataLogEventSchema).min(1),

@@ -38,6 +38,7 @@ export * from "./signals/logs";
 export * from "./signals/normalize";
 export * from "./signals/sentry";
 export * from "./signals/signature";
+export * from "./signals/text";
 export * from "./signals/time";
 export * from "./silences/silence";
 export * from "./slack";

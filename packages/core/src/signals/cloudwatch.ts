@@ -8,7 +8,9 @@ import type {
 import { regionCodeFromDisplayName } from "@firebreak/events";
 import type { MonitoringConfig } from "../config/schema";
 import { clip, MAX_DETAIL, MAX_TITLE, type Signal, type SignalKind } from "../signal";
+import { awsConsoleUrl } from "./aws-console";
 import { cloudwatchFingerprint, shortHash } from "./fingerprint";
+import { displaySafe } from "./text";
 import { canonicalTime } from "./time";
 
 export type CloudWatchOptions = Pick<MonitoringConfig, "cloudwatch">;
@@ -38,7 +40,12 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
   if (!kind) return null;
   const { account, region, alarmName } = facts;
   const arn = facts.alarmArn ?? `arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`;
-  return {
+  const url = awsConsoleUrl(
+    region,
+    "cloudwatch/home",
+    `alarmsV2:alarm/${encodeURIComponent(alarmName)}`,
+  );
+  return displaySafe({
     source: "cloudwatch",
     kind,
     deliveryId: facts.deliveryId,
@@ -55,10 +62,10 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
     link: {
       label: clip(`CloudWatch alarm ${alarmName}`, MAX_TITLE),
       arn,
-      url: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`,
+      ...(url ? { url } : {}),
     },
     detail: clip(`${facts.state}: ${facts.reason}`, MAX_DETAIL),
-  };
+  });
 }
 
 /** The first metric an alarm reads (metric math and composite alarms may have none). */

@@ -1,6 +1,8 @@
 import type { LogsBatch } from "@firebreak/events";
 import { clip, type Level, MAX_DETAIL, MAX_TITLE, normaliseLevel, type Signal } from "../signal";
+import { awsConsoleUrl } from "./aws-console";
 import { errorSignature, logsFingerprint, shortHash } from "./fingerprint";
+import { displaySafe } from "./text";
 
 /** What a log line says, whatever its format. */
 export interface LogLine {
@@ -105,7 +107,11 @@ export interface LogsOptions {
 const logsConsoleUrl = (region: string, logGroup: string, logStream: string) => {
   // The console's fragment encoding: URI-encode, then '%' becomes '$25'.
   const encode = (text: string) => encodeURIComponent(encodeURIComponent(text)).replace(/%/g, "$");
-  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${encode(logGroup)}/log-events/${encode(logStream)}`;
+  return awsConsoleUrl(
+    region,
+    "cloudwatch/home",
+    `logsV2:log-groups/log-group/${encode(logGroup)}/log-events/${encode(logStream)}`,
+  );
 };
 
 /**
@@ -126,7 +132,8 @@ export function signalsFromLogs(batch: LogsBatch, options: LogsOptions): Signal[
         ? `${line.errorName}: ${line.text}`
         : line.text;
     const firstLine = named.split("\n", 1)[0] ?? named;
-    const signal: Signal = {
+    const url = options.region ? logsConsoleUrl(options.region, logGroup, logStream) : undefined;
+    const signal: Signal = displaySafe({
       source: "logs",
       kind: "trigger",
       deliveryId: `${event.id}:${streamKey}`,
@@ -143,10 +150,10 @@ export function signalsFromLogs(batch: LogsBatch, options: LogsOptions): Signal[
       },
       link: {
         label: clip(`${logGroup} ${logStream}`, MAX_TITLE),
-        ...(options.region ? { url: logsConsoleUrl(options.region, logGroup, logStream) } : {}),
+        ...(url ? { url } : {}),
       },
       detail: clip(event.message.trim(), MAX_DETAIL),
-    };
+    });
     if (options.keep(signal)) signals.push(signal);
   }
   return signals;

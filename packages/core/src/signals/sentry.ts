@@ -2,6 +2,7 @@ import type { SentryEvent, SentryWebhook } from "@firebreak/events";
 import { sentryProjectSlugFromUrl } from "@firebreak/events";
 import { clip, MAX_DETAIL, MAX_TITLE, normaliseLevel, type Signal } from "../signal";
 import { sentryIssueFingerprint, sentryMetricAlertFingerprint } from "./fingerprint";
+import { displaySafe } from "./text";
 import { canonicalTime } from "./time";
 
 export interface SentryDelivery {
@@ -15,7 +16,7 @@ export interface SentryDelivery {
 function fromEvent(event: SentryEvent, delivery: SentryDelivery, detail: string | null): Signal {
   const level = normaliseLevel(event.level);
   const project = sentryProjectSlugFromUrl(event.url);
-  return {
+  return displaySafe({
     source: "sentry",
     kind: "trigger",
     deliveryId: delivery.requestId,
@@ -30,7 +31,7 @@ function fromEvent(event: SentryEvent, delivery: SentryDelivery, detail: string 
     },
     link: { label: clip(`Sentry issue ${event.issue_id}`, MAX_TITLE), url: event.web_url },
     detail: detail ? clip(detail, MAX_DETAIL) : null,
-  };
+  });
 }
 
 /**
@@ -57,7 +58,7 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
       if (action === "assigned") return null;
       const recovery = action === "resolved" || action === "archived" || action === "ignored";
       const level = normaliseLevel(issue.level);
-      return {
+      return displaySafe({
         source: "sentry",
         kind: recovery ? "recovery" : "trigger",
         deliveryId: delivery.requestId,
@@ -74,13 +75,13 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
           ...(issue.permalink || issue.web_url ? { url: issue.permalink ?? issue.web_url } : {}),
         },
         detail: `Sentry issue ${action}${issue.culprit ? `: ${clip(issue.culprit, 500)}` : ""}`,
-      };
+      });
     }
     case "metric_alert": {
       const { action, data } = webhook.body;
       const alert = data.metric_alert;
       const recovery = action === "resolved";
-      return {
+      return displaySafe({
         source: "sentry",
         kind: recovery ? "recovery" : "trigger",
         deliveryId: delivery.requestId,
@@ -98,7 +99,7 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
           url: data.web_url,
         },
         detail: clip(data.description_text, MAX_DETAIL),
-      };
+      });
     }
     default:
       return null;
