@@ -100,8 +100,8 @@ export function httpApi({ defaults, table, secrets, secretEnv, consoleCors }: Ht
     for (const route of routes) {
       const args = needs[route.function];
       if (!args) throw new Error(`No HTTP function is declared for ${route.function}`);
-      functions[route.function] ??= firebreakFunction(route.function, args(), defaults);
-      const fn = functions[route.function];
+      const fn = functions[route.function] ?? firebreakFunction(route.function, args(), defaults);
+      functions[route.function] = fn;
       const declared = api.route(`${route.method} ${route.path}`, fn.arn);
       if (
         route.throttle.rateLimit !== stageThrottle.rateLimit ||
