@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
+import { patternProblem } from "../policy/pattern";
 import { SeveritySchema } from "../severity";
 import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
 
@@ -23,82 +24,15 @@ const LevelNameSchema = z.string().transform((text, ctx) => {
   return level;
 });
 
+/** A regular expression as RegExp writes it, matched by RE2 in linear time (see compilePattern). */
 const RegExpSourceSchema = z
   .string()
   .min(1)
   .max(1024)
-  .refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "not a valid regular expression" },
-  )
-  .refine((source) => !repeatsRepetition(source), {
-    message:
-      "a repeated group that itself repeats, like (a+)+, can take exponential time on a near miss: repeat once",
+  .superRefine((source, ctx) => {
+    const problem = patternProblem(source);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
-
-/**
- * Whether a regular expression repeats a group that itself contains a repetition (`(a+)+`,
- * `(\w*\s?)*`, `(x{2,})+`): on a line that almost matches, backtracking then tries
- * exponentially many splits, and one such pattern in a silence (which anyone in Slack may type)
- * would stall the processor. Character classes and escapes are skipped; `?` and `{n}` do not
- * repeat.
- *
- * @example
- * repeatsRepetition("(a+)+$"); // true
- * repeatsRepetition("Task timed out after \\d+"); // false
- */
-export function repeatsRepetition(source: string): boolean {
-  const outer: boolean[] = [];
-  // Whether the group being read repeats something, and whether the token just read was a group
-  // that does.
-  let repeats = false;
-  let closedRepeating = false;
-  let at = 0;
-  while (at < source.length) {
-    const char = source[at] as string;
-    if (char === "\\") {
-      at += 2;
-      closedRepeating = false;
-    } else if (char === "[") {
-      at++;
-      if (source[at] === "^") at++;
-      if (source[at] === "]") at++;
-      while (at < source.length && source[at] !== "]") at += source[at] === "\\" ? 2 : 1;
-      at++;
-      closedRepeating = false;
-    } else if (char === "(") {
-      outer.push(repeats);
-      repeats = false;
-      closedRepeating = false;
-      at++;
-    } else if (char === ")") {
-      closedRepeating = repeats;
-      repeats = (outer.pop() ?? false) || repeats;
-      at++;
-    } else {
-      const quantifier = /^(?:[*+]|\{(\d+)(,(\d*))?\})/.exec(source.slice(at, at + 24));
-      const repeating =
-        quantifier !== null &&
-        (quantifier[0] === "*" ||
-          quantifier[0] === "+" ||
-          (quantifier[2] !== undefined && (quantifier[3] === "" || Number(quantifier[3]) > 1)));
-      if (repeating) {
-        if (closedRepeating) return true;
-        repeats = true;
-      }
-      closedRepeating = false;
-      at += quantifier ? quantifier[0].length : 1;
-    }
-  }
-  return false;
-}
 
 /**
  * What a rule (or a silence) matches. Every key given must match; absent keys match anything.
@@ -198,10 +132,14 @@ export const ConfigSchema = z
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/), ChannelSchema).default({}),
     /**
      * Slack user ids who may change incidents from Slack (acknowledge, resolve, approve, silence).
-     * Anyone else may look. Absent: every member of the workspace may act.
+     * Anyone else may look. `"anyone"`: every member of the workspace, guests included, may act.
+     * Required when a rule remediates (see the refinement below).
      */
     responders: z
-      .array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id such as U012AB3CD"))
+      .union([
+        z.literal("anyone"),
+        z.array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id such as U012AB3CD")),
+      ])
       .optional(),
     slack: z
       .strictObject({
@@ -235,6 +173,18 @@ export const ConfigSchema = z
     for (const [index, name] of config.escalation.channels.entries()) {
       channel(name, ["escalation", "channels", index]);
     }
+    // Approving a failover or silencing every alarm is one Slack command away: a policy that
+    // acts on AWS must say who may type it, or say in so many words that anyone may.
+    if (config.responders === undefined) {
+      const remediation = firstRemediation(config.rules);
+      if (remediation) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["responders"],
+          message: `required when the policy has remediation actions (rules[${remediation.rule}].actions[${remediation.action}] is a ${remediation.type}); list Slack user ids, or say responders: "anyone"`,
+        });
+      }
+    }
     const seen = new Map<string, number>();
     config.rules.forEach((rule, index) => {
       const first = seen.get(rule.name);
@@ -247,6 +197,18 @@ export const ConfigSchema = z
       } else seen.set(rule.name, index);
     });
   });
+
+/** The first action in the rules that changes AWS (anything but a page), by position. */
+function firstRemediation(
+  rules: ReadonlyArray<Rule>,
+): { rule: number; action: number; type: string } | undefined {
+  for (const [ruleIndex, rule] of rules.entries()) {
+    const actionIndex = rule.actions.findIndex((action) => action.type !== "page");
+    const action = rule.actions[actionIndex];
+    if (action) return { rule: ruleIndex, action: actionIndex, type: action.type };
+  }
+  return undefined;
+}
 
 /** The config as written by people (durations as strings, defaults optional). */
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -8,7 +8,7 @@ import type { Clock, IncidentStore, Logger } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
 import { clip } from "../signal";
 import {
-  newSilenceId,
+  newSilence,
   parseMatcher,
   SilenceIdPattern,
   type SilenceStore,
@@ -70,7 +70,7 @@ export type SlashCommand =
       problem: string | null;
     };
 
-/** The subcommands that change something: with `responders` set, only responders may use them. */
+/** The subcommands that change something: with `responders` listed, only they may use them. */
 export const CHANGING_COMMANDS = [
   "ack",
   "resolve",
@@ -155,14 +155,15 @@ export function changesSomething(command: SlashCommand): command is ChangingComm
 }
 
 /**
- * Whether a Slack user may change incidents: anyone when `responders` is not set, otherwise
- * only the users it lists.
+ * Whether a Slack user may change incidents: anyone when `responders` is `"anyone"` or not set
+ * (a policy without remediation), otherwise only the users it lists.
  *
  * @example
  * mayChange({ responders: ["U012AB3CD"] }, "U999ZZZZZ"); // false
  */
 export function mayChange(config: Pick<MonitoringConfig, "responders">, userId: string): boolean {
-  return config.responders === undefined || config.responders.includes(userId);
+  const { responders } = config;
+  return responders === undefined || responders === "anyone" || responders.includes(userId);
 }
 
 /**
@@ -326,7 +327,7 @@ export async function answerSlashCommand(
 ): Promise<SlackMessage> {
   const { config, logger } = deps;
   const name = config.slack.command;
-  const restricted = config.responders !== undefined;
+  const restricted = Array.isArray(config.responders);
   if (form.command !== name) {
     const problem = `this app answers ${name}, not ${clip(form.command, 40)}`;
     return helpMessage({ command: name, problem, restricted });
@@ -350,7 +351,7 @@ export async function answerSlashCommand(
     } else {
       logger.warn("slack command refused", { user: form.user_id, attempted });
     }
-    const responders = config.responders ?? [];
+    const responders = Array.isArray(config.responders) ? config.responders : [];
     return refusalMessage({ userId: form.user_id, attempted, responders });
   }
 
@@ -455,16 +456,7 @@ async function run(
       );
     }
     case "silence": {
-      const now = clock.now();
-      const silence = {
-        id: newSilenceId(),
-        match: command.match,
-        matcher: command.matcher,
-        reason: command.reason,
-        createdBy: by,
-        createdAt: new Date(now).toISOString(),
-        endsAt: new Date(now + command.duration).toISOString(),
-      };
+      const silence = newSilence({ ...command, createdBy: by, now: clock.now() });
       await silences.put(silence);
       deps.changed?.();
       return changeMessage({ kind: "silence", silence, by });

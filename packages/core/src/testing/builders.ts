@@ -26,8 +26,9 @@ export function aClassifiedSignal(overrides: Partial<ClassifiedSignal> = {}): Cl
   return { severity: "warning", rule: null, ...aSignal(overrides), ...overrides };
 }
 
+/** A validated config; tests that do not speak of responders let anyone act. */
 export function aConfig(input: ConfigInput = {}): MonitoringConfig {
-  return ConfigSchema.parse(input);
+  return ConfigSchema.parse({ responders: "anyone", ...input });
 }
 
 /** An open incident as the reducer would create it from one signal. */
