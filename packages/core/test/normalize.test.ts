@@ -49,7 +49,7 @@ describe("CloudWatch alarms", () => {
     expect(signal).toMatchObject({
       source: "cloudwatch",
       kind: "trigger",
-      deliveryId: "c3b35e2b-de47-8c9c-60be-21e0be660dbd",
+      deliveryId: "cloudwatch-state:79ba99e7d0573ac0",
       fingerprint: latency,
       title: "api-checkout-latency",
       at: "2024-11-05T14:03:40.536Z",

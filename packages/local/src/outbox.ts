@@ -1,5 +1,6 @@
 import {
   type DeliveryOutcome,
+  displayLine,
   type Logger,
   type OutboxEntry,
   type PageDelivery,
@@ -18,7 +19,7 @@ export class OutboxPager implements Pager {
 
   async followUp(responseUrl: string, text: string): Promise<void> {
     this.slackResponses.push({ at: new Date(this.clock()).toISOString(), responseUrl, text });
-    this.logger.info(`SLACK reply → ${new URL(responseUrl).host}: ${text}`);
+    this.logger.info(`SLACK reply → ${new URL(responseUrl).host}: ${displayLine(text)}`);
   }
 
   constructor(
@@ -37,7 +38,8 @@ export class OutboxPager implements Pager {
     };
     this.entries.push(entry);
     if (this.entries.length > 10_000) this.entries.shift();
-    this.logger.info(`PAGE ${entry.kind} → ${channel} (${transport}): ${entry.text}`);
+    // Printed as one clean line whatever logger prints it: the text holds a payload's title.
+    this.logger.info(`PAGE ${entry.kind} → ${channel} (${transport}): ${displayLine(entry.text)}`);
     return { status: "sent", detail: "local outbox" };
   }
 }

@@ -2,15 +2,19 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
+  type ApiToken,
+  authenticateBearer,
   ClientError,
   type Clock,
   clip,
   EVENT_FORMATS,
+  ForbiddenError,
   InvalidEventError,
   type Logger,
   normalizeEvent,
   PayloadTooLargeError,
   type Policy,
+  UnsupportedMediaTypeError,
 } from "@firebreak/core";
 import type { RouteSpec } from "@firebreak/stacks/topology";
 import { serveConsole } from "./console";
@@ -49,6 +53,13 @@ interface ServerOptions {
   /** Validates `/local/events` before anything is delivered. */
   policy: Policy;
   logger: Logger;
+  /** The HTTP API's tokens: the local routes that show payloads want one too. */
+  apiTokens: ReadonlyArray<ApiToken>;
+  /**
+   * Remediation calls AWS with the developer's credentials (`REMEDIATION_MODE=live`): then
+   * invoking a function through the Invoke API wants the API token as well.
+   */
+  live: boolean;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -106,6 +117,30 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * The names a browser may use for this server, each with its port: loopback by every spelling,
+ * and the configured HOST. Anything else in `Host` is a DNS-rebinding page (its own name resolved
+ * to 127.0.0.1) or a request meant for another server.
+ */
+function ownHosts(host: string, port: number): Set<string> {
+  const names = ["127.0.0.1", "localhost", "[::1]", host.includes(":") ? `[${host}]` : host];
+  return new Set(
+    names.flatMap((name) => {
+      const lower = name.toLowerCase();
+      return port === 80 ? [lower, `${lower}:80`] : [`${lower}:${port}`];
+    }),
+  );
+}
+
+/** `application/json`, with parameters (charset) or a `+json` suffix. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+/**
+ * What the AWS SDK for JavaScript v3 sends to Lambda's Invoke API, whose payload is a blob (the
+ * AWS CLI sends no type at all). A page cannot send it without a CORS preflight, which this
+ * server never grants.
+ */
+const OCTET_STREAM = /^application\/octet-stream\s*(?:;|$)/i;
+
 /** Node's flat `rawHeaders` ([name, value, name, value...]) as pairs, in order. */
 function pairs(rawHeaders: ReadonlyArray<string>): Array<[string, string]> {
   const headers: Array<[string, string]> = [];
@@ -120,6 +155,67 @@ export async function startServer(stack: Stack, options: ServerOptions) {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const { logger, policy } = options;
+  // Known once listening: the port is the one the OS chose when asked for 0.
+  let hosts = new Set<string>();
+  let origins = new Set<string>();
+
+  /** Refuses a request, draining its body so the connection can serve the next one. */
+  function refuse(request: IncomingMessage, error: ClientError): never {
+    request.resume();
+    throw error;
+  }
+
+  /**
+   * The local routes answer this machine's own tools and console only. Any web page the
+   * developer visits can POST to 127.0.0.1 (a text/plain POST needs no preflight; the answer is
+   * unreadable but the request is made), or rebind its own name to 127.0.0.1, and both would
+   * reach functions that remediate with the developer's AWS credentials.
+   */
+  function refuseForeign(request: IncomingMessage) {
+    const host = (request.headers.host ?? "").toLowerCase();
+    if (!hosts.has(host)) {
+      refuse(
+        request,
+        new ForbiddenError(
+          `Host "${clip(host, 100)}" is not this stack's address (${[...hosts].join(", ")})`,
+        ),
+      );
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !origins.has(origin.toLowerCase())) {
+      refuse(
+        request,
+        new ForbiddenError(
+          `cross-origin requests are refused: Origin "${clip(origin, 100)}" is not this stack`,
+        ),
+      );
+    }
+  }
+
+  /** JSON routes take JSON only: the types a form or a plain-text POST sends are refused. */
+  function requireJson(request: IncomingMessage, { blob }: { blob: boolean }) {
+    const type = request.headers["content-type"];
+    const accepted =
+      type === undefined ? blob : JSON_MEDIA_TYPE.test(type) || (blob && OCTET_STREAM.test(type));
+    if (!accepted) {
+      refuse(
+        request,
+        new UnsupportedMediaTypeError(
+          `send Content-Type: application/json, not ${type === undefined ? "none" : clip(type, 100)}`,
+        ),
+      );
+    }
+  }
+
+  /** The bearer token the HTTP API takes (401 without it). */
+  function requireToken(request: IncomingMessage) {
+    try {
+      authenticateBearer(request.headers.authorization, options.apiTokens);
+    } catch (error) {
+      if (error instanceof ClientError) refuse(request, error);
+      throw error;
+    }
+  }
   const api = new HttpApi({
     routes: options.routes,
     functions: options.functions,
@@ -227,11 +323,16 @@ export async function startServer(stack: Stack, options: ServerOptions) {
 
     if (path === "/health" && method === "GET") return sendJson(response, 200, { status: "ok" });
     if (method === "GET" && (await serveConsole(path, response))) return;
+    const invoked = INVOKE_PATH.exec(path);
+    if (path.startsWith("/local/") || invoked) refuseForeign(request);
     if (path === "/local/events") {
       if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
+      requireJson(request, { blob: false });
       return localEvents(request, response, url);
     }
+    // Dead letters, pages and AWS calls carry payloads: the API's token reads them.
     if (path === "/local/queue" && method === "GET") {
+      requireToken(request);
       return sendJson(response, 200, {
         ...stack.queue.stats(),
         deadLetterMessages: stack.queue.deadLetters().slice(0, 100),
@@ -257,23 +358,27 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       });
     }
     if (path === "/local/outbox" && method === "GET") {
+      requireToken(request);
       return sendJson(response, 200, {
         items: stack.outbox.entries,
         slackResponses: stack.outbox.slackResponses,
       });
     }
     if (path === "/local/aws" && method === "GET") {
+      requireToken(request);
       return sendJson(response, 200, {
         model: stack.simulation.snapshot(),
         calls: stack.simulation.calls,
       });
     }
     if (path === "/local/queue/redrive" && method === "POST") {
+      requireToken(request);
       return sendJson(response, 200, { redriven: await stack.queue.redrive() });
     }
-    const invoked = INVOKE_PATH.exec(path);
     if (invoked) {
       if (method !== "POST") return sendError(response, 405, "method_not_allowed", "use POST");
+      if (options.live) requireToken(request);
+      requireJson(request, { blob: true });
       return invoke(invoked[1] as string, request, response);
     }
     // Everything else is the deployed HTTP API's: its routes, or its 404.
@@ -324,7 +429,11 @@ export async function startServer(stack: Stack, options: ServerOptions) {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, options.host, () => {
+      hosts = ownHosts(options.host, (server.address() as AddressInfo).port);
+      origins = new Set([...hosts].map((host) => `http://${host}`));
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -416,6 +416,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     routes: deployed.routes,
     policy,
     logger,
+    apiTokens: secrets.apiTokens,
+    live,
   });
 
   baseUrl = server.url;
