@@ -1,6 +1,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -9,9 +12,11 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import {
+  type ArchivedMark,
   type Clock,
   DEFAULT_RETENTION_MS,
   expiresAtSeconds,
+  type FingerprintState,
   type Incident,
   type IncidentPage,
   type IncidentQuery,
@@ -41,6 +46,12 @@ import {
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 const pointerKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
+/** One item per archived delivery mark: its own partition, so a storm's marks spread out. */
+const markKey = (fingerprint: string, mark: string) => ({
+  pk: `DLV#${fingerprint}#${mark}`,
+  sk: "DLV",
+});
+const seconds = (time: number) => Math.ceil(time / 1000);
 const pageSortKey = (page: number) => `TL#${String(page).padStart(6, "0")}`;
 const listGroup = (status: Incident["status"]) => (status === "resolved" ? "resolved" : "open");
 const iso = (time: number) => new Date(time).toISOString();
@@ -59,7 +70,13 @@ const TTL_UPDATES_IN_FLIGHT = 16;
 
 const StoredRecord = z.object({ data: z.string() });
 const StoredExpiry = z.object({ expiresAt: z.number().optional() });
-const StoredPointer = StoredExpiry.extend({ incidentId: z.string(), sequence: z.number() });
+/** A pointer may hold only a remembered recovery (no incident yet, or the last one expired). */
+const StoredPointer = StoredExpiry.extend({
+  incidentId: z.string().optional(),
+  sequence: z.number().optional(),
+  recoveredAt: z.string().optional(),
+});
+const StoredMark = StoredExpiry.extend({ pk: z.string() });
 const StoredPage = StoredExpiry.extend({ sk: z.string(), entries: z.string() });
 const StoredIncident = StoredExpiry.extend({ status: z.string() });
 /** `gsi1sk` is `<firstSeenAt>#<id>`. */
@@ -120,6 +137,10 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async getCurrent(fingerprint: string): Promise<IncidentRecord | null> {
+    return (await this.getFingerprint(fingerprint)).record;
+  }
+
+  async getFingerprint(fingerprint: string): Promise<FingerprintState> {
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
@@ -127,10 +148,110 @@ export class DynamoDbIncidentStore implements IncidentStore {
         ConsistentRead: true,
       }),
     );
-    if (!Item) return null;
-    const pointer = StoredPointer.parse(Item);
-    if (isExpired(pointer.expiresAt, this.clock.now())) return null;
-    return this.get(pointer.incidentId);
+    const pointer = Item ? StoredPointer.parse(Item) : undefined;
+    if (!pointer || isExpired(pointer.expiresAt, this.clock.now())) {
+      return { record: null, recoveredAt: null };
+    }
+    return {
+      record: pointer.incidentId === undefined ? null : await this.get(pointer.incidentId),
+      recoveredAt: pointer.recoveredAt ?? null,
+    };
+  }
+
+  /**
+   * One conditional update of the pointer. With an incident, the recovery rides on its pointer
+   * (and its expiry); with none, the pointer holds only the recovery and expires at `until`.
+   */
+  async rememberRecovery(
+    fingerprint: string,
+    at: string,
+    incidentId: string | null,
+    until: number,
+  ): Promise<void> {
+    const newer = "(attribute_not_exists(recoveredAt) OR recoveredAt < :at)";
+    const live = "(attribute_not_exists(#expiresAt) OR #expiresAt > :now)";
+    const now = Math.floor(this.clock.now() / 1000);
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: pointerKey(fingerprint),
+          ...(incidentId === null
+            ? {
+                UpdateExpression:
+                  "SET recoveredAt = :at, #expiresAt = :until REMOVE incidentId, #sequence",
+                // No incident, or only an expired one (its number restarts, as in setCurrent).
+                ConditionExpression: `(attribute_not_exists(incidentId) AND ${newer}) OR #expiresAt <= :now`,
+                ExpressionAttributeNames: {
+                  "#expiresAt": TABLE.ttlAttribute,
+                  "#sequence": "sequence",
+                },
+                ExpressionAttributeValues: { ":at": at, ":until": seconds(until), ":now": now },
+              }
+            : {
+                UpdateExpression: "SET recoveredAt = :at",
+                ConditionExpression: `incidentId = :id AND ${live} AND ${newer}`,
+                ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+                ExpressionAttributeValues: { ":at": at, ":id": incidentId, ":now": now },
+              }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new VersionConflictError(`pointer of ${fingerprint}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Unconditional puts in batches of 25: a mark archived twice is the same mark. */
+  async archiveMarks(fingerprint: string, marks: ReadonlyArray<ArchivedMark>): Promise<void> {
+    for (let start = 0; start < marks.length; start += 25) {
+      let requests: Array<Record<string, unknown>> | undefined = marks
+        .slice(start, start + 25)
+        .map(({ mark, until }) => ({
+          PutRequest: {
+            Item: { ...markKey(fingerprint, mark), [TABLE.ttlAttribute]: seconds(until) },
+          },
+        }));
+      while (requests?.length) {
+        const result: BatchWriteCommandOutput = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = result.UnprocessedItems?.[this.tableName];
+      }
+    }
+  }
+
+  async findArchivedMarks(fingerprint: string, marks: ReadonlyArray<string>): Promise<Set<string>> {
+    const byKey = new Map(marks.map((mark) => [markKey(fingerprint, mark).pk, mark]));
+    const found = new Set<string>();
+    const now = this.clock.now();
+    const keys = [...byKey.keys()].map((pk) => ({ pk, sk: "DLV" }));
+    for (let start = 0; start < keys.length; start += 100) {
+      let request: Array<Record<string, unknown>> | undefined = keys.slice(start, start + 100);
+      while (request?.length) {
+        const result: BatchGetCommandOutput = await this.documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: request,
+                ConsistentRead: true,
+                ProjectionExpression: "pk, #expiresAt",
+                ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+              },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const stored = StoredMark.parse(item);
+          const mark = byKey.get(stored.pk);
+          if (mark !== undefined && !isExpired(stored.expiresAt, now)) found.add(mark);
+        }
+        request = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   async get(id: string): Promise<IncidentRecord | null> {
@@ -287,8 +408,9 @@ export class DynamoDbIncidentStore implements IncidentStore {
           Key: pointerKey(fingerprint),
           // The pointer of a new (open) incident never expires.
           UpdateExpression: "SET incidentId = :id, #sequence = :sequence REMOVE #expiresAt",
+          // A pointer holding only a remembered recovery has no sequence yet.
           ConditionExpression:
-            "attribute_not_exists(pk) OR #sequence < :sequence OR #expiresAt <= :now",
+            "attribute_not_exists(#sequence) OR #sequence < :sequence OR #expiresAt <= :now",
           ExpressionAttributeNames: { "#sequence": "sequence", "#expiresAt": TABLE.ttlAttribute },
           ExpressionAttributeValues: {
             ":id": incidentId,

@@ -1,4 +1,5 @@
 import type { Incident, IncidentRecord, IncidentStatus, TimelinePage } from "./incidents/model";
+import type { ArchivedMark } from "./incidents/reduce";
 import type { Severity } from "./severity";
 import type { Source } from "./signal";
 
@@ -36,6 +37,13 @@ export interface IncidentPage {
   nextCursor: string | null;
 }
 
+/** What the correlator reads of a fingerprint: its current incident and a recovery kept for it. */
+export interface FingerprintState {
+  record: IncidentRecord | null;
+  /** The newest recovery that arrived while nothing was open (`rememberRecovery`), or null. */
+  recoveredAt: string | null;
+}
+
 /**
  * Where incidents live. Writes are compare-and-set on `version`: a record with version 1 is
  * created only if absent; version n replaces the stored version n-1, else
@@ -61,6 +69,27 @@ export interface IncidentStore {
   save(record: IncidentRecord, page: TimelinePage | null): Promise<void>;
   /** Points a fingerprint at its incident number `sequence`; never moves it backwards. */
   setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void>;
+  /** `getCurrent` with the recovery remembered for the fingerprint, read from the same pointer. */
+  getFingerprint(fingerprint: string): Promise<FingerprintState>;
+  /**
+   * Remembers a recovery that arrived while nothing was open, at least until `until` (ms), on
+   * the fingerprint's pointer: one conditional write. Only while the pointer still leads to
+   * `incidentId` (null: to no live incident) and keeps no recovery as new, else
+   * `VersionConflictError` (reload and reduce again).
+   */
+  rememberRecovery(
+    fingerprint: string,
+    at: string,
+    incidentId: string | null,
+    until: number,
+  ): Promise<void>;
+  /**
+   * Keeps delivery marks that left an incident item, each until its `until` (ms). Idempotent,
+   * and written before the item that no longer holds them, so a mark is always somewhere.
+   */
+  archiveMarks(fingerprint: string, marks: ReadonlyArray<ArchivedMark>): Promise<void>;
+  /** Which of `marks` are archived for the fingerprint and not past their `until`. */
+  findArchivedMarks(fingerprint: string, marks: ReadonlyArray<string>): Promise<Set<string>>;
   getTimelinePages(incidentId: string): Promise<TimelinePage[]>;
   list(query: IncidentQuery): Promise<IncidentPage>;
   /** Ids of incidents with actions waiting for the dispatcher (a sparse index). */

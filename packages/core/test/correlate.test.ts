@@ -130,7 +130,10 @@ describe("Correlator", () => {
 
   it("reports store failures per signal instead of throwing", async () => {
     const store = new MemoryIncidentStore();
-    const failing = { ...bind(store), getCurrent: async () => Promise.reject(new Error("down")) };
+    const failing = {
+      ...bind(store),
+      getFingerprint: async () => Promise.reject(new Error("down")),
+    };
     const { results } = await new Correlator({ store: failing, policy, clock }).process([
       alarm("api-down", 0),
     ]);
@@ -177,6 +180,10 @@ describe("Correlator", () => {
 function bind(store: MemoryIncidentStore) {
   return {
     getCurrent: store.getCurrent.bind(store),
+    getFingerprint: store.getFingerprint.bind(store),
+    rememberRecovery: store.rememberRecovery.bind(store),
+    archiveMarks: store.archiveMarks.bind(store),
+    findArchivedMarks: store.findArchivedMarks.bind(store),
     get: store.get.bind(store),
     save: store.save.bind(store),
     setCurrent: store.setCurrent.bind(store),
@@ -195,9 +202,9 @@ function slowStore(store: MemoryIncidentStore) {
   const inner = bind(store);
   return {
     ...inner,
-    getCurrent: async (fingerprint: string) => {
+    getFingerprint: async (fingerprint: string) => {
       await tick();
-      return inner.getCurrent(fingerprint);
+      return inner.getFingerprint(fingerprint);
     },
     save: async (...args: Parameters<MemoryIncidentStore["save"]>) => {
       await tick();

@@ -1,8 +1,9 @@
 import { VersionConflictError } from "../errors";
 import type { Policy } from "../policy/classify";
-import type { Clock, IncidentStore, Logger } from "../ports";
+import type { Clock, FingerprintState, IncidentStore, Logger } from "../ports";
 import { silentLogger } from "../ports";
 import type { Signal } from "../signal";
+import { deliveryMark } from "./ids";
 import type { IncidentRecord } from "./model";
 import {
   type ClassifiedSignal,
@@ -47,7 +48,7 @@ export interface CorrelatorOptions {
   ) => IncidentRecord | Promise<IncidentRecord>;
   /** Fingerprint groups written at once; dynamodb likes several requests in flight. */
   concurrency?: number;
-  /** Records kept between batches so a storm costs one write per group, no reads. */
+  /** Fingerprints' state kept between batches so a storm costs one write per group, no reads. */
   cacheSize?: number;
 }
 
@@ -58,10 +59,11 @@ const MAX_SALT = 4;
  * Folds signals into incidents: classify, group by fingerprint (a storm of repeats in one batch
  * becomes one conditional write per fingerprint), reduce, and compare-and-set. A lost race
  * reloads and reduces again, so concurrent processors never lose an update; delivery marks make
- * a retried batch a no-op.
+ * a retried batch a no-op, however many deliveries came before it (marks a generation cannot
+ * hold are archived: only fingerprints that outgrew their item pay a lookup per batch).
  */
 export class Correlator {
-  private readonly cache = new Map<string, IncidentRecord>();
+  private readonly cache = new Map<string, FingerprintState>();
   private readonly logger: Logger;
   private readonly concurrency: number;
   private readonly cacheSize: number;
@@ -126,22 +128,39 @@ export class Correlator {
     let pending = group;
     let attempt = 0;
     while (pending.length > 0) {
-      const current = await this.current(fingerprint);
-      const now = this.options.clock.now();
-      const reduction = reduce(current, pending, settings, now);
-      if (!reduction.record) {
-        for (const { signal, outcome } of reduction.outcomes) {
-          results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
-        }
-        return results;
-      }
       try {
+        const state = await this.current(fingerprint);
+        const current = state.record;
+        const now = this.options.clock.now();
+        const archived = await this.archivedMarks(fingerprint, current, pending, now);
+        const reduction = reduce(current, pending, settings, now, {
+          recoveredAt: state.recoveredAt,
+          archived,
+        });
+        if (reduction.recovered !== null) {
+          const until = Date.parse(reduction.recovered) + settings.trustedTime.past;
+          const id = current?.incident.id ?? null;
+          await this.options.store.rememberRecovery(fingerprint, reduction.recovered, id, until);
+        }
+        if (!reduction.record) {
+          for (const { signal, outcome } of reduction.outcomes) {
+            results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
+          }
+          return results;
+        }
+        // Before the item that drops them: a mark is always inline, archived, or both.
+        if (reduction.archive.length > 0) {
+          await this.options.store.archiveMarks(fingerprint, reduction.archive);
+        }
         // Responses are decided here and written with the change: a decision is never lost.
         const decided = this.options.respond
           ? await this.options.respond(reduction.record, reduction.events, now)
           : reduction.record;
         const saved = await this.commit(decided, reduction.created);
-        this.remember(fingerprint, saved);
+        this.remember(fingerprint, {
+          record: saved,
+          recoveredAt: reduction.recovered ?? state.recoveredAt,
+        });
         changes.push({ record: saved, created: reduction.created, events: reduction.events });
         for (const { signal, outcome } of reduction.outcomes) {
           results.push({ signal, outcome, incidentId: saved.incident.id });
@@ -159,17 +178,39 @@ export class Correlator {
     return results;
   }
 
-  private async current(fingerprint: string): Promise<IncidentRecord | null> {
+  private async current(fingerprint: string): Promise<FingerprintState> {
     const cached = this.cache.get(fingerprint);
     if (cached) return cached;
-    const record = await this.options.store.getCurrent(fingerprint);
-    if (record) this.remember(fingerprint, record);
-    return record;
+    const state = await this.options.store.getFingerprint(fingerprint);
+    this.remember(fingerprint, state);
+    return state;
   }
 
-  private remember(fingerprint: string, record: IncidentRecord): void {
+  /**
+   * Which of the signals' marks the store archived. Read after the record (an archived mark was
+   * written before the record that dropped it), and only while the record says some are kept.
+   */
+  private async archivedMarks(
+    fingerprint: string,
+    record: IncidentRecord | null,
+    signals: ReadonlyArray<ClassifiedSignal>,
+    now: number,
+  ): Promise<ReadonlySet<string>> {
+    const until = record?.marksArchivedUntil;
+    if (!until || Date.parse(until) <= now) return new Set();
+    const marks = [...new Set(signals.map((signal) => deliveryMark(signal.deliveryId)))];
+    return this.options.store.findArchivedMarks(fingerprint, marks);
+  }
+
+  /**
+   * Keeps the state of a fingerprint with an open incident only: with nothing open, another
+   * processor may remember a recovery on the pointer, which a cached copy would not see (and a
+   * new incident's create has no version to conflict on), so that state is read afresh.
+   */
+  private remember(fingerprint: string, state: FingerprintState): void {
     this.cache.delete(fingerprint);
-    this.cache.set(fingerprint, record);
+    if (!state.record || state.record.incident.status === "resolved") return;
+    this.cache.set(fingerprint, state);
     if (this.cache.size > this.cacheSize) {
       this.cache.delete(this.cache.keys().next().value as string);
     }

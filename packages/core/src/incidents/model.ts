@@ -70,6 +70,16 @@ export const RecordedEntrySchemas = [
     signalAt: Timestamp,
     reason: z.string(),
   }),
+  z
+    .object({
+      type: z.literal("stale-trigger"),
+      at: Timestamp,
+      /** The newest of them. */
+      signalAt: Timestamp,
+      count: z.number().int().positive(),
+      reason: z.string(),
+    })
+    .describe("Triggers that arrived after a newer recovery, with nothing open: none opened"),
   z.object({ type: z.literal("note"), at: Timestamp, by: Actor, text: z.string() }),
   z
     .object({ type: z.literal("refused"), at: Timestamp, by: Actor, attempted: z.string() })
@@ -152,6 +162,11 @@ export const IncidentRecordSchema = z.object({
    */
   lastReceivedAt: Timestamp.nullable().default(null),
   seen: DedupMarksSchema,
+  /**
+   * Marks of this fingerprint moved out of the item (a generation outgrew it) are kept until
+   * then: before it, a delivery not marked inline is also looked up among the archived ones.
+   */
+  marksArchivedUntil: Timestamp.nullable().default(null),
   opens: z.array(Timestamp),
   /** Every automated response decided for this incident, with its outcome (the outbox too). */
   actions: z.array(ActionRecordSchema).default([]),

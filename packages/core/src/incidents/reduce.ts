@@ -20,7 +20,27 @@ export type IncidentEvent =
   | { type: "resolved"; at: string; by: string }
   | { type: "acknowledged"; at: string; by: string };
 
-export type SignalOutcome = "applied" | "duplicate" | "ignored";
+/**
+ * `stale-trigger`: a trigger older than a recovery already seen while nothing was open (it
+ * arrived late); opening an incident for it would leave one that nothing resolves.
+ */
+export type SignalOutcome = "applied" | "duplicate" | "ignored" | "stale-trigger";
+
+/** A delivery mark moved out of the incident item to make room, kept until `until` (ms). */
+export interface ArchivedMark {
+  mark: string;
+  until: number;
+}
+
+/** What is remembered of a fingerprint outside its incident record. */
+export interface FingerprintMemory {
+  /** The newest recovery that arrived while nothing was open, if one is remembered. */
+  recoveredAt: string | null;
+  /** Which of the signals' delivery marks are archived (seen before, moved out of the item). */
+  archived: ReadonlySet<string>;
+}
+
+const NOTHING_REMEMBERED: FingerprintMemory = { recoveredAt: null, archived: new Set() };
 
 export interface Reduction {
   /** The state to write, or null when nothing changed (duplicates, stray recoveries). */
@@ -29,12 +49,22 @@ export interface Reduction {
   created: boolean;
   /** Outcome per consumed signal, in input order of consumption. */
   outcomes: Array<{ signal: ClassifiedSignal; outcome: SignalOutcome }>;
-  /** Signals left for the next reduction: they belong to an incident opened after this one. */
+  /**
+   * Signals left for the next reduction: they belong to an incident opened after this one, or
+   * this one already holds as many new delivery marks as one write may add.
+   */
   rest: ClassifiedSignal[];
   events: IncidentEvent[];
+  /** Marks to archive before `record` is written (they leave the item with it). */
+  archive: ArchivedMark[];
+  /** A recovery to remember for the fingerprint (nothing was open for it), else null. */
+  recovered: string | null;
 }
 
-/** Most marks kept per generation: a storm on one fingerprint must not outgrow the item. */
+/**
+ * Most marks kept in the item per generation: a storm on one fingerprint must not outgrow the
+ * item (400 KB). Older marks are archived (`Reduction.archive`), never forgotten early.
+ */
 export const MAX_MARKS_PER_GENERATION = 2000;
 /** After this many signal entries the timeline only samples (see `shouldSampleSignals`). */
 const SAMPLE_INTERVAL_MS = 15 * 60_000;
@@ -42,7 +72,6 @@ const SAMPLE_INTERVAL_MS = 15 * 60_000;
 const ms = (iso: string) => Date.parse(iso);
 const iso = (time: number) => new Date(time).toISOString();
 
-/** Orders signals by their own time so an ALARM and its OK apply in the order they happened. */
 /** Signals in time order at whole seconds; within a second, in the order they arrived (stable). */
 const byTime = (a: Signal, b: Signal) => Math.floor(ms(a.at) / 1000) - Math.floor(ms(b.at) / 1000);
 
@@ -63,22 +92,49 @@ const olderAtCoarsestPrecision = (recovery: string, trigger: string) =>
  * - a recovery resolves it, unless it is older than the last trigger (out of order: ignored);
  * - a trigger after resolution opens the next incident (the sequence grows), except a late
  *   trigger timed before the resolution, which is only counted;
- * - a delivery id already seen for the fingerprint changes nothing.
+ * - a recovery with nothing open is remembered (`recovered`) for `trustedTime.past`, and a
+ *   trigger that arrives after it but is older does not open an incident (`stale-trigger`);
+ * - a delivery id already seen for the fingerprint (inline or archived) changes nothing.
  */
 export function reduce(
   current: IncidentRecord | null,
   signals: ClassifiedSignal[],
   settings: IncidentSettings,
   now: number,
+  memory: FingerprintMemory = NOTHING_REMEMBERED,
 ): Reduction {
   const sorted = [...signals].sort(byTime);
   const outcomes: Reduction["outcomes"] = [];
   const events: IncidentEvent[] = [];
+  const archive: ArchivedMark[] = [];
   let target: IncidentRecord | null = current;
   let created = false;
   let changed = false;
   let pending: PendingSignals | null = null;
   let retriggered: { at: string; count: number } | null = null;
+  // Past the trusted window a late trigger is ordered by its arrival anyway: nothing to compare.
+  const remembered =
+    memory.recoveredAt !== null && ms(memory.recoveredAt) >= now - settings.trustedTime.past
+      ? memory.recoveredAt
+      : null;
+  let recovered: string | null = null;
+  // Triggers older than a remembered recovery: how many, and the newest of them.
+  let staleCount = 0;
+  let staleAt: string | null = null;
+  // Marks added by this reduction: at most a generation's worth, so only marks already written
+  // (in `current`) are ever evicted to the archive.
+  let fresh = 0;
+  const newestRecovery = () => recovered ?? remembered;
+  // Archived before this reduction, or evicted by it (written, then moved out of the item).
+  const archivedNow = new Set<string>();
+  let archivedRead = 0;
+  const archived = (deliveryId: string) => {
+    for (; archivedRead < archive.length; archivedRead++) {
+      archivedNow.add((archive[archivedRead] as ArchivedMark).mark);
+    }
+    const mark = deliveryMark(deliveryId);
+    return memory.archived.has(mark) || archivedNow.has(mark);
+  };
 
   /** Copy on first write, so the caller's `current` is never mutated. */
   const edit = (): IncidentRecord => {
@@ -94,20 +150,33 @@ export function reduce(
 
   for (let index = 0; index < sorted.length; index++) {
     const signal = sorted[index] as ClassifiedSignal;
-    if (target && hasSeen(target.seen, signal.deliveryId)) {
+    if ((target && hasSeen(target.seen, signal.deliveryId)) || archived(signal.deliveryId)) {
       outcomes.push({ signal, outcome: "duplicate" });
       continue;
+    }
+    if (fresh >= MAX_MARKS_PER_GENERATION && (changed || created)) {
+      flush();
+      return finish(sorted.slice(index));
     }
 
     if (signal.kind === "recovery") {
       if (!target || target.incident.status === "resolved") {
-        // Nothing open to recover; replaying it later is just as harmless, so no mark.
+        // Nothing open to recover. Remembered (newest only) so that an older trigger arriving
+        // after it opens nothing; replaying it later is just as harmless, so no mark.
+        const known = [newestRecovery(), target?.incident.resolvedAt ?? null];
+        if (
+          ms(signal.at) >= now - settings.trustedTime.past &&
+          known.every((at) => at === null || ms(signal.at) > ms(at))
+        ) {
+          recovered = signal.at;
+        }
         outcomes.push({ signal, outcome: "ignored" });
         continue;
       }
       flush();
       const record = edit();
-      markSeen(record, signal.deliveryId, settings, now);
+      markSeen(record, signal.deliveryId, settings, now, archive);
+      fresh += 1;
       if (olderAtCoarsestPrecision(signal.at, record.lastTriggerAt)) {
         record.timeline.push({
           type: "stale-recovery",
@@ -134,22 +203,38 @@ export function reduce(
       continue;
     }
 
+    const recoveredAt = newestRecovery();
+    const open = target !== null && target.incident.status !== "resolved";
+    const resolvedAt = target?.incident.resolvedAt ?? null;
+    const late = resolvedAt !== null && ms(signal.at) <= ms(resolvedAt);
+    if (!open && !late && recoveredAt && olderAtCoarsestPrecision(signal.at, recoveredAt)) {
+      if (target) {
+        flush();
+        markSeen(edit(), signal.deliveryId, settings, now, archive);
+        fresh += 1;
+      }
+      staleCount += 1;
+      if (staleAt === null || ms(signal.at) > ms(staleAt)) staleAt = signal.at;
+      outcomes.push({ signal, outcome: "stale-trigger" });
+      continue;
+    }
+
     if (!target) {
-      target = openIncident(null, signal, settings, now);
+      target = openIncident(null, signal, settings, now, archive);
+      fresh += 1;
       created = true;
       events.push({ type: "opened", at: signal.at });
       outcomes.push({ signal, outcome: "applied" });
       continue;
     }
 
-    const incident = target.incident;
-    const late = incident.resolvedAt !== null && ms(signal.at) <= ms(incident.resolvedAt);
-    if (incident.status === "resolved" && !late) {
+    if (!open && !late) {
       if (changed || created) {
         flush();
         return finish(sorted.slice(index));
       }
-      target = openIncident(target, signal, settings, now);
+      target = openIncident(target, signal, settings, now, archive);
+      fresh += 1;
       created = true;
       events.push({ type: "opened", at: signal.at });
       outcomes.push({ signal, outcome: "applied" });
@@ -157,7 +242,8 @@ export function reduce(
     }
 
     const record = edit();
-    markSeen(record, signal.deliveryId, settings, now);
+    markSeen(record, signal.deliveryId, settings, now, archive);
+    fresh += 1;
     record.incident.count += 1;
     if (ms(signal.at) > ms(record.incident.lastSeenAt)) record.incident.lastSeenAt = signal.at;
     if (ms(signal.at) > ms(record.lastTriggerAt)) record.lastTriggerAt = signal.at;
@@ -185,8 +271,26 @@ export function reduce(
 
   function finish(rest: ClassifiedSignal[]): Reduction {
     if (retriggered) events.push({ type: "retriggered", ...retriggered });
+    if (staleAt !== null && target && changed) {
+      const triggers = staleCount === 1 ? "a trigger" : `${staleCount} triggers`;
+      target.timeline.push({
+        type: "stale-trigger",
+        at: iso(now),
+        signalAt: staleAt,
+        count: staleCount,
+        reason: `${triggers} older than the recovery at ${newestRecovery()} arrived after it; no incident opened`,
+      });
+    }
     if (target && (changed || created)) target.version = created ? 1 : target.version + 1;
-    return { record: changed || created ? target : null, created, outcomes, rest, events };
+    return {
+      record: changed || created ? target : null,
+      created,
+      outcomes,
+      rest,
+      events,
+      archive,
+      recovered,
+    };
   }
 }
 
@@ -261,13 +365,15 @@ function appendSignalEntry(
 
 /**
  * Opens the next incident of a fingerprint. Delivery marks and recent open times carry over
- * from the previous incident, so a redelivery is still a duplicate and flapping is seen.
+ * from the previous incident, so a redelivery is still a duplicate and flapping is seen; marks
+ * evicted to make room go to `archive`, for the caller to write before the record.
  */
 export function openIncident(
   previous: IncidentRecord | null,
   signal: ClassifiedSignal,
   settings: IncidentSettings,
   now: number,
+  archive: ArchivedMark[] = [],
 ): IncidentRecord {
   const sequence = (previous?.incident.sequence ?? 0) + 1;
   const openedAt = ms(signal.at);
@@ -317,11 +423,12 @@ export function openIncident(
     lastTriggerAt: signal.at,
     lastReceivedAt: iso(now),
     seen: structuredClone(previous?.seen ?? []),
+    marksArchivedUntil: previous?.marksArchivedUntil ?? null,
     opens,
     actions: [],
     escalation: { repeats: 0, nextAt: null },
   };
-  markSeen(record, signal.deliveryId, settings, now);
+  markSeen(record, signal.deliveryId, settings, now, archive);
   return record;
 }
 
@@ -350,13 +457,15 @@ export function hasSeen(marks: DedupMarks, deliveryId: string): boolean {
 
 /**
  * Remembers a delivery id in the current generation and drops generations older than the
- * previous one, so an id is remembered for between one and two `dedupWindow`s.
+ * previous one, so an id is remembered for between one and two `dedupWindow`s. A generation
+ * past `MAX_MARKS_PER_GENERATION` moves its oldest mark to `archive`, kept for as long.
  */
 function markSeen(
   record: IncidentRecord,
   deliveryId: string,
   settings: IncidentSettings,
   now: number,
+  archive: ArchivedMark[],
 ): void {
   const generation = Math.floor(now / settings.dedupWindow);
   if (record.seen.some((bucket) => bucket.generation < generation - 1)) {
@@ -371,7 +480,15 @@ function markSeen(
   bucket.ids.push(mark);
   const set = markSet(record.seen);
   set.add(mark);
-  if (bucket.ids.length > MAX_MARKS_PER_GENERATION) set.delete(bucket.ids.shift() as string);
+  if (bucket.ids.length > MAX_MARKS_PER_GENERATION) {
+    const evicted = bucket.ids.shift() as string;
+    set.delete(evicted);
+    const until = (bucket.generation + 2) * settings.dedupWindow;
+    archive.push({ mark: evicted, until });
+    if (record.marksArchivedUntil === null || ms(record.marksArchivedUntil) < until) {
+      record.marksArchivedUntil = iso(until);
+    }
+  }
 }
 
 const describe = (signal: Signal) => `${signal.source} recovery at ${signal.at}`;

@@ -445,6 +445,14 @@ function lineOf(entry: TimelineEntry): PostmortemLine {
         signalAt: entry.signalAt,
         reason: entry.reason,
       };
+    case "stale-trigger":
+      return {
+        type: "stale-trigger",
+        at: entry.at,
+        signalAt: entry.signalAt,
+        count: entry.count,
+        reason: entry.reason,
+      };
     case "note":
       return { type: "note", at: entry.at, by: entry.by, text: entry.text };
     case "refused":
@@ -696,6 +704,8 @@ function timelineLines(report: Postmortem, day: string): string[] {
         return `- ${when} Resolved by ${text(line.by)}${line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : ""}`;
       case "stale-recovery":
         return `- ${when} Recovery from ${clockOf(line.signalAt, day)} ignored: ${clipped(line.reason, LINE_DETAIL_MAX)}`;
+      case "stale-trigger":
+        return `- ${when} Trigger from ${clockOf(line.signalAt, day)} opened nothing: ${clipped(line.reason, LINE_DETAIL_MAX)}`;
       case "note": {
         const body = text(line.text);
         return `- ${when} Note from ${text(line.by)}${body ? `: ${body}` : ""}`;

@@ -9,14 +9,13 @@ import { regionCodeFromDisplayName } from "@firebreak/events";
 import type { MonitoringConfig } from "../config/schema";
 import { clip, MAX_DETAIL, MAX_TITLE, type Signal, type SignalKind } from "../signal";
 import { awsConsoleUrl } from "./aws-console";
-import { cloudwatchFingerprint, shortHash } from "./fingerprint";
+import { alarmTransitionId, cloudwatchFingerprint } from "./fingerprint";
 import { displaySafe } from "./text";
 import { canonicalTime } from "./time";
 
 export type CloudWatchOptions = Pick<MonitoringConfig, "cloudwatch">;
 
 interface AlarmFacts {
-  deliveryId: string;
   account: string;
   region: string;
   alarmName: string;
@@ -39,6 +38,8 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
   const kind = kindOf(facts.state, options);
   if (!kind) return null;
   const { account, region, alarmName } = facts;
+  // Rebuilt from account, region and name when missing (old SNS payloads): in the aws partition
+  // that is the ARN the other paths carry, so the transition id matches across paths.
   const arn = facts.alarmArn ?? `arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`;
   const url = awsConsoleUrl(
     region,
@@ -48,7 +49,7 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
   return displaySafe({
     source: "cloudwatch",
     kind,
-    deliveryId: facts.deliveryId,
+    deliveryId: alarmTransitionId(arn, facts.state, facts.at),
     fingerprint: cloudwatchFingerprint(account, region, alarmName),
     title: clip(alarmName, MAX_TITLE),
     at: facts.at,
@@ -81,7 +82,10 @@ function firstMetric(configuration: AlarmConfiguration) {
   return { namespace: undefined, metricName: undefined };
 }
 
-/** EventBridge "CloudWatch Alarm State Change": the event id makes it idempotent. */
+/**
+ * EventBridge "CloudWatch Alarm State Change". Idempotent by the state change itself, not the
+ * event id: the same change may also come through SNS or an alarm action.
+ */
 export function signalFromAlarmStateChange(
   event: AlarmStateChangeEvent,
   options: CloudWatchOptions,
@@ -89,7 +93,6 @@ export function signalFromAlarmStateChange(
   const { detail } = event;
   return toSignal(
     {
-      deliveryId: event.id,
       account: event.account,
       region: event.region,
       alarmName: detail.alarmName,
@@ -103,10 +106,7 @@ export function signalFromAlarmStateChange(
   );
 }
 
-/**
- * A direct alarm action carries no delivery id: the alarm and its state timestamp identify the
- * transition, and CloudWatch retries the same payload.
- */
+/** A direct alarm action: CloudWatch retries the same payload, the transition identifies it. */
 export function signalFromAlarmAction(
   event: AlarmActionEvent,
   options: CloudWatchOptions,
@@ -114,7 +114,6 @@ export function signalFromAlarmAction(
   const { alarmData } = event;
   return toSignal(
     {
-      deliveryId: `alarm-action:${shortHash(`${event.alarmArn}\n${alarmData.state.timestamp}\n${alarmData.state.value}`)}`,
       account: event.accountId,
       region: event.region,
       alarmName: alarmData.alarmName,
@@ -131,18 +130,17 @@ export function signalFromAlarmAction(
 /**
  * The alarm JSON inside an SNS notification. `Region` is a display name ("EU (Ireland)"),
  * mapped to its code so the fingerprint matches the same alarm seen through EventBridge;
- * `AlarmArn` is absent in old payloads and rebuilt.
+ * `AlarmArn` is absent in old payloads and rebuilt. The SNS MessageId is not the delivery id:
+ * the same state change also arrives through EventBridge (see `alarmTransitionId`).
  */
 export function signalFromSnsAlarm(
   message: SnsAlarmMessage,
-  messageId: string,
   options: CloudWatchOptions,
 ): Signal | null {
   const { Trigger } = message;
   const metricStat = Trigger.Metrics?.find((metric) => metric.MetricStat)?.MetricStat?.Metric;
   return toSignal(
     {
-      deliveryId: messageId,
       account: message.AWSAccountId,
       region: regionCodeFromDisplayName(message.Region) ?? message.Region,
       alarmName: message.AlarmName,

@@ -39,6 +39,17 @@ export function errorSignature(message: string): string {
 export const cloudwatchFingerprint = (account: string, region: string, alarmName: string) =>
   `cloudwatch:${account}:${region}:${alarmName}`;
 
+/**
+ * The delivery id of one alarm state change, the same whichever path delivered it (EventBridge,
+ * SNS, an alarm action): each path has its own envelope id, so keying by it would count one
+ * change once per path. `timestamp` is the state's own (canonical) time.
+ *
+ * @example
+ * alarmTransitionId("arn:aws:cloudwatch:us-east-1:123456789012:alarm:api", "ALARM", "2024-11-05T14:03:40.536Z")
+ */
+export const alarmTransitionId = (alarmArn: string, state: string, timestamp: string) =>
+  `cloudwatch-state:${shortHash(`${alarmArn}\n${state}\n${timestamp}`)}`;
+
 export const logsFingerprint = (logGroup: string, signature: string) =>
   `logs:${logGroup}:${shortHash(signature)}`;
 

@@ -87,7 +87,6 @@ const compact = (signals: Array<Signal | null>): Signal[] =>
 
 function alarmFromSnsMessage(
   message: string,
-  messageId: string,
   path: string,
   options: NormalizeOptions,
 ): Signal | null {
@@ -97,7 +96,7 @@ function alarmFromSnsMessage(
       `invalid CloudWatch alarm in ${path}: ${formatIssues(parsed.error)}`,
     );
   }
-  return signalFromSnsAlarm(parsed.data, messageId, options.policy.config);
+  return signalFromSnsAlarm(parsed.data, options.policy.config);
 }
 
 /**
@@ -143,7 +142,6 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
     const signals = event.Records.map((record, index) =>
       alarmFromSnsMessage(
         record.Sns.Message,
-        record.Sns.MessageId,
         `Records[${index}].Sns.Message`,
         options,
       ),
@@ -198,7 +196,7 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
         note: `SNS ${envelope.Type} for ${envelope.TopicArn}`,
       };
     }
-    const signal = alarmFromSnsMessage(envelope.Message, envelope.MessageId, "Message", options);
+    const signal = alarmFromSnsMessage(envelope.Message, "Message", options);
     return { format: "sns-notification", signals: compact([signal]), note: null };
   }
   const keys = Object.keys(raw)

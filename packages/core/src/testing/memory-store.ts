@@ -1,9 +1,11 @@
 import { nextDueAt, type SweepPolicy } from "../actions/escalate";
 import { InvalidInputError, VersionConflictError } from "../errors";
 import type { IncidentRecord, TimelinePage } from "../incidents/model";
+import type { ArchivedMark } from "../incidents/reduce";
 import { DEFAULT_RETENTION_MS, expiresAtSeconds, isExpired } from "../incidents/retention";
 import {
   type Clock,
+  type FingerprintState,
   type IncidentPage,
   type IncidentQuery,
   type IncidentStore,
@@ -27,6 +29,10 @@ export class MemoryIncidentStore implements IncidentStore {
   readonly pages = new Map<string, TimelinePage>();
   /** Epoch seconds, by incident id: what `expiresAt` holds in DynamoDB. */
   readonly expiries = new Map<string, number>();
+  /** Recoveries remembered per fingerprint, kept until `until` (ms). */
+  readonly recoveries = new Map<string, { at: string; until: number }>();
+  /** Archived delivery marks by `<fingerprint>#<mark>`, each kept until its time (ms). */
+  readonly archived = new Map<string, number>();
   writes = 0;
   private readonly config: SweepPolicy | undefined;
   private readonly clock: Clock;
@@ -39,6 +45,40 @@ export class MemoryIncidentStore implements IncidentStore {
   async getCurrent(fingerprint: string): Promise<IncidentRecord | null> {
     const pointer = this.pointers.get(fingerprint);
     return pointer ? this.get(pointer.incidentId) : null;
+  }
+
+  async getFingerprint(fingerprint: string): Promise<FingerprintState> {
+    const recovery = this.recoveries.get(fingerprint);
+    return {
+      record: await this.getCurrent(fingerprint),
+      recoveredAt: recovery && recovery.until > this.clock.now() ? recovery.at : null,
+    };
+  }
+
+  async rememberRecovery(
+    fingerprint: string,
+    at: string,
+    incidentId: string | null,
+    until: number,
+  ): Promise<void> {
+    const pointer = this.pointers.get(fingerprint);
+    const current = pointer && this.live(pointer.incidentId) ? pointer.incidentId : null;
+    const kept = this.recoveries.get(fingerprint);
+    const newer = kept && kept.until > this.clock.now() && Date.parse(kept.at) >= Date.parse(at);
+    if (current !== incidentId || newer) throw new VersionConflictError(`pointer ${fingerprint}`);
+    this.writes += 1;
+    this.recoveries.set(fingerprint, { at, until });
+  }
+
+  async archiveMarks(fingerprint: string, marks: ReadonlyArray<ArchivedMark>): Promise<void> {
+    for (const { mark, until } of marks) this.archived.set(`${fingerprint}#${mark}`, until);
+  }
+
+  async findArchivedMarks(fingerprint: string, marks: ReadonlyArray<string>): Promise<Set<string>> {
+    const now = this.clock.now();
+    return new Set(
+      marks.filter((mark) => (this.archived.get(`${fingerprint}#${mark}`) ?? 0) > now),
+    );
   }
 
   async get(id: string): Promise<IncidentRecord | null> {
