@@ -11,9 +11,8 @@ import {
   IncidentCommands,
   IncidentSchema,
   loadIncident,
-  MatchSchema,
   NotFoundError,
-  newSilenceId,
+  newSilence,
   once,
   PostmortemSchema,
   parseIncidentId,
@@ -21,6 +20,7 @@ import {
   renderPostmortemMarkdown,
   SeveritySchema,
   SilenceIdPattern,
+  SilenceMatchSchema,
   SilenceSchema,
   type SilenceStore,
   SourceSchema,
@@ -97,7 +97,7 @@ const SilenceBody = z
   .strictObject({
     /** `alarmName=api-* source=cloudwatch`, as in Slack; or `match`, as in a rule. */
     matcher: z.string().min(1).max(500).optional(),
-    match: MatchSchema.optional(),
+    match: SilenceMatchSchema.optional(),
     duration: DurationSchema.refine(
       (ms) => ms >= 60_000 && ms <= 30 * 86_400_000,
       "between 1m and 30d",
@@ -311,17 +311,15 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
       responses: { 201: { description: "The silence", schema: SilenceSchema }, ...errors },
       handle: async ({ body, actor }) => {
         const { silences, clock } = await deps();
-        const now = clock.now();
         const match = body.match ?? parseMatcher(body.matcher as string);
-        const silence = {
-          id: newSilenceId(),
+        const silence = newSilence({
           match,
           matcher: body.matcher ?? matcherText(match),
           reason: body.reason || null,
           createdBy: actor,
-          createdAt: new Date(now).toISOString(),
-          endsAt: new Date(now + body.duration).toISOString(),
-        };
+          duration: body.duration,
+          now: clock.now(),
+        });
         await silences.put(silence);
         return json(201, silence);
       },

@@ -120,6 +120,27 @@ const CloudWatchSchema = z.strictObject({
   insufficientData: z.enum(["ignore", "trigger"]).default("ignore"),
 });
 
+const PagingSchema = z.strictObject({
+  /**
+   * Pages per channel (first pages and escalations), counted in the table across every
+   * dispatcher. Past either limit, pages fold into one digest per channel and minute, sent when
+   * the minute turns: a thousand alarms at once make twenty pages and a digest, not a thousand.
+   *
+   * @example
+   * paging: { budget: { perMinute: 10, perHour: 60 } }
+   */
+  budget: z
+    .strictObject({
+      perMinute: z.number().int().min(1).max(1000).default(20),
+      perHour: z.number().int().min(1).max(10_000).default(200),
+    })
+    .prefault({})
+    .refine((budget) => budget.perHour >= budget.perMinute, {
+      message: "perHour must be at least perMinute",
+      path: ["perHour"],
+    }),
+});
+
 /** The whole policy: `monitoring.config.ts` or a JSON file named by `MONITORING_CONFIG`. */
 export const ConfigSchema = z
   .strictObject({
@@ -151,6 +172,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     escalation: EscalationSchema.prefault({}),
+    paging: PagingSchema.prefault({}),
     safety: SafetySchema.prefault({}),
   })
   .superRefine((config, ctx) => {

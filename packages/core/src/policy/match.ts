@@ -1,13 +1,14 @@
 import type { Match } from "../config/schema";
 import type { Signal } from "../signal";
 import { globMatcher } from "./glob";
+import { compilePattern } from "./pattern";
 
 /** A compiled `match` block: a predicate over signals. */
 export type SignalMatcher = (signal: Signal) => boolean;
 
 /**
  * Compiles a match block once (globs and regular expressions built up front), so classifying a
- * storm costs one pass of cheap tests per rule.
+ * storm costs one pass of cheap tests per rule, each linear in the value it reads.
  */
 export function compileMatch(match: Match): SignalMatcher {
   const tests: SignalMatcher[] = [];
@@ -39,8 +40,7 @@ export function compileMatch(match: Match): SignalMatcher {
     attribute("level", (value) => levels.has(value));
   }
   if (match.message) {
-    const pattern = new RegExp(match.message);
-    attribute("message", (value) => pattern.test(value));
+    attribute("message", compilePattern(match.message));
   }
   if (match.project) {
     const project = match.project;

@@ -1,13 +1,30 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
-import { type Match, MatchSchema } from "../config/schema";
+import { type Match, type MatchInput, MatchSchema } from "../config/schema";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
-import { compileMatch } from "../policy/match";
+import { compileMatch, type SignalMatcher } from "../policy/match";
 
 const Timestamp = z.iso.datetime();
 
-/** A maintenance window: signals it matches are recorded and counted, and nothing responds. */
+const MATCH_KEYS = Object.keys(MatchSchema.shape);
+
+/**
+ * What a new silence matches: a rule's `match` with at least one key. Absent keys match
+ * anything, so an empty matcher would silence every signal of every source.
+ */
+export const SilenceMatchSchema = MatchSchema.refine(
+  (match) => Object.values(match).some((value) => value !== undefined),
+  {
+    message: `a silence must name at least one of ${MATCH_KEYS.join(", ")}: an empty matcher would silence everything`,
+  },
+);
+
+/**
+ * A maintenance window: signals it matches are recorded and counted, and nothing responds.
+ * `match` is read as stored; new silences are made by {@link newSilence}, which refuses an empty
+ * one.
+ */
 export const SilenceSchema = z.object({
   id: z.string(),
   match: MatchSchema,
@@ -38,8 +55,6 @@ export function newSilenceId(): string {
   return `S${Array.from(randomBytes(5), (byte) => SILENCE_ALPHABET[byte & 31]).join("")}`;
 }
 
-const MATCH_KEYS = Object.keys(MatchSchema.shape);
-
 /**
  * Reads a matcher as people type it: `key=value` pairs separated by spaces, the keys of a rule's
  * `match` (`alarmName=api-*`, `source=logs logGroup=/aws/lambda/checkout`, `level=error,fatal`).
@@ -61,10 +76,57 @@ export function parseMatcher(text: string): Match {
     const value = pair.slice(equals + 1);
     input[key] = key === "level" && value.includes(",") ? value.split(",") : value;
   }
-  const result = MatchSchema.safeParse(input);
+  const result = SilenceMatchSchema.safeParse(input);
   if (!result.success)
     throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
   return result.data;
+}
+
+/** What someone asks for when they silence: {@link newSilence} checks it and dates it. */
+export interface SilenceRequest {
+  match: MatchInput;
+  /** The matcher as typed, when it was typed (`alarmName=api-* source=cloudwatch`). */
+  matcher: string;
+  reason: string | null;
+  createdBy: string;
+  /** Milliseconds from `now`. */
+  duration: number;
+  now: number;
+}
+
+/**
+ * A new silence, from the API or Slack: the one place a silence's matcher is checked, so neither
+ * can store one that matches everything.
+ *
+ * @throws InvalidInputError naming what is wrong with the matcher
+ * @example
+ * newSilence({ match: { alarmName: "api-*" }, matcher: "alarmName=api-*", reason: null,
+ *   createdBy: "slack:U012AB3CD", duration: 3_600_000, now: Date.now() });
+ */
+export function newSilence(request: SilenceRequest): Silence {
+  const result = SilenceMatchSchema.safeParse(request.match);
+  if (!result.success)
+    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
+  return {
+    id: newSilenceId(),
+    match: result.data,
+    matcher: request.matcher,
+    reason: request.reason,
+    createdBy: request.createdBy,
+    createdAt: new Date(request.now).toISOString(),
+    endsAt: new Date(request.now + request.duration).toISOString(),
+  };
+}
+
+// Compiled once per silence read: the cached silences are asked about every incident of a batch.
+const compiled = new WeakMap<Match, SignalMatcher>();
+function matcherOf(silence: Silence): SignalMatcher {
+  let matcher = compiled.get(silence.match);
+  if (!matcher) {
+    matcher = compileMatch(silence.match);
+    compiled.set(silence.match, matcher);
+  }
+  return matcher;
 }
 
 /** The silence holding an incident at `now`, if any (the one ending last). */
@@ -85,7 +147,7 @@ export function silenceFor(
     detail: incident.detail,
   };
   return silences
-    .filter((silence) => Date.parse(silence.endsAt) > now && compileMatch(silence.match)(signal))
+    .filter((silence) => Date.parse(silence.endsAt) > now && matcherOf(silence)(signal))
     .sort((a, b) => b.endsAt.localeCompare(a.endsAt))[0];
 }
 
