@@ -10,6 +10,7 @@ import {
   INGEST_FIXTURES,
   LOCAL_FIXTURES,
   localEventBody,
+  logsEvent,
   mutatedFixture,
   SENTRY_FIXTURES,
   SLACK_FIELDS,
@@ -1155,38 +1156,78 @@ describe("hostile: odd HTTP methods", () => {
   });
 });
 
+const silencesNow = (answer: Answer) =>
+  (JSON.parse(answer.text) as { items: Array<{ id: string }> }).items;
+
 describe("hostile: patterns that backtrack", () => {
-  it("are refused as silences, and a glob with many stars stays fast", async () => {
-    const before = await stateOf(stack);
+  // Nested repetition takes a backtracking engine exponential time on a near miss. The silence
+  // either refuses such a pattern (API and Slack alike, changing nothing) or takes it because
+  // its engine is linear: then a line that nearly matches is still processed (a stall would
+  // hold the test past its timeout, and every batch after it in AWS).
+  it("are refused as silences, or matched in linear time, and a glob with many stars stays fast", async () => {
     const matchers = ["message=(a+)+$", "message=(\\w*\\s?)*x", "message=((ab)*)+c"];
+    const accepted: string[] = [];
+    const silencesBefore = new Set(
+      silencesNow(await send(stack, { path: "/silences", headers: [bearer()] })).map(
+        ({ id }) => id,
+      ),
+    );
     for (const matcher of matchers) {
-      await expectRefused(
-        400,
-        () =>
-          send(stack, {
-            path: "/silences",
-            headers: [bearer(), JSON_TYPE],
-            body: JSON.stringify({ matcher, duration: "1h" }),
-          }),
-        matcher,
-      );
-      const body = slackForm(`silence ${matcher} 1h`);
+      const before = await stateOf(stack);
       const answer = await send(stack, {
+        path: "/silences",
+        headers: [bearer(), JSON_TYPE],
+        body: JSON.stringify({ matcher, duration: "1h" }),
+      });
+      const body = slackForm(`silence ${matcher} 1h`);
+      const reply = await send(stack, {
         path: "/slack/commands",
         headers: slackHeaders(body),
         body,
       });
-      expect(answer.status).toBe(200);
-      expect(JSON.parse(answer.text).text, matcher).toMatch(/bad matcher|repeat/);
+      expect(reply.status, matcher).toBe(200);
+      const refusedBySlack = /bad matcher|repeat/.test(JSON.parse(reply.text).text);
+      if (answer.status === 201) {
+        expect(refusedBySlack, `${matcher}: the API took it, Slack did not`).toBe(false);
+        accepted.push(matcher);
+        continue;
+      }
+      expect(answer.status, `${matcher}: ${answer.text.slice(0, 300)}`).toBe(400);
+      expectErrorShape(answer, matcher);
+      expect(refusedBySlack, `${matcher}: Slack took what the API refused`).toBe(true);
+      // Each signed command the Slack function takes is claimed against replays, a write of
+      // its own, whatever it then asks for: beyond that claim, nothing changed.
+      const { writes, ...after } = await stateOf(stack);
+      const { writes: writesBefore, ...unchanged } = before;
+      expect(after, matcher).toEqual(unchanged);
+      expect(writes - writesBefore, matcher).toBeLessThanOrEqual(1);
     }
-    // Each signed command the Slack function takes is claimed against replays, a write of its
-    // own, whatever it then asks for: beyond that claim, nothing changed.
-    const { writes, ...after } = await stateOf(stack);
-    const { writes: writesBefore, ...unchanged } = before;
-    expect(after).toEqual(unchanged);
-    expect(writes - writesBefore).toBeLessThanOrEqual(matchers.length);
+    if (accepted.length > 0) {
+      const nearMiss = `ERROR ${"a".repeat(40)}! ${"ab".repeat(20)}!`;
+      const delivered = await send(stack, {
+        path: "/local/events?wait=true",
+        headers: [JSON_TYPE],
+        body: JSON.stringify(logsEvent(nearMiss)),
+      });
+      expect(delivered.status, delivered.text).toBe(200);
+      const { deadLettered } = JSON.parse(delivered.text) as { deadLettered?: number };
+      expect(deadLettered, "the near miss was processed").toBeUndefined();
+    }
+    // The silences the accepted patterns made (by the API and by Slack) go, for the next tests.
+    for (const silence of silencesNow(
+      await send(stack, { path: "/silences", headers: [bearer()] }),
+    )) {
+      if (silencesBefore.has(silence.id)) continue;
+      const deleted = await send(stack, {
+        method: "DELETE",
+        path: `/silences/${silence.id}`,
+        headers: [bearer()],
+      });
+      expect(deleted.status).toBe(200);
+    }
 
-    // A star-heavy glob against a long alarm name: a RegExp would backtrack for minutes.
+    // A star-heavy glob against a long alarm name: a RegExp would backtrack for minutes, far
+    // past the test's timeout.
     const glob = `alarmName=${"*a".repeat(30)}b`;
     const created = await send(stack, {
       path: "/silences",
@@ -1194,7 +1235,6 @@ describe("hostile: patterns that backtrack", () => {
       body: JSON.stringify({ matcher: glob, duration: "1h", reason: "hostile test" }),
     });
     expect(created.status).toBe(201);
-    const started = Date.now();
     const event = structuredClone(loadEvent("cloudwatch/eventbridge-alarm.json")) as {
       id: string;
       resources: string[];
@@ -1207,7 +1247,6 @@ describe("hostile: patterns that backtrack", () => {
     expect((await send(stack, { path: "/incidents?limit=200", headers: [bearer()] })).status).toBe(
       200,
     );
-    expect(Date.now() - started).toBeLessThan(2_000);
     const { id } = JSON.parse(created.text) as { id: string };
     expect(
       (await send(stack, { method: "DELETE", path: `/silences/${id}`, headers: [bearer()] }))

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from "node:zlib";
 import { loadEvent, loadRawEvent } from "@firebreak/events";
 import fc from "fast-check";
 import { type Json, mutationsOf, ODD_STRINGS, oddString, oddValue, toBody } from "./mutate";
@@ -27,6 +28,18 @@ export const LOCAL_FIXTURES = [
   "logs/lambda-timeout.json",
   "logs/plain-text-errors.json",
 ];
+
+/** A CloudWatch Logs subscription event (the Lambda timeout fixture's) carrying one `message`. */
+export function logsEvent(message: string): Json {
+  const { awslogs } = loadEvent("logs/lambda-timeout.json") as { awslogs: { data: string } };
+  const batch = JSON.parse(gunzipSync(Buffer.from(awslogs.data, "base64")).toString("utf8")) as {
+    logEvents: Json[];
+  };
+  // Ids are digit strings, unique per line: a repeat would be taken for a redelivery.
+  const id = `${Date.now()}${String(Math.random()).slice(2, 12)}`;
+  batch.logEvents = [{ id, timestamp: Date.now(), message }];
+  return { awslogs: { data: gzipSync(JSON.stringify(batch)).toString("base64") } };
+}
 
 /** The events AWS hands the ingest function (SNS subscriptions, alarm actions, Logs). */
 export const INGEST_FIXTURES = LOCAL_FIXTURES.filter((name) =>
