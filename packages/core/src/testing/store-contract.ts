@@ -84,6 +84,67 @@ export function describeIncidentStoreContract(
       expect((await store.getCurrent("fp:pointer"))?.incident.id).toBe("SECOND0");
     });
 
+    it("remembers a recovery on a pointer with no incident, then keeps it as the pointer moves on", async () => {
+      const until = START + DAY;
+      await store.rememberRecovery("fp:recovery", "2026-11-22T23:00:00.000Z", null, until);
+      expect(await store.getFingerprint("fp:recovery")).toEqual({
+        record: null,
+        recoveredAt: "2026-11-22T23:00:00.000Z",
+      });
+      // Not older than the one kept, and not while the pointer leads elsewhere.
+      await expect(
+        store.rememberRecovery("fp:recovery", "2026-11-22T22:00:00.000Z", null, until),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      const record = aRecord({ fingerprint: "fp:recovery" });
+      await store.save(record, null);
+      await store.setCurrent("fp:recovery", record.incident.id, 1);
+      await expect(
+        store.rememberRecovery("fp:recovery", "2026-11-22T23:30:00.000Z", null, until),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      const state = await store.getFingerprint("fp:recovery");
+      expect(state.record?.incident.id).toBe(record.incident.id);
+      expect(state.recoveredAt).toBe("2026-11-22T23:00:00.000Z");
+      await store.rememberRecovery(
+        "fp:recovery",
+        "2026-11-22T23:30:00.000Z",
+        record.incident.id,
+        until,
+      );
+      expect((await store.getFingerprint("fp:recovery")).recoveredAt).toBe(
+        "2026-11-22T23:30:00.000Z",
+      );
+    });
+
+    it("forgets a recovery kept alone once its time has passed, and remembers anew", async () => {
+      await store.rememberRecovery("fp:forget", "2026-11-22T23:00:00.000Z", null, START + DAY);
+      clock.time = START + DAY + 1000;
+      expect(await store.getFingerprint("fp:forget")).toEqual({ record: null, recoveredAt: null });
+      await store.rememberRecovery("fp:forget", "2026-11-23T12:00:00.000Z", null, START + 2 * DAY);
+      expect((await store.getFingerprint("fp:forget")).recoveredAt).toBe(
+        "2026-11-23T12:00:00.000Z",
+      );
+    });
+
+    it("archives delivery marks per fingerprint until their time, idempotently", async () => {
+      const marks = Array.from({ length: 130 }, (_, index) => ({
+        mark: `m${index}`,
+        until: START + (index % 2 === 0 ? DAY : 2 * DAY),
+      }));
+      await store.archiveMarks("fp:marks", marks);
+      await store.archiveMarks("fp:marks", marks.slice(0, 10));
+      const asked = [...marks.map(({ mark }) => mark), "unknown"];
+      expect((await store.findArchivedMarks("fp:marks", asked)).size).toBe(130);
+      expect((await store.findArchivedMarks("fp:other", asked)).size).toBe(0);
+      clock.time = START + DAY + 1000;
+      const left = await store.findArchivedMarks("fp:marks", asked);
+      expect([...left].sort()).toEqual(
+        marks
+          .filter((_, index) => index % 2 === 1)
+          .map(({ mark }) => mark)
+          .sort(),
+      );
+    });
+
     it("keeps timeline pages in order, and rewriting a page is harmless", async () => {
       const record = aRecord({ fingerprint: "fp:pages" });
       const entries = record.timeline;
