@@ -6,7 +6,7 @@ import {
   MAX_JSON_DEPTH,
   nestsDeeperThan,
   type SentryWebhookDeps,
-  shortHash,
+  sentryHookTime,
   signalFromSentry,
   UnauthorizedError,
   verifySentrySignature,
@@ -19,9 +19,11 @@ import { httpLambda } from "./lib/middleware";
 
 /**
  * `POST /webhooks/sentry`. The signature is checked on the raw bytes before anything is parsed
- * (401 when missing or wrong); the signal is queued and Sentry answered at once (it wants a
- * reply within a second). Resources that are not incidents (installation, comment, ones newer
- * than this code) are acknowledged and ignored.
+ * (401 when missing or wrong), then the hook timestamp (401 outside `incidents.trustedTime`);
+ * the signal is queued and Sentry answered at once (it wants a reply within a second).
+ * Resources that are not incidents (installation, comment, ones newer than this code) are
+ * acknowledged and ignored. A replayed webhook is queued again but counted once: its delivery
+ * id comes from the signed body, never from the unsigned `Request-ID`.
  */
 export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps>) {
   const logger = createLogger("sentry-webhook");
@@ -30,11 +32,13 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
     if ((event.requestContext?.http?.method ?? "POST") !== "POST") {
       return json(405, { error: { code: "method_not_allowed", message: "use POST" } });
     }
-    const { queue, clientSecret, clock } = await deps();
+    const { queue, clientSecret, clock, trustedTime } = await deps();
     const body = rawBody(event);
     if (!verifySentrySignature(body, header(event, "sentry-hook-signature"), clientSecret)) {
       throw new UnauthorizedError("Sentry-Hook-Signature is missing or does not match the body");
     }
+    const sent = sentryHookTime(header(event, "sentry-hook-timestamp"), clock.now(), trustedTime);
+    if (!sent.ok) throw new UnauthorizedError(sent.message);
     const resource = header(event, "sentry-hook-resource") ?? "";
     if (!SentryResourceSchema.safeParse(resource).success) {
       return json(202, { accepted: 0, note: `ignored resource "${resource.slice(0, 40)}"` });
@@ -54,12 +58,7 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
         `invalid Sentry ${resource} webhook: ${formatIssues(parsed.error)}`,
       );
     }
-    const signal = signalFromSentry({
-      webhook: parsed.data,
-      // Sentry always sends Request-ID; a hash of the body keeps redeliveries idempotent anyway.
-      requestId: header(event, "request-id") || `body:${shortHash(body.toString("utf8"))}`,
-      sentAt: sentAt(header(event, "sentry-hook-timestamp"), clock.now()),
-    });
+    const signal = signalFromSentry({ webhook: parsed.data, sentAt: sent.sentAt });
     if (!signal)
       return json(202, {
         accepted: 0,
@@ -70,13 +69,6 @@ export function createSentryWebhookHandler(deps: () => Promise<SentryWebhookDeps
     await queue.send(encodeSignalBatches([signal]));
     return json(202, { accepted: 1 });
   });
-}
-
-/** Sentry's send time, unless it is missing or implausible (then: now). */
-function sentAt(timestamp: string | undefined, now: number): string {
-  const sent = Number(timestamp) * 1000;
-  const plausible = Number.isFinite(sent) && Math.abs(sent - now) < 86_400_000;
-  return new Date(plausible ? sent : now).toISOString();
 }
 
 export const handler = createSentryWebhookHandler(awsApp.sentryWebhook);

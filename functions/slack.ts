@@ -1,9 +1,11 @@
 import {
+  alreadyHandledMessage,
   answerSlashCommand,
   formatIssues,
   InvalidInputError,
   type SlackDeps,
   SlashCommandFormSchema,
+  slackRequestClaim,
   UnauthorizedError,
   verifySlackRequest,
 } from "@firebreak/core";
@@ -15,8 +17,10 @@ import { httpLambda } from "./lib/middleware";
 /**
  * `POST /slack/commands`, the `/incident` slash command. The signature is checked on the raw
  * bytes before anything else (401, nothing read, nothing changed); then the form (400 when a
- * field Slack always sends is missing); then the core answers with a message, a 200 even for
- * refusals and typos, so Slack shows a reply rather than "dispatch_failed".
+ * field Slack always sends is missing); then the request is claimed, so a copy replayed within
+ * its window is answered "already handled" and applies nothing; then the core answers with a
+ * message, a 200 even for refusals and typos, so Slack shows a reply rather than
+ * "dispatch_failed".
  */
 export function createSlackHandler(deps: () => Promise<SlackDeps>) {
   const logger = createLogger("slack");
@@ -25,12 +29,14 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>) {
     if (method !== "POST") {
       return json(405, { error: { code: "method_not_allowed", message: "use POST" } });
     }
-    const { signingSecret, ...core } = await deps();
+    const { signingSecret, replays, ...core } = await deps();
     const body = rawBody(event);
+    const timestamp = header(event, "x-slack-request-timestamp") ?? "";
+    const signature = header(event, "x-slack-signature") ?? "";
     const verdict = verifySlackRequest({
       rawBody: body,
-      timestamp: header(event, "x-slack-request-timestamp"),
-      signature: header(event, "x-slack-signature"),
+      timestamp,
+      signature,
       signingSecret,
       now: core.clock.now(),
     });
@@ -44,6 +50,11 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>) {
     const form = SlashCommandFormSchema.safeParse(fields);
     if (!form.success) {
       throw new InvalidInputError(`invalid slash command: ${formatIssues(form.error)}`);
+    }
+    const claim = slackRequestClaim(timestamp, signature);
+    if (!(await replays.firstTime(claim.key, claim.until))) {
+      logger.warn("slack request replayed", { user: form.data.user_id });
+      return json(200, alreadyHandledMessage());
     }
     return json(200, await answerSlashCommand(form.data, { ...core, logger }));
   });

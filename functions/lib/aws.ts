@@ -1,6 +1,7 @@
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
+  DynamoDbReplayGuard,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
   FetchPageTransport,
@@ -59,6 +60,11 @@ const awsStore = /* @__PURE__ */ once(
 const awsSilences = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
   return new DynamoDbSilenceStore(client, tableName);
+});
+
+const awsReplays = /* @__PURE__ */ once(async () => {
+  const { client, tableName } = await awsTable();
+  return new DynamoDbReplayGuard(client, tableName, systemClock);
 });
 
 const awsQueue = /* @__PURE__ */ once(async () => {
@@ -126,6 +132,7 @@ export const awsPorts: AppPorts = {
   apiTokens: awsApiTokens,
   sentryClientSecret: awsSentrySecret,
   slackSigningSecret: awsSlackSecret,
+  replays: awsReplays,
 };
 
 /** The application every Lambda entry point runs (each function builds only what it calls). */

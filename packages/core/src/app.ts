@@ -5,7 +5,7 @@ import type { ApiToken } from "./auth";
 import type { MonitoringConfig } from "./config/schema";
 import { Correlator, type IncidentChange } from "./incidents/correlate";
 import type { Policy } from "./policy/classify";
-import type { Clock, IncidentStore, Logger, MessageQueue } from "./ports";
+import type { Clock, IncidentStore, Logger, MessageQueue, ReplayGuard } from "./ports";
 import { SilenceCache, type SilenceStore } from "./silences/silence";
 
 /**
@@ -60,6 +60,8 @@ export interface AppPorts {
   apiTokens(): Promise<ReadonlyArray<ApiToken>>;
   sentryClientSecret(): Promise<string>;
   slackSigningSecret(): Promise<string>;
+  /** Where signed requests are remembered while they could be replayed (the table in AWS). */
+  replays(): Promise<ReplayGuard>;
   listener?: ProcessingListener;
   /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
   metrics?: OperationalMetrics;
@@ -93,6 +95,8 @@ export interface SentryWebhookDeps {
   queue: MessageQueue;
   clientSecret: string;
   clock: Clock;
+  /** `incidents.trustedTime`: a hook timestamp outside it is refused. */
+  trustedTime: MonitoringConfig["incidents"]["trustedTime"];
 }
 
 export interface ApiDeps extends IncidentDeps {
@@ -102,6 +106,8 @@ export interface ApiDeps extends IncidentDeps {
 export interface SlackDeps extends IncidentDeps {
   /** The Slack app's signing secret. */
   signingSecret: string;
+  /** Each signed request is applied once; a replay within its window changes nothing. */
+  replays: ReplayGuard;
 }
 
 export interface DispatchDeps {
@@ -170,11 +176,13 @@ export function composeApp(ports: AppPorts): App {
       queue: await ports.queue(),
       clientSecret: await ports.sentryClientSecret(),
       clock,
+      trustedTime: (await ports.policy()).config.incidents.trustedTime,
     })),
     api: once(async () => ({ ...(await incidentDeps()), tokens: await ports.apiTokens() })),
     slack: once(async () => ({
       ...(await incidentDeps()),
       signingSecret: await ports.slackSigningSecret(),
+      replays: await ports.replays(),
     })),
     dispatch: once(async () => ({
       dispatcher: new Dispatcher({

@@ -109,3 +109,16 @@ export interface MessageQueue {
   /** Resolves once every body is durably accepted (it will be processed or dead-lettered). */
   send(bodies: ReadonlyArray<string>): Promise<void>;
 }
+
+/**
+ * Remembers keys, atomically, until a time: the edges apply a signed request once, however
+ * often it is replayed while its signature is still accepted. In DynamoDB one conditional
+ * PutItem per key; the first caller of a key gets true, every later caller until `until` false.
+ */
+export interface ReplayGuard {
+  /**
+   * Whether `key` is new, remembering it until `until` (ms). A key is claimed before what it
+   * guards is applied, so two concurrent copies of one request cannot both pass.
+   */
+  firstTime(key: string, until: number): Promise<boolean>;
+}

@@ -263,7 +263,7 @@ describe("Sentry", () => {
     const header = headers[file] as { "Sentry-Hook-Resource": string; "Request-ID": string };
     const parsed = parseSentryWebhook(header["Sentry-Hook-Resource"], loadEvent(`sentry/${file}`));
     if (!parsed.success) throw parsed.error;
-    return signalFromSentry({ webhook: parsed.data, requestId: header["Request-ID"], sentAt });
+    return signalFromSentry({ webhook: parsed.data, sentAt });
   };
 
   it("keys issue alerts, errors and issue webhooks by issue id", () => {
@@ -272,7 +272,7 @@ describe("Sentry", () => {
       source: "sentry",
       kind: "trigger",
       fingerprint: "sentry:issue:5873421906",
-      deliveryId: "8e0bd5f2c4a14f3c9d7e6b1a2f3c4d5e",
+      deliveryId: "sentry:event:e52b9c0f7d6a4e81b3c2a1f09d8e7c6b",
       attributes: { project: "checkout" },
     });
     expect(alert?.link?.url).toMatch(/^https:\/\//);

@@ -497,7 +497,6 @@ describe("other incidents", () => {
     if (!parsed.success) throw parsed.error;
     const sentry = signalFromSentry({
       webhook: parsed.data,
-      requestId: header["Request-ID"] as string,
       sentAt: "2024-11-05T16:30:00.000Z",
     });
     for (const signal of [logLine, sentry]) {

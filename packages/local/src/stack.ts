@@ -7,6 +7,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
+  DynamoDbReplayGuard,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
 } from "@firebreak/aws";
@@ -267,6 +268,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apiTokens: async () => secrets.apiTokens,
     sentryClientSecret: async () => secrets.sentryClientSecret,
     slackSigningSecret: async () => secrets.slackSigningSecret,
+    replays: async () => new DynamoDbReplayGuard(client, TABLE_NAME, ports.clock),
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {

@@ -35,9 +35,14 @@ const CONFIG: ConfigInput = {
 const TEMPLATE = loadRawEvent("slack/command.form.txt");
 const FORM = Object.fromEntries(new URLSearchParams(TEMPLATE)) as Record<string, string>;
 
+let commandsSent = 0;
+
 function formBody(text: string, fields: Record<string, string | null> = {}): string {
   const form = new URLSearchParams(TEMPLATE);
   form.set("text", text);
+  // Slack gives every invocation its own trigger_id: the same command typed twice within a
+  // second is two requests, not a replay of one.
+  form.set("trigger_id", `13345224609.738474920.${++commandsSent}`);
   for (const [name, value] of Object.entries(fields)) {
     if (value === null) form.delete(name);
     else form.set(name, value);

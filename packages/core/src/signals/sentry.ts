@@ -1,5 +1,6 @@
 import type { SentryEvent, SentryWebhook } from "@firebreak/events";
 import { sentryProjectSlugFromUrl } from "@firebreak/events";
+import { formatDuration } from "../duration";
 import { clip, MAX_DETAIL, MAX_TITLE, normaliseLevel, type Signal } from "../signal";
 import { sentryIssueFingerprint, sentryMetricAlertFingerprint } from "./fingerprint";
 import { displaySafe } from "./text";
@@ -7,19 +8,69 @@ import { canonicalTime } from "./time";
 
 export interface SentryDelivery {
   webhook: SentryWebhook;
-  /** The `Request-ID` header: the delivery's identity. */
-  requestId: string;
-  /** When Sentry sent it (`Sentry-Hook-Timestamp`), canonical ISO. */
+  /** When Sentry sent it (`Sentry-Hook-Timestamp`, checked by {@link sentryHookTime}), ISO. */
   sentAt: string;
 }
 
-function fromEvent(event: SentryEvent, delivery: SentryDelivery, detail: string | null): Signal {
+/** The trusted window around now, in ms (`incidents.trustedTime`). */
+export interface TrustedWindow {
+  past: number;
+  future: number;
+}
+
+export type SentryHookTime = { ok: true; sentAt: string } | { ok: false; message: string };
+
+/**
+ * Sentry's send time from `Sentry-Hook-Timestamp` (Unix seconds), refused when missing,
+ * malformed, or outside the trusted window around `now`. The header is not signed, so this
+ * only turns away naive replays of old captures; what makes any replay harmless is the
+ * delivery id taken from the signed body (see {@link signalFromSentry}).
+ *
+ * @example
+ * const window = { past: 86_400_000, future: 300_000 };
+ * sentryHookTime("1730815372", Date.parse("2024-11-05T14:03:00Z"), window);
+ * // { ok: true, sentAt: "2024-11-05T14:02:52.000Z" }
+ */
+export function sentryHookTime(
+  timestamp: string | undefined,
+  now: number,
+  window: TrustedWindow,
+): SentryHookTime {
+  const text = timestamp?.trim() ?? "";
+  if (!/^\d{1,12}$/.test(text)) {
+    return { ok: false, message: "Sentry-Hook-Timestamp is missing or not a number of seconds" };
+  }
+  const sent = Number(text) * 1000;
+  if (sent < now - window.past || sent > now + window.future) {
+    const trusted = `${formatDuration(window.past)} past to ${formatDuration(window.future)} ahead`;
+    return { ok: false, message: `stale or future Sentry-Hook-Timestamp (trusted: ${trusted})` };
+  }
+  return { ok: true, sentAt: new Date(sent).toISOString() };
+}
+
+/**
+ * A webhook's delivery id, from what its signed body identifies. `Request-ID` is not signed:
+ * keyed by it, a captured webhook replayed with a fresh id would count again. Keyed by the
+ * body, every copy of one notification is one delivery, which the correlator counts once.
+ */
+const deliveryIds = {
+  /** An event (issue alert or error): two alert rules firing on one event are one occurrence. */
+  event: (event: SentryEvent) => `sentry:event:${event.event_id.toLowerCase()}`,
+  /** An issue change: the issue, the action and the issue's last event. */
+  issue: (id: string, action: string, lastSeen: string) =>
+    `sentry:issue:${id}:${action}:${canonicalTime(lastSeen)}`,
+  /** A metric alert: the alert, the action and when it was detected (or closed). */
+  metricAlert: (id: string, action: string, time: string | null | undefined) =>
+    `sentry:metric-alert:${id}:${action}:${time ? canonicalTime(time) : "-"}`,
+};
+
+function fromEvent(event: SentryEvent, detail: string | null): Signal {
   const level = normaliseLevel(event.level);
   const project = sentryProjectSlugFromUrl(event.url);
   return displaySafe({
     source: "sentry",
     kind: "trigger",
-    deliveryId: delivery.requestId,
+    deliveryId: deliveryIds.event(event),
     fingerprint: sentryIssueFingerprint(event.issue_id),
     title: clip(event.title, MAX_TITLE),
     at: canonicalTime(event.datetime),
@@ -44,14 +95,10 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
   switch (webhook.resource) {
     case "event_alert": {
       const { event, triggered_rule } = webhook.body.data;
-      return fromEvent(
-        event,
-        delivery,
-        `Alert rule "${triggered_rule}": ${event.culprit ?? ""}`.trim(),
-      );
+      return fromEvent(event, `Alert rule "${triggered_rule}": ${event.culprit ?? ""}`.trim());
     }
     case "error":
-      return fromEvent(webhook.body.data.error, delivery, webhook.body.data.error.culprit ?? null);
+      return fromEvent(webhook.body.data.error, webhook.body.data.error.culprit ?? null);
     case "issue": {
       const { action } = webhook.body;
       const { issue } = webhook.body.data;
@@ -61,7 +108,7 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
       return displaySafe({
         source: "sentry",
         kind: recovery ? "recovery" : "trigger",
-        deliveryId: delivery.requestId,
+        deliveryId: deliveryIds.issue(issue.id, action, issue.lastSeen),
         fingerprint: sentryIssueFingerprint(issue.id),
         title: clip(issue.title, MAX_TITLE),
         at: recovery ? delivery.sentAt : canonicalTime(issue.lastSeen),
@@ -84,7 +131,11 @@ export function signalFromSentry(delivery: SentryDelivery): Signal | null {
       return displaySafe({
         source: "sentry",
         kind: recovery ? "recovery" : "trigger",
-        deliveryId: delivery.requestId,
+        deliveryId: deliveryIds.metricAlert(
+          alert.id,
+          action,
+          recovery ? alert.date_closed : (alert.date_detected ?? alert.date_started),
+        ),
         fingerprint: sentryMetricAlertFingerprint(alert.alert_rule.id),
         title: clip(data.description_title, MAX_TITLE),
         // A trigger is when the alert changed status (warning, then critical): when it was sent.

@@ -1,3 +1,4 @@
 export * from "./command";
 export * from "./messages";
+export * from "./replay";
 export * from "./verify";

@@ -509,6 +509,17 @@ export function problemMessage(problem: string): SlackMessage {
   return notice(`:warning: ${inline(problem, 500)}`);
 }
 
+/**
+ * The answer to a copy of a request already handled (a replay of the same signed request):
+ * nothing is done again, and nothing about the first answer is repeated.
+ *
+ * @example
+ * alreadyHandledMessage(); // ephemeral: "This request was already handled. Nothing changed."
+ */
+export function alreadyHandledMessage(): SlackMessage {
+  return notice(":information_source: This request was already handled. Nothing changed.");
+}
+
 function notice(text: string): SlackMessage {
   return message("ephemeral", text, [section(text)]);
 }
