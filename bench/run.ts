@@ -37,6 +37,9 @@ interface FirebreakResult {
   peakMemoryMb: { stack: number; dynamodb: number };
 }
 
+/** The API token: the incidents API and the local routes that show payloads want it. */
+const BENCH_AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
+
 /**
  * Distinct incidents listed. Counted by id: the sweep may resolve an incident while the listing
  * pages through the open ones, and it then shows again among the resolved.
@@ -46,9 +49,12 @@ async function paged(stack: RunningStack, path: string): Promise<number> {
   let cursor: string | null = null;
   do {
     const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-    const answer = await stack.client.request("GET", `${path}?limit=200${query}`, undefined, {
-      authorization: `Bearer ${BENCH_TOKEN}`,
-    });
+    const answer = await stack.client.request(
+      "GET",
+      `${path}?limit=200${query}`,
+      undefined,
+      BENCH_AUTH,
+    );
     const page = JSON.parse(answer.body) as {
       items: Array<{ id: string }>;
       nextCursor: string | null;
@@ -110,7 +116,9 @@ async function firebreak(
       0,
     );
     const incidents = await paged(stack, "/incidents");
-    const outbox = JSON.parse((await stack.client.request("GET", "/local/outbox")).body) as {
+    const outbox = JSON.parse(
+      (await stack.client.request("GET", "/local/outbox", undefined, BENCH_AUTH)).body,
+    ) as {
       items: unknown[];
     };
     const invoked = (name: string) =>
@@ -232,7 +240,7 @@ interface ResponsesResult {
 async function responses(): Promise<ResponsesResult> {
   const stack = await startStack(nextPort++, { MONITORING_CONFIG: "monitoring.config.ts" });
   const get = async <T>(path: string) =>
-    JSON.parse((await stack.client.request("GET", path)).body) as T;
+    JSON.parse((await stack.client.request("GET", path, undefined, BENCH_AUTH)).body) as T;
   const until = async (done: () => Promise<boolean>) => {
     while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 2));
   };

@@ -146,7 +146,7 @@ describe("incident commands", () => {
       ).actions;
       return actions[0]?.status === "simulated";
     });
-    const calls = (await (await api.get("/local/aws", {})).json()) as {
+    const calls = (await (await api.get("/local/aws")).json()) as {
       calls: Array<{ operation: string }>;
     };
     expect(calls.calls.map((call) => call.operation)).toContain("FailoverDBCluster");
@@ -235,8 +235,8 @@ describe("silences", () => {
 
     // Pages of earlier tests may still be on their way through the stream.
     await stack.settle();
-    const before = ((await (await api.get("/local/outbox", {})).json()) as { items: unknown[] })
-      .items.length;
+    const before = ((await (await api.get("/local/outbox")).json()) as { items: unknown[] }).items
+      .length;
     const id = await openIncident("payments-backlog");
     const incident = (await api.incident(id)) as unknown as {
       silencedBy: string;
@@ -254,8 +254,8 @@ describe("silences", () => {
       ),
     ).toBe(true);
     await stack.settle();
-    const after = ((await (await api.get("/local/outbox", {})).json()) as { items: unknown[] })
-      .items.length;
+    const after = ((await (await api.get("/local/outbox")).json()) as { items: unknown[] }).items
+      .length;
     expect(after).toBe(before);
 
     expect((await api.post(`/silences/${silence.id}`, "", auth)).status).toBe(404);

@@ -84,7 +84,7 @@ describe("dispatch on the table's stream", () => {
     await stack.settle();
 
     // A page came out, and only the stream invoked the dispatcher to send it.
-    const { items } = (await (await api.get("/local/outbox", {})).json()) as {
+    const { items } = (await (await api.get("/local/outbox")).json()) as {
       items: Array<{ incidentId: string; kind: string }>;
     };
     expect(items.filter((item) => item.incidentId === id && item.kind === "page")).not.toEqual([]);

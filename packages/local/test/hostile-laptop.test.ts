@@ -134,7 +134,7 @@ afterAll(async () => {
 describe("a web page cannot drive the local stack", () => {
   it("refuses a cross-origin text/plain POST to /local/events (a page's simple request)", async () => {
     const before = await activity(stack);
-    const forged = [
+    const forged: Array<Record<string, string>> = [
       { "content-type": "text/plain;charset=UTF-8", origin: "https://evil.example" },
       { "content-type": "text/plain" },
       { "content-type": "application/x-www-form-urlencoded" },
@@ -143,7 +143,8 @@ describe("a web page cannot drive the local stack", () => {
     ];
     for (const headers of forged) {
       const answer = await call(stack, { path: "/local/events?wait=true", headers, body: alarm() });
-      if (headers.origin) expectRefused(answer, 403, "forbidden", JSON.stringify(headers));
+      if (headers.origin !== undefined)
+        expectRefused(answer, 403, "forbidden", JSON.stringify(headers));
       else expectRefused(answer, 415, "unsupported_media_type", JSON.stringify(headers));
     }
     expect(await activity(stack)).toEqual(before);
@@ -261,7 +262,7 @@ describe("payloads the stack has seen are read with the API token", () => {
   it("refuses /local/outbox, /local/aws, /local/queue and redrive without a valid token", async () => {
     for (const read of reads) {
       for (const headers of [
-        {},
+        {} as Record<string, string>,
         { authorization: "Bearer wrong-token-0123456789" },
         { authorization: TOKEN },
       ]) {

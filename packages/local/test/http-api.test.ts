@@ -20,6 +20,7 @@ import { OutboxPager } from "../src/outbox";
 import { LocalQueue } from "../src/queue";
 import { startServer } from "../src/server";
 import { SimulatedAws } from "../src/simulated-aws";
+import { TOKEN } from "./helpers";
 
 const ROUTES = topology({
   options: deployOptions({ integrations: { slack: true, sentry: true } }),
@@ -545,6 +546,8 @@ describe("HTTP API through the local server", () => {
         clock,
         policy: new Policy(parseConfig(shippedConfig)),
         logger: silentLogger,
+        apiTokens: [{ name: "tests", token: TOKEN }],
+        live: false,
       },
     );
     url = server.url;
@@ -638,7 +641,7 @@ describe("HTTP API through the local server", () => {
     expect(JSON.parse(listed.text)).toEqual({ items: [] });
     const health = await send("GET", "/health", {});
     expect(JSON.parse(health.text)).toEqual({ status: "ok" });
-    const queueStats = await send("GET", "/local/queue", {});
+    const queueStats = await send("GET", "/local/queue", { authorization: `Bearer ${TOKEN}` });
     expect(queueStats.status).toBe(200);
     const invoked = await send(
       "POST",

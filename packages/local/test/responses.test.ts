@@ -62,7 +62,7 @@ interface Outbox {
     text: string;
   }>;
 }
-const outbox = async () => (await (await api.get("/local/outbox", {})).json()) as Outbox;
+const outbox = async () => (await (await api.get("/local/outbox")).json()) as Outbox;
 const pagesOf = async (id: string) =>
   (await outbox()).items.filter((item) => item.incidentId === id);
 
@@ -169,7 +169,7 @@ describe("responses on the local stack", () => {
       "simulated: alias live: version 2 → 1",
       "no version before 1 to roll back to",
     ]);
-    const model = (await (await api.get("/local/aws", {})).json()) as {
+    const model = (await (await api.get("/local/aws")).json()) as {
       model: { lambdaAliases: Record<string, { version: number }> };
       calls: Array<{ operation: string; changes: boolean }>;
     };

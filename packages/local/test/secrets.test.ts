@@ -375,7 +375,7 @@ describe("secrets never appear in logs, errors or reports", () => {
       "/health",
       "/",
     ]) {
-      await call({ path });
+      await call({ path, headers: [auth()] });
     }
 
     // The scan is only as good as what it saw: pages went out, handlers logged, errors happened.

@@ -132,7 +132,7 @@ interface Outbox {
   items: Array<{ incidentId: string; kind: string }>;
   slackResponses: Array<{ responseUrl: string; text: string }>;
 }
-const outbox = async (api: Client) => (await (await api.get("/local/outbox", {})).json()) as Outbox;
+const outbox = async (api: Client) => (await (await api.get("/local/outbox")).json()) as Outbox;
 
 describe("Slack slash command on the local stack", () => {
   let stack: LocalStack;
