@@ -1,18 +1,23 @@
+import { encodeLogsBatch, type LogsBatch } from "@firebreak/events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type ConfigInput,
   compileMatch,
+  droppedLinesFingerprint,
   InvalidInputError,
   newSilence,
+  normalizeEvent,
   Policy,
   parseConfig,
   parseMatcher,
   parseSlashCommand,
+  type Signal,
   SilenceMatchSchema,
   silenceFor,
 } from "../src";
 import { compilePattern } from "../src/policy/pattern";
-import { aRecord, aSignal } from "../src/testing";
+import { aConfig, aRecord, aSignal } from "../src/testing";
 
 /** Patterns a nested-quantifier check lets through, each exponential for a backtracking engine. */
 const AMBIGUOUS = ["(a|a)*$", "(a|aa)*$", "(.|.)*QQQ"] as const;
@@ -158,5 +163,117 @@ describe("a silence must match something", () => {
       expect(command.kind, text).toBe("help");
       expect(command.kind === "help" && command.problem, text).toMatch(/matcher|key=value/);
     }
+  });
+});
+
+describe("one CloudWatch Logs delivery yields a bounded number of signals", () => {
+  const LINES = 60_000;
+  const started = Date.parse("2026-11-26T10:00:00.000Z");
+  const batch = (messages: (index: number) => string): LogsBatch => ({
+    messageType: "DATA_MESSAGE",
+    owner: "123456789012",
+    logGroup: "/aws/lambda/checkout-api",
+    logStream: "2026/11/26/[$LATEST]2d7a9f0c4e6b41d8b3a5c1e9f7d2b064",
+    subscriptionFilters: ["firebreak-lambda-errors"],
+    logEvents: Array.from({ length: LINES }, (_, index) => ({
+      // CloudWatch's ids are long numeric strings that grow with the line.
+      id: `3859859153729509729576816489924462383214334523268879${String(index).padStart(6, "0")}`,
+      timestamp: started + index,
+      message: messages(index),
+    })),
+  });
+  // One error repeated, a second one only once deep inside, and info lines the policy ignores.
+  const FATAL_AT = 45_000;
+  const flood = batch((index) =>
+    index === FATAL_AT
+      ? "FATAL disk full on /tmp"
+      : index % 10 === 9
+        ? "INFO retrying"
+        : `ERROR reset after ${index} ms`,
+  );
+  const worthASignal = LINES - LINES / 10;
+  const normalizeWith = (config: ConfigInput, raw: unknown) =>
+    normalizeEvent(raw, { policy: new Policy(aConfig(config)), region: "us-east-1" });
+
+  it("keeps 500 of a 60,000-line delivery, every distinct error among them, and counts the rest", () => {
+    const delivery = encodeLogsBatch(flood);
+    const { signals } = normalizeWith({}, delivery);
+    expect(signals).toHaveLength(501);
+    const [lines, summary] = [signals.slice(0, 500), signals[500] as Signal];
+    expect(lines.some((signal) => signal.title.includes("FATAL disk full"))).toBe(true);
+    // The sample is in the delivery's order and starts where the delivery does.
+    expect(lines[0]?.title).toContain("ERROR reset after 0 ms");
+    expect(lines.map((signal) => signal.at)).toEqual(lines.map((signal) => signal.at).sort());
+    const dropped = worthASignal - 500;
+    expect(summary).toMatchObject({
+      source: "logs",
+      kind: "trigger",
+      fingerprint: droppedLinesFingerprint("/aws/lambda/checkout-api"),
+      title: `checkout-api: ${dropped} log lines worth a signal left out of one delivery (logs.maxSignalsPerDelivery: 500)`,
+      attributes: { logGroup: "/aws/lambda/checkout-api", level: "error" },
+    });
+    expect(summary.detail).toContain("ERROR reset after");
+    expect(new Set(signals.map((signal) => signal.deliveryId)).size).toBe(501);
+  });
+
+  it("takes the bound from the policy, and stays below it without a summary", () => {
+    const { signals } = normalizeWith(
+      { logs: { maxSignalsPerDelivery: 10 } },
+      encodeLogsBatch(flood),
+    );
+    expect(signals).toHaveLength(11);
+    expect(signals.at(-1)?.title).toContain(`${worthASignal - 10} log lines worth a signal`);
+    // Redelivered, the same payload yields the same delivery ids: the processor drops them.
+    const again = normalizeWith({ logs: { maxSignalsPerDelivery: 10 } }, encodeLogsBatch(flood));
+    expect(again.signals.map((signal) => signal.deliveryId)).toEqual(
+      signals.map((signal) => signal.deliveryId),
+    );
+    const few = { ...flood, logEvents: flood.logEvents.slice(0, 10) };
+    const under = normalizeWith({ logs: { maxSignalsPerDelivery: 10 } }, encodeLogsBatch(few));
+    expect(under.signals).toHaveLength(9);
+    expect(
+      under.signals.some((signal) => signal.fingerprint === droppedLinesFingerprint(few.logGroup)),
+    ).toBe(false);
+    expect(() => parseConfig({ logs: { maxSignalsPerDelivery: 0 } })).toThrow(
+      "logs.maxSignalsPerDelivery",
+    );
+  });
+
+  it("counts every line worth a signal exactly once, kept or left out (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("ERROR a", "ERROR b", "FATAL c", "WARN d", "INFO e"), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.integer({ min: 1, max: 20 }),
+        (messages, limit) => {
+          const small = { ...flood, logEvents: flood.logEvents.slice(0, messages.length) };
+          small.logEvents = small.logEvents.map((event, index) => ({
+            ...event,
+            message: `${messages[index]} ${index}`,
+          }));
+          const { signals } = normalizeWith(
+            { logs: { maxSignalsPerDelivery: limit } },
+            encodeLogsBatch(small),
+          );
+          const worth = messages.filter((message) => /ERROR|FATAL/.test(message)).length;
+          const summary = signals.find(
+            (signal) => signal.fingerprint === droppedLinesFingerprint(small.logGroup),
+          );
+          const kept = signals.length - (summary ? 1 : 0);
+          expect(kept).toBe(Math.min(worth, limit));
+          const leftOut = summary ? Number(/: (\d+) log line/.exec(summary.title)?.[1]) : 0;
+          expect(kept + leftOut).toBe(worth);
+          // Every distinct error keeps a line while there is room for one of each.
+          const distinct = new Set(messages.filter((message) => /ERROR|FATAL/.test(message)));
+          const keptErrors = new Set(
+            signals.filter((signal) => signal !== summary).map((signal) => signal.fingerprint),
+          );
+          expect(keptErrors.size).toBe(Math.min(distinct.size, limit));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -113,6 +113,15 @@ const IncidentsSchema = z.strictObject({
 const LogsSchema = z.strictObject({
   /** Log lines below this level are noise unless a rule names them explicitly. */
   minLevel: LevelNameSchema.default("error"),
+  /**
+   * At most this many signals from one CloudWatch Logs delivery (a 200 KB gzip can carry 60,000
+   * lines). Past it, every distinct error's first line is kept while room allows, then the
+   * earliest lines, and one more signal counts what was left out and quotes the first of it.
+   *
+   * @example
+   * logs: { maxSignalsPerDelivery: 200 }
+   */
+  maxSignalsPerDelivery: z.number().int().min(1).max(10_000).default(500),
 });
 
 const CloudWatchSchema = z.strictObject({

@@ -1,5 +1,13 @@
-import type { LogsBatch } from "@firebreak/events";
-import { clip, type Level, MAX_DETAIL, MAX_TITLE, normaliseLevel, type Signal } from "../signal";
+import type { LogEvent, LogsBatch } from "@firebreak/events";
+import {
+  clip,
+  type Level,
+  levelRank,
+  MAX_DETAIL,
+  MAX_TITLE,
+  normaliseLevel,
+  type Signal,
+} from "../signal";
 import { awsConsoleUrl } from "./aws-console";
 import { errorSignature, logsFingerprint, shortHash } from "./fingerprint";
 import { displaySafe } from "./text";
@@ -102,6 +110,8 @@ export interface LogsOptions {
   region: string | undefined;
   /** Whether a line is worth a signal: the policy's `keepsLogLine`. */
   keep: (signal: Signal) => boolean;
+  /** At most this many line signals per delivery: the policy's `logs.maxSignalsPerDelivery`. */
+  maxSignals: number;
 }
 
 const logsConsoleUrl = (region: string, logGroup: string, logStream: string) => {
@@ -117,13 +127,50 @@ const logsConsoleUrl = (region: string, logGroup: string, logStream: string) => 
 /**
  * One signal per log line worth one: errors and lines a rule picks. Lines with the same log
  * group and error signature share a fingerprint. A CONTROL_MESSAGE (health check) yields none.
+ *
+ * One delivery yields at most `maxSignals` line signals: a 200 KB gzip of one repeated line
+ * holds 60,000 of them, and each would cost the processor a write. Past the bound the sample
+ * keeps the first line of every error it can, then the earliest others, and ONE more signal
+ * (fingerprint {@link droppedLinesFingerprint}) counts the lines left out and quotes the first.
  */
 export function signalsFromLogs(batch: LogsBatch, options: LogsOptions): Signal[] {
   if (batch.messageType !== "DATA_MESSAGE") return [];
   const { logGroup, logStream } = batch;
   const streamKey = shortHash(`${logGroup}\n${logStream}`);
   const groupName = logGroup.split("/").filter(Boolean).at(-1) ?? logGroup;
-  const signals: Signal[] = [];
+  const url = options.region ? logsConsoleUrl(options.region, logGroup, logStream) : undefined;
+  const signalOf = (
+    event: LogEvent,
+    fingerprint: string,
+    title: string,
+    level: Level | undefined,
+    message: string,
+    detail: string,
+    delivery = event.id,
+  ): Signal =>
+    displaySafe({
+      source: "logs",
+      kind: "trigger",
+      deliveryId: `${delivery}:${streamKey}`,
+      fingerprint,
+      title: clip(`${groupName}: ${title}`, MAX_TITLE),
+      at: new Date(event.timestamp).toISOString(),
+      attributes: {
+        account: batch.owner,
+        ...(options.region ? { region: options.region } : {}),
+        logGroup,
+        logStream,
+        ...(level ? { level } : {}),
+        message: clip(message, MAX_DETAIL),
+      },
+      link: {
+        label: clip(`${logGroup} ${logStream}`, MAX_TITLE),
+        ...(url ? { url } : {}),
+      },
+      detail: clip(detail, MAX_DETAIL),
+    });
+
+  const sample = new LineSample(options.maxSignals);
   for (const event of batch.logEvents) {
     const line = parseLogLine(event.message);
     if (line.platform) continue;
@@ -132,29 +179,124 @@ export function signalsFromLogs(batch: LogsBatch, options: LogsOptions): Signal[
         ? `${line.errorName}: ${line.text}`
         : line.text;
     const firstLine = named.split("\n", 1)[0] ?? named;
-    const url = options.region ? logsConsoleUrl(options.region, logGroup, logStream) : undefined;
-    const signal: Signal = displaySafe({
-      source: "logs",
-      kind: "trigger",
-      deliveryId: `${event.id}:${streamKey}`,
-      fingerprint: logsFingerprint(logGroup, errorSignature(named)),
-      title: clip(`${groupName}: ${firstLine}`, MAX_TITLE),
-      at: new Date(event.timestamp).toISOString(),
-      attributes: {
-        account: batch.owner,
-        ...(options.region ? { region: options.region } : {}),
-        logGroup,
-        logStream,
-        ...(line.level ? { level: line.level } : {}),
-        message: clip(named, MAX_DETAIL),
-      },
-      link: {
-        label: clip(`${logGroup} ${logStream}`, MAX_TITLE),
-        ...(url ? { url } : {}),
-      },
-      detail: clip(event.message.trim(), MAX_DETAIL),
-    });
-    if (options.keep(signal)) signals.push(signal);
+    const fingerprint = logsFingerprint(logGroup, errorSignature(named));
+    const signal = signalOf(event, fingerprint, firstLine, line.level, named, event.message.trim());
+    if (options.keep(signal)) sample.offer(signal, event);
   }
-  return signals;
+  const { signals, dropped } = sample.result();
+  if (!dropped) return signals;
+  const lines = `${dropped.count} log line${dropped.count === 1 ? "" : "s"}`;
+  const said = `${lines} worth a signal left out of one delivery (logs.maxSignalsPerDelivery: ${options.maxSignals})`;
+  return [
+    ...signals,
+    signalOf(
+      dropped.last,
+      droppedLinesFingerprint(logGroup),
+      said,
+      dropped.level,
+      said,
+      `${said}; the first left out, at ${new Date(dropped.first.timestamp).toISOString()}:\n${dropped.first.message.trim()}`,
+      `${dropped.first.id}-${dropped.last.id}:dropped`,
+    ),
+  ];
+}
+
+/** The fingerprint of the signal that counts a log group's lines left out of a delivery. */
+export const droppedLinesFingerprint = (logGroup: string) =>
+  logsFingerprint(logGroup, "firebreak: log lines over logs.maxSignalsPerDelivery");
+
+interface Dropped {
+  count: number;
+  first: LogEvent;
+  last: LogEvent;
+  /** The most severe level among them, so the count is classified as the worst line would be. */
+  level: Level | undefined;
+}
+
+interface Offered {
+  signal: Signal;
+  event: LogEvent;
+  /** Its place in the delivery. */
+  index: number;
+}
+
+/**
+ * At most `limit` signals of one delivery, chosen as they stream by without holding the rest:
+ * every fingerprint's first signal while room allows (a second error hidden behind 60,000 lines
+ * of the first still opens its incident), then the earliest others. What is left out is counted.
+ */
+class LineSample {
+  private readonly kept: Array<Offered | null> = [];
+  private readonly perFingerprint = new Map<string, number>();
+  private evictFrom = 0;
+  private offered = 0;
+  private dropped: (Dropped & { firstIndex: number; lastIndex: number }) | null = null;
+
+  constructor(private readonly limit: number) {}
+
+  offer(signal: Signal, event: LogEvent): void {
+    const offered = { signal, event, index: this.offered++ };
+    if (this.offered <= this.limit) {
+      this.keep(offered);
+      this.evictFrom = this.kept.length - 1;
+      return;
+    }
+    // Room for a new fingerprint is made by leaving out the latest repeat of another one.
+    const evicted = this.perFingerprint.has(signal.fingerprint) ? null : this.evictRepeat();
+    if (evicted) {
+      this.keep(offered);
+      this.drop(evicted);
+    } else this.drop(offered);
+  }
+
+  result(): { signals: Signal[]; dropped: Dropped | null } {
+    const signals = this.kept
+      .filter((entry) => entry !== null)
+      .sort((a, b) => a.index - b.index)
+      .map((entry) => entry.signal);
+    return { signals, dropped: this.dropped };
+  }
+
+  private keep(offered: Offered): void {
+    this.kept.push(offered);
+    const { fingerprint } = offered.signal;
+    this.perFingerprint.set(fingerprint, (this.perFingerprint.get(fingerprint) ?? 0) + 1);
+  }
+
+  private drop({ signal, event, index }: Offered): void {
+    const level = signal.attributes.level;
+    const dropped = this.dropped;
+    if (!dropped) {
+      this.dropped = {
+        count: 1,
+        first: event,
+        last: event,
+        level,
+        firstIndex: index,
+        lastIndex: index,
+      };
+      return;
+    }
+    dropped.count += 1;
+    if (index < dropped.firstIndex) Object.assign(dropped, { first: event, firstIndex: index });
+    if (index > dropped.lastIndex) Object.assign(dropped, { last: event, lastIndex: index });
+    if (level && (!dropped.level || levelRank(level) > levelRank(dropped.level)))
+      dropped.level = level;
+  }
+
+  // Repeats are searched from the latest kept backwards, once: whatever is kept after the limit
+  // is a fingerprint's only signal.
+  private evictRepeat(): Offered | null {
+    for (; this.evictFrom >= 0; this.evictFrom--) {
+      const entry = this.kept[this.evictFrom];
+      if (!entry) continue;
+      const count = this.perFingerprint.get(entry.signal.fingerprint) ?? 0;
+      if (count > 1) {
+        this.kept[this.evictFrom] = null;
+        this.perFingerprint.set(entry.signal.fingerprint, count - 1);
+        return entry;
+      }
+    }
+    return null;
+  }
 }

@@ -140,11 +140,7 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
   if ("Records" in raw) {
     const event = parse(SnsLambdaEventSchema, raw, "SNS event");
     const signals = event.Records.map((record, index) =>
-      alarmFromSnsMessage(
-        record.Sns.Message,
-        `Records[${index}].Sns.Message`,
-        options,
-      ),
+      alarmFromSnsMessage(record.Sns.Message, `Records[${index}].Sns.Message`, options),
     );
     return { format: "sns-lambda", signals: compact(signals), note: null };
   }
@@ -157,6 +153,7 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
     const signals = signalsFromLogs(awslogs.data, {
       region: options.region,
       keep: (signal) => options.policy.keepsLogLine(signal),
+      maxSignals: options.policy.config.logs.maxSignalsPerDelivery,
     });
     const note =
       awslogs.data.messageType === "CONTROL_MESSAGE" ? "CloudWatch Logs health check" : null;
