@@ -47,9 +47,12 @@ const RUNS = process.env.SOAK ? 10_000 : Number(process.env.HOSTILE_RUNS ?? 12);
 const TIMEOUT = process.env.SOAK ? 4 * 3_600_000 : 60_000;
 
 // The shipped policy (remediation, approval, pages), with the breaker out of the way so that
-// accepted payloads keep exercising the responses; schedules are left to the tests.
+// accepted payloads keep exercising the responses; schedules are left to the tests. The Slack
+// fixture's user is a responder: signed commands get as far as they can (who may act is the
+// Slack suite's subject, not this one's).
 const CONFIG: ConfigInput = {
   ...shippedConfig,
+  responders: [new URLSearchParams(SLACK_FORM).get("user_id") as string],
   safety: { dryRun: false, cooldown: "1s", maxActionsPerHour: 1000 },
 };
 
@@ -82,7 +85,9 @@ beforeAll(async () => {
   ) as { items: Array<{ id: string }> };
   known.sentry = page.items[0]?.id as string;
   for (const id of Object.values(known)) expect(id).toMatch(/^[0-9A-Z]{7}$/);
-});
+  // A stack, four deliveries and their dispatch: longer than the default hook time when the
+  // machine's cores are busy with other suites.
+}, TIMEOUT);
 afterAll(async () => {
   await stack?.stop();
 });
@@ -1156,71 +1161,43 @@ describe("hostile: odd HTTP methods", () => {
   });
 });
 
-const silencesNow = (answer: Answer) =>
-  (JSON.parse(answer.text) as { items: Array<{ id: string }> }).items;
-
 describe("hostile: patterns that backtrack", () => {
-  // Nested repetition takes a backtracking engine exponential time on a near miss. The silence
-  // either refuses such a pattern (API and Slack alike, changing nothing) or takes it because
-  // its engine is linear: then a line that nearly matches is still processed (a stall would
-  // hold the test past its timeout, and every batch after it in AWS).
-  it("are refused as silences, or matched in linear time, and a glob with many stars stays fast", async () => {
-    const matchers = ["message=(a+)+$", "message=(\\w*\\s?)*x", "message=((ab)*)+c"];
-    const accepted: string[] = [];
-    const silencesBefore = new Set(
-      silencesNow(await send(stack, { path: "/silences", headers: [bearer()] })).map(
-        ({ id }) => id,
-      ),
-    );
-    for (const matcher of matchers) {
-      const before = await stateOf(stack);
-      const answer = await send(stack, {
+  // Nested repetition takes a backtracking engine exponential time on a near miss; silences
+  // match on a linear-time engine (RE2), so such patterns are taken (the API and Slack make
+  // silences in one place), and a line that nearly matches all of them is processed like any
+  // other. A stall would hold this test past its timeout (and, in AWS, every batch after it).
+  it("are taken as silences and matched in linear time, and a glob with many stars stays fast", async () => {
+    const list = async () =>
+      (
+        JSON.parse((await send(stack, { path: "/silences", headers: [bearer()] })).text) as {
+          items: Array<{ id: string }>;
+        }
+      ).items.map(({ id }) => id);
+    const existing = new Set(await list());
+    for (const matcher of ["message=(a+)+$", "message=(\\w*\\s?)*x", "message=((ab)*)+c"]) {
+      const created = await send(stack, {
         path: "/silences",
         headers: [bearer(), JSON_TYPE],
         body: JSON.stringify({ matcher, duration: "1h" }),
       });
-      const body = slackForm(`silence ${matcher} 1h`);
-      const reply = await send(stack, {
-        path: "/slack/commands",
-        headers: slackHeaders(body),
-        body,
-      });
-      expect(reply.status, matcher).toBe(200);
-      const refusedBySlack = /bad matcher|repeat/.test(JSON.parse(reply.text).text);
-      if (answer.status === 201) {
-        expect(refusedBySlack, `${matcher}: the API took it, Slack did not`).toBe(false);
-        accepted.push(matcher);
-        continue;
-      }
-      expect(answer.status, `${matcher}: ${answer.text.slice(0, 300)}`).toBe(400);
-      expectErrorShape(answer, matcher);
-      expect(refusedBySlack, `${matcher}: Slack took what the API refused`).toBe(true);
-      // Each signed command the Slack function takes is claimed against replays, a write of
-      // its own, whatever it then asks for: beyond that claim, nothing changed.
-      const { writes, ...after } = await stateOf(stack);
-      const { writes: writesBefore, ...unchanged } = before;
-      expect(after, matcher).toEqual(unchanged);
-      expect(writes - writesBefore, matcher).toBeLessThanOrEqual(1);
+      expect(created.status, `${matcher}: ${created.text.slice(0, 300)}`).toBe(201);
     }
-    if (accepted.length > 0) {
-      const nearMiss = `ERROR ${"a".repeat(40)}! ${"ab".repeat(20)}!`;
-      const delivered = await send(stack, {
-        path: "/local/events?wait=true",
-        headers: [JSON_TYPE],
-        body: JSON.stringify(logsEvent(nearMiss)),
-      });
-      expect(delivered.status, delivered.text).toBe(200);
-      const { deadLettered } = JSON.parse(delivered.text) as { deadLettered?: number };
-      expect(deadLettered, "the near miss was processed").toBeUndefined();
-    }
-    // The silences the accepted patterns made (by the API and by Slack) go, for the next tests.
-    for (const silence of silencesNow(
-      await send(stack, { path: "/silences", headers: [bearer()] }),
-    )) {
-      if (silencesBefore.has(silence.id)) continue;
+    const nearMiss = `ERROR ${"a".repeat(40)}! ${"ab".repeat(20)}!`;
+    const delivered = await send(stack, {
+      path: "/local/events?wait=true",
+      headers: [JSON_TYPE],
+      body: JSON.stringify(logsEvent(nearMiss)),
+    });
+    expect(delivered.status, delivered.text).toBe(200);
+    const { deadLettered } = JSON.parse(delivered.text) as { deadLettered?: number };
+    expect(deadLettered, "the near miss was processed").toBeUndefined();
+    // The silences made here go, for the next tests.
+    const made = (await list()).filter((id) => !existing.has(id));
+    expect(made).toHaveLength(3);
+    for (const id of made) {
       const deleted = await send(stack, {
         method: "DELETE",
-        path: `/silences/${silence.id}`,
+        path: `/silences/${id}`,
         headers: [bearer()],
       });
       expect(deleted.status).toBe(200);
