@@ -104,5 +104,12 @@ export default defineConfig({
     managers: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-managers" },
   },
   escalation: { repeatAfter: "5m", maxRepeats: 3, channels: ["oncall", "managers"] },
-  safety: { dryRun: false, cooldown: "10m", maxActionsPerHour: 6 },
+  // Who may acknowledge, resolve, approve (an RDS failover among them) and silence from Slack;
+  // everyone else may only look. These ids are placeholders: put your on-call team's Slack user
+  // ids here (in Slack: a profile's "⋮" menu, "Copy member ID"). Required while rules remediate;
+  // `responders: "anyone"` lets every member of the workspace act, guests included.
+  responders: ["U0000000001", "U0000000002"],
+  // Remediations are planned and recorded but change nothing until you set dryRun: false (see
+  // the README, "Responses: actions and safety", for going live).
+  safety: { dryRun: true, cooldown: "10m", maxActionsPerHour: 6 },
 });

@@ -47,6 +47,7 @@ beforeAll(async () => {
         { name: "everything-else", match: {}, severity: "warning" },
       ],
       channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
+      responders: "anyone",
     },
   });
   api = client(stack);

@@ -29,6 +29,8 @@ const CONFIG: ConfigInput = {
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-oncall" } },
   // Many incidents open in these tests; the breaker must not be what is being tested.
   safety: { cooldown: "1s", maxActionsPerHour: 1000 },
+  // Every member may act; the suite "with responders" below narrows it.
+  responders: "anyone",
 };
 
 /** The form Slack posts for `/incident`, from the fixture, with another text or fields. */
