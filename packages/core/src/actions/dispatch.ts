@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { MonitoringConfig } from "../config/schema";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
+import { saveIncident } from "../incidents/timeline";
 import { type PageContent, pageText } from "../paging/messages";
 import type { Pager } from "../paging/pager";
 import type { Clock, IncidentStore, Logger } from "../ports";
@@ -170,7 +171,7 @@ export class Dispatcher {
     action.attempts += 1;
     next.version += 1;
     try {
-      await this.options.store.save(next, null);
+      await saveIncident(this.options.store, next);
       return token;
     } catch (error) {
       if (error instanceof VersionConflictError) return null;
@@ -206,7 +207,7 @@ export class Dispatcher {
       next.version += 1;
       if (!final) {
         try {
-          await this.options.store.save(next, null);
+          await saveIncident(this.options.store, next);
           return mine;
         } catch (error) {
           if (!(error instanceof VersionConflictError)) throw error;
@@ -225,7 +226,7 @@ export class Dispatcher {
         reason: mine.reason,
       });
       try {
-        await this.options.store.save(next, null);
+        await saveIncident(this.options.store, next);
         return mine;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;

@@ -2,6 +2,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { formatDuration } from "../duration";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
+import { saveIncident } from "../incidents/timeline";
 import type { Clock, IncidentStore, Logger } from "../ports";
 import { type SilenceStore, silenceFor } from "../silences/silence";
 import type { ActionRecord } from "./model";
@@ -171,15 +172,14 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     });
     try {
       if (next) {
-        await store.save(next, null);
-        (next.incident.status === "resolved" ? report.autoResolved : report.escalated).push(id);
-        record = next;
+        record = await saveIncident(store, next);
+        (record.incident.status === "resolved" ? report.autoResolved : report.escalated).push(id);
       }
       // Checked after the change, as a page it just planned is not stuck, but an older one is.
       if (!isStuck(record, clock.now())) continue;
       const touched = structuredClone(record);
       touched.version += 1;
-      await store.save(touched, null);
+      await saveIncident(store, touched);
       report.nudged.push(id);
     } catch (error) {
       // Someone else wrote it first, which hands it to the dispatcher as well as a nudge would.

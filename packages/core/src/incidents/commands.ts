@@ -6,6 +6,7 @@ import type { Clock, IncidentStore } from "../ports";
 import { acknowledge, addNote, type HumanChange, resolveByPerson } from "./human";
 import type { Incident, IncidentRecord } from "./model";
 import type { IncidentEvent } from "./reduce";
+import { saveIncident } from "./timeline";
 
 export interface CommandResult {
   /** False when the command changed nothing (already acknowledged...); `message` says why. */
@@ -162,8 +163,8 @@ export class IncidentCommands {
       };
       const next = planResponses(change.record, events, context);
       try {
-        await store.save(next, null);
-        return { changed: true, message: done, incident: next.incident, record: next };
+        const saved = await saveIncident(store, next);
+        return { changed: true, message: done, incident: saved.incident, record: saved };
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
       }
