@@ -15,6 +15,7 @@ import {
   localDynamoDbClient,
   startEmbeddedDynamoDb,
 } from "../src/embedded-dynamodb";
+import { client, startTestStack, TOKEN } from "./helpers";
 
 let dynamo: EmbeddedDynamoDb;
 let tables = 0;
@@ -116,5 +117,26 @@ describe("people's changes keep the incident item under DynamoDB's 400 KB", () =
       big.timeline.push({ type: "note", at: OPENED_AT, by: "api:test", text: "z".repeat(2000) });
     }
     await expect(store.save(big, null)).rejects.toThrow(/size/i);
+  });
+});
+
+describe("the API refuses a silence that matches everything", () => {
+  it("answers POST /silences with an empty match 400, naming the problem, and stores nothing", async () => {
+    const stack = await startTestStack();
+    try {
+      const api = client(stack);
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      const refused = await api.post("/silences", { match: {}, duration: "1h" }, auth);
+      expect(refused.status).toBe(400);
+      const { error } = (await refused.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("invalid_request");
+      expect(error.message).toContain("match: a silence must name at least one of source");
+      const blank = await api.post("/silences", { matcher: "   ", duration: "1h" }, auth);
+      expect(blank.status).toBe(400);
+      const listed = (await (await api.get("/silences", auth)).json()) as { items: unknown[] };
+      expect(listed.items).toEqual([]);
+    } finally {
+      await stack.stop();
+    }
   });
 });
