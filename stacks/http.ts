@@ -1,20 +1,16 @@
 import { API_CORS } from "./console";
 import { type FirebreakFunctionArgs, type FunctionDefaults, firebreakFunction } from "./lambda";
+import type { StageSecrets } from "./secrets";
 import { TABLE_ACCESS } from "./table";
 import type { FunctionName } from "./topology";
 
 export interface HttpArgs {
   defaults: FunctionDefaults;
   table: sst.aws.Dynamo;
-  secrets: {
-    apiTokens: sst.Secret;
-    sentryClientSecret?: sst.Secret;
-    slackSigningSecret?: sst.Secret;
-  };
+  /** Each function behind a route reads its own secret from Parameter Store, and no other. */
+  secrets: StageSecrets;
   /** Whether browsers (the console) may call the API. */
   consoleCors: boolean;
-  /** See `SECRETS_IN_ENVIRONMENT` in stacks/index.ts. */
-  secretEnv: (name: string, secret: sst.Secret) => Record<string, $util.Input<string>>;
 }
 
 type RouteSettings = {
@@ -31,7 +27,7 @@ type RouteSettings = {
  * (256 KB, functions/lib/http.ts): HTTP APIs have no body-size setting of their own (10 MB fixed)
  * and take no WAF.
  */
-export function httpApi({ defaults, table, secrets, secretEnv, consoleCors }: HttpArgs) {
+export function httpApi({ defaults, table, secrets, consoleCors }: HttpArgs) {
   const { options, topology, queues } = defaults;
   const { stageThrottle, routes } = topology;
   // Route settings name routes, which exist only after the stage: the stage waits for them
@@ -57,31 +53,30 @@ export function httpApi({ defaults, table, secrets, secretEnv, consoleCors }: Ht
   const tableNeeds = [...TABLE_ACCESS.readWrite, ...TABLE_ACCESS.delete];
   /** What each function behind a route needs besides what the topology implies. */
   const needs: Partial<Record<FunctionName, () => FirebreakFunctionArgs>> = {
-    api: () => ({
-      environment: { TABLE_NAME: table.name, ...secretEnv("API_TOKENS", secrets.apiTokens) },
-      link: [secrets.apiTokens],
-      // Silences are deleted when someone ends one (API, Slack).
-      table: tableNeeds,
-    }),
-    "sentry-webhook": () => {
-      const secret = required(secrets.sentryClientSecret, "SentryClientSecret");
+    api: () => {
+      const access = secrets.access(["API_TOKENS"]);
       return {
-        environment: {
-          QUEUE_URL: queues.signals.url,
-          ...secretEnv("SENTRY_CLIENT_SECRET", secret),
-        },
-        link: [secret],
-        permissions: [{ actions: ["sqs:SendMessage"], resources: [queues.signals.arn] }],
+        environment: { TABLE_NAME: table.name, ...access.environment },
+        permissions: access.permissions,
+        // Silences are deleted when someone ends one (API, Slack).
+        table: tableNeeds,
+      };
+    },
+    "sentry-webhook": () => {
+      const access = secrets.access(["SENTRY_CLIENT_SECRET"]);
+      return {
+        environment: { QUEUE_URL: queues.signals.url, ...access.environment },
+        permissions: $output(access.permissions).apply((permissions) => [
+          { actions: ["sqs:SendMessage"], resources: [queues.signals.arn] },
+          ...permissions,
+        ]),
       };
     },
     slack: () => {
-      const secret = required(secrets.slackSigningSecret, "SlackSigningSecret");
+      const access = secrets.access(["SLACK_SIGNING_SECRET"]);
       return {
-        environment: {
-          TABLE_NAME: table.name,
-          ...secretEnv("SLACK_SIGNING_SECRET", secret),
-        },
-        link: [secret],
+        environment: { TABLE_NAME: table.name, ...access.environment },
+        permissions: access.permissions,
         table: tableNeeds,
       };
     },
@@ -115,10 +110,4 @@ export function httpApi({ defaults, table, secrets, secretEnv, consoleCors }: Ht
       }
     }
   }
-}
-
-function required(secret: sst.Secret | undefined, name: string): sst.Secret {
-  if (!secret)
-    throw new Error(`A route needs the ${name} secret, which this stage does not create`);
-  return secret;
 }

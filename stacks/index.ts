@@ -10,17 +10,9 @@ import { type DeployOptionsInput, deployOptions } from "./options";
 import { policyForDeploy } from "./policy";
 import { declareQueues } from "./queues";
 import { respond } from "./respond";
+import { stageSecrets } from "./secrets";
 import { incidentTable } from "./table";
 import { type FunctionName, SENTRY_ROUTE, SLACK_ROUTE, topology } from "./topology";
-
-/**
- * How secrets reach the functions. SST 4 gives a function the values of what it links inside
- * its bundle: an encrypted `resource.enc` (AES-256-GCM, the key in the `SST_KEY` variable),
- * read with `Resource.<Name>.value` from `sst/resource` (functions/lib/secrets.ts). Secrets are
- * therefore never in a function's environment, where anyone who may read its configuration would
- * see them; true would also pass each as a plain variable (for code that reads `process.env`).
- */
-export const SECRETS_IN_ENVIRONMENT = false;
 
 export interface FirebreakArgs {
   /** The policy (`monitoring.config.ts`'s default export): validated here, shipped as JSON. */
@@ -32,20 +24,15 @@ export interface FirebreakArgs {
 
 /**
  * One stage of Firebreak on AWS. Fails before creating anything when the policy or the deploy
- * options are invalid, or a secret they need is not set (`sst secret set <Name> <value>`).
+ * options are invalid. Its secrets are SSM parameters operators put under the stage's path
+ * (`secretParameters` in the outputs names them all; stacks/secrets.ts says why): a missing one
+ * fails the first use of the function that reads it, naming the parameter.
  */
 export function firebreak({ config, configOrigin, options: input }: FirebreakArgs) {
   const options = deployOptions(input);
   const policy = policyForDeploy(config, configOrigin);
   const production = options.productionStages.includes($app.stage);
   const prefix = `${$app.name}-${$app.stage}-`;
-
-  requireSecrets([
-    "ApiTokens",
-    ...(options.integrations.sentry ? ["SentryClientSecret"] : []),
-    ...(options.integrations.slack ? ["SlackSigningSecret"] : []),
-    ...policy.channelSecrets.map(({ secret }) => secret),
-  ]);
 
   // The functions load the policy from JSON beside their handler (MONITORING_CONFIG).
   const policyPath = path.join($cli.paths.work, "firebreak", $app.stage, "firebreak.config.json");
@@ -61,31 +48,22 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
     table,
     policyFile: path.relative($cli.paths.root, policyPath),
   };
-  const secrets = {
-    apiTokens: new sst.Secret("ApiTokens"),
-    sentryClientSecret: options.integrations.sentry
-      ? new sst.Secret("SentryClientSecret")
-      : undefined,
-    slackSigningSecret: options.integrations.slack
-      ? new sst.Secret("SlackSigningSecret")
-      : undefined,
-  };
-  const channelSecrets = policy.channelSecrets.map(({ env, secret }) => ({
-    env,
-    secret: new sst.Secret(secret),
-  }));
-  const secretEnv = (name: string, secret: sst.Secret): Record<string, $util.Input<string>> =>
-    SECRETS_IN_ENVIRONMENT ? { [name]: secret.value } : {};
+  const secrets = stageSecrets(options);
+  const secretNames = [
+    "API_TOKENS",
+    ...(options.integrations.sentry ? ["SENTRY_CLIENT_SECRET"] : []),
+    ...(options.integrations.slack ? ["SLACK_SIGNING_SECRET"] : []),
+    ...policy.channelSecrets.map(({ env }) => env),
+  ];
 
-  const signals = ingest({ defaults, table });
-  const http = httpApi({ defaults, table, secrets, secretEnv, consoleCors: options.console });
+  const signals = ingest({ defaults, table, alarmPrefix: prefix });
+  const http = httpApi({ defaults, table, secrets, consoleCors: options.console });
   const responses = respond({
     defaults,
     policy,
     table,
     apiUrl: http.api.url,
-    channelSecrets,
-    secretEnv,
+    secrets,
   });
 
   const functions: Partial<Record<FunctionName, sst.aws.Function>> = {
@@ -126,6 +104,8 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       /** For alarm actions that invoke a function instead of notifying a topic. */
       ingestFunctionArn: signals.ingestFn.arn,
       deadLetterQueueUrl: queues.signalsDeadLetter.url,
+      /** The SecureString parameters this stage reads: put each before its function's first use. */
+      secretParameters: secretNames.map(secrets.parameterName),
       tableName: table.name,
     },
     resources: {
@@ -137,23 +117,6 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       ...responses,
       ...monitoring,
       site,
-      secrets,
-      channelSecrets,
     },
   };
-}
-
-/**
- * SST hands each secret set for the stage to the program as `SST_SECRET_<Name>`; a missing one
- * would fail deep inside the deploy, one at a time. Name them all before anything is created.
- */
-function requireSecrets(names: string[]) {
-  const missing = names.filter((name) => process.env[`SST_SECRET_${name}`] === undefined);
-  if (missing.length === 0) return;
-  const commands = missing.map(
-    (name) => `npx sst secret set ${name} <value> --stage ${$app.stage}`,
-  );
-  throw new Error(
-    `Secrets not set for stage ${$app.stage}: ${missing.join(", ")}. Set them with: ${commands.join("; ")}`,
-  );
 }

@@ -1,11 +1,14 @@
 import { type FunctionDefaults, firebreakFunction } from "./lambda";
 import { componentName } from "./names";
 import { TABLE_ACCESS } from "./table";
+import { alarmTopicPolicy } from "./topic-policy";
 import type { QueueName } from "./topology";
 
 export interface IngestArgs {
   defaults: FunctionDefaults;
   table: sst.aws.Dynamo;
+  /** Firebreak's own alarms' names start with it: they page the ops topic, never Firebreak. */
+  alarmPrefix: string;
 }
 
 /**
@@ -20,13 +23,20 @@ const TOPIC_COMPONENTS = { alarms: "AlarmTopic" } as const;
  * queue; a function for what AWS can only push to a function (Logs subscriptions, alarm actions);
  * the processor, which consumes the queue (stacks/events.ts wires the mapping).
  */
-export function ingest({ defaults, table }: IngestArgs) {
+export function ingest({ defaults, table, alarmPrefix }: IngestArgs) {
   const { options, topology, queues } = defaults;
 
   const topics = Object.fromEntries(
     Object.entries(topology.topics).map(([key, spec]) => {
       const name = TOPIC_COMPONENTS[key as keyof typeof TOPIC_COMPONENTS];
       const topic = new aws.sns.Topic(name, {});
+      // Alarm actions of this account's alarms only: a forged alarm is a forged incident, and
+      // with it a page or a remediation.
+      alarmTopicPolicy(`${name}Policy`, {
+        topic,
+        alarmNames: "*",
+        exceptAlarmNames: `${alarmPrefix}*`,
+      });
       spec.subscriptions.forEach((subscription, index) => {
         new aws.sns.TopicSubscription(`${name}ToQueue${index === 0 ? "" : index}`, {
           topic: topic.arn,

@@ -19,8 +19,6 @@ export interface FirebreakFunctionArgs {
   permissions?: $util.Input<Permission[]>;
   /** Its actions on the incident table (KMS grants follow when the table has a key). */
   table?: ReadonlyArray<string>;
-  /** SST resources whose values the function may read at run time (`Resource.<name>`). */
-  link?: sst.Secret[];
 }
 
 export interface FunctionDefaults {
@@ -108,7 +106,9 @@ export function firebreakFunction(
       ...granted,
       TRACING,
     ]),
-    link: args.link ?? [],
+    // Nothing linked: SST would encrypt linked values into the bundle with the key in the
+    // environment (stacks/secrets.ts says why secrets come from Parameter Store instead).
+    link: [],
     ...(asyncInvoke ? { retries: asyncInvoke.retries } : {}),
     transform: {
       eventInvokeConfig: (config) => {

@@ -1,6 +1,7 @@
 import { formatDuration } from "@firebreak/core";
 import type { DeployOptions } from "./options";
 import type { Queues } from "./queues";
+import { alarmTopicPolicy } from "./topic-policy";
 import { PENDING_AGE_METRIC } from "./topology";
 
 /** Pending actions older than this page: the dispatcher picks work up within seconds. */
@@ -27,6 +28,8 @@ export interface MonitoringArgs {
 export function selfMonitoring(args: MonitoringArgs) {
   const { options, prefix, queues } = args;
   const opsTopic = new aws.sns.Topic("OpsTopic", {});
+  // Only Firebreak's own alarms notify the people who run it.
+  alarmTopicPolicy("OpsTopicPolicy", { topic: opsTopic, alarmNames: `${prefix}*` });
   options.alarms.emails.forEach((email, index) => {
     new aws.sns.TopicSubscription(`OpsEmail${index}`, {
       topic: opsTopic.arn,

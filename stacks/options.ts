@@ -66,6 +66,14 @@ export const DeployOptionsSchema = z.strictObject({
         path: ["replicaRegions"],
       },
     ),
+  /**
+   * The stage's secrets (SecureString parameters under `/<app>/<stage>/`, stacks/secrets.ts):
+   * the customer managed key they are encrypted with; absent, the AWS managed key `aws/ssm`,
+   * which every principal of the account may decrypt through SSM (its key policy), so that
+   * `ssm:GetParameter` alone decides who reads them. With a key of your own, its policy decides
+   * too.
+   */
+  secrets: z.strictObject({ kmsKeyArn: KmsKeyArn.optional() }).prefault({}),
   /** Retention of every function's log group and the API's access log. */
   logRetention: Retention.default("1 month"),
   api: z

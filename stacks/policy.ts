@@ -20,14 +20,14 @@ export interface DeployedPolicy {
   remediations: RemediationAction[];
   /** SNS topics the channels page through. */
   channelTopics: string[];
-  /** `env:NAME` references in channel secrets, each backed by an SST secret. */
+  /** `env:NAME` references in channel secrets, each backed by an SSM parameter (stacks/secrets.ts). */
   channelSecrets: ChannelSecret[];
 }
 
 export interface ChannelSecret {
   /** The environment variable the dispatcher reads (`resolveChannels`). */
   env: string;
-  /** The SST secret that holds it: `sst secret set <name> <value>`. */
+  /** The name of the parameter that holds it, under the stage's path (`PagerdutyOncallKey`). */
   secret: string;
   /** Where the config refers to it, for messages. */
   path: string;
@@ -35,9 +35,9 @@ export interface ChannelSecret {
 
 /** Variables the runtime or the stacks set themselves; a channel secret must not shadow them. */
 const RESERVED_ENV =
-  /^(AWS_|LAMBDA_|_X_AMZN|SST_|POWERTOOLS_|NODE_)|^(TZ|LANG|PATH|TABLE_NAME|QUEUE_URL|API_URL|API_TOKENS|MONITORING_CONFIG|SENTRY_CLIENT_SECRET|SLACK_SIGNING_SECRET)$/;
+  /^(AWS_|LAMBDA_|_X_AMZN|SST_|POWERTOOLS_|NODE_)|^(TZ|LANG|PATH|TABLE_NAME|QUEUE_URL|API_URL|API_TOKENS|MONITORING_CONFIG|SECRETS_PATH|SENTRY_CLIENT_SECRET|SLACK_SIGNING_SECRET)$/;
 
-/** The SST secret carrying an env-style name (one rule for the stacks and the functions). */
+/** The parameter name carrying an env-style name (one rule for the stacks and the functions). */
 export const secretNameOf = sstSecretName;
 
 /**
@@ -65,7 +65,7 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
     if (value === undefined) return;
     if (!value.startsWith("env:")) {
       problems.push(
-        `${path}: write env:NAME and set the value as an SST secret; a literal would ship inside the function bundle`,
+        `${path}: write env:NAME and put the value in Parameter Store (README, Secrets); a literal would ship inside the function bundle`,
       );
       return;
     }
@@ -83,7 +83,7 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
       (known) => known.secret === secret && known.env !== env,
     );
     if (clash) {
-      problems.push(`${path}: ${env} and ${clash.env} would share the SST secret ${secret}`);
+      problems.push(`${path}: ${env} and ${clash.env} would share the parameter ${secret}`);
       return;
     }
     if (!channelSecrets.has(env)) channelSecrets.set(env, { env, secret, path });

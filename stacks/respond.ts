@@ -1,5 +1,6 @@
 import { type FunctionDefaults, firebreakFunction } from "./lambda";
 import { type DeployedPolicy, remediationStatements } from "./policy";
+import type { StageSecrets } from "./secrets";
 import { TABLE_ACCESS } from "./table";
 
 export interface RespondArgs {
@@ -7,9 +8,8 @@ export interface RespondArgs {
   policy: DeployedPolicy;
   table: sst.aws.Dynamo;
   apiUrl: $util.Input<string>;
-  /** The channels' secrets, by the environment variable the dispatcher reads. */
-  channelSecrets: Array<{ env: string; secret: sst.Secret }>;
-  secretEnv: (name: string, secret: sst.Secret) => Record<string, $util.Input<string>>;
+  /** The dispatcher reads the channels' secrets (`env:NAME`) from Parameter Store, and no other. */
+  secrets: StageSecrets;
 }
 
 /**
@@ -19,14 +19,7 @@ export interface RespondArgs {
  * their work anyway (the `gsi2` pending index), so nothing is lost, only late. The stream mapping
  * and the schedule are the topology's (stacks/events.ts).
  */
-export function respond({
-  defaults,
-  policy,
-  table,
-  apiUrl,
-  channelSecrets,
-  secretEnv,
-}: RespondArgs) {
+export function respond({ defaults, policy, table, apiUrl, secrets }: RespondArgs) {
   const env = {
     partition: aws.getPartitionOutput({}).partition,
     region: aws.getRegionOutput({}).region,
@@ -36,12 +29,17 @@ export function respond({
     ([partition, region, account]) =>
       remediationStatements(policy.remediations, { partition, region, account }),
   );
-  const permissions = remediation.apply((statements): sst.aws.FunctionPermissionArgs[] => [
-    ...statements,
-    ...(policy.channelTopics.length > 0
-      ? [{ actions: ["sns:Publish"], resources: policy.channelTopics }]
-      : []),
-  ]);
+  const channelSecrets = policy.channelSecrets.map(({ env: name }) => name);
+  const access = channelSecrets.length > 0 ? secrets.access(channelSecrets) : undefined;
+  const permissions = $resolve([remediation, $output(access?.permissions ?? [])]).apply(
+    ([statements, secretGrants]): sst.aws.FunctionPermissionArgs[] => [
+      ...statements,
+      ...(policy.channelTopics.length > 0
+        ? [{ actions: ["sns:Publish"], resources: policy.channelTopics }]
+        : []),
+      ...secretGrants,
+    ],
+  );
 
   const dispatchFn = firebreakFunction(
     "dispatch",
@@ -49,9 +47,8 @@ export function respond({
       environment: {
         TABLE_NAME: table.name,
         API_URL: apiUrl,
-        ...Object.assign({}, ...channelSecrets.map(({ env, secret }) => secretEnv(env, secret))),
+        ...access?.environment,
       },
-      link: channelSecrets.map(({ secret }) => secret),
       // Known once the account and partition are: the remediation ARNs are built from them.
       permissions,
       table: TABLE_ACCESS.readWrite,

@@ -9,16 +9,15 @@ import {
 } from "@firebreak/aws";
 import {
   type AppPorts,
-  ConfigError,
   composeApp,
   GuardKeeper,
   loadConfigFile,
   once,
+  PageBudgetKeeper,
   Policy,
   parseApiTokens,
   type Responders,
   resolveChannels,
-  sstSecretName,
   systemClock,
   TransportPager,
 } from "@firebreak/core";
@@ -26,7 +25,7 @@ import * as z from "zod";
 import { readEnv } from "./env";
 import { createLogger } from "./logger";
 import { emfMetrics } from "./metrics";
-import { readSecret, secretEnvironment } from "./secrets";
+import { stageSecrets } from "./secrets";
 
 /** A call that hangs fails instead, and the SDK's retries (and Lambda's) take over. */
 const SDK_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 5000 };
@@ -82,23 +81,35 @@ const awsQueue = /* @__PURE__ */ once(async () => {
  */
 const awsRegion = () => process.env.AWS_REGION ?? "us-east-1";
 
+// Secrets are read from Parameter Store at cold start (functions/lib/secrets.ts), with the
+// function's own permission on exactly its parameters; a missing one fails its first use, by name.
+
 /** Bearer tokens for the HTTP API, from the `API_TOKENS` secret. */
-const awsApiTokens = /* @__PURE__ */ once(async () => parseApiTokens(required("API_TOKENS")));
+const awsApiTokens = /* @__PURE__ */ once(async () =>
+  parseApiTokens(await stageSecrets().read("API_TOKENS")),
+);
 
 /** The Sentry integration's client secret, which signs its webhooks. */
-const awsSentrySecret = /* @__PURE__ */ once(async () => required("SENTRY_CLIENT_SECRET"));
+const awsSentrySecret = /* @__PURE__ */ once(() => stageSecrets().read("SENTRY_CLIENT_SECRET"));
 
 /** The Slack app's signing secret. */
-const awsSlackSecret = /* @__PURE__ */ once(async () => required("SLACK_SIGNING_SECRET"));
+const awsSlackSecret = /* @__PURE__ */ once(() => stageSecrets().read("SLACK_SIGNING_SECRET"));
 
-/** A secret the function cannot work without: missing, it fails at its first use, by name. */
-function required(name: string): string {
-  const value = readSecret(name);
-  if (!value)
-    throw new ConfigError(
-      `secret ${name} is not set (set it with: npx sst secret set ${sstSecretName(name)} ...)`,
-    );
-  return value;
+/**
+ * The secrets the channels name (`env:NAME`), read before `resolveChannels`, which takes them
+ * by name: only those, so the dispatcher asks for nothing it was not granted.
+ */
+async function channelSecrets(channels: Policy["config"]["channels"]) {
+  const names = new Set(
+    Object.values(channels)
+      .flatMap((channel) => [channel.slackWebhook, channel.pagerduty?.routingKey])
+      .filter((value): value is string => value?.startsWith("env:") === true)
+      .map((value) => value.slice(4)),
+  );
+  const secrets = stageSecrets();
+  return Object.fromEntries(
+    await Promise.all([...names].map(async (name) => [name, await secrets.read(name)] as const)),
+  );
 }
 
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
@@ -107,10 +118,14 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const { client, tableName } = await awsTable();
   const policy = await awsPolicy();
   const region = awsRegion();
-  const channels = resolveChannels(policy.config.channels, secretEnvironment());
+  const channels = resolveChannels(
+    policy.config.channels,
+    await channelSecrets(policy.config.channels),
+  );
   return {
     gateway: new AwsSdkGateway({ region }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
+    pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels),
     mode: "live",
     consoleUrl: (id: string) =>
@@ -118,7 +133,7 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   };
 });
 
-/** Firebreak's ports on AWS: the SDK adapters, SST's secrets, Powertools' logger. */
+/** Firebreak's ports on AWS: the SDK adapters, Parameter Store's secrets, Powertools' logger. */
 export const awsPorts: AppPorts = {
   clock: systemClock,
   region: awsRegion(),

@@ -1,29 +1,116 @@
-import { sstSecretName } from "@firebreak/core";
-import { Resource } from "sst/resource";
-
-/** Secrets SST linked to this function: it encrypts them into the bundle (`SST_KEY_FILE`). */
-const linked = () => Boolean(process.env.SST_KEY_FILE || process.env.SST_RESOURCES_JSON);
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { ConfigError, sstSecretName } from "@firebreak/core";
+import * as z from "zod";
+import { readEnv } from "./env";
 
 /**
- * A secret by its environment name (`SENTRY_CLIENT_SECRET`, `PAGERDUTY_ONCALL_KEY`): in AWS the
- * SST secret linked to this function (decrypted on first use, never in the function's
- * configuration); locally, the environment variable.
+ * Where a stage's secrets live in Parameter Store (`/firebreak/prod`): the stacks set it, and it
+ * is the only trace of the secrets in a function's configuration. Unset, secrets are environment
+ * variables (the local stack, tests, the cold-start bench without its SSM stand-in).
  */
-export function readSecret(envName: string): string | undefined {
-  if (linked()) {
-    const resources = Resource as unknown as Record<string, { value?: unknown } | undefined>;
-    const name = sstSecretName(envName);
-    if (name in resources) {
-      const value = resources[name]?.value;
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  return process.env[envName] || undefined;
+const SecretsEnvSchema = z.object({
+  SECRETS_PATH: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9_.-]+)+$/, "a Parameter Store path such as /firebreak/prod")
+    .optional(),
+});
+
+/**
+ * The parameter that holds a secret, by its environment name:
+ * `secretParameterName("/firebreak/prod", "API_TOKENS")` is `/firebreak/prod/ApiTokens`.
+ */
+export const secretParameterName = (path: string, envName: string) =>
+  `${path}/${sstSecretName(envName)}`;
+
+export interface SecretReaderOptions {
+  /** The stage's parameter path; absent, secrets come from `env`. */
+  path?: string;
+  /** The SSM client (tests and tracing swap it); built once, on the first read, when absent. */
+  client?: SSMClient;
+  /**
+   * How long a value read from SSM is kept. The ports keep what they built for the life of the
+   * execution environment anyway; this stops two readers of one parameter from calling twice.
+   */
+  maxAgeSeconds?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Every secret by environment name, for `env:NAME` references in the policy's channels. */
-export const secretEnvironment = (): Record<string, string | undefined> =>
-  new Proxy(
-    {},
-    { get: (_target, name) => (typeof name === "string" ? readSecret(name) : undefined) },
-  );
+export interface SecretReader {
+  /**
+   * A secret by its environment name (`SENTRY_CLIENT_SECRET`, `PAGERDUTY_ONCALL_KEY`).
+   * @throws ConfigError naming the parameter or variable when it is not set (never its value)
+   */
+  read(envName: string): Promise<string>;
+}
+
+/** One hour: values are read at cold start; a rotated secret reaches new environments. */
+const DEFAULT_MAX_AGE_SECONDS = 3600;
+
+/**
+ * Reads secrets from SSM Parameter Store (SecureString, decrypted by SSM with the function's own
+ * permissions) when a path is given, else from the environment. The SDK and Powertools load only
+ * on the first SSM read, so a function that reads no secret pays nothing for them.
+ *
+ * @example
+ * const secrets = createSecretReader({ path: "/firebreak/prod" });
+ * const tokens = await secrets.read("API_TOKENS"); // GetParameter /firebreak/prod/ApiTokens
+ */
+export function createSecretReader(options: SecretReaderOptions = {}): SecretReader {
+  const env = options.env ?? process.env;
+  const { path } = options;
+  if (path === undefined) {
+    return {
+      read: async (envName) => {
+        const value = env[envName];
+        if (!value) throw new ConfigError(`secret ${envName}: environment variable is not set`);
+        return value;
+      },
+    };
+  }
+  const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  let provider: Promise<import("@aws-lambda-powertools/parameters/ssm").SSMProvider> | undefined;
+  const ssm = () => {
+    provider ??= (async () => {
+      const { SSMProvider } = await import("@aws-lambda-powertools/parameters/ssm");
+      const client =
+        options.client ??
+        new (await import("@aws-sdk/client-ssm")).SSMClient({
+          // A hung call fails instead, and the SDK's retries (and Lambda's) take over.
+          requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+        });
+      return new SSMProvider({ awsSdkV3Client: client });
+    })();
+    return provider;
+  };
+  return {
+    read: async (envName) => {
+      const name = secretParameterName(path, envName);
+      const { ParameterNotFoundError } = await import("@aws-lambda-powertools/parameters/errors");
+      try {
+        const value = await (await ssm()).get(name, {
+          decrypt: true,
+          maxAge,
+          throwOnMissing: true,
+        });
+        if (typeof value !== "string" || !value) throw new ParameterNotFoundError(name);
+        return value;
+      } catch (error) {
+        if (error instanceof ParameterNotFoundError) {
+          throw new ConfigError(
+            `secret ${envName}: SSM parameter ${name} does not exist (create it with: aws ssm put-parameter --type SecureString --name ${name} --value ...)`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+let stageReader: SecretReader | undefined;
+
+/** The reader this function's environment configures (`SECRETS_PATH`), made once. */
+export function stageSecrets(): SecretReader {
+  stageReader ??= createSecretReader({ path: readEnv(SecretsEnvSchema).SECRETS_PATH });
+  return stageReader;
+}

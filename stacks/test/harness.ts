@@ -268,7 +268,7 @@ export interface SynthOptions {
   stage: string;
   /** `retain` for production stages, as sst.config.ts's app() decides. */
   removal?: "remove" | "retain";
-  /** Environment for the run: SST_SECRET_<Name> values, as `sst secret set` provides them. */
+  /** Environment variables for the run (restored after it). */
   env?: Record<string, string>;
 }
 

@@ -19,11 +19,6 @@ import { DISPATCH_FILTER, FUNCTIONS, type QueueSpec, topology } from "../topolog
 import { ACCOUNT, REGION, type Synth, statementsOf, synth } from "./harness";
 import { checkLimits, grantsOf, type LimitFigures } from "./limits";
 
-const SECRETS = {
-  SST_SECRET_ApiTokens: "ci:0123456789abcdef0123",
-  SST_SECRET_SentryClientSecret: "sentry-client-secret",
-  SST_SECRET_SlackSigningSecret: "slack-signing-secret",
-};
 /** What SQS sets when a queue names no visibility timeout. */
 const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -45,7 +40,7 @@ beforeAll(async () => {
           table: { kmsKeyArn: KEY },
         },
       }).outputs,
-    { stage: "limits", env: SECRETS },
+    { stage: "limits" },
   );
   figures = checkLimits(stage);
 });

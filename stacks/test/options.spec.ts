@@ -16,6 +16,7 @@ const REPLICA_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/abcd1234-12ab-34cd-56e
 
 /** Every remediation kind there is, some in another region, and channels with secrets. */
 const everything = defineConfig({
+  responders: "anyone",
   rules: [
     {
       name: "all-remediations",
@@ -83,12 +84,10 @@ const everything = defineConfig({
   },
 });
 
-const SECRETS = {
-  SST_SECRET_ApiTokens: "ci:0123456789abcdef0123",
-  SST_SECRET_SentryClientSecret: "sentry",
-  SST_SECRET_PagerdutyOncallKey: "pd-routing-key",
-  SST_SECRET_SlackOncallWebhook: "https://hooks.slack.com/services/T0/B0/x",
-};
+/** A customer managed key for the stage's SecureString parameters. */
+const SECRETS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/5678abcd-12ab-34cd-56ef-1234567890ab`;
+const parameterArn = (name: string) =>
+  `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/firebreak/staging/${name}`;
 
 let s: Synth;
 beforeAll(async () => {
@@ -108,12 +107,13 @@ beforeAll(async () => {
             recoveryDays: 14,
           },
           integrations: { slack: false },
+          secrets: { kmsKeyArn: SECRETS_KEY },
           console: false,
           alarms: { heartbeat: "30m", emails: ["oncall@example.com"] },
           logRetention: "3 months",
         },
       }).outputs,
-    { stage: "staging", env: SECRETS },
+    { stage: "staging" },
   );
 });
 
@@ -168,6 +168,7 @@ describe("remediation grants", () => {
     );
     // ...checked with the policy, before anything is deployed.
     const big = {
+      responders: "anyone",
       rules: Array.from({ length: 10 }, (_, i) => ({
         name: `rule-${i}`,
         match: { source: "logs" },
@@ -180,29 +181,44 @@ describe("remediation grants", () => {
 });
 
 describe("channel secrets", () => {
-  test("an SST secret per env: reference, passed to the dispatcher and no other function", () => {
-    const names = s
-      .ofType("sst:sst:Secret")
-      .map((secret) => secret.name)
-      .sort();
-    expect(names).toEqual([
-      "ApiTokens",
-      "PagerdutyOncallKey",
-      "SentryClientSecret",
-      "SlackOncallWebhook",
+  test("a parameter per env: reference, read by the dispatcher and no other function", () => {
+    expect(s.outputs.secretParameters).toEqual([
+      "/firebreak/staging/ApiTokens",
+      "/firebreak/staging/SentryClientSecret",
+      "/firebreak/staging/SlackOncallWebhook",
+      "/firebreak/staging/PagerdutyOncallKey",
     ]);
-    // Linked only: the values travel encrypted in the bundle, never in the environment.
-    expect(env("Dispatch").PAGERDUTY_ONCALL_KEY).toBeUndefined();
-    expect(Object.keys(s.builds.get("Dispatch")?.links ?? {}).sort()).toEqual([
-      "PagerdutyOncallKey",
-      "SlackOncallWebhook",
-    ]);
-    for (const name of ["Ingest", "Process", "Api", "SentryWebhook", "Escalations"]) {
-      expect(env(name).PAGERDUTY_ONCALL_KEY, name).toBeUndefined();
-      expect(Object.keys(s.builds.get(name)?.links ?? {}), name).not.toContain(
-        "PagerdutyOncallKey",
+    const reads = (name: string) =>
+      statementsOf(s.named("aws:iam/role:Role", `${name}Role`)).filter(
+        (st) =>
+          // The table's own key has grants of its own (kms:Decrypt for DynamoDB): not these.
+          st.Action.some((action) => action.startsWith("ssm:")) ||
+          st.Resource.includes(SECRETS_KEY),
       );
-    }
+    // With a customer managed key: kms:Decrypt on that key, through SSM only.
+    const keyGrant = {
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: [SECRETS_KEY],
+      Condition: { StringEquals: { "kms:ViaService": [`ssm.${REGION}.amazonaws.com`] } },
+    };
+    expect(reads("Dispatch")).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: [parameterArn("SlackOncallWebhook"), parameterArn("PagerdutyOncallKey")],
+      },
+      keyGrant,
+    ]);
+    expect(reads("Api")).toEqual([
+      { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [parameterArn("ApiTokens")] },
+      keyGrant,
+    ]);
+    for (const name of ["Ingest", "Process", "Escalations"]) expect(reads(name), name).toEqual([]);
+    // Names, never values: the dispatcher gets the path, and no variable per channel secret.
+    expect(env("Dispatch").SECRETS_PATH).toBe("/firebreak/staging");
+    expect(env("Dispatch").PAGERDUTY_ONCALL_KEY).toBeUndefined();
+    expect(s.builds.get("Dispatch")?.links).toEqual({});
     expect(secretNameOf("PAGERDUTY_ONCALL_KEY")).toBe("PagerdutyOncallKey");
   });
 
@@ -265,9 +281,7 @@ describe("deploy options", () => {
 
   test("Slack turned off: no function, route, secret or URL", () => {
     expect(s.ofType("sst:aws:Function").map((f) => f.name)).not.toContain("Slack");
-    expect(s.ofType("sst:sst:Secret").map((secret) => secret.name)).not.toContain(
-      "SlackSigningSecret",
-    );
+    expect(s.outputs.secretParameters).not.toContain("/firebreak/staging/SlackSigningSecret");
     expect(s.ofType("aws:apigatewayv2/route:Route").map((r) => r.inputs.routeKey)).not.toContain(
       "POST /slack/commands",
     );
@@ -340,7 +354,7 @@ describe("the policy at deploy time", () => {
     const clash: ConfigInput = {
       channels: { a: { slackWebhook: "env:ONCALL_HOOK" }, b: { slackWebhook: "env:ONCALL__HOOK" } },
     };
-    expect(() => policyForDeploy(clash)).toThrow(/would share the SST secret OncallHook/);
+    expect(() => policyForDeploy(clash)).toThrow(/would share the parameter OncallHook/);
   });
 
   test("a policy that does not survive JSON is refused: the functions read the JSON", () => {
@@ -356,21 +370,5 @@ describe("the policy at deploy time", () => {
       ],
     };
     expect(policyForDeploy(withUndefined).json).not.toContain("description");
-  });
-
-  test("a secret that is not set stops the deploy with the command that sets it", async () => {
-    const { SST_SECRET_PagerdutyOncallKey: _, ...missing } = SECRETS;
-    await expect(
-      synth(
-        async () =>
-          firebreak({ config: everything, options: { integrations: { slack: false } } }).outputs,
-        {
-          stage: "missing",
-          env: missing,
-        },
-      ),
-    ).rejects.toThrow(
-      /Secrets not set for stage missing: PagerdutyOncallKey.*npx sst secret set PagerdutyOncallKey <value> --stage missing/,
-    );
   });
 });

@@ -28,10 +28,13 @@ import { checkLimits } from "./limits";
 const FUNCTIONS_API: string = path.join(ROOT, "functions/api.ts");
 /** Every function the stage deploys, by its SST name. */
 const FUNCTIONS = ["Ingest", "Process", "Api", "SentryWebhook", "Slack", "Dispatch", "Escalations"];
-const SECRETS = {
-  SST_SECRET_ApiTokens: "ci:0123456789abcdef0123",
-  SST_SECRET_SentryClientSecret: "sentry-client-secret",
-  SST_SECRET_SlackSigningSecret: "slack-signing-secret",
+/** Every secret the stage reads, by the function that reads it (parameters under /firebreak/ci). */
+const SECRET_READERS: Record<string, string[]> = {
+  Api: ["ApiTokens"],
+  SentryWebhook: ["SentryClientSecret"],
+  Slack: ["SlackSigningSecret"],
+  // monitoring.config.ts's channels name no env: secrets.
+  Dispatch: [],
 };
 
 let stage: Synth;
@@ -41,8 +44,8 @@ beforeAll(async () => {
   const app = config.app({ stage: "prod" });
   expect(app).toMatchObject({ removal: "retain", protect: true });
   expect(config.app({ stage: "ci" })).toMatchObject({ removal: "remove", protect: false });
-  stage = await synth(() => config.run(), { stage: "ci", env: SECRETS });
-  production = await synth(() => config.run(), { stage: "prod", removal: "retain", env: SECRETS });
+  stage = await synth(() => config.run(), { stage: "ci" });
+  production = await synth(() => config.run(), { stage: "prod", removal: "retain" });
 });
 
 const fn = (s: Synth, name: string) => s.named("aws:lambda/function:Function", `${name}Function`);
@@ -470,7 +473,7 @@ describe("IAM", () => {
 
   test("the dispatcher publishes to the channels' topics and touches only its table, stream and failure queue", () => {
     const other = statementsOf(role(stage, "Dispatch")).filter(
-      (s) => !s.Action.some(isRemediation),
+      (s) => !s.Action.some(isRemediation) && !s.Action.includes("ssm:GetParameter"),
     );
     const table = stage.named("aws:dynamodb/table:Table", "IncidentsTable").inputs.name;
     expect(other).toEqual([
@@ -517,6 +520,12 @@ describe("IAM", () => {
     ]);
     expect(statementsOf(role(stage, "SentryWebhook"))).toEqual([
       { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn()] },
+      // ...and read its one secret.
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: [parameterArn("SentryClientSecret")],
+      },
       tracing,
     ]);
   });
@@ -546,23 +555,152 @@ describe("IAM", () => {
 });
 
 describe("secrets", () => {
-  const holders = (s: Synth, variable: string, link: string) =>
-    FUNCTIONS.filter(
-      (name) => variable in env(s, name) || link in (s.builds.get(name)?.links ?? {}),
-    );
-
-  test("each secret reaches only the function that needs it, linked, never in its environment", () => {
-    expect(holders(stage, "API_TOKENS", "ApiTokens")).toEqual(["Api"]);
-    expect(holders(stage, "SENTRY_CLIENT_SECRET", "SentryClientSecret")).toEqual(["SentryWebhook"]);
-    expect(holders(stage, "SLACK_SIGNING_SECRET", "SlackSigningSecret")).toEqual(["Slack"]);
-    // Linked values travel encrypted inside the bundle (functions/lib/secrets.ts reads them).
+  test("no function holds a secret: nothing linked into its bundle, only the parameters' path", () => {
     for (const name of FUNCTIONS) {
-      const values = JSON.stringify(env(stage, name));
-      for (const secret of Object.values(SECRETS)) expect(values, name).not.toContain(secret);
+      // Nothing for SST to encrypt into resource.enc, whose key is in the environment (SST_KEY).
+      expect(stage.builds.get(name)?.links, name).toEqual({});
+      const variables = env(stage, name);
+      for (const secret of ["API_TOKENS", "SENTRY_CLIENT_SECRET", "SLACK_SIGNING_SECRET"]) {
+        expect(variables[secret], `${name} ${secret}`).toBeUndefined();
+      }
+      // Every variable is a known setting: nothing else could carry a value.
+      expect(
+        Object.keys(variables).filter(
+          (key) =>
+            ![
+              "TABLE_NAME",
+              "QUEUE_URL",
+              "API_URL",
+              "MONITORING_CONFIG",
+              "SECRETS_PATH",
+              "SST_RESOURCE_App",
+              "SST_KEY",
+              "SST_KEY_FILE",
+            ].includes(key),
+        ),
+        name,
+      ).toEqual([]);
+      const reads = (SECRET_READERS[name] ?? []).length > 0;
+      expect(variables.SECRETS_PATH, name).toBe(reads ? "/firebreak/ci" : undefined);
     }
-    expect(stage.builds.get("Api")?.links).toEqual({
-      ApiTokens: expect.objectContaining({ value: SECRETS.SST_SECRET_ApiTokens }),
-    });
+    expect(stage.outputs.secretParameters).toEqual([
+      "/firebreak/ci/ApiTokens",
+      "/firebreak/ci/SentryClientSecret",
+      "/firebreak/ci/SlackSigningSecret",
+    ]);
+    expect(production.outputs.secretParameters).toContain("/firebreak/prod/ApiTokens");
+  });
+
+  test("each role may read exactly its own parameters, by name, and nothing else of SSM", () => {
+    for (const r of stage.ofType("aws:iam/role:Role")) {
+      const ssm = statementsOf(r).filter((s) => s.Action.some((a) => a.startsWith("ssm:")));
+      const own = SECRET_READERS[r.name.replace(/Role$/, "")] ?? [];
+      if (own.length === 0) {
+        expect(ssm, r.name).toEqual([]);
+        continue;
+      }
+      expect(ssm, r.name).toEqual([
+        { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: own.map(parameterArn) },
+      ]);
+      // The AWS managed key decrypts for any principal of the account through SSM (its key
+      // policy): no KMS grant unless the options name a key (stacks/test/options.spec.ts).
+      expect(
+        statementsOf(r).filter((s) => s.Action.some((a) => a.startsWith("kms:"))),
+        r.name,
+      ).toEqual([]);
+    }
+  });
+});
+
+describe("trust boundaries: who may put a signal in", () => {
+  const topicPolicy = (name: string) =>
+    JSON.parse(stage.named("aws:sns/topicPolicy:TopicPolicy", name).inputs.policy);
+
+  test("the alarm topic takes publishes from CloudWatch alarms of this account and region only", () => {
+    const policy = stage.named("aws:sns/topicPolicy:TopicPolicy", "AlarmTopicPolicy").inputs;
+    expect(policy.arn).toBe(stage.outputs.alarmTopicArn);
+    expect(JSON.parse(policy.policy).Statement).toEqual([
+      {
+        Sid: "CloudWatchAlarmsOnly",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: stage.outputs.alarmTopicArn,
+        Condition: {
+          StringEquals: { "aws:SourceAccount": ACCOUNT },
+          ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
+          // Firebreak's own alarms page the ops topic, never Firebreak (as the rule leaves them out).
+          ArnNotLike: {
+            "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:firebreak-ci-*`,
+          },
+        },
+      },
+    ]);
+  });
+
+  test("the ops topic takes publishes from Firebreak's own alarms only", () => {
+    const policy = stage.named("aws:sns/topicPolicy:TopicPolicy", "OpsTopicPolicy").inputs;
+    expect(policy.arn).toBe(stage.outputs.opsTopicArn);
+    expect(topicPolicy("OpsTopicPolicy").Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": ACCOUNT },
+          ArnLike: {
+            "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:firebreak-ci-*`,
+          },
+        },
+      }),
+    ]);
+    expect(stage.ofType("aws:sns/topicPolicy:TopicPolicy")).toHaveLength(2);
+  });
+
+  test("ingest may be invoked by CloudWatch alarm actions and Logs of this account, and nothing else", () => {
+    const ingest = fn(stage, "Ingest").inputs.name;
+    const grants = stage
+      .ofType("aws:lambda/permission:Permission")
+      .filter((p) => p.inputs.function === ingest || String(p.inputs.function).endsWith(ingest))
+      .map((p) => p.inputs);
+    expect(grants).toEqual([
+      expect.objectContaining({
+        action: "lambda:InvokeFunction",
+        principal: "lambda.alarms.cloudwatch.amazonaws.com",
+        sourceAccount: ACCOUNT,
+        sourceArn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`,
+      }),
+    ]);
+    // With log groups, one more: CloudWatch Logs for this account's groups (options.spec.ts).
+  });
+
+  test("every resource policy names a service and conditions it on the source: no * principal, no unconditioned Allow", () => {
+    for (const permission of stage.ofType("aws:lambda/permission:Permission")) {
+      const { principal, sourceArn, sourceAccount } = permission.inputs;
+      expect(principal, permission.name).toMatch(/^[a-z.-]+\.amazonaws\.com$/);
+      expect(sourceArn, permission.name).toMatch(
+        new RegExp(`^arn:aws:[a-z-]+:${REGION}:${ACCOUNT}:`),
+      );
+      // API Gateway's ARN names the API itself; every other service is also pinned to the account.
+      if (principal !== "apigateway.amazonaws.com")
+        expect(sourceAccount, permission.name).toBe(ACCOUNT);
+    }
+    const documents = [
+      ...stage.ofType("aws:sns/topicPolicy:TopicPolicy"),
+      ...stage.ofType("aws:sqs/queuePolicy:QueuePolicy"),
+    ].map((resource) => ({ name: resource.name, policy: JSON.parse(resource.inputs.policy) }));
+    expect(documents.length).toBeGreaterThanOrEqual(3);
+    for (const { name, policy } of documents) {
+      for (const statement of policy.Statement) {
+        expect(statement.Condition, `${name} ${statement.Sid}`).toBeDefined();
+        if (statement.Effect !== "Allow") continue;
+        expect(statement.Principal, `${name} ${statement.Sid}`).toEqual({
+          Service: expect.stringMatching(/\.amazonaws\.com$/),
+        });
+        expect(JSON.stringify(statement.Condition), `${name} ${statement.Sid}`).toContain(
+          "aws:SourceArn",
+        );
+      }
+    }
   });
 });
 
@@ -664,6 +802,10 @@ test("the stage's outputs: API, the topic for alarms, Slack's and Sentry's URLs"
 
 function queueArn() {
   return `arn:aws:sqs:${REGION}:${ACCOUNT}:${stage.named("aws:sqs/queue:Queue", "SignalsQueue").inputs.name}`;
+}
+
+function parameterArn(name: string) {
+  return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/firebreak/ci/${name}`;
 }
 
 function tableArns(table: string) {
