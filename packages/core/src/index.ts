@@ -22,6 +22,7 @@ export * from "./incidents/model";
 export * from "./incidents/reduce";
 export * from "./incidents/retention";
 export * from "./incidents/timeline";
+export * from "./oncall";
 export * from "./paging/messages";
 export * from "./paging/pager";
 export * from "./paging/transport";

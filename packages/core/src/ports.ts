@@ -1,5 +1,6 @@
 import type { Incident, IncidentRecord, IncidentStatus, TimelinePage } from "./incidents/model";
 import type { ArchivedMark } from "./incidents/reduce";
+import type { ScheduleOverride } from "./oncall/overrides";
 import type { Severity } from "./severity";
 import type { Source } from "./signal";
 
@@ -121,4 +122,16 @@ export interface ReplayGuard {
    * guards is applied, so two concurrent copies of one request cannot both pass.
    */
   firstTime(key: string, until: number): Promise<boolean>;
+}
+
+/**
+ * Where schedule overrides live (in DynamoDB: one partition per schedule, sorted by start).
+ * Who is on call is computed from the config and these alone.
+ */
+export interface OverrideStore {
+  put(override: ScheduleOverride): Promise<void>;
+  /** Removes an override; false when the schedule has none of that id. */
+  delete(schedule: string, id: string): Promise<boolean>;
+  /** The schedule's overrides overlapping [from, to) (ms), earliest start first. */
+  list(schedule: string, from: number, to: number): Promise<ScheduleOverride[]>;
 }

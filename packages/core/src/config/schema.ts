@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
+import { onCallIssues, SchedulesSchema } from "../oncall/schema";
 import { patternProblem } from "../policy/pattern";
 import { SeveritySchema } from "../severity";
 import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
@@ -181,6 +182,19 @@ export const ConfigSchema = z
       })
       .prefault({}),
     escalation: EscalationSchema.prefault({}),
+    /**
+     * On-call schedules: rotations of `people` (by name) in a time zone, with optional layers
+     * and restrictions; overrides are made through the API or Slack (see README, "On call").
+     *
+     * @example
+     * schedules: {
+     *   primary: {
+     *     timeZone: "Europe/Berlin",
+     *     rotation: { people: ["alice", "bob"], shift: "1w", handoff: "Mon 09:00", start: "2026-01-05" },
+     *   },
+     * }
+     */
+    schedules: SchedulesSchema,
     paging: PagingSchema.prefault({}),
     safety: SafetySchema.prefault({}),
   })
@@ -203,6 +217,9 @@ export const ConfigSchema = z
     });
     for (const [index, name] of config.escalation.channels.entries()) {
       channel(name, ["escalation", "channels", index]);
+    }
+    for (const issue of onCallIssues(config.people, config.schedules)) {
+      ctx.addIssue({ code: "custom", ...issue });
     }
     // Approving a failover or silencing every alarm is one Slack command away: a policy that
     // acts on AWS must say who may type it, or say in so many words that anyone may.

@@ -1,0 +1,4 @@
+export * from "./ical";
+export * from "./overrides";
+export * from "./rotation";
+export * from "./schema";
