@@ -11,6 +11,7 @@ import {
   type AppPorts,
   composeApp,
   GuardKeeper,
+  PageBudgetKeeper,
   loadConfigFile,
   once,
   PageBudgetKeeper,
@@ -125,6 +126,7 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   return {
     gateway: new AwsSdkGateway({ region }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
+    pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
     pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels),
     mode: "live",

@@ -38,7 +38,7 @@ export interface EscalationsDeps extends SweepOptions {
 /** What the dispatcher acts through: AWS (or a simulation of it), guard ledgers, pagers. */
 export type Responders = Pick<
   DispatcherOptions,
-  "gateway" | "guards" | "pager" | "mode" | "consoleUrl" | "backoffMs"
+  "gateway" | "guards" | "pageBudget" | "pager" | "mode" | "consoleUrl" | "backoffMs"
 >;
 
 /**
@@ -194,11 +194,16 @@ export function composeApp(ports: AppPorts): App {
         logger: ports.logger("dispatcher"),
       }),
     })),
-    escalations: once(async () => ({
-      ...(await incidentDeps()),
-      logger: ports.logger("escalations"),
-      metrics: ports.metrics,
-    })),
+    escalations: once(async () => {
+      const { pageBudget, pager, consoleUrl } = await ports.responders();
+      return {
+        ...(await incidentDeps()),
+        logger: ports.logger("escalations"),
+        metrics: ports.metrics,
+        // The sweep sends the page budget's digests as each minute turns.
+        digests: pageBudget ? { budget: pageBudget, pager, consoleUrl } : undefined,
+      };
+    }),
   };
 }
 

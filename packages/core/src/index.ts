@@ -23,6 +23,8 @@ export * from "./incidents/reduce";
 export * from "./incidents/retention";
 export * from "./incidents/timeline";
 export * from "./oncall";
+export * from "./paging/budget";
+export * from "./paging/digest";
 export * from "./paging/messages";
 export * from "./paging/pager";
 export * from "./paging/transport";

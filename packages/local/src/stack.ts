@@ -17,6 +17,7 @@ import {
   composeApp,
   type EventRoute,
   GuardKeeper,
+  PageBudgetKeeper,
   type IncidentChange,
   type Logger,
   type MessageQueue,
@@ -255,6 +256,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queue: async () => queuePort,
     responders: async () => ({
       guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
+      pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
       gateway: live
         ? new AwsSdkGateway({ region: process.env.AWS_REGION ?? LOCAL_REGION })
         : simulation,

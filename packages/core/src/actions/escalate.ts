@@ -2,6 +2,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { formatDuration } from "../duration";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
+import { type PageDigestsDeps, sendDigests } from "../paging/digest";
 import { saveIncident } from "../incidents/timeline";
 import type { Clock, IncidentStore, Logger } from "../ports";
 import { type SilenceStore, silenceFor } from "../silences/silence";
@@ -135,6 +136,8 @@ export interface SweepOptions {
   clock: Clock;
   region: string;
   logger?: Logger;
+  /** Where the page budget's digests go out, once their minute has turned. */
+  digests?: Pick<PageDigestsDeps, "budget" | "pager" | "consoleUrl">;
 }
 
 export interface SweepReport {
@@ -185,6 +188,13 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       // Someone else wrote it first, which hands it to the dispatcher as well as a nudge would.
       if (!(error instanceof VersionConflictError)) throw error;
     }
+  }
+  if (options.digests) {
+    const { config, logger } = options;
+    await sendDigests(
+      { ...options.digests, store, channels: config.channels, logger },
+      clock.now(),
+    );
   }
   // Read after the nudges: what the dispatcher still has not taken (an alarm watches it).
   const since = await store.oldestPendingSince();
