@@ -1,4 +1,5 @@
 export * from "./dynamodb-store";
+export * from "./override-store";
 export * from "./page-transport";
 export * from "./remediation-gateway";
 export * from "./replay-guard";

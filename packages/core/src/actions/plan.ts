@@ -114,12 +114,18 @@ export function humanChannels(record: IncidentRecord, config: MonitoringConfig):
   return [...new Set(fromRule.length ? fromRule : fallback ? [fallback] : [])];
 }
 
-/** Channels this incident has been paged on (the resolve notice goes to each). */
+/**
+ * Channels this incident has been paged on (the resolve notice goes to each). A page the budget
+ * folded into a digest (skipped) did not page: its channel hears no resolve notice either.
+ */
 export function pagedChannels(record: IncidentRecord): string[] {
   return [
     ...new Set(
       record.actions.flatMap((action) =>
-        action.page && action.page.kind !== "resolved" && action.page.kind !== "acknowledged"
+        action.page &&
+        action.status !== "skipped" &&
+        action.page.kind !== "resolved" &&
+        action.page.kind !== "acknowledged"
           ? [action.page.channel]
           : [],
       ),

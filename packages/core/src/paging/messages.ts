@@ -73,6 +73,33 @@ export interface PageContent {
   note: string | null;
   /** Where people can look at it (the API's incident URL), when known. */
   consoleUrl: string | null;
+  /**
+   * A digest of the pages a channel's budget folded in one minute. `incident` is then the first
+   * folded one (for links); the text names them all.
+   */
+  digest?: DigestSummary;
+}
+
+/** What a page digest says: the channel's minute and the incidents folded into it. */
+export interface DigestSummary {
+  channel: string;
+  /** The minute's start (ISO). */
+  window: string;
+  incidents: ReadonlyArray<{ incidentId: string; title: string }>;
+  /** Folded beyond those named. */
+  unlisted: number;
+}
+
+/**
+ * The digest's line: `37 more incidents in the last minute on oncall (from 10:01 UTC, page
+ * budget spent): K7Q2XPD api-5xx; ...`.
+ */
+export function digestText(digest: DigestSummary): string {
+  const count = digest.incidents.length + digest.unlisted;
+  const named = digest.incidents.map(({ incidentId, title }) => `${incidentId} ${title}`);
+  if (digest.unlisted > 0) named.push(`and ${digest.unlisted} more`);
+  const noun = count === 1 ? "incident" : "incidents";
+  return `${count} more ${noun} in the last minute on ${digest.channel} (from ${digest.window.slice(11, 16)} UTC, page budget spent): ${named.join("; ")}`;
 }
 
 const KIND_WORDS: Record<PageKind, string> = {
@@ -83,7 +110,8 @@ const KIND_WORDS: Record<PageKind, string> = {
 };
 
 /** One line for people: `[CRITICAL] api-checkout-5xx-errors (K7Q2XPD) opened, 3 signals`. */
-export function pageText({ incident, kind, note }: PageContent): string {
+export function pageText({ incident, kind, note, digest }: PageContent): string {
+  if (digest) return digestText(digest);
   const count = incident.count === 1 ? "1 signal" : `${incident.count} signals`;
   const who =
     kind === "acknowledged" && incident.acknowledgedBy ? ` by ${incident.acknowledgedBy}` : "";
@@ -183,7 +211,13 @@ export function pagerDutyEvent(routingKey: string, content: PageContent): HttpPo
   const body: Record<string, unknown> = {
     routing_key: routingKey,
     event_action: eventAction,
-    dedup_key: clip(`firebreak/${incident.id}`, 255),
+    // A digest is its own alert: it must not fold into (or resolve) its first incident's.
+    dedup_key: clip(
+      content.digest
+        ? `firebreak/digest/${content.digest.channel}/${content.digest.window}`
+        : `firebreak/${incident.id}`,
+      255,
+    ),
   };
   if (eventAction === "trigger") {
     body.payload = {

@@ -4,5 +4,6 @@ export * from "./memory-overrides";
 export * from "./memory-replays";
 export * from "./memory-silences";
 export * from "./memory-store";
+export * from "./override-contract";
 export * from "./silence-contract";
 export * from "./store-contract";

@@ -1,0 +1,3 @@
+import { describeOverrideStoreContract, MemoryOverrideStore } from "../src/testing";
+
+describeOverrideStoreContract("in memory", async () => new MemoryOverrideStore());
