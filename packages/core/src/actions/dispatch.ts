@@ -3,6 +3,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
 import { saveIncident } from "../incidents/timeline";
+import type { PageBudgetStore } from "../paging/budget";
 import { type PageContent, pageText } from "../paging/messages";
 import type { Pager } from "../paging/pager";
 import type { Clock, IncidentStore, Logger } from "../ports";
@@ -26,6 +27,12 @@ export interface DispatcherOptions {
   guards: GuardStore;
   gateway: AwsGateway;
   pager: Pager;
+  /**
+   * Counts first pages and escalations per channel against `paging.budget`, across every
+   * dispatcher (both runtimes keep it in the table); past it, pages fold into a digest.
+   * Absent (unit tests that build a dispatcher by hand): pages are not counted.
+   */
+  pageBudget?: PageBudgetStore;
   clock: Clock;
   config: MonitoringConfig;
   /** `live` in AWS (or locally with REMEDIATION_MODE=live); `simulated` in the local stack. */
@@ -374,6 +381,14 @@ export class Dispatcher {
     };
     const results = new Map<Transport, Delivery>();
     await Promise.all(
+    const folded = await this.foldedByBudget(record, action, now);
+    if (folded) {
+      return (_next, mine) => {
+        mine.status = "skipped";
+        mine.reason = `folded into the digest sent after ${folded.digestAfter}: ${folded.reason}`;
+        if (mine.page) mine.page.text = pageText(content);
+      };
+    }
       (Object.entries(page.deliveries) as Array<[Transport, Delivery]>).map(
         async ([transport, delivery]) => {
           if (delivery.status !== "pending") return;
@@ -424,6 +439,30 @@ export class Dispatcher {
 
   private pageHumans(record: IncidentRecord, note: string, trigger: "held" | "failure"): void {
     const context = this.planContext(this.options.clock.now());
+  /**
+   * Counts a page that would wake someone (a first page or an escalation, not yet tried on any
+   * transport) against its channel's budget; returns why it was folded instead, if it was.
+   */
+  private async foldedByBudget(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+  ): Promise<{ reason: string; digestAfter: string } | null> {
+    const { pageBudget } = this.options;
+    const page = action.page;
+    if (!pageBudget || !page || (page.kind !== "page" && page.kind !== "escalation")) return null;
+    if (Object.values(page.deliveries).some((delivery) => delivery.attempts > 0)) return null;
+    const decision = await pageBudget.take({
+      channel: page.channel,
+      ref: `${record.incident.id}/${action.id}`,
+      incidentId: record.incident.id,
+      title: record.incident.title,
+      now,
+      limits: this.options.config.paging.budget,
+    });
+    return decision.paged ? null : decision;
+  }
+
     for (const channel of humanChannels(record, this.options.config)) {
       planPage(record, channel, "page", trigger, note, context);
     }

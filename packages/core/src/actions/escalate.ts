@@ -2,12 +2,15 @@ import type { MonitoringConfig } from "../config/schema";
 import { formatDuration } from "../duration";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
-import { type PageDigestsDeps, sendDigests } from "../paging/digest";
 import { saveIncident } from "../incidents/timeline";
-import type { Clock, IncidentStore, Logger } from "../ports";
+import { whoIsOnCall } from "../oncall/overrides";
+import { onCallAt } from "../oncall/rotation";
+import { type PageDigestsDeps, sendDigests } from "../paging/digest";
+import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { type SilenceStore, silenceFor } from "../silences/silence";
+import { type EscalationPolicy, personChannel } from "./escalation-policy";
 import type { ActionRecord } from "./model";
-import { type PlanContext, planPage, planResponses } from "./plan";
+import { type PlanContext, planPage, planResponses, recordSkippedPage } from "./plan";
 
 const iso = (time: number) => new Date(time).toISOString();
 
@@ -42,10 +45,13 @@ export function sweepIncident(
     return planResponses(record, [{ type: "resolved", at, by: "auto-resolve" }], context);
   }
 
-  const { escalation } = config;
   const due = current.escalation.nextAt !== null && Date.parse(current.escalation.nextAt) <= now;
   if (due && silenceFor(incident, context.silences ?? [], now)) return null;
-  if (!due || !mayEscalate(current, config)) return null;
+  if (!due) return null;
+  const policy = policyOf(current, config);
+  if (policy) return sweepPolicy(current, policy, context);
+  if (!mayEscalate(current, config)) return null;
+  const { escalation } = config;
   const record = structuredClone(current);
   const repeat = record.escalation.repeats + 1;
   const channel = escalation.channels[Math.min(repeat, escalation.channels.length - 1)] as string;
@@ -61,6 +67,186 @@ export function sweepIncident(
     repeats: repeat,
     nextAt: repeat < escalation.maxRepeats ? iso(now + escalation.repeatAfter) : null,
   };
+  record.version += 1;
+  return record;
+}
+
+/** The parts of the policy that say which escalation policy an incident follows. */
+export type PolicyChoice = Partial<Pick<MonitoringConfig, "rules" | "escalationPolicies">>;
+
+/**
+ * The escalation policy an incident follows: the one its rule names. Null: it follows the
+ * `escalation` block (re-pages to channels), as incidents did before policies existed.
+ */
+export function policyOf(record: IncidentRecord, config: PolicyChoice): EscalationPolicy | null {
+  const rule = config.rules?.find((candidate) => candidate.name === record.incident.rule);
+  if (rule?.escalation === undefined) return null;
+  return config.escalationPolicies?.[rule.escalation] ?? null;
+}
+
+/**
+ * Where an incident stands in its policy. `record.escalation.repeats` counts the levels notified
+ * so far over every round, so level and round follow from it and the policy's shape.
+ */
+export function escalationStep(
+  record: IncidentRecord,
+  policy: EscalationPolicy,
+): { notified: number; level: number; round: number; total: number } {
+  const levels = policy.levels.length;
+  const notified = record.escalation.repeats;
+  const last = Math.max(0, notified - 1);
+  return {
+    notified,
+    level: (last % levels) + 1,
+    round: Math.floor(last / levels) + 1,
+    total: levels * (policy.repeat + 1),
+  };
+}
+
+/** Who a schedule has on call at a time (the on-call module's `onCallAt`, overrides applied). */
+export type OnCallLookup = (schedule: string, at: number) => { person: string } | null;
+
+/** Who schedules have on call by their rotations alone (no override store to read). */
+function rotationsOnly(config: Pick<MonitoringConfig, "schedules">): OnCallLookup {
+  return (name, at) => {
+    const schedule = config.schedules[name];
+    const found = schedule ? onCallAt(schedule, [], at) : null;
+    return found ? { person: found.person } : null;
+  };
+}
+
+/**
+ * Who every schedule has on call at `at`, read once (one override query per schedule) for a
+ * whole sweep, as a lookup planning can call without waiting.
+ */
+export async function onCallLookup(
+  config: Pick<MonitoringConfig, "schedules">,
+  overrides: OverrideStore,
+  at: number,
+): Promise<OnCallLookup> {
+  const found = new Map(
+    (await whoIsOnCall(config, overrides, at)).map((entry) => [entry.schedule, entry.person]),
+  );
+  return (schedule) => {
+    const person = found.get(schedule);
+    return person ? { person } : null;
+  };
+}
+
+/**
+ * Plans the policy's next level on the record: one notification action per recipient (a person
+ * reached through a schedule and also by name is notified once), each recorded before the
+ * dispatcher sends it. A schedule with nobody on call is recorded as skipped. The level after
+ * it is due `after` from this level's planned time (`dueAt`), so a late sweep does not push
+ * every later level back.
+ */
+export function planEscalationStep(
+  record: IncidentRecord,
+  policy: EscalationPolicy,
+  context: PlanContext,
+  dueAt: number,
+): void {
+  const { now } = context;
+  const step = escalationStep(record, policy);
+  const index = step.notified % policy.levels.length;
+  const level = policy.levels[index];
+  if (!level || step.notified >= step.total) return;
+  const round = Math.floor(step.notified / policy.levels.length) + 1;
+  const where = `level ${index + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${round} of ${policy.repeat + 1}` : ""}`;
+  const first = step.notified === 0;
+  const note = first
+    ? where
+    : `${where}: unacknowledged for ${formatDuration(now - Date.parse(record.incident.firstSeenAt))}`;
+  const kind = first ? "page" : "escalation";
+  const trigger = first ? "opened" : "escalation";
+  const notified = new Set<string>();
+  for (const target of level.notify) {
+    if ("schedule" in target) {
+      const onCall = context.onCall?.(target.schedule, now) ?? null;
+      if (onCall === null) {
+        recordSkippedPage(
+          record,
+          `page:schedule:${target.schedule}`,
+          trigger,
+          `${where}: nobody on call for schedule ${target.schedule}, skipped`,
+          context,
+        );
+        continue;
+      }
+      notifyOnce(personChannel(onCall.person), `${note} (on call for ${target.schedule})`);
+    } else if ("person" in target) notifyOnce(personChannel(target.person), note);
+    else notifyOnce(target.channel, note);
+  }
+  record.escalation = {
+    repeats: step.notified + 1,
+    nextAt: step.notified + 1 < step.total ? iso(dueAt + level.after) : null,
+  };
+
+  function notifyOnce(channel: string, text: string) {
+    if (notified.has(channel)) return;
+    notified.add(channel);
+    planPage(record, channel, kind, trigger, text, context);
+  }
+}
+
+/**
+ * The person an acknowledger is: the `people` entry of that name or with that Slack user id
+ * (Slack's buttons and commands acknowledge as `slack:<user id>`).
+ */
+function personNamed(config: MonitoringConfig, acknowledgedBy: string): string | null {
+  const who = acknowledgedBy.replace(/^slack:/, "");
+  if (Object.hasOwn(config.people, who)) return who;
+  const found = Object.entries(config.people).find(([, person]) => person.slack === who);
+  return found ? found[0] : null;
+}
+
+/** A due policy incident: its next level while triggered, a reminder once acknowledged. */
+function sweepPolicy(
+  current: IncidentRecord,
+  policy: EscalationPolicy,
+  context: PlanContext,
+): IncidentRecord | null {
+  const { incident } = current;
+  const dueAt = Date.parse(current.escalation.nextAt ?? "");
+  const record = structuredClone(current);
+  if (incident.status === "triggered") {
+    if (escalationStep(current, policy).notified >= escalationStep(current, policy).total) {
+      record.escalation.nextAt = null;
+    } else planEscalationStep(record, policy, context, dueAt);
+    record.version += 1;
+    return record;
+  }
+  const remindAfter = policy.reacknowledgeAfter;
+  if (incident.status !== "acknowledged" || remindAfter === undefined) {
+    record.escalation.nextAt = null;
+    record.version += 1;
+    return record;
+  }
+  // Counted from the acknowledgement or the last signal, whichever is later: an incident still
+  // being heard from is still moving, a quiet one may have been forgotten.
+  const quietSince = Math.max(
+    Date.parse(incident.acknowledgedAt ?? incident.firstSeenAt),
+    lastHeardAt(current),
+  );
+  const { now } = context;
+  if (quietSince + remindAfter > now) {
+    record.escalation.nextAt = iso(quietSince + remindAfter);
+    record.version += 1;
+    return record;
+  }
+  const who = incident.acknowledgedBy ?? "";
+  const person = personNamed(context.config, who);
+  const note = `acknowledged by ${who || "someone"} ${formatDuration(now - Date.parse(incident.acknowledgedAt ?? incident.firstSeenAt))} ago, nothing since for ${formatDuration(now - quietSince)}`;
+  if (person === null) {
+    recordSkippedPage(
+      record,
+      "page:acknowledger",
+      "escalation",
+      `${note}: the acknowledger is not in people, no reminder sent`,
+      context,
+    );
+  } else planPage(record, personChannel(person), "escalation", "escalation", note, context);
+  record.escalation.nextAt = iso(now + remindAfter);
   record.version += 1;
   return record;
 }
@@ -98,7 +284,7 @@ const isStuck = (record: IncidentRecord, now: number) =>
   record.actions.some((action) => action.status === "planned" && stuckFrom(action) <= now);
 
 /** The parts of the policy that decide when the sweep has work for an incident. */
-export type SweepPolicy = Pick<MonitoringConfig, "incidents" | "escalation">;
+export type SweepPolicy = Pick<MonitoringConfig, "incidents" | "escalation"> & PolicyChoice;
 
 /**
  * The earliest time (ms) the sweep has something to do for this record: auto-resolve once
@@ -120,7 +306,10 @@ export function nextDueAt(record: IncidentRecord, config?: SweepPolicy): number 
       if (quietFor !== false) times.push(lastHeardAt(record) + quietFor);
     }
     const { nextAt } = record.escalation;
-    if (nextAt !== null && mayEscalate(record, config)) times.push(Date.parse(nextAt));
+    // A policy's next level or reminder is exactly `nextAt`, whatever the severity or status.
+    const byPolicy = !config || policyOf(record, config) !== null;
+    if (nextAt !== null && (byPolicy || mayEscalate(record, config)))
+      times.push(Date.parse(nextAt));
   }
   for (const action of record.actions) {
     if (action.status === "planned") times.push(stuckFrom(action));
@@ -136,6 +325,8 @@ export interface SweepOptions {
   clock: Clock;
   region: string;
   logger?: Logger;
+  /** Overrides of on-call schedules (absent: the schedules' rotations alone say who is on call). */
+  overrides?: OverrideStore;
   /** Where the page budget's digests go out, once their minute has turned. */
   digests?: Pick<PageDigestsDeps, "budget" | "pager" | "consoleUrl">;
 }
@@ -164,6 +355,9 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     pendingActionsOldestAgeSeconds: 0,
   };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
+  const onCall = options.overrides
+    ? await onCallLookup(options.config, options.overrides, clock.now())
+    : rotationsOnly(options.config);
   for (const id of await store.listDue(clock.now())) {
     let record = await store.get(id);
     if (!record) continue;
@@ -172,6 +366,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       now: clock.now(),
       region: options.region,
       silences,
+      onCall,
     });
     try {
       if (next) {

@@ -1,4 +1,10 @@
 import * as z from "zod";
+import {
+  EscalationPolicySchema,
+  type NotifyTarget,
+  PersonSchema,
+  PolicyNameSchema,
+} from "../actions/escalation-policy";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
 import { onCallIssues, SchedulesSchema } from "../oncall/schema";
@@ -62,6 +68,8 @@ export const RuleSchema = z.strictObject({
   severity: SeveritySchema,
   /** Run in order when the rule's incident opens (`scale` also on re-triggers past its cooldown). */
   actions: z.array(ActionSpecSchema).max(20).default([]),
+  /** The escalation policy (a key of `escalationPolicies`); none: the `escalation` block. */
+  escalation: PolicyNameSchema.optional(),
 });
 export type Rule = z.infer<typeof RuleSchema>;
 
@@ -181,7 +189,12 @@ export const ConfigSchema = z
           .default("/incident"),
       })
       .prefault({}),
+    /** The escalation of incidents whose rule names no policy: re-pages to channels. */
     escalation: EscalationSchema.prefault({}),
+    /** Named escalation policies: levels of people, schedules and channels (see README). */
+    escalationPolicies: z.record(PolicyNameSchema, EscalationPolicySchema).default({}),
+    /** People escalation policies notify, by name, with how each is reached. */
+    people: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/i), PersonSchema).default({}),
     /**
      * On-call schedules: rotations of `people` (by name) in a time zone, with optional layers
      * and restrictions; overrides are made through the API or Slack (see README, "On call").
@@ -217,6 +230,40 @@ export const ConfigSchema = z
     });
     for (const [index, name] of config.escalation.channels.entries()) {
       channel(name, ["escalation", "channels", index]);
+    }
+    config.rules.forEach((rule, index) => {
+      if (rule.escalation !== undefined && !(rule.escalation in config.escalationPolicies)) {
+        const known = Object.keys(config.escalationPolicies).join(", ") || "none defined";
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", index, "escalation"],
+          message: `unknown escalation policy "${rule.escalation}" (escalationPolicies: ${known})`,
+        });
+      }
+    });
+    for (const [name, policy] of Object.entries(config.escalationPolicies)) {
+      policy.levels.forEach((level, index) => {
+        level.notify.forEach((target: NotifyTarget, position) => {
+          const path = ["escalationPolicies", name, "levels", index, "notify", position];
+          if ("channel" in target) channel(target.channel, [...path, "channel"]);
+          if ("schedule" in target && !(target.schedule in config.schedules)) {
+            const known = Object.keys(config.schedules).join(", ") || "none defined";
+            ctx.addIssue({
+              code: "custom",
+              path: [...path, "schedule"],
+              message: `unknown schedule "${target.schedule}" (schedules: ${known})`,
+            });
+          }
+          if ("person" in target && !(target.person in config.people)) {
+            const known = Object.keys(config.people).join(", ") || "none defined";
+            ctx.addIssue({
+              code: "custom",
+              path: [...path, "person"],
+              message: `unknown person "${target.person}" (people: ${known})`,
+            });
+          }
+        });
+      });
     }
     for (const issue of onCallIssues(config.people, config.schedules)) {
       ctx.addIssue({ code: "custom", ...issue });

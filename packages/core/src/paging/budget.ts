@@ -1,0 +1,217 @@
+import * as z from "zod";
+import type { VersionedItems } from "../actions/guards";
+import { VersionConflictError } from "../errors";
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** How long a sweep holds a digest it is sending before another sweep may send it. */
+const DIGEST_CLAIM_MS = 2 * MINUTE;
+/** Folded incidents named in one window's item; more are only counted (items stay small). */
+const MAX_LISTED = 2000;
+/** Titles as kept in the window's item, for the digest's one line per incident. */
+const MAX_TITLE = 80;
+
+const FoldedSchema = z.object({ ref: z.string(), incidentId: z.string(), title: z.string() });
+export type FoldedPage = z.infer<typeof FoldedSchema>;
+
+/** One channel's minute: the pages it sent, those it folded, and its digest's state. */
+const MinuteWindowSchema = z.object({
+  sent: z.array(z.string()),
+  folded: z.array(FoldedSchema),
+  /** Folded pages beyond `MAX_LISTED`: counted in the digest, not named. */
+  unlisted: z.number().int().nonnegative(),
+  digest: z
+    .union([
+      z.object({ claim: z.object({ token: z.string(), until: z.iso.datetime() }) }),
+      z.object({ sentAt: z.iso.datetime() }),
+    ])
+    .nullable(),
+});
+type MinuteWindow = z.infer<typeof MinuteWindowSchema>;
+const HourWindowSchema = z.object({ sent: z.array(z.string()) });
+type HourWindow = z.infer<typeof HourWindowSchema>;
+
+export interface PageBudgetLimits {
+  perMinute: number;
+  perHour: number;
+}
+
+export interface PageRequest {
+  channel: string;
+  /** `<incident>/<action>`: a retry of the same page counts once. */
+  ref: string;
+  incidentId: string;
+  title: string;
+  now: number;
+  limits: PageBudgetLimits;
+}
+
+/** `paged`: send it; otherwise it was folded into the minute's digest, for `reason`. */
+export type PageBudgetDecision =
+  | { paged: true }
+  | { paged: false; reason: string; digestAfter: string };
+
+/** A closed minute's folded pages, claimed by one sender until it marks them sent. */
+export interface Digest {
+  channel: string;
+  /** The minute's start (ISO). */
+  window: string;
+  folded: FoldedPage[];
+  unlisted: number;
+  token: string;
+}
+
+/** Counts pages per channel, across every dispatcher, and keeps what it folded for a digest. */
+export interface PageBudgetStore {
+  take(request: PageRequest): Promise<PageBudgetDecision>;
+  /**
+   * Claims the digests of a channel's minutes that closed within `lookbackMinutes` and still
+   * owe one; each is returned to one caller only (until its claim lapses).
+   */
+  claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]>;
+  /** Records a claimed digest as sent, so no one sends it again. */
+  markSent(digest: Digest, now: number): Promise<void>;
+}
+
+const iso = (time: number) => new Date(time).toISOString();
+const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
+const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
+const emptyMinute = (): MinuteWindow => ({ sent: [], folded: [], unlisted: 0, digest: null });
+
+/**
+ * The page budget on any versioned item store (the table in AWS and locally): one item per
+ * channel and minute and one per channel and hour, each changed with a compare-and-set, so
+ * concurrent dispatchers (several Lambda instances) cannot both take the last page.
+ *
+ * @example
+ * const budget = new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName));
+ * await budget.take({ channel: "oncall", ref: "K7Q2XPD/a2", incidentId: "K7Q2XPD",
+ *   title: "api-5xx", now: Date.now(), limits: { perMinute: 20, perHour: 200 } });
+ */
+export class PageBudgetKeeper implements PageBudgetStore {
+  constructor(private readonly items: VersionedItems) {}
+
+  async take(request: PageRequest): Promise<PageBudgetDecision> {
+    const { channel, ref, now, limits } = request;
+    const minuteStart = Math.floor(now / MINUTE) * MINUTE;
+    const minute = minuteKey(channel, minuteStart);
+    const digestAfter = iso(minuteStart + MINUTE);
+    const folded = (reason: string): PageBudgetDecision => ({ paged: false, reason, digestAfter });
+    const fold = (window: MinuteWindow) => {
+      if (window.folded.some((entry) => entry.ref === ref)) return window;
+      if (window.folded.length >= MAX_LISTED) return { ...window, unlisted: window.unlisted + 1 };
+      const title = request.title.slice(0, MAX_TITLE);
+      return {
+        ...window,
+        folded: [...window.folded, { ref, incidentId: request.incidentId, title }],
+      };
+    };
+
+    // The minute first: it is what a flood spends, and its item holds the folds.
+    let minuteSpent = false;
+    await this.update(minute, MinuteWindowSchema, emptyMinute, (window) => {
+      minuteSpent = false;
+      if (window.sent.includes(ref)) return null;
+      if (window.folded.some((entry) => entry.ref === ref)) {
+        minuteSpent = true;
+        return null;
+      }
+      if (window.sent.length < limits.perMinute) return { ...window, sent: [...window.sent, ref] };
+      minuteSpent = true;
+      return fold(window);
+    });
+    if (minuteSpent) {
+      return folded(`page budget for ${channel} spent: ${limits.perMinute} pages this minute`);
+    }
+
+    let hourSpent = false;
+    const hourStart = Math.floor(now / HOUR) * HOUR;
+    await this.update(
+      hourKey(channel, hourStart),
+      HourWindowSchema,
+      (): HourWindow => ({ sent: [] }),
+      (window) => {
+        hourSpent = false;
+        if (window.sent.includes(ref)) return null;
+        if (window.sent.length < limits.perHour) return { sent: [...window.sent, ref] };
+        hourSpent = true;
+        return null;
+      },
+    );
+    if (!hourSpent) return { paged: true };
+    // The minute's slot goes back, and the page joins the minute's digest.
+    await this.update(minute, MinuteWindowSchema, emptyMinute, (window) =>
+      fold({ ...window, sent: window.sent.filter((sent) => sent !== ref) }),
+    );
+    return folded(`page budget for ${channel} spent: ${limits.perHour} pages this hour`);
+  }
+
+  async claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]> {
+    const current = Math.floor(now / MINUTE) * MINUTE;
+    const digests: Digest[] = [];
+    for (let back = lookbackMinutes; back >= 1; back--) {
+      const start = current - back * MINUTE;
+      const key = minuteKey(channel, start);
+      const token = `${iso(now)}/${Math.random().toString(36).slice(2)}`;
+      let claimed: MinuteWindow | null = null;
+      await this.update(key, MinuteWindowSchema, null, (window) => {
+        claimed = null;
+        const owes = window.folded.length + window.unlisted > 0;
+        const digest = window.digest;
+        const taken =
+          digest !== null && ("sentAt" in digest || Date.parse(digest.claim.until) > now);
+        if (!owes || taken) return null;
+        claimed = window;
+        return { ...window, digest: { claim: { token, until: iso(now + DIGEST_CLAIM_MS) } } };
+      });
+      const won = claimed as MinuteWindow | null;
+      if (won) {
+        digests.push({
+          channel,
+          window: iso(start),
+          folded: won.folded,
+          unlisted: won.unlisted,
+          token,
+        });
+      }
+    }
+    return digests;
+  }
+
+  async markSent(digest: Digest, now: number): Promise<void> {
+    const key = minuteKey(digest.channel, Date.parse(digest.window));
+    await this.update(key, MinuteWindowSchema, null, (window) => {
+      const mine = window.digest && "claim" in window.digest && window.digest.claim.token;
+      return mine === digest.token ? { ...window, digest: { sentAt: iso(now) } } : null;
+    });
+  }
+
+  /**
+   * Reads an item, lets `change` decide (null: leave it), writes it back with a version check;
+   * retries races. `empty` is what a missing item reads as (null: leave a missing item alone).
+   */
+  private async update<T>(
+    key: string,
+    schema: z.ZodType<T>,
+    empty: (() => T) | null,
+    change: (value: T) => T | null,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.items.get(key);
+      if (!stored && !empty) return;
+      const value = stored ? schema.parse(stored.value) : (empty as () => T)();
+      const next = change(value);
+      if (next === null) return;
+      try {
+        await this.items.put(key, next, (stored?.version ?? 0) + 1);
+        return;
+      } catch (error) {
+        // A flood puts every dispatcher on one item: retry longer than the guards do.
+        if (!(error instanceof VersionConflictError) || attempt >= 200) throw error;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * 5 * Math.min(attempt + 1, 20)),
+        );
+      }
+    }
+  }
+}

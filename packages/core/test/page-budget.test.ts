@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { digestText, PageBudgetKeeper, type PageRequest } from "../src";
+import { MemoryVersionedItems } from "../src/testing";
+
+const AT = Date.parse("2026-11-26T10:01:30.000Z");
+const limits = { perMinute: 20, perHour: 200 };
+const request = (index: number, overrides: Partial<PageRequest> = {}): PageRequest => ({
+  channel: "oncall",
+  ref: `INC${index}/a1`,
+  incidentId: `INC${index}`,
+  title: `alarm-${index}`,
+  now: AT,
+  limits,
+  ...overrides,
+});
+
+describe("PageBudgetKeeper", () => {
+  it("pages exactly perMinute of 100 concurrent pages on one channel and folds the rest", async () => {
+    // Separate keepers over one store: dispatchers in separate Lambda instances.
+    const items = new MemoryVersionedItems();
+    const decisions = await Promise.all(
+      Array.from({ length: 100 }, (_, index) => new PageBudgetKeeper(items).take(request(index))),
+    );
+    expect(decisions.filter((decision) => decision.paged)).toHaveLength(20);
+    const folded = decisions.filter((decision) => !decision.paged);
+    expect(folded).toHaveLength(80);
+    expect(folded[0]).toEqual({
+      paged: false,
+      reason: "page budget for oncall spent: 20 pages this minute",
+      digestAfter: "2026-11-26T10:02:00.000Z",
+    });
+    // Another channel has its own budget.
+    expect(await new PageBudgetKeeper(items).take(request(0, { channel: "managers" }))).toEqual({
+      paged: true,
+    });
+  });
+
+  it("counts a retried page once", async () => {
+    const budget = new PageBudgetKeeper(new MemoryVersionedItems());
+    const tight = { perMinute: 1, perHour: 10 };
+    expect((await budget.take(request(1, { limits: tight }))).paged).toBe(true);
+    expect((await budget.take(request(1, { limits: tight }))).paged).toBe(true);
+    expect((await budget.take(request(2, { limits: tight }))).paged).toBe(false);
+    expect((await budget.take(request(2, { limits: tight }))).paged).toBe(false);
+  });
+
+  it("holds the hourly budget across minutes, folding into each minute's digest", async () => {
+    const budget = new PageBudgetKeeper(new MemoryVersionedItems());
+    const small = { perMinute: 3, perHour: 5 };
+    const minute = (n: number) => Date.parse("2026-11-26T10:00:00.000Z") + n * 60_000;
+    const paged: boolean[] = [];
+    for (let index = 0; index < 9; index++) {
+      const at = minute(Math.floor(index / 3));
+      paged.push((await budget.take(request(index, { limits: small, now: at }))).paged);
+    }
+    expect(paged).toEqual([true, true, true, true, true, false, false, false, false]);
+    const hour = await budget.take(request(99, { limits: small, now: minute(3) }));
+    expect(hour).toMatchObject({
+      paged: false,
+      reason: expect.stringContaining("5 pages this hour"),
+    });
+    const digests = await budget.claimDigests("oncall", minute(4), 5);
+    expect(
+      digests.map((digest) => [digest.window, digest.folded.map((f) => f.incidentId)]),
+    ).toEqual([
+      ["2026-11-26T10:01:00.000Z", ["INC5"]],
+      ["2026-11-26T10:02:00.000Z", ["INC6", "INC7", "INC8"]],
+      ["2026-11-26T10:03:00.000Z", ["INC99"]],
+    ]);
+  });
+
+  it("hands each closed minute's digest to one sender, and never again once sent", async () => {
+    const items = new MemoryVersionedItems();
+    const tight = { perMinute: 1, perHour: 10 };
+    for (let index = 0; index < 3; index++) {
+      await new PageBudgetKeeper(items).take(request(index, { limits: tight }));
+    }
+    // The minute has not turned: nothing to send yet.
+    expect(await new PageBudgetKeeper(items).claimDigests("oncall", AT, 5)).toEqual([]);
+    const later = AT + 60_000;
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, () => new PageBudgetKeeper(items).claimDigests("oncall", later, 5)),
+    );
+    const won = claims.flat();
+    expect(won).toHaveLength(1);
+    expect(won[0]?.folded.map((entry) => entry.incidentId)).toEqual(["INC1", "INC2"]);
+    await new PageBudgetKeeper(items).markSent(won[0] as (typeof won)[number], later);
+    // Sent: not even a lapsed claim brings it back.
+    expect(await new PageBudgetKeeper(items).claimDigests("oncall", later + 600_000, 15)).toEqual(
+      [],
+    );
+  });
+
+  it("reclaims a digest whose sender died, once its claim lapses", async () => {
+    const budget = new PageBudgetKeeper(new MemoryVersionedItems());
+    const tight = { perMinute: 1, perHour: 10 };
+    await budget.take(request(1, { limits: tight }));
+    await budget.take(request(2, { limits: tight }));
+    const later = AT + 60_000;
+    expect(await budget.claimDigests("oncall", later, 5)).toHaveLength(1);
+    expect(await budget.claimDigests("oncall", later + 60_000, 5)).toHaveLength(0);
+    expect(await budget.claimDigests("oncall", later + 121_000, 5)).toHaveLength(1);
+  });
+});
+
+describe("digestText", () => {
+  it("counts and names the folded incidents", () => {
+    const text = digestText({
+      channel: "oncall",
+      window: "2026-11-26T10:01:00.000Z",
+      incidents: [
+        { incidentId: "K7Q2XPD", title: "api-5xx" },
+        { incidentId: "A1XXN09", title: "orders-db-writer-down" },
+      ],
+      unlisted: 35,
+    });
+    expect(text).toBe(
+      "37 more incidents in the last minute on oncall (from 10:01 UTC, page budget spent): K7Q2XPD api-5xx; A1XXN09 orders-db-writer-down; and 35 more",
+    );
+  });
+});
