@@ -65,6 +65,8 @@ const CONFIG: ConfigInput = {
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
   // Re-triggers within the cooldown do not scale again: one scale-out, as in production.
   safety: { cooldown: "10m", maxActionsPerHour: 50 },
+  // The console's API token acts, not Slack: no one to list.
+  responders: "anyone",
 };
 
 /** Waits of a few seconds: the suite shares two cores with the rest of the tests. */
@@ -270,7 +272,20 @@ describe("the incident console in Chromium", () => {
     await page.getByRole("button", { name: /1 action waiting for approval/ }).click();
     const approve = page.getByRole("button", { name: "Approve a1" });
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Approve a1");
+    // One click only asks: it names the target, and cancelling leaves the failover waiting.
     await approve.click();
+    const question = page.getByRole("alertdialog");
+    expect(await seen(question)).toMatch(/Fail over rds-cluster:\S*orders\? This acts on AWS now/);
+    const confirm = page.getByRole("button", { name: /^Fail over rds-cluster:\S*orders$/ });
+    await expect
+      .poll(() => page.evaluate("document.activeElement?.className"), POLL)
+      .toContain("confirm");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    expect(await question.count()).toBe(0);
+    expect(await seen(failover)).toContain("Waiting for approval");
+    expect(await seen(failover)).not.toContain("rds:FailoverDBCluster");
+    await approve.click();
+    await confirm.click();
     await expect.poll(() => seen(failover), POLL).toMatch(/Simulated|Succeeded/);
     expect(await seen(failover)).toContain("approved by api:tests");
     expect(await seen(failover)).toContain("rds:FailoverDBCluster");

@@ -42,6 +42,7 @@ describe("what the console reads is what the API sends", () => {
               actions: [{ type: "failover", target: { kind: "rds-cluster", clusterId: "orders" } }],
             },
           ],
+          responders: "anyone",
         },
       });
     });

@@ -1,3 +1,4 @@
+import { useEffect, useState } from "preact/hooks";
 import { age, utc } from "../format";
 import type { Action, AwsRequest } from "../wire";
 import { ActionStatus } from "./badges";
@@ -28,8 +29,18 @@ interface Props {
   onApprove: (actionId: string) => void;
 }
 
-/** Every automated response, newest last, with the exact AWS requests it sent. */
+/**
+ * Every automated response, newest last, with the exact AWS requests it sent. Approving takes
+ * two steps: the first names what will change (a failover moves a database's writer), the
+ * second does it, so a stray click approves nothing.
+ */
 export function Actions({ actions, now, busy, onApprove }: Props) {
+  const [confirming, setConfirming] = useState<string | null>(null);
+  // Once, when the question appears (not on every poll's render): the answer is one key away.
+  useEffect(() => {
+    if (confirming)
+      document.querySelector<HTMLElement>(`#action-${confirming} button.confirm`)?.focus();
+  }, [confirming]);
   if (actions.length === 0) {
     return <p class="muted">Nothing yet: no rule asked for an automated response.</p>;
   }
@@ -78,22 +89,49 @@ export function Actions({ actions, now, busy, onApprove }: Props) {
           {action.requests.map((request, index) => (
             <Request key={`${action.id}-${index}`} request={request} />
           ))}
-          {action.status === "awaiting-approval" && (
-            <div class="approve-row">
-              <button
-                type="button"
-                class="warn approve"
-                disabled={busy}
-                onClick={() => onApprove(action.id)}
+          {action.status === "awaiting-approval" &&
+            (confirming === action.id ? (
+              <div
+                class="approve-row approve-confirm"
+                role="alertdialog"
+                aria-labelledby={`confirm-${action.id}`}
               >
-                Approve {action.id}
-              </button>
-              <span class="hint">
-                Runs {TYPE_WORDS[action.type]?.toLowerCase() ?? action.type} on {action.targetKey},
-                guards permitting.
-              </span>
-            </div>
-          )}
+                <p id={`confirm-${action.id}`}>
+                  {TYPE_WORDS[action.type] ?? action.type} <code>{action.targetKey}</code>
+                  {action.dryRun ? " (dry run: recorded, nothing changed)" : ""}? This acts on AWS
+                  now, guards permitting.
+                </p>
+                <button
+                  type="button"
+                  class="warn confirm"
+                  disabled={busy}
+                  onClick={() => {
+                    setConfirming(null);
+                    onApprove(action.id);
+                  }}
+                >
+                  {TYPE_WORDS[action.type] ?? action.type} {action.targetKey}
+                </button>
+                <button type="button" class="cancel" onClick={() => setConfirming(null)}>
+                  Cancel
+                </button>
+              </div>
+            ) : (
+              <div class="approve-row">
+                <button
+                  type="button"
+                  class="warn approve"
+                  disabled={busy}
+                  onClick={() => setConfirming(action.id)}
+                >
+                  Approve {action.id}
+                </button>
+                <span class="hint">
+                  Runs {TYPE_WORDS[action.type]?.toLowerCase() ?? action.type} on {action.targetKey}
+                  , after you confirm.
+                </span>
+              </div>
+            ))}
         </li>
       ))}
     </ol>
