@@ -6,7 +6,8 @@
  * Each function is built exactly as `sst deploy` builds it (stacks/bundle.ts). Then, RUNS times
  * per function, a fresh `node` (no tsx, no loader) imports the bundle and handles one realistic
  * event, talking to local stand-ins through the SDK's standard endpoint variables: the embedded
- * DynamoDB (dynalite), and a small SQS + SNS endpoint served by this process. The child reports
+ * DynamoDB (dynalite), and a small SQS + SNS + SSM endpoint served by this process (secrets are
+ * read from its Parameter Store, as deployed functions read theirs). The child reports
  * `performance.now()` (milliseconds since its own start, so Node's bootstrap counts) when the
  * handler returns, with import and handler time apart. Prints min / median / max, beside a bare
  * `node -e` for Node's own floor, and writes bench/results/cold-start.json.
@@ -56,6 +57,14 @@ const POLICY_FILE = "firebreak.config.json";
 const API_TOKEN = "bench-cold-start-token-0123456789";
 const SENTRY_SECRET = "bench-cold-start-sentry-client-secret";
 const SLACK_SECRET = "bench-cold-start-slack-signing-secret";
+/** The stage's parameter path (`SECRETS_PATH`), as stacks/secrets.ts names it. */
+const SECRETS_PATH = "/firebreak/bench";
+/** What the stand-in's Parameter Store holds, by parameter name. */
+const PARAMETERS: Record<string, string> = {
+  [`${SECRETS_PATH}/ApiTokens`]: `bench:${API_TOKEN}`,
+  [`${SECRETS_PATH}/SentryClientSecret`]: SENTRY_SECRET,
+  [`${SECRETS_PATH}/SlackSigningSecret`]: SLACK_SECRET,
+};
 /** Prefixes the child's report: the handlers' own JSON logs share its stdout. */
 const MARKER = "@@firebreak-cold-start@@";
 
@@ -146,11 +155,17 @@ interface Scenario {
 
 interface StandIn {
   url: string;
-  counts: { sqsMessages: number; snsPublishes: number; unexpected: string[] };
+  counts: {
+    sqsMessages: number;
+    snsPublishes: number;
+    ssmReads: number;
+    unexpected: string[];
+  };
   close(): Promise<void>;
 }
 
 const SendMessageInput = z.object({ QueueUrl: z.string(), MessageBody: z.string() });
+const GetParameterInput = z.object({ Name: z.string(), WithDecryption: z.literal(true) });
 const SendMessageBatchInput = z.object({
   QueueUrl: z.string(),
   Entries: z.array(z.object({ Id: z.string(), MessageBody: z.string() })),
@@ -160,11 +175,44 @@ const SendMessageBatchInput = z.object({
 const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
 
 /**
- * One HTTP endpoint for both: SQS speaks AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Operation>`),
- * SNS the query protocol (a form with `Action=Publish`, answered in XML).
+ * One HTTP endpoint for all three: SQS speaks AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Operation>`),
+ * SSM AWS JSON 1.1 (`AmazonSSM.GetParameter`, decrypted SecureString reads only), SNS the query
+ * protocol (a form with `Action=Publish`, answered in XML).
  */
 async function startStandIn(): Promise<StandIn> {
-  const counts = { sqsMessages: 0, snsPublishes: 0, unexpected: [] as string[] };
+  const counts = { sqsMessages: 0, snsPublishes: 0, ssmReads: 0, unexpected: [] as string[] };
+  const answerSsm = (target: string, body: string, response: ServerResponse) => {
+    const fail = (type: string, message: string) => {
+      counts.unexpected.push(`SSM ${type}: ${message}`);
+      response
+        .writeHead(400, { "content-type": "application/x-amz-json-1.1" })
+        .end(JSON.stringify({ __type: type, message }));
+    };
+    if (target !== "AmazonSSM.GetParameter") return fail("UnsupportedOperation", target);
+    let input: unknown;
+    try {
+      input = JSON.parse(body);
+    } catch {
+      return fail("ValidationException", "the body is not JSON");
+    }
+    const read = GetParameterInput.safeParse(input);
+    if (!read.success) return fail("ValidationException", read.error.message);
+    const value = PARAMETERS[read.data.Name];
+    if (value === undefined) return fail("ParameterNotFound", read.data.Name);
+    counts.ssmReads += 1;
+    response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(
+      JSON.stringify({
+        Parameter: {
+          Name: read.data.Name,
+          Type: "SecureString",
+          Value: value,
+          Version: 1,
+          ARN: `arn:aws:ssm:${REGION}:123456789012:parameter${read.data.Name}`,
+          DataType: "text",
+        },
+      }),
+    );
+  };
   const sqsError = (response: ServerResponse, type: string, message: string) => {
     counts.unexpected.push(`${type}: ${message}`);
     response
@@ -232,6 +280,9 @@ async function startStandIn(): Promise<StandIn> {
     request.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const target = request.headers["x-amz-target"];
+      if (typeof target === "string" && target.startsWith("AmazonSSM.")) {
+        return answerSsm(target, body, response);
+      }
       if (typeof target === "string") return answerSqs(target, body, response);
       answerSns(new URLSearchParams(body), response);
     });
@@ -571,11 +622,11 @@ try {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: standIn.url,
       AWS_ENDPOINT_URL_SNS: standIn.url,
+      AWS_ENDPOINT_URL_SSM: standIn.url,
       TABLE_NAME,
       QUEUE_URL: queueUrl,
-      API_TOKENS: `bench:${API_TOKEN}`,
-      SENTRY_CLIENT_SECRET: SENTRY_SECRET,
-      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      // Secrets come from the stand-in's Parameter Store, as in AWS: only the path is here.
+      SECRETS_PATH,
       ...(FUNCTIONS[name].policy ? { MONITORING_CONFIG: POLICY_FILE } : {}),
     });
 
@@ -804,7 +855,7 @@ try {
         "bundle's external packages alone, in another fresh process; wall: spawn to exit, seen outside",
     );
     console.log(
-      `stand-ins: ${standIn.counts.sqsMessages} SQS messages, ${standIn.counts.snsPublishes} SNS publishes, ` +
+      `stand-ins: ${standIn.counts.sqsMessages} SQS messages, ${standIn.counts.snsPublishes} SNS publishes, ${standIn.counts.ssmReads} SSM reads, ` +
         `${standIn.counts.unexpected.length} unexpected requests; incidents still pending: ${stillPending}`,
     );
     for (const result of results) console.log(`  ${result.name.padEnd(15)} ${result.event}`);
