@@ -2,6 +2,8 @@ import type { MonitoringConfig, Rule } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
 import { type Silence, silenceFor } from "../silences/silence";
+import { type OnCallLookup, planEscalationStep, policyOf } from "./escalate";
+import { type Person, personOf } from "./escalation-policy";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
 import { restoreOnResolve, targetKeyOf } from "./remediations";
 import type { ActionSpec, RemediationAction } from "./schema";
@@ -13,6 +15,8 @@ export interface PlanContext {
   region: string;
   /** Silences in force: an incident they match is recorded, and nothing responds to it. */
   silences?: ReadonlyArray<Silence>;
+  /** Who schedules have on call, for escalation policies' schedule targets. */
+  onCall?: OnCallLookup;
 }
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -55,7 +59,45 @@ function addAction(
   return action;
 }
 
-/** Plans a page of `kind` to a channel: one delivery per transport the channel has. */
+/** How a person is reached: a Slack DM, an SMS through SNS, their own PagerDuty service. */
+const personTransports = (person: Person | undefined) =>
+  TRANSPORTS.filter((transport) =>
+    transport === "sns" ? person?.phone : transport === "slack" ? person?.slack : person?.pagerduty,
+  );
+
+/**
+ * Records a notification that could not go to anyone (a schedule with nobody on call), so the
+ * timeline says so rather than the level passing in silence.
+ */
+export function recordSkippedPage(
+  record: IncidentRecord,
+  targetKey: string,
+  trigger: ActionTrigger,
+  reason: string,
+  context: PlanContext,
+): ActionRecord {
+  return addAction(
+    record,
+    {
+      type: "page",
+      rule: record.incident.rule,
+      spec: { target: targetKey },
+      targetKey,
+      trigger,
+      status: "skipped",
+      reason,
+      dryRun: false,
+      page: null,
+    },
+    context.now,
+  );
+}
+
+/**
+ * Plans a page of `kind` to a channel, or to a person (`person:<name>`, see `personChannel`):
+ * one delivery per transport the channel has or the person is reached by. A person with no way
+ * to reach them is recorded as skipped.
+ */
 export function planPage(
   record: IncidentRecord,
   channel: string,
@@ -65,16 +107,33 @@ export function planPage(
   context: PlanContext,
 ): ActionRecord {
   const configured = context.config.channels[channel];
-  const transports = TRANSPORTS.filter((transport) =>
-    transport === "sns"
-      ? configured?.sns
-      : transport === "slack"
-        ? configured?.slackWebhook
-        : configured?.pagerduty,
-  );
+  const person = personOf(channel);
+  const transports =
+    person !== null
+      ? personTransports(context.config.people[person])
+      : TRANSPORTS.filter((transport) =>
+          transport === "sns"
+            ? configured?.sns
+            : transport === "slack"
+              ? configured?.slackWebhook
+              : configured?.pagerduty,
+        );
+  if (person !== null && transports.length === 0) {
+    const why =
+      person in context.config.people
+        ? "has no Slack id, phone or PagerDuty key"
+        : "is not in people";
+    return recordSkippedPage(
+      record,
+      `page:${channel}`,
+      trigger,
+      `${person} ${why}: ${note ?? kind}`,
+      context,
+    );
+  }
   // PagerDuty holds the alert's state; Slack and SNS readers need only openings and endings.
   const wanted =
-    kind === "acknowledged"
+    kind === "acknowledged" || (person !== null && kind === "resolved")
       ? transports.filter((transport) => transport === "pagerduty")
       : transports;
   return addAction(
@@ -131,6 +190,21 @@ export function pagedChannels(record: IncidentRecord): string[] {
       ),
     ),
   ];
+}
+
+/**
+ * Whether a paged channel hears resolve and acknowledge notices: a channel's PagerDuty alert
+ * follows the incident, every transport hears the resolve; a person only through PagerDuty,
+ * so nobody is woken by an SMS to say it is over.
+ */
+function hearsNotices(
+  channel: string,
+  config: MonitoringConfig,
+  kind: "resolved" | "acknowledged",
+): boolean {
+  const person = personOf(channel);
+  if (person !== null) return config.people[person]?.pagerduty !== undefined;
+  return kind === "resolved" || config.channels[channel]?.pagerduty !== undefined;
 }
 
 const ruleOf = (record: IncidentRecord, config: MonitoringConfig): Rule | undefined =>
@@ -332,17 +406,35 @@ export function planResponses(
     } else if (event.type === "resolved") {
       record.escalation.nextAt = null;
       planRestores(record, context);
-      for (const channel of pagedChannels(record))
-        planPage(record, channel, "resolved", "resolved", null, context);
+      for (const channel of pagedChannels(record)) {
+        if (hearsNotices(channel, config, "resolved"))
+          planPage(record, channel, "resolved", "resolved", null, context);
+      }
     } else if (event.type === "acknowledged") {
       // Someone is on it: escalation stops, and PagerDuty's alert is acknowledged too.
       record.escalation.nextAt = null;
       for (const channel of pagedChannels(record)) {
-        if (config.channels[channel]?.pagerduty) {
+        if (hearsNotices(channel, config, "acknowledged")) {
           planPage(record, channel, "acknowledged", "acknowledged", null, context);
         }
       }
+      // Unless the policy reminds its acknowledger of an incident left standing.
+      const remindAfter = policyOf(record, config)?.reacknowledgeAfter;
+      if (remindAfter !== undefined) record.escalation.nextAt = iso(now + remindAfter);
     }
+  }
+  const policy = policyOf(record, config);
+  if (policy) {
+    // Level 1 is notified as the incident opens, in this same write; the sweep does the rest.
+    const fresh = record.escalation.repeats === 0 && record.escalation.nextAt === null;
+    if (!silence && record.incident.status === "triggered" && fresh) {
+      // Who a schedule has on call needs its overrides, which only the sweep reads: without
+      // them, level 1 is due at once and the sweep's next run notifies it.
+      const needsOnCall = policy.levels[0]?.notify.some((target) => "schedule" in target);
+      if (needsOnCall && !context.onCall) record.escalation.nextAt = iso(now);
+      else planEscalationStep(record, policy, context, now);
+    }
+    return record;
   }
   const { escalation } = config;
   if (
