@@ -45,7 +45,7 @@ export const FUNCTIONS = {
   },
   slack: {
     handler: "functions/slack.handler",
-    description: "Firebreak: the Slack slash command",
+    description: "Firebreak: the Slack slash command and button presses",
     memoryMB: 1024,
     timeoutSeconds: 10,
     policy: true,
@@ -215,6 +215,8 @@ export const PENDING_AGE_METRIC = {
 
 export const SENTRY_ROUTE = "POST /webhooks/sentry";
 export const SLACK_ROUTE = "POST /slack/commands";
+/** Slack's interactivity request URL: button presses on pages and cards (the slack function). */
+export const SLACK_INTERACTIONS_ROUTE = "POST /slack/interactions";
 
 export interface TopologyInput {
   options: DeployOptions;
@@ -243,7 +245,12 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
     ...(options.integrations.sentry
       ? [route(SENTRY_ROUTE, "sentry-webhook", webhookThrottle)]
       : []),
-    ...(options.integrations.slack ? [route(SLACK_ROUTE, "slack", webhookThrottle)] : []),
+    ...(options.integrations.slack
+      ? [
+          route(SLACK_ROUTE, "slack", webhookThrottle),
+          route(SLACK_INTERACTIONS_ROUTE, "slack", webhookThrottle),
+        ]
+      : []),
   ];
 
   const queueSources: QueueEventSource[] = [

@@ -6,7 +6,19 @@ import {
   type PageDelivery,
   type Pager,
   pageText,
+  type SlackMessage,
+  type SlackResponsePost,
 } from "@firebreak/core";
+
+export interface SlackResponseEntry {
+  at: string;
+  responseUrl: string;
+  text: string;
+  /** Set for button answers: whether the original message was replaced. */
+  replaceOriginal?: boolean;
+  responseType?: SlackMessage["response_type"];
+  blocks?: SlackMessage["blocks"];
+}
 
 /**
  * Pages, locally: kept in an outbox (`GET /local/outbox`) and printed, instead of reaching SNS,
@@ -14,12 +26,25 @@ import {
  */
 export class OutboxPager implements Pager {
   readonly entries: OutboxEntry[] = [];
-  /** Replies to Slack commands' response_url, as they would have been posted. */
-  readonly slackResponses: Array<{ at: string; responseUrl: string; text: string }> = [];
+  /** Posts to Slack's response_url (approvals' outcomes, button answers), as they would go. */
+  readonly slackResponses: SlackResponseEntry[] = [];
 
   async followUp(responseUrl: string, text: string): Promise<void> {
     this.slackResponses.push({ at: new Date(this.clock()).toISOString(), responseUrl, text });
     this.logger.info(`SLACK reply → ${new URL(responseUrl).host}: ${displayLine(text)}`);
+  }
+
+  /** A button's answer: the message replaced (`replace_original`) or a note for the presser. */
+  async respond({ responseUrl, body }: SlackResponsePost): Promise<void> {
+    this.slackResponses.push({
+      at: new Date(this.clock()).toISOString(),
+      responseUrl,
+      text: body.text,
+      replaceOriginal: body.replace_original,
+      responseType: body.response_type,
+      blocks: body.blocks,
+    });
+    this.logger.info(`SLACK update → ${new URL(responseUrl).host}: ${displayLine(body.text)}`);
   }
 
   constructor(

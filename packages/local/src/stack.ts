@@ -290,7 +290,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process: createProcessHandler(app.process),
     "sentry-webhook": createSentryWebhookHandler(app.sentryWebhook),
     api: createApiHandler(app.api),
-    slack: createSlackHandler(app.slack),
+    slack: createSlackHandler(app.slack, (post) => outbox.respond(post)),
     dispatch: createDispatchHandler(app.dispatch),
     escalations: createEscalationsHandler(app.escalations),
   } as Record<FunctionName, LambdaFunction>;

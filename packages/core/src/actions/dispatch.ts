@@ -378,6 +378,8 @@ export class Dispatcher {
       kind: page.kind,
       note: action.reason,
       consoleUrl: this.options.consoleUrl?.(record.incident.id) ?? null,
+      // For the page's buttons: Approve for each action waiting for a person.
+      actions: record.actions,
     };
     const results = new Map<Transport, Delivery>();
     await Promise.all(

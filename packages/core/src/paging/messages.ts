@@ -1,8 +1,9 @@
-import type { PageKind, Transport } from "../actions/model";
+import type { ActionRecord, PageKind, Transport } from "../actions/model";
 import { type ChannelConfig, isWebhookUrl } from "../actions/schema";
 import { ConfigError } from "../errors";
 import type { Incident } from "../incidents/model";
 import { clip } from "../signal";
+import { incidentButtons } from "../slack/buttons";
 import {
   clipUtf8,
   type HttpPost,
@@ -73,6 +74,8 @@ export interface PageContent {
   note: string | null;
   /** Where people can look at it (the API's incident URL), when known. */
   consoleUrl: string | null;
+  /** The incident's actions, for the page's buttons (Approve for those waiting); none: no Approve. */
+  actions?: ReadonlyArray<ActionRecord>;
   /**
    * A digest of the pages a channel's budget folded in one minute. `incident` is then the first
    * folded one (for links); the text names them all.
@@ -168,7 +171,11 @@ export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
   return { topicArn, subject, message: message(fits) };
 }
 
-/** A Slack incoming-webhook message: plain text plus Block Kit, all text escaped. */
+/**
+ * A Slack incoming-webhook message: plain text plus Block Kit, all text escaped, with the
+ * incident's buttons (Acknowledge, Resolve, Approve: `incidentButtons`) while it is open. A
+ * digest names many incidents and gets none.
+ */
 export function slackWebhookPost(url: string, content: PageContent): HttpPost {
   const { incident } = content;
   const escapeSlack = (text: string) =>
@@ -193,6 +200,7 @@ export function slackWebhookPost(url: string, content: PageContent): HttpPost {
             ...(link ? [{ type: "mrkdwn", text: `<${link}|origin>` }] : []),
           ],
         },
+        ...(content.digest ? [] : incidentButtons(incident, content.actions ?? [])),
       ],
     },
   };

@@ -1,4 +1,6 @@
+export * from "./buttons";
 export * from "./command";
+export * from "./interactions";
 export * from "./messages";
 export * from "./replay";
 export * from "./verify";

@@ -5,6 +5,7 @@ import type { Incident, IncidentRecord, IncidentStatus } from "../incidents/mode
 import { type Severity, severityRank } from "../severity";
 import { clip } from "../signal";
 import type { Silence } from "../silences/silence";
+import { incidentButtons, type SlackActionsBlock } from "./buttons";
 import type { ChangingCommand } from "./command";
 
 /** A Block Kit text object; Firebreak only writes mrkdwn, escaped. */
@@ -16,7 +17,8 @@ export interface SlackMrkdwn {
 export type SlackBlock =
   | { type: "section"; text: SlackMrkdwn; fields?: SlackMrkdwn[] }
   | { type: "context"; elements: SlackMrkdwn[] }
-  | { type: "divider" };
+  | { type: "divider" }
+  | SlackActionsBlock;
 
 /**
  * A reply to a slash command: `ephemeral` (only the user sees it) for lookups, help and
@@ -221,7 +223,8 @@ const CARD_ACTIONS = 5;
 /**
  * One incident, for `show`: severity as a word with an emoji, status and who set it, title,
  * signal count, first and last seen, the rule, a link to the origin, the last few actions with
- * status and reason, and the silence holding it, if any. Everything from the incident is escaped.
+ * status and reason, and the silence holding it, if any; then its buttons (Acknowledge, Resolve,
+ * Approve, see `incidentButtons`) while it is open. Everything from the incident is escaped.
  *
  * @example
  * incidentCard({ record, silence: null, command: "/incident" }).blocks;
@@ -261,6 +264,7 @@ export function incidentCard({ record, silence, command }: IncidentCardInput): S
     const hints = [hint(`ack ${id}`), hint(`resolve ${id} [note]`), hint(`note ${id} <text>`)];
     blocks.push(context(hints.join(" · ")));
   }
+  blocks.push(...incidentButtons(incident, record.actions));
   return message("ephemeral", fallbackLine(incident), blocks);
 }
 
