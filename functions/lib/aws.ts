@@ -1,6 +1,7 @@
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
+  DynamoDbOverrideStore,
   DynamoDbReplayGuard,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
@@ -67,6 +68,11 @@ const awsReplays = /* @__PURE__ */ once(async () => {
   return new DynamoDbReplayGuard(client, tableName, systemClock);
 });
 
+const awsOverrides = /* @__PURE__ */ once(async () => {
+  const { client, tableName } = await awsTable();
+  return new DynamoDbOverrideStore(client, tableName);
+});
+
 const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
   const { SQSClient } = await import("@aws-sdk/client-sqs");
@@ -92,6 +98,9 @@ const awsApiTokens = /* @__PURE__ */ once(async () =>
 
 /** The Sentry integration's client secret, which signs its webhooks. */
 const awsSentrySecret = /* @__PURE__ */ once(() => stageSecrets().read("SENTRY_CLIENT_SECRET"));
+
+/** The token of the read-only iCalendar feeds, which calendar apps put in the URL. */
+const awsCalendarToken = /* @__PURE__ */ once(() => stageSecrets().read("CALENDAR_TOKEN"));
 
 /** The Slack app's signing secret. */
 const awsSlackSecret = /* @__PURE__ */ once(() => stageSecrets().read("SLACK_SIGNING_SECRET"));
@@ -150,6 +159,8 @@ export const awsPorts: AppPorts = {
   sentryClientSecret: awsSentrySecret,
   slackSigningSecret: awsSlackSecret,
   replays: awsReplays,
+  overrides: awsOverrides,
+  calendarToken: awsCalendarToken,
 };
 
 /** The application every Lambda entry point runs (each function builds only what it calls). */

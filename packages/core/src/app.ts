@@ -5,7 +5,14 @@ import type { ApiToken } from "./auth";
 import type { MonitoringConfig } from "./config/schema";
 import { Correlator, type IncidentChange } from "./incidents/correlate";
 import type { Policy } from "./policy/classify";
-import type { Clock, IncidentStore, Logger, MessageQueue, ReplayGuard } from "./ports";
+import type {
+  Clock,
+  IncidentStore,
+  Logger,
+  MessageQueue,
+  OverrideStore,
+  ReplayGuard,
+} from "./ports";
 import { SilenceCache, type SilenceStore } from "./silences/silence";
 
 /**
@@ -62,6 +69,10 @@ export interface AppPorts {
   slackSigningSecret(): Promise<string>;
   /** Where signed requests are remembered while they could be replayed (the table in AWS). */
   replays(): Promise<ReplayGuard>;
+  /** Where on-call schedule overrides live (the table in AWS). */
+  overrides(): Promise<OverrideStore>;
+  /** The token of the read-only iCalendar feeds (`CALENDAR_TOKEN`): calendar apps send no headers. */
+  calendarToken(): Promise<string>;
   listener?: ProcessingListener;
   /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
   metrics?: OperationalMetrics;
@@ -73,6 +84,8 @@ export interface AppPorts {
 export interface IncidentDeps {
   store: IncidentStore;
   silences: SilenceStore;
+  /** On-call overrides: who is on call is the config's schedules with these. */
+  overrides: OverrideStore;
   config: MonitoringConfig;
   clock: Clock;
   region: string;
@@ -101,6 +114,8 @@ export interface SentryWebhookDeps {
 
 export interface ApiDeps extends IncidentDeps {
   tokens: ReadonlyArray<ApiToken>;
+  /** Read when a calendar feed is asked for, so the rest of the API works without it. */
+  calendarToken: () => Promise<string>;
 }
 
 export interface SlackDeps extends IncidentDeps {
@@ -140,6 +155,7 @@ export function composeApp(ports: AppPorts): App {
     async (): Promise<IncidentDeps> => ({
       store: await ports.store(),
       silences: await ports.silences(),
+      overrides: await ports.overrides(),
       config: (await ports.policy()).config,
       clock,
       region,
@@ -178,7 +194,11 @@ export function composeApp(ports: AppPorts): App {
       clock,
       trustedTime: (await ports.policy()).config.incidents.trustedTime,
     })),
-    api: once(async () => ({ ...(await incidentDeps()), tokens: await ports.apiTokens() })),
+    api: once(async () => ({
+      ...(await incidentDeps()),
+      tokens: await ports.apiTokens(),
+      calendarToken: once(() => ports.calendarToken()),
+    })),
     slack: once(async () => ({
       ...(await incidentDeps()),
       signingSecret: await ports.slackSigningSecret(),

@@ -14,6 +14,8 @@ export const LocalEnvSchema = z.object({
   API_TOKENS: z.string().optional(),
   SENTRY_CLIENT_SECRET: z.string().min(1).optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** The token in the iCalendar feeds' URLs (`?token=`). */
+  CALENDAR_TOKEN: z.string().min(16).optional(),
   DYNAMODB_ENDPOINT: z.url().optional(),
   REMEDIATION_MODE: z.enum(["simulated", "live"]).default("simulated"),
   /** How often the escalation sweep runs locally (AWS: every minute). */
@@ -43,6 +45,8 @@ const StoredSecrets = z.object({
   apiToken: z.string(),
   sentryClientSecret: z.string(),
   slackSigningSecret: z.string(),
+  // Added later than the others: a file without it gains one and keeps the rest.
+  calendarToken: z.string().optional(),
 });
 
 /**
@@ -60,12 +64,15 @@ export async function localSecrets(
       .then((text) => StoredSecrets.parse(JSON.parse(text)))
       .catch(() => undefined);
   }
-  const fresh = stored ?? {
-    apiToken: newSecret(),
-    sentryClientSecret: newSecret(),
-    slackSigningSecret: newSecret(),
+  const fresh = {
+    ...(stored ?? {
+      apiToken: newSecret(),
+      sentryClientSecret: newSecret(),
+      slackSigningSecret: newSecret(),
+    }),
+    calendarToken: stored?.calendarToken ?? newSecret(),
   };
-  if (file && !stored)
+  if (file && !stored?.calendarToken)
     await writeFile(file, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600 });
 
   const generated: string[] = [];
@@ -77,10 +84,12 @@ export async function localSecrets(
   }
   if (!env.SENTRY_CLIENT_SECRET) generated.push("SENTRY_CLIENT_SECRET");
   if (!env.SLACK_SIGNING_SECRET) generated.push("SLACK_SIGNING_SECRET");
+  if (!env.CALENDAR_TOKEN) generated.push("CALENDAR_TOKEN");
   return {
     apiTokens,
     sentryClientSecret: env.SENTRY_CLIENT_SECRET ?? fresh.sentryClientSecret,
     slackSigningSecret: env.SLACK_SIGNING_SECRET ?? fresh.slackSigningSecret,
+    calendarToken: env.CALENDAR_TOKEN ?? fresh.calendarToken,
     generated,
   };
 }

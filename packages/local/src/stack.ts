@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
@@ -7,6 +7,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
   AwsSdkGateway,
   DynamoDbIncidentStore,
+  DynamoDbOverrideStore,
   DynamoDbReplayGuard,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
@@ -68,6 +69,8 @@ export interface LocalSecrets {
   apiTokens: ApiToken[];
   sentryClientSecret: string;
   slackSigningSecret: string;
+  /** The iCalendar feeds' token; absent, an unguessable one (the feeds answer no one). */
+  calendarToken?: string;
 }
 
 export interface LocalStackOptions {
@@ -271,6 +274,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     sentryClientSecret: async () => secrets.sentryClientSecret,
     slackSigningSecret: async () => secrets.slackSigningSecret,
     replays: async () => new DynamoDbReplayGuard(client, TABLE_NAME, ports.clock),
+    overrides: async () => new DynamoDbOverrideStore(client, TABLE_NAME),
+    calendarToken: async () => secrets.calendarToken ?? randomBytes(24).toString("base64url"),
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {
