@@ -4,6 +4,8 @@ import {
   type HttpPost,
   type HttpPostResult,
   type PageTransport,
+  SMS_MAX_BYTES,
+  type SmsPublish,
   SNS_MESSAGE_MAX_BYTES,
   type SnsPublish,
   snsSubject,
@@ -18,9 +20,13 @@ import {
   SDK_CLIENT_SETTINGS,
 } from "./remediation-gateway";
 
-/** The hosts pages may be posted to unless configured otherwise: Slack and PagerDuty. */
+/**
+ * The hosts pages may be posted to unless configured otherwise: Slack (webhooks, and the Web
+ * API for direct messages) and PagerDuty.
+ */
 export const DEFAULT_PAGE_HOSTS: readonly string[] = Object.freeze([
   "hooks.slack.com",
+  "slack.com",
   "events.pagerduty.com",
   "events.eu.pagerduty.com",
 ]);
@@ -125,6 +131,37 @@ export class FetchPageTransport implements PageTransport {
     return { messageId: output.MessageId ?? "unknown" };
   }
 
+  /**
+   * An SMS straight to a number (SNS needs no topic or subscription for it), Transactional so
+   * that SNS delivers it first and by the most reliable route, as a page should be.
+   */
+  async publishSms(sms: SmsPublish): Promise<{ messageId: string }> {
+    let output: PublishCommandOutput;
+    try {
+      const [client, { PublishCommand }] = await Promise.all([
+        this.snsClient(this.options.region),
+        snsSdk(),
+      ]);
+      output = await client.send(
+        new PublishCommand({
+          PhoneNumber: sms.phoneNumber,
+          Message: clipUtf8(wellFormed(sms.message), SMS_MAX_BYTES, "..."),
+          MessageAttributes: {
+            "AWS.SNS.SMS.SMSType": { DataType: "String", StringValue: "Transactional" },
+          },
+        }),
+      );
+    } catch (error) {
+      // The number is personal data: the error names the code, never the number.
+      const message = `SNS SMS failed: ${awsErrorCode(error)}: ${awsErrorMessage(error)}`;
+      if (isRetryableAwsError(error)) {
+        throw new TransientDeliveryError(message, undefined, { cause: error });
+      }
+      throw new Error(message, { cause: error });
+    }
+    return { messageId: output.MessageId ?? "unknown" };
+  }
+
   async postJson(post: HttpPost): Promise<HttpPostResult> {
     const url = this.allowedUrl(post.url);
     const body = toJson(post.body, url.host);
@@ -134,7 +171,8 @@ export class FetchPageTransport implements PageTransport {
     try {
       response = await this.fetch(url.href, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // The caller's headers (a bot token) first, so none can change the content type.
+        headers: { ...post.headers, "content-type": "application/json" },
         body,
         signal,
         // A redirect could lead anywhere, past the allow-list: report it as its status instead.

@@ -1,5 +1,6 @@
 export * from "./actions/dispatch";
 export * from "./actions/escalate";
+export * from "./actions/escalation-policy";
 export * from "./actions/gateway";
 export * from "./actions/guards";
 export * from "./actions/model";
@@ -27,6 +28,7 @@ export * from "./paging/budget";
 export * from "./paging/digest";
 export * from "./paging/messages";
 export * from "./paging/pager";
+export * from "./paging/people";
 export * from "./paging/transport";
 export * from "./policy/classify";
 export * from "./policy/glob";

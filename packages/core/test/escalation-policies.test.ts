@@ -98,7 +98,7 @@ function harness(input: ConfigInput = base) {
     new Dispatcher({
       store,
       guards: new GuardKeeper(new MemoryVersionedItems()),
-      gateway: { call: async () => ({}) },
+      gateway: { send: async () => ({}) },
       pager,
       clock,
       config,

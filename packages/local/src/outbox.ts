@@ -6,6 +6,7 @@ import {
   type PageDelivery,
   type Pager,
   pageText,
+  personOf,
   type SlackMessage,
   type SlackResponsePost,
 } from "@firebreak/core";
@@ -53,9 +54,11 @@ export class OutboxPager implements Pager {
   ) {}
 
   async deliver({ transport, channel, content }: PageDelivery): Promise<DeliveryOutcome> {
+    const person = personOf(channel);
     const entry: OutboxEntry = {
       at: new Date(this.clock()).toISOString(),
       channel,
+      recipient: person === null ? `channel:${channel}` : `person:${person}`,
       incidentId: content.incident.id,
       kind: content.kind,
       transport,
@@ -64,7 +67,9 @@ export class OutboxPager implements Pager {
     this.entries.push(entry);
     if (this.entries.length > 10_000) this.entries.shift();
     // Printed as one clean line whatever logger prints it: the text holds a payload's title.
-    this.logger.info(`PAGE ${entry.kind} → ${channel} (${transport}): ${displayLine(entry.text)}`);
+    this.logger.info(
+      `PAGE ${entry.kind} → ${entry.recipient} (${transport}): ${displayLine(entry.text)}`,
+    );
     return { status: "sent", detail: "local outbox" };
   }
 }

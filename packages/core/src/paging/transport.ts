@@ -4,6 +4,8 @@ import { FirebreakError } from "../errors";
 export interface HttpPost {
   url: string;
   body: unknown;
+  /** Headers beyond the JSON content type: Slack's Web API wants its bot token as a bearer. */
+  headers?: Record<string, string>;
 }
 
 export interface HttpPostResult {
@@ -20,6 +22,19 @@ export interface SnsPublish {
   subject: string;
   message: string;
 }
+
+/** An SMS through SNS Publish to a phone number (no topic, no subscription). */
+export interface SmsPublish {
+  /** E.164, such as +14155550100. */
+  phoneNumber: string;
+  message: string;
+}
+
+/**
+ * SNS sends an SMS of at most 1,600 bytes, split into 140-byte parts (each billed): a page
+ * stays one line, cut well before that.
+ */
+export const SMS_MAX_BYTES = 320;
 
 /**
  * SNS Publish refuses a subject of 100 characters or more ("less than 100 characters long"),
@@ -99,6 +114,8 @@ export const isSnsSubject = (subject: string): boolean =>
  */
 export interface PageTransport {
   publishSns(publish: SnsPublish): Promise<{ messageId: string }>;
+  /** An SMS as a Transactional message (delivered first, as a page should be). */
+  publishSms(sms: SmsPublish): Promise<{ messageId: string }>;
   postJson(post: HttpPost): Promise<HttpPostResult>;
 }
 
