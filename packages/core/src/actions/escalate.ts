@@ -191,10 +191,10 @@ export function planEscalationStep(
 
 /**
  * The person an acknowledger is: the `people` entry of that name or with that Slack user id
- * (Slack's buttons and commands acknowledge as `slack:<user id>`).
+ * (Slack acknowledges as `slack:<user id>`, the API as `api:<token name>`).
  */
 function personNamed(config: MonitoringConfig, acknowledgedBy: string): string | null {
-  const who = acknowledgedBy.replace(/^slack:/, "");
+  const who = acknowledgedBy.replace(/^(slack|api):/, "");
   if (Object.hasOwn(config.people, who)) return who;
   const found = Object.entries(config.people).find(([, person]) => person.slack === who);
   return found ? found[0] : null;
