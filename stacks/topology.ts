@@ -194,6 +194,12 @@ export const API_ROUTES = [
   "GET /silences",
   "POST /silences",
   "DELETE /silences/{id}",
+  "GET /oncall",
+  "GET /schedules/{name}",
+  "POST /schedules/{name}/overrides",
+  "DELETE /schedules/{name}/overrides/{id}",
+  "GET /schedules/{name}/calendar.ics",
+  "GET /people/{name}/calendar.ics",
   "GET /openapi.json",
 ] as const;
 
