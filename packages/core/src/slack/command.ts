@@ -4,7 +4,7 @@ import { parseDuration } from "../duration";
 import { ClientError, InvalidInputError, NotFoundError } from "../errors";
 import { type CommandResult, IncidentCommands, isSlackResponseUrl } from "../incidents/commands";
 import { parseIncidentId } from "../incidents/ids";
-import type { Clock, IncidentStore, Logger } from "../ports";
+import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
 import { clip } from "../signal";
 import {
@@ -25,6 +25,7 @@ import {
   type SlackMessage,
   unchangedMessage,
 } from "./messages";
+import { type OnCallCommand, parseOnCall, parseOverride, runOnCallCommand } from "./oncall";
 
 /**
  * The form fields of a slash command as Slack posts them (`application/x-www-form-urlencoded`).
@@ -64,6 +65,7 @@ export type SlashCommand =
       reason: string | null;
     }
   | { kind: "unsilence"; silenceId: string }
+  | OnCallCommand
   | {
       kind: "help";
       /** What was wrong with the input; null when help was asked for. */
@@ -78,6 +80,7 @@ export const CHANGING_COMMANDS = [
   "approve",
   "silence",
   "unsilence",
+  "override",
 ] as const;
 export type ChangingCommand = Extract<SlashCommand, { kind: (typeof CHANGING_COMMANDS)[number] }>;
 
@@ -140,6 +143,10 @@ export function parseSlashCommand(input: string): SlashCommand {
         return silence(rest);
       case "unsilence":
         return unsilence(rest);
+      case "oncall":
+        return parseOnCall(rest.split(/\s+/).filter(Boolean));
+      case "override":
+        return parseOverride(rest.split(/\s+/).filter(Boolean));
       default:
         return { kind: "help", problem: `unknown subcommand "${clip(head, 40)}"` };
     }
@@ -186,6 +193,8 @@ export function describeAttempt(command: ChangingCommand): string {
       return `silence ${clip(command.matcher, 100)}`;
     case "unsilence":
       return `end silence ${command.silenceId}`;
+    case "override":
+      return `override ${command.schedule}`;
   }
 }
 
@@ -297,6 +306,8 @@ function unescapeSlack(text: string): string {
 export interface SlashCommandDeps {
   store: IncidentStore;
   silences: SilenceStore;
+  /** On-call overrides, for `oncall` and `override`. */
+  overrides?: OverrideStore;
   config: MonitoringConfig;
   clock: Clock;
   /** Default region of remediation targets. */
@@ -469,6 +480,11 @@ async function run(
       }
       deps.changed?.();
       return changeMessage({ kind: "unsilence", silence, by });
+    }
+    case "oncall":
+    case "override": {
+      if (!deps.overrides) return problemMessage("on-call schedules are not available here");
+      return runOnCallCommand(command, { config, overrides: deps.overrides, now: clock.now(), by });
     }
   }
 }

@@ -339,6 +339,12 @@ const SUBCOMMAND_HELP: ReadonlyArray<[usage: string, does: string, example: stri
     "silence alarmName=api-* 2h deploy",
   ],
   ["unsilence <silence id>", "end a silence now", "unsilence S4K2PX"],
+  ["oncall [schedule]", "who is on call now, in every schedule or one", "oncall primary"],
+  [
+    "override <schedule> <@person> <duration>",
+    "put someone on call from now for a while",
+    "override primary @alice 4h",
+  ],
   ["help", "this help", "help"],
 ];
 
@@ -364,7 +370,7 @@ export function helpMessage({ command, problem, restricted }: HelpInput): SlackM
   blocks.push(context(notes.join(" ")));
   const text = problem
     ? `${inline(problem, 500)} — try ${command} help`
-    : `${command} list | show | ack | resolve | note | approve | silence | unsilence | help`;
+    : `${command} list | show | ack | resolve | note | approve | silence | unsilence | oncall | override | help`;
   return message("ephemeral", text, blocks);
 }
 
