@@ -12,7 +12,13 @@ import { declareQueues } from "./queues";
 import { respond } from "./respond";
 import { stageSecrets } from "./secrets";
 import { incidentTable } from "./table";
-import { type FunctionName, SENTRY_ROUTE, SLACK_ROUTE, topology } from "./topology";
+import {
+  type FunctionName,
+  SENTRY_ROUTE,
+  SLACK_INTERACTIONS_ROUTE,
+  SLACK_ROUTE,
+  topology,
+} from "./topology";
 
 export interface FirebreakArgs {
   /** The policy (`monitoring.config.ts`'s default export): validated here, shipped as JSON. */
@@ -99,7 +105,13 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       alarmTopicArn: signals.alarmTopic.arn,
       /** Firebreak's own alarms: subscribe whoever runs Firebreak. */
       opsTopicArn: monitoring.opsTopic.arn,
-      ...(http.functions.slack ? { slackCommandUrl: routeUrl(SLACK_ROUTE) } : {}),
+      ...(http.functions.slack
+        ? {
+            slackCommandUrl: routeUrl(SLACK_ROUTE),
+            /** The Slack app's interactivity request URL (button presses). */
+            slackInteractionsUrl: routeUrl(SLACK_INTERACTIONS_ROUTE),
+          }
+        : {}),
       ...(http.functions["sentry-webhook"] ? { sentryWebhookUrl: routeUrl(SENTRY_ROUTE) } : {}),
       /** For alarm actions that invoke a function instead of notifying a topic. */
       ingestFunctionArn: signals.ingestFn.arn,

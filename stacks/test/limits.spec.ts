@@ -72,7 +72,8 @@ describe("a stage at the options' maxima is within AWS's limits", () => {
     expect(Object.keys(figures.filters)).toHaveLength(2);
     expect(Object.values(figures.visibilityFactor)).toEqual([6]);
     expect(Object.values(figures.sqsBatchSize)).toEqual([1000]);
-    expect(Object.keys(figures.throttleShare)).toHaveLength(3);
+    // The stage, Sentry's webhook and Slack's two routes.
+    expect(Object.keys(figures.throttleShare)).toHaveLength(4);
   });
 
   test("the table's key: every function using the table may decrypt with it, and only with it", () => {

@@ -10,6 +10,7 @@ import {
   DISPATCH_FILTER,
   PENDING_AGE_METRIC,
   SENTRY_ROUTE,
+  SLACK_INTERACTIONS_ROUTE,
   SLACK_ROUTE,
 } from "../topology";
 import {
@@ -297,10 +298,14 @@ describe("HTTP API", () => {
 
   test("each route reaches its function", () => {
     const byRoute = routes();
-    expect([...byRoute.keys()].sort()).toEqual([...API_ROUTES, SENTRY_ROUTE, SLACK_ROUTE].sort());
+    expect([...byRoute.keys()].sort()).toEqual(
+      [...API_ROUTES, SENTRY_ROUTE, SLACK_ROUTE, SLACK_INTERACTIONS_ROUTE].sort(),
+    );
     for (const route of API_ROUTES) expect(byRoute.get(route)).toContain("ApiFunction");
     expect(byRoute.get(SENTRY_ROUTE)).toContain("SentryWebhookFunction");
     expect(byRoute.get(SLACK_ROUTE)).toContain("SlackFunction");
+    // One function serves both of Slack's URLs: the command and the button presses.
+    expect(byRoute.get(SLACK_INTERACTIONS_ROUTE)).toBe(byRoute.get(SLACK_ROUTE));
     for (const integration of stage.ofType("aws:apigatewayv2/integration:Integration")) {
       expect(integration.inputs).toMatchObject({
         integrationType: "AWS_PROXY",
@@ -315,9 +320,9 @@ describe("HTTP API", () => {
       throttlingRateLimit: 50,
       throttlingBurstLimit: 100,
     });
-    // One setting per route whose throttle differs from the stage's: the two webhooks.
+    // One setting per route whose throttle differs from the stage's: the webhooks.
     expect(stageSettings.routeSettings).toEqual(
-      [SENTRY_ROUTE, SLACK_ROUTE].map((routeKey) => ({
+      [SENTRY_ROUTE, SLACK_ROUTE, SLACK_INTERACTIONS_ROUTE].map((routeKey) => ({
         routeKey,
         throttlingRateLimit: 200,
         throttlingBurstLimit: 500,
@@ -795,6 +800,7 @@ test("the stage's outputs: API, the topic for alarms, Slack's and Sentry's URLs"
     alarmTopicArn: expect.stringMatching(/^arn:aws:sns:/),
     opsTopicArn: expect.stringMatching(/^arn:aws:sns:/),
     slackCommandUrl: `${api}/slack/commands`,
+    slackInteractionsUrl: `${api}/slack/interactions`,
     sentryWebhookUrl: `${api}/webhooks/sentry`,
     ingestFunctionArn: expect.stringContaining("IngestFunction"),
   });
