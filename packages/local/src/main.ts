@@ -58,6 +58,7 @@ async function main() {
       "              GET  /local/metrics                DynamoDB requests, invocations, event loop delay",
       "              POST /webhooks/sentry              Sentry integration webhooks (signed)",
       "              POST /slack/commands               the /incident slash command (signed)",
+      "              POST /slack/interactions           Slack button presses (signed; npm run slack -- ack <id>)",
       "              GET  /incidents, /silences, /reports/summary, /openapi.json   bearer token",
       `              POST /2015-03-31/functions/{name}/invocations   (aws lambda invoke --endpoint-url)${env.REMEDIATION_MODE === "live" ? " (bearer token: live)" : ""}`,
       "              /local/* and invocations answer this address only: another Host or Origin gets 403",
