@@ -8,6 +8,8 @@ import {
   type CalendarShift,
   constantTimeEqual,
   DurationSchema,
+  EscalationViewSchema,
+  escalationView,
   INCIDENT_STATUSES,
   type Incident,
   IncidentCommands,
@@ -129,6 +131,7 @@ const IncidentView = IncidentSchema.extend({
 const IncidentDetail = IncidentView.extend({
   timeline: z.array(TimelineEntrySchema),
   actions: z.array(ActionViewSchema),
+  escalation: EscalationViewSchema,
 });
 const CommandResponse = z.object({
   changed: z.boolean(),
@@ -246,6 +249,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
           ...view(record.incident, active, now),
           timeline,
           actions: record.actions.map(actionView),
+          escalation: escalationView(record, (await deps()).config),
         });
       },
     }),

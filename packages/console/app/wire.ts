@@ -121,10 +121,22 @@ export const ActionWire = z.object({
 });
 export type Action = z.infer<typeof ActionWire>;
 
+/** Where the incident's escalation stands (older APIs send none). */
+export const EscalationWire = z.object({
+  policy: optionalText,
+  level: z.nullable(z.number()),
+  round: z.nullable(z.number()),
+  levels: z.nullable(z.number()),
+  rounds: z.nullable(z.number()),
+  nextAt: optionalText,
+});
+export type Escalation = z.infer<typeof EscalationWire>;
+
 export const IncidentDetailWire = z.object({
   ...IncidentWire.shape,
   timeline: z.array(TimelineEntryWire),
   actions: z.array(ActionWire),
+  escalation: z.optional(EscalationWire),
 });
 export type IncidentDetail = z.infer<typeof IncidentDetailWire>;
 

@@ -102,6 +102,14 @@ describe("escalation policies on the local stack", () => {
       ].sort(),
     );
     const incident = await api.incident(id);
+    expect((incident as unknown as { escalation: unknown }).escalation).toEqual({
+      policy: "default",
+      level: 2,
+      round: 2,
+      levels: 2,
+      rounds: 2,
+      nextAt: null,
+    });
     const skipped = incident.timeline.filter(
       (entry) => entry.type === "action" && entry.status === "skipped",
     );

@@ -10,7 +10,7 @@ import { Timeline } from "../components/Timeline";
 import { age, duration, plural, utc } from "../format";
 import { useNow, usePoll } from "../poll";
 import { href } from "../route";
-import type { CommandResult, IncidentDetail } from "../wire";
+import type { CommandResult, Escalation, IncidentDetail } from "../wire";
 import { Freshness, REFRESH_MS, sourceWord } from "./IncidentList";
 
 export function IncidentPage({ id }: { id: string }) {
@@ -170,6 +170,35 @@ export function IncidentPage({ id }: { id: string }) {
   );
 }
 
+/** The escalation policy's level and round, and when the next one is due. */
+function EscalationFact({ escalation, now }: { escalation: Escalation; now: number }) {
+  const { policy, level, levels, round, rounds, nextAt } = escalation;
+  const where =
+    policy === null
+      ? "re-pages to channels"
+      : level === null
+        ? `${policy}: not started`
+        : `${policy}: level ${level} of ${levels}${(rounds ?? 1) > 1 ? `, round ${round} of ${rounds}` : ""}`;
+  return (
+    <div>
+      <dt>Escalation</dt>
+      <dd>
+        {where}
+        <span class="sub">
+          {nextAt ? (
+            <>
+              next <time dateTime={nextAt}>{utc(nextAt)}</time>
+              {Date.parse(nextAt) <= now ? " (due)" : ""}
+            </>
+          ) : (
+            "nothing more due"
+          )}
+        </span>
+      </dd>
+    </div>
+  );
+}
+
 function Facts({ incident, now }: { incident: IncidentDetail; now: number }) {
   const first = Date.parse(incident.firstSeenAt);
   const since = (iso: string) => duration(Date.parse(iso) - first);
@@ -211,6 +240,7 @@ function Facts({ incident, now }: { incident: IncidentDetail; now: number }) {
           )}
         </dd>
       </div>
+      {incident.escalation && <EscalationFact escalation={incident.escalation} now={now} />}
       <div>
         <dt>Resolved</dt>
         <dd>
