@@ -8,6 +8,7 @@ import { type PageContent, pageText } from "../paging/messages";
 import type { Pager } from "../paging/pager";
 import type { Clock, IncidentStore, Logger } from "../ports";
 import { silentLogger } from "../ports";
+import { personOf } from "./escalation-policy";
 import { AwsCallError, type AwsGateway } from "./gateway";
 import type { GuardStore } from "./guards";
 import type { ActionRecord, Delivery, Transport } from "./model";
@@ -381,8 +382,6 @@ export class Dispatcher {
       // For the page's buttons: Approve for each action waiting for a person.
       actions: record.actions,
     };
-    const results = new Map<Transport, Delivery>();
-    await Promise.all(
     const folded = await this.foldedByBudget(record, action, now);
     if (folded) {
       return (_next, mine) => {
@@ -391,6 +390,8 @@ export class Dispatcher {
         if (mine.page) mine.page.text = pageText(content);
       };
     }
+    const results = new Map<Transport, Delivery>();
+    await Promise.all(
       (Object.entries(page.deliveries) as Array<[Transport, Delivery]>).map(
         async ([transport, delivery]) => {
           if (delivery.status !== "pending") return;
@@ -439,8 +440,6 @@ export class Dispatcher {
     };
   }
 
-  private pageHumans(record: IncidentRecord, note: string, trigger: "held" | "failure"): void {
-    const context = this.planContext(this.options.clock.now());
   /**
    * Counts a page that would wake someone (a first page or an escalation, not yet tried on any
    * transport) against its channel's budget; returns why it was folded instead, if it was.
@@ -453,6 +452,9 @@ export class Dispatcher {
     const { pageBudget } = this.options;
     const page = action.page;
     if (!pageBudget || !page || (page.kind !== "page" && page.kind !== "escalation")) return null;
+    // Digests go to channels only: a person's notification folded into one would never reach
+    // them, so escalation policies' notifications to people are not counted.
+    if (personOf(page.channel) !== null) return null;
     if (Object.values(page.deliveries).some((delivery) => delivery.attempts > 0)) return null;
     const decision = await pageBudget.take({
       channel: page.channel,
@@ -465,6 +467,8 @@ export class Dispatcher {
     return decision.paged ? null : decision;
   }
 
+  private pageHumans(record: IncidentRecord, note: string, trigger: "held" | "failure"): void {
+    const context = this.planContext(this.options.clock.now());
     for (const channel of humanChannels(record, this.options.config)) {
       planPage(record, channel, "page", trigger, note, context);
     }

@@ -17,7 +17,8 @@ const iso = (time: number) => new Date(time).toISOString();
 
 /**
  * What the minute-by-minute sweep does to one incident, on a copy: resolve a log or Sentry
- * incident that has gone quiet, and re-page an unacknowledged critical one whose time has come
+ * incident that has gone quiet; under its rule's escalation policy, notify the next level whose
+ * time has come (or remind the acknowledger); otherwise re-page an unacknowledged critical one
  * (repeat n to `escalation.channels[n]`, the last channel once the list runs out).
  * @returns the changed record, or null when nothing was due
  */
