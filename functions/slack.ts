@@ -109,9 +109,13 @@ function isInteraction(event: HttpEvent): boolean {
   return (event.rawPath ?? "").endsWith("/slack/interactions");
 }
 
-/** Slack's hooks over https, built on first use (the slash command alone never needs it). */
+/**
+ * Slack's hooks over https, built on first use (the slash command alone never needs it). The
+ * post is bounded well under Slack's 3 s for the press's own answer, which waits for it.
+ */
 const slackHooks = /* @__PURE__ */ once(
-  async () => new FetchPageTransport({ region: process.env.AWS_REGION ?? "us-east-1" }),
+  async () =>
+    new FetchPageTransport({ region: process.env.AWS_REGION ?? "us-east-1", timeoutMs: 1_500 }),
 );
 
 const postToSlack: SlackResponder = async ({ responseUrl, body }) => {

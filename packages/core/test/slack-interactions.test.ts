@@ -13,6 +13,7 @@ import {
   type SlackMessage,
   type SlashCommandDeps,
   silentLogger,
+  slackDirectMessage,
   slackWebhookPost,
 } from "../src";
 import { aConfig, aRecord, MemoryIncidentStore, MemorySilenceStore } from "../src/testing";
@@ -150,7 +151,7 @@ describe("incidentButtons", () => {
     expect(incidentButtons(resolved, [anAction()])).toEqual([]);
   });
 
-  it("puts the buttons on cards and on Slack pages, and none on a digest", () => {
+  it("puts the buttons on cards, Slack pages and direct messages, and none on a digest", () => {
     const record = aRecord();
     record.actions = [anAction()];
     const card = incidentCard({ record, silence: null, command: "/incident" });
@@ -170,6 +171,14 @@ describe("incidentButtons", () => {
       blocks: Array<{ type: string }>;
     };
     expect(buttons(page.blocks).map((button) => button.action_id)).toEqual([
+      "firebreak.acknowledge",
+      "firebreak.resolve",
+      "firebreak.approve",
+    ]);
+    const direct = slackDirectMessage("xoxb-test", "U012AB3CD", content).body as {
+      blocks: Array<{ type: string }>;
+    };
+    expect(buttons(direct.blocks).map((button) => button.action_id)).toEqual([
       "firebreak.acknowledge",
       "firebreak.resolve",
       "firebreak.approve",

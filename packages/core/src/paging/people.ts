@@ -1,6 +1,7 @@
 import * as z from "zod";
 import type { Person } from "../actions/escalation-policy";
 import { ConfigError } from "../errors";
+import { incidentButtons } from "../slack/buttons";
 import { type PageContent, pageText } from "./messages";
 import { clipUtf8, type HttpPost, SMS_MAX_BYTES, type SmsPublish, wellFormed } from "./transport";
 
@@ -65,7 +66,11 @@ export function slackDirectMessage(
     body: {
       channel: userId,
       text,
-      blocks: [{ type: "section", text: { type: "mrkdwn", text: `*${text}*${link}` } }],
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: `*${text}*${link}` } },
+        // The page's buttons, so whoever is woken can act from the DM.
+        ...(content.digest ? [] : incidentButtons(content.incident, content.actions ?? [])),
+      ],
       unfurl_links: false,
     },
   };
