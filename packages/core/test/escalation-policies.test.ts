@@ -8,6 +8,7 @@ import {
   GuardKeeper,
   IncidentCommands,
   type IncidentRecord,
+  PageBudgetKeeper,
   type PageDelivery,
   type Pager,
   Policy,
@@ -77,7 +78,7 @@ class FakePager implements Pager {
   since = (from: number) => this.sent().slice(from).sort();
 }
 
-function harness(input: ConfigInput = base) {
+function harness(input: ConfigInput = base, options: { budget?: PageBudgetKeeper } = {}) {
   const config = aConfig(input);
   const clock = {
     time: START,
@@ -100,6 +101,7 @@ function harness(input: ConfigInput = base) {
       guards: new GuardKeeper(new MemoryVersionedItems()),
       gateway: { send: async () => ({}) },
       pager,
+      pageBudget: options.budget,
       clock,
       config,
       mode: "simulated",
@@ -291,6 +293,26 @@ describe("escalation policies", () => {
     });
     await h.at(5400 + 3600);
     expect(h.pager.sent()).toHaveLength(6);
+  });
+});
+
+describe("escalation policies and the page budget", () => {
+  it("never folds a person's notification into a channel digest: past the budget, people are still notified", async () => {
+    const h = harness(
+      { ...base, paging: { budget: { perMinute: 1, perHour: 1 } } },
+      { budget: new PageBudgetKeeper(new MemoryVersionedItems()) },
+    );
+    const ids = await Promise.all(["api-1", "api-2", "api-3"].map((name) => h.alarm(name)));
+    await h.dispatchAll();
+    await h.at(30);
+    for (const id of ids) {
+      const sent = h.pager.delivered.filter((page) => page.content.incident.id === id);
+      expect(sent.filter((page) => page.channel === "person:alice")).toHaveLength(2);
+      expect(sent.filter((page) => page.channel === "person:dave")).toHaveLength(2);
+    }
+    // The channel of level 2 is budgeted as before: one page, the others folded.
+    const managers = h.pager.delivered.filter((page) => page.channel === "managers");
+    expect(managers).toHaveLength(1);
   });
 });
 
