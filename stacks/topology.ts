@@ -33,7 +33,8 @@ export const FUNCTIONS = {
     memoryMB: 512,
     // Sentry waits 1 s and does not retry: the function verifies and enqueues, nothing more.
     timeoutSeconds: 10,
-    policy: false,
+    // It trusts a hook timestamp only within the policy's incidents.trustedTime.
+    policy: true,
   },
   api: {
     handler: "functions/api.handler",

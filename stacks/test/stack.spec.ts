@@ -99,11 +99,6 @@ describe("functions", () => {
         architecture: "arm64",
       });
       expect(build.bytes).toBeGreaterThan(10_000);
-      if (name === "SentryWebhook") {
-        expect(build.copyFiles).toEqual([]);
-        expect(env(stage, name).MONITORING_CONFIG).toBeUndefined();
-        continue;
-      }
       expect(build.copyFiles).toEqual([expect.objectContaining({ to: "firebreak.config.json" })]);
       expect(env(stage, name).MONITORING_CONFIG).toBe("firebreak.config.json");
       const file = path.resolve(ROOT, build.copyFiles[0]?.from ?? "");
