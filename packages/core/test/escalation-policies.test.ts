@@ -8,6 +8,7 @@ import {
   GuardKeeper,
   IncidentCommands,
   type IncidentRecord,
+  newOverride,
   PageBudgetKeeper,
   type PageDelivery,
   type Pager,
@@ -15,7 +16,13 @@ import {
   planResponses,
   sweep,
 } from "../src";
-import { aConfig, aSignal, MemoryIncidentStore, MemoryVersionedItems } from "../src/testing";
+import {
+  aConfig,
+  aSignal,
+  MemoryIncidentStore,
+  MemoryOverrideStore,
+  MemoryVersionedItems,
+} from "../src/testing";
 
 const START = Date.parse("2026-11-26T10:00:00.000Z"); // a Thursday
 const SECOND = 1000;
@@ -78,7 +85,10 @@ class FakePager implements Pager {
   since = (from: number) => this.sent().slice(from).sort();
 }
 
-function harness(input: ConfigInput = base, options: { budget?: PageBudgetKeeper } = {}) {
+function harness(
+  input: ConfigInput = base,
+  options: { budget?: PageBudgetKeeper; overrides?: MemoryOverrideStore } = {},
+) {
   const config = aConfig(input);
   const clock = {
     time: START,
@@ -118,7 +128,8 @@ function harness(input: ConfigInput = base, options: { budget?: PageBudgetKeeper
     const { results } = await correlator.process([signal]);
     return results[0]?.incidentId as string;
   };
-  const sweepNow = () => sweep({ store, config, clock, region: "us-east-1" });
+  const sweepNow = () =>
+    sweep({ store, config, clock, region: "us-east-1", overrides: options.overrides });
   const dispatchAll = async () => {
     const shared = dispatcher();
     for (const id of await store.listPending()) await shared.dispatch(id);
@@ -239,6 +250,45 @@ describe("escalation policies", () => {
         type: "action",
         status: "skipped",
         target: "page:schedule:weekend",
+      }),
+    );
+  });
+
+  it("notifies whoever an override puts on call, once, even when they are also named in the level", async () => {
+    const overrides = new MemoryOverrideStore();
+    const h = harness(
+      {
+        ...base,
+        escalationPolicies: {
+          ...base.escalationPolicies,
+          rota: {
+            levels: [{ notify: [{ schedule: "primary" }, { person: "dave" }], after: "30s" }],
+          },
+        },
+      },
+      { overrides },
+    );
+    await overrides.put(
+      newOverride(
+        h.config,
+        {
+          schedule: "primary",
+          person: "dave",
+          from: START - 60_000,
+          to: START + 3_600_000,
+          createdBy: "api:tests",
+        },
+        START - 60_000,
+      ),
+    );
+    const id = await h.alarm("db-override");
+    await h.at(0);
+    expect(h.pager.since(0)).toEqual(["page:person:dave:pagerduty", "page:person:dave:slack"]);
+    expect((await h.record(id)).timeline).toContainEqual(
+      expect.objectContaining({
+        type: "action",
+        status: "planned",
+        reason: "level 1 of 1 (on call for primary)",
       }),
     );
   });
