@@ -112,7 +112,10 @@ async function main() {
   const template = new URLSearchParams(loadRawEvent("slack/command.form.txt"));
   const { responders } = await loadConfigFile(configFile);
   const userId =
-    user ?? (Array.isArray(responders) ? responders[0] : undefined) ?? template.get("user_id");
+    user ??
+    (Array.isArray(responders) ? responders[0] : undefined) ??
+    template.get("user_id") ??
+    "U0LOCAL01";
   // Each request its own response_url and trigger_id, as Slack gives them.
   const nonce = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
   const responseUrl = `https://hooks.slack.com/actions/${template.get("team_id")}/${nonce}/local`;

@@ -20,6 +20,8 @@ export interface DeployedPolicy {
   remediations: RemediationAction[];
   /** SNS topics the channels page through. */
   channelTopics: string[];
+  /** Whether someone is reached by text message (SNS publishes to phone numbers). */
+  sms: boolean;
   /** `env:NAME` references in channel secrets, each backed by an SSM parameter (stacks/secrets.ts). */
   channelSecrets: ChannelSecret[];
 }
@@ -94,6 +96,14 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
     secretOf(channel.slackWebhook, `channels.${name}.slackWebhook`);
     secretOf(channel.pagerduty?.routingKey, `channels.${name}.pagerduty.routingKey`);
   }
+  for (const [name, person] of Object.entries(config.people)) {
+    secretOf(person.pagerduty?.routingKey, `people.${name}.pagerduty.routingKey`);
+  }
+  // Direct messages to people go out with the Slack app's bot token, a secret of its own.
+  const slackPeople = Object.values(config.people).some((person) => person.slack !== undefined);
+  if (slackPeople) secretOf("env:SLACK_BOT_TOKEN", "people (Slack direct messages)");
+  // Text messages are SNS publishes to phone numbers, which IAM can only grant on "*".
+  const smsPeople = Object.values(config.people).some((person) => person.phone !== undefined);
   if (problems.length > 0) throw new Error(`Cannot deploy ${origin}: ${problems.join("; ")}`);
 
   const remediations = config.rules.flatMap((rule) =>
@@ -112,6 +122,7 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
     json,
     remediations,
     channelTopics: [...topics].sort(),
+    sms: smsPeople,
     channelSecrets: [...channelSecrets.values()],
   };
 }

@@ -37,6 +37,9 @@ export function respond({ defaults, policy, table, apiUrl, secrets }: RespondArg
       ...(policy.channelTopics.length > 0
         ? [{ actions: ["sns:Publish"], resources: policy.channelTopics }]
         : []),
+      // SNS authorizes a publish to a phone number only on "*" (no phone-number ARNs exist);
+      // granted only when someone in the policy has a phone.
+      ...(policy.sms ? [{ actions: ["sns:Publish"], resources: ["*"] }] : []),
       ...secretGrants,
     ],
   );

@@ -12,7 +12,6 @@ import {
   type AppPorts,
   composeApp,
   GuardKeeper,
-  PageBudgetKeeper,
   loadConfigFile,
   once,
   PageBudgetKeeper,
@@ -20,6 +19,7 @@ import {
   parseApiTokens,
   type Responders,
   resolveChannels,
+  resolvePeople,
   systemClock,
   TransportPager,
 } from "@firebreak/core";
@@ -109,10 +109,17 @@ const awsSlackSecret = /* @__PURE__ */ once(() => stageSecrets().read("SLACK_SIG
  * The secrets the channels name (`env:NAME`), read before `resolveChannels`, which takes them
  * by name: only those, so the dispatcher asks for nothing it was not granted.
  */
-async function channelSecrets(channels: Policy["config"]["channels"]) {
+async function channelSecrets(config: Policy["config"]) {
   const names = new Set(
-    Object.values(channels)
-      .flatMap((channel) => [channel.slackWebhook, channel.pagerduty?.routingKey])
+    [
+      ...Object.values(config.channels).flatMap((channel) => [
+        channel.slackWebhook,
+        channel.pagerduty?.routingKey,
+      ]),
+      ...Object.values(config.people).map((person) => person.pagerduty?.routingKey),
+      // The bot token of Slack direct messages, when someone is reached on Slack.
+      Object.values(config.people).some((person) => person.slack) ? "env:SLACK_BOT_TOKEN" : null,
+    ]
       .filter((value): value is string => value?.startsWith("env:") === true)
       .map((value) => value.slice(4)),
   );
@@ -128,16 +135,17 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const { client, tableName } = await awsTable();
   const policy = await awsPolicy();
   const region = awsRegion();
-  const channels = resolveChannels(
-    policy.config.channels,
-    await channelSecrets(policy.config.channels),
-  );
+  const secrets = await channelSecrets(policy.config);
+  const channels = resolveChannels(policy.config.channels, secrets);
+  const directory = {
+    people: resolvePeople(policy.config.people, secrets),
+    slackBotToken: secrets.SLACK_BOT_TOKEN,
+  };
   return {
     gateway: new AwsSdkGateway({ region }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
     pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
-    pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
-    pager: new TransportPager(new FetchPageTransport({ region }), channels),
+    pager: new TransportPager(new FetchPageTransport({ region }), channels, directory),
     mode: "live",
     consoleUrl: (id: string) =>
       env.API_URL ? `${env.API_URL.replace(/\/$/, "")}/incidents/${id}` : null,

@@ -109,15 +109,13 @@ describe("secrets from Parameter Store", () => {
   });
 
   it("other SSM failures (throttling, access denied) propagate as such, not as a missing secret", async () => {
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        new ThrottlingException({
-          message: "Rate exceeded",
-          Message: "Rate exceeded",
-          $metadata: {},
-        }),
-      );
+    ssm.on(GetParameterCommand).rejects(
+      new ThrottlingException({
+        message: "Rate exceeded",
+        Message: "Rate exceeded",
+        $metadata: {},
+      }),
+    );
     const secrets = createSecretReader({ path: "/firebreak/prod", client: new SSMClient({}) });
     const failure = await secrets.read("API_TOKENS").catch((error: unknown) => error);
     expect(failure).not.toBeInstanceOf(ConfigError);

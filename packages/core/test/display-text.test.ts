@@ -127,7 +127,11 @@ describe("signals carry display-safe titles, labels and details from every sourc
         },
       ],
     };
-    const [signal] = signalsFromLogs(batch, { region: "us-east-1", keep: () => true });
+    const [signal] = signalsFromLogs(batch, {
+      region: "us-east-1",
+      keep: () => true,
+      maxSignals: 500,
+    });
     expect(signal?.title).not.toMatch(UNSAFE_IN_LINE);
     expect(signal?.link?.label).not.toMatch(UNSAFE_IN_LINE);
     expect(signal?.detail).toBe(
@@ -216,10 +220,14 @@ describe("regions and accounts are checked at the edge; links go to AWS consoles
     expect(hostOf("cn-north-1")).toBe("console.amazonaws.cn");
     const batch = loadEvent("logs/lambda-timeout.decoded.json") as LogsBatch;
     for (const region of hostileRegions) {
-      const [signal] = signalsFromLogs(batch, { region, keep: () => true });
+      const [signal] = signalsFromLogs(batch, { region, keep: () => true, maxSignals: 500 });
       expect(signal?.link?.url, region).toBeUndefined();
     }
-    const [local] = signalsFromLogs(batch, { region: "eu-central-1", keep: () => true });
+    const [local] = signalsFromLogs(batch, {
+      region: "eu-central-1",
+      keep: () => true,
+      maxSignals: 500,
+    });
     expect(new URL(local?.link?.url as string).host).toBe("eu-central-1.console.aws.amazon.com");
   });
 });
