@@ -58,7 +58,23 @@ export function dynaliteWithStreams(options = {}) {
   });
   const [dynamoDbHandler] = server.listeners("request");
   server.removeAllListeners("request");
+  // A stopping database answers what it already received and then drops each connection. Node's
+  // close() ends only the connections idle at that moment: a client that keeps its keep-alive
+  // connections busy (a sweep, a stream poller) would be served for as long as it stays busy, and
+  // an outage would never begin.
+  let closing = false;
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    closing = true;
+    close(callback);
+    server.closeIdleConnections();
+    return server;
+  };
   server.on("request", (req, res) => {
+    if (closing) res.setHeader("Connection", "close");
+    res.once("finish", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     const target = String(req.headers["x-amz-target"] ?? "");
     if (!target.startsWith(TARGET_PREFIX)) return dynamoDbHandler(req, res);
     serveStreams(streams, target.slice(TARGET_PREFIX.length), req, res);
