@@ -15,14 +15,15 @@ import {
 import {
   type ApiToken,
   type AppPorts,
+  type Clock,
   composeApp,
   type EventRoute,
   GuardKeeper,
-  PageBudgetKeeper,
   type IncidentChange,
   type Logger,
   type MessageQueue,
   type MonitoringConfig,
+  PageBudgetKeeper,
   Policy,
   type Signal,
 } from "@firebreak/core";
@@ -112,6 +113,12 @@ export interface LocalStackOptions {
    * so short durations can be tried) and the dispatcher's wait before retrying an action.
    */
   intervals?: { escalationsMs?: number; actionRetryMs?: number };
+  /**
+   * The application's time (the functions' clock; queue, stream and HTTP throttles keep real
+   * time). A test moves it forward to reach what AWS does minutes later, such as the sweep
+   * nudging an action whose stream record was lost. Default: the system clock.
+   */
+  clock?: Clock;
   /**
    * Deploy options in place of this repository's (`stacks/deploy.ts`): a suite that floods the
    * API runs with the throttles a deploy for that load would set, as it would in AWS.
@@ -250,7 +257,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const policy = new Policy(config);
 
   const ports: AppPorts = {
-    clock: { now: () => Date.now() },
+    clock: options.clock ?? { now: () => Date.now() },
     region: LOCAL_REGION,
     logger: () => logger,
     policy: async () => policy,
