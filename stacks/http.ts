@@ -54,7 +54,8 @@ export function httpApi({ defaults, table, secrets, consoleCors }: HttpArgs) {
   /** What each function behind a route needs besides what the topology implies. */
   const needs: Partial<Record<FunctionName, () => FirebreakFunctionArgs>> = {
     api: () => {
-      const access = secrets.access(["API_TOKENS"]);
+      // The calendar feeds check a token of their own (calendar apps send no headers).
+      const access = secrets.access(["API_TOKENS", "CALENDAR_TOKEN"]);
       return {
         environment: { TABLE_NAME: table.name, ...access.environment },
         permissions: access.permissions,

@@ -57,6 +57,7 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
   const secrets = stageSecrets(options);
   const secretNames = [
     "API_TOKENS",
+    "CALENDAR_TOKEN",
     ...(options.integrations.sentry ? ["SENTRY_CLIENT_SECRET"] : []),
     ...(options.integrations.slack ? ["SLACK_SIGNING_SECRET"] : []),
     ...policy.channelSecrets.map(({ env }) => env),

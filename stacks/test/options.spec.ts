@@ -184,6 +184,7 @@ describe("channel secrets", () => {
   test("a parameter per env: reference, read by the dispatcher and no other function", () => {
     expect(s.outputs.secretParameters).toEqual([
       "/firebreak/staging/ApiTokens",
+      "/firebreak/staging/CalendarToken",
       "/firebreak/staging/SentryClientSecret",
       "/firebreak/staging/SlackOncallWebhook",
       "/firebreak/staging/PagerdutyOncallKey",
@@ -211,7 +212,11 @@ describe("channel secrets", () => {
       keyGrant,
     ]);
     expect(reads("Api")).toEqual([
-      { Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [parameterArn("ApiTokens")] },
+      {
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: [parameterArn("ApiTokens"), parameterArn("CalendarToken")],
+      },
       keyGrant,
     ]);
     for (const name of ["Ingest", "Process", "Escalations"]) expect(reads(name), name).toEqual([]);

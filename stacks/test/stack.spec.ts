@@ -31,7 +31,7 @@ const FUNCTIONS_API: string = path.join(ROOT, "functions/api.ts");
 const FUNCTIONS = ["Ingest", "Process", "Api", "SentryWebhook", "Slack", "Dispatch", "Escalations"];
 /** Every secret the stage reads, by the function that reads it (parameters under /firebreak/ci). */
 const SECRET_READERS: Record<string, string[]> = {
-  Api: ["ApiTokens"],
+  Api: ["ApiTokens", "CalendarToken"],
   SentryWebhook: ["SentryClientSecret"],
   Slack: ["SlackSigningSecret"],
   // monitoring.config.ts's channels name no env: secrets.
@@ -560,7 +560,12 @@ describe("secrets", () => {
       // Nothing for SST to encrypt into resource.enc, whose key is in the environment (SST_KEY).
       expect(stage.builds.get(name)?.links, name).toEqual({});
       const variables = env(stage, name);
-      for (const secret of ["API_TOKENS", "SENTRY_CLIENT_SECRET", "SLACK_SIGNING_SECRET"]) {
+      for (const secret of [
+        "API_TOKENS",
+        "CALENDAR_TOKEN",
+        "SENTRY_CLIENT_SECRET",
+        "SLACK_SIGNING_SECRET",
+      ]) {
         expect(variables[secret], `${name} ${secret}`).toBeUndefined();
       }
       // Every variable is a known setting: nothing else could carry a value.
@@ -585,6 +590,7 @@ describe("secrets", () => {
     }
     expect(stage.outputs.secretParameters).toEqual([
       "/firebreak/ci/ApiTokens",
+      "/firebreak/ci/CalendarToken",
       "/firebreak/ci/SentryClientSecret",
       "/firebreak/ci/SlackSigningSecret",
     ]);

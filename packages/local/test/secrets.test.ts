@@ -392,5 +392,5 @@ describe("secrets never appear in logs, errors or reports", () => {
       expect(leaks, `${name} leaked`).toEqual([]);
     }
     expect(seen.filter((line) => MARKER.test(line)).map((line) => line.slice(0, 400))).toEqual([]);
-  });
+  }, 120_000); // a whole tour of every ingress, each delivery waiting for its batch
 });

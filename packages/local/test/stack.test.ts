@@ -265,8 +265,13 @@ describe("local stack: the Lambda Invoke API", () => {
 
 describe("local stack: concurrency and persistence", () => {
   it("keeps the exact count with 64 concurrent deliveries for one alarm", async () => {
+    // 64 state changes, each at its own second: one change through two paths is one signal.
     const deliveries = Array.from({ length: 64 }, (_, index) =>
-      again(`concurrent-${index}`, "2024-11-07T10:00:00.000+0000", "concurrency-test"),
+      again(
+        `concurrent-${index}`,
+        new Date(Date.UTC(2024, 10, 7, 10, 0, index)).toISOString().replace("Z", "+0000"),
+        "concurrency-test",
+      ),
     );
     const results = await Promise.all(deliveries.map((delivery) => api.deliver(delivery)));
     const ids = new Set(results.flatMap((result) => result.incidents));

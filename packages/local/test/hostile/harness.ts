@@ -166,8 +166,14 @@ export async function stateOf(stack: LocalStack) {
 }
 export type State = Awaited<ReturnType<typeof stateOf>>;
 
+/**
+ * Invocations that follow from work: the schedule's own runs are left out, as the sweep runs on
+ * a timer whether or not anything is left to do (work it makes shows up as dispatches).
+ */
 const invoked = (stack: LocalStack) =>
-  Object.values(stack.invocations).reduce((sum, count) => sum + count, 0);
+  Object.entries(stack.invocations)
+    .filter(([name]) => name !== "escalations")
+    .reduce((sum, [, count]) => sum + count, 0);
 
 /**
  * Nothing queued, nothing being dispatched: what happens next is the next request's doing.
