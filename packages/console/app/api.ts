@@ -5,6 +5,7 @@ import {
   ErrorWire,
   IncidentDetailWire,
   IncidentPageWire,
+  OnCallsWire,
   SilencesWire,
   SilenceWire,
   SummaryWire,
@@ -137,6 +138,7 @@ export function createApi(token: string, options: ApiOptions = {}) {
       const query = since ? `?${new URLSearchParams({ since })}` : "";
       return call(SummaryWire, `/reports/summary${query}`);
     },
+    onCall: () => call(OnCallsWire, "/oncall"),
     silences: () => call(SilencesWire, "/silences"),
     createSilence: (body: { matcher: string; duration: string; reason?: string }) =>
       call(SilenceWire, "/silences", { method: "POST", body }),

@@ -188,5 +188,15 @@ export const SummaryWire = z.object({
 });
 export type Summary = z.infer<typeof SummaryWire>;
 
+/** Who is on call in each schedule; `person` null (and no span) when nobody is. */
+export const OnCallWire = z.object({
+  schedule: text,
+  person: optionalText,
+  from: optionalText,
+  to: optionalText,
+});
+export type OnCall = z.infer<typeof OnCallWire>;
+export const OnCallsWire = z.object({ items: z.array(OnCallWire) });
+
 /** The API's error body: `{"error":{"code","message"}}`. */
 export const ErrorWire = z.object({ error: z.object({ code: text, message: text }) });

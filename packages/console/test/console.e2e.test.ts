@@ -183,6 +183,10 @@ describe("the incident console in Chromium", () => {
     ).toMatch(/Critical[\s\S]*Logs/i);
     // Resolved incidents stay out of the open list (the backlog's two earlier ones).
     expect(await row(page, "billing-queue-backlog").count()).toBe(1);
+    // This policy has no schedules: once /oncall answered (no items), no on-call panel.
+    const onCallAnswered = `performance.getEntriesByType("resource").some((entry) => entry.name.endsWith("/oncall") && entry.responseEnd > 0)`;
+    await expect.poll(() => page.evaluate(onCallAnswered), POLL).toBe(true);
+    expect(await page.getByRole("region", { name: "On call" }).count()).toBe(0);
 
     await page.getByLabel("Severity").selectOption("critical");
     await expect

@@ -2,6 +2,7 @@ import { useApi } from "../App";
 import type { IncidentFilters } from "../api";
 import { Marker, SeverityBadge, StatusPill } from "../components/badges";
 import { describeError } from "../components/Message";
+import { OnCallPanel } from "../components/OnCall";
 import { age, plural, utc } from "../format";
 import { forReading } from "../order";
 import { useNow, usePoll } from "../poll";
@@ -33,6 +34,8 @@ export function IncidentList({ query }: { query: URLSearchParams }) {
   const key = JSON.stringify({ ...filters, limit });
   const polled = usePoll(key, () => api.incidents(filters, limit), REFRESH_MS);
   const items = polled.data ? forReading(polled.data.items) : null;
+  // On the list's own rhythm; the last answer stays while a refresh fails, as the list's does.
+  const onCall = usePoll("oncall", () => api.onCall(), REFRESH_MS);
 
   const setFilter = (name: keyof IncidentFilters | "limit", value: string) => {
     const next = new URLSearchParams(query);
@@ -76,11 +79,16 @@ export function IncidentList({ query }: { query: URLSearchParams }) {
             options={[["", "All"], ...SOURCES.map((value) => [value, sourceWord(value)] as const)]}
             onChange={(value) => setFilter("source", value)}
           />
-          <button type="button" class="quiet" onClick={() => void polled.refresh()}>
+          <button
+            type="button"
+            class="quiet"
+            onClick={() => void Promise.all([polled.refresh(), onCall.refresh()])}
+          >
             Refresh now
           </button>
         </form>
       </search>
+      {onCall.data && <OnCallPanel items={onCall.data.items} now={now} />}
       {polled.error !== null && (
         <p class="banner error" role="alert">
           {items
