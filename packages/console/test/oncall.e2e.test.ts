@@ -3,7 +3,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/src/stack";
 import { client, startTestStack } from "../../local/test/helpers";
-import { REFRESH_MS } from "../app/pages/IncidentList";
+import { REFRESH_MS } from "../app/poll";
 import {
   accessibilityViolations,
   assertConsoleBuilt,

@@ -5,12 +5,10 @@ import { describeError } from "../components/Message";
 import { OnCallPanel } from "../components/OnCall";
 import { age, plural, utc } from "../format";
 import { forReading } from "../order";
-import { useNow, usePoll } from "../poll";
+import { REFRESH_MS, useNow, usePoll } from "../poll";
 import { href, replaceQuery } from "../route";
 import { type IncidentItem, SEVERITIES, SOURCES, STATUSES } from "../wire";
 
-/** Every few seconds: quick enough for an incident, light enough for a 200-item page. */
-export const REFRESH_MS = 5000;
 const PAGE = 50;
 const MAX_LIMIT = 200;
 

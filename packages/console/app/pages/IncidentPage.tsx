@@ -8,10 +8,10 @@ import { Postmortem } from "../components/Postmortem";
 import { SignalChart } from "../components/SignalChart";
 import { Timeline } from "../components/Timeline";
 import { age, duration, plural, utc } from "../format";
-import { useNow, usePoll } from "../poll";
+import { REFRESH_MS, useNow, usePoll } from "../poll";
 import { href } from "../route";
 import type { CommandResult, Escalation, IncidentDetail } from "../wire";
-import { Freshness, REFRESH_MS, sourceWord } from "./IncidentList";
+import { Freshness, sourceWord } from "./IncidentList";
 
 export function IncidentPage({ id }: { id: string }) {
   const api = useApi();

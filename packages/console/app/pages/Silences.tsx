@@ -2,8 +2,7 @@ import { useState } from "preact/hooks";
 import { useApi } from "../App";
 import { describeError, type Outcome, OutcomeLine } from "../components/Message";
 import { age, until, utc } from "../format";
-import { useNow, usePoll } from "../poll";
-import { REFRESH_MS } from "./IncidentList";
+import { REFRESH_MS, useNow, usePoll } from "../poll";
 
 const DURATIONS = ["30m", "1h", "2h", "4h", "8h", "1d", "3d", "7d"];
 
