@@ -279,6 +279,7 @@ describe("local stack: concurrency and persistence", () => {
     expect((await api.incident([...ids][0] as string)).count).toBe(64);
   });
 
+  // Its own timeout: two stacks start one after the other (on DynamoDB Local, a JVM each time).
   it("keeps incidents and queued events across a restart on the same DATA_DIR", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "firebreak-stack-"));
     const first = await startTestStack({ dataDir });
@@ -292,5 +293,5 @@ describe("local stack: concurrency and persistence", () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 120_000);
 });
