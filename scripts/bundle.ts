@@ -12,10 +12,12 @@ import { build, type Metafile } from "esbuild";
 import { sstEsbuildOptions } from "../stacks/bundle";
 import { FUNCTIONS } from "../stacks/topology";
 
-// Every function now carries the one composition root (the processor, dispatcher and commands
-// it assembles): a proxy for cold start, which `bench:cold-start` measures. 300 KB holds
-// today's bundles with room, and still catches an SDK client bundled by mistake.
-const BUDGET_BYTES = 300 * 1024;
+// A proxy for cold start, which `bench:cold-start` measures. Every function carries the one
+// composition root, and with it re2js (152 KB: linear-time patterns for rules and silences) and
+// luxon (74 KB: on-call rotations in time zones), which esbuild cannot leave out without code
+// splitting. 600 KB holds today's bundles (484-526 KB) and still catches an SDK client bundled
+// by mistake; whether to bundle per function is the cold-start benchmark's call (issue 15).
+const BUDGET_BYTES = 600 * 1024;
 
 const root = path.resolve(import.meta.dirname, "..");
 const out = mkdtempSync(path.join(tmpdir(), "firebreak-bundle-"));
