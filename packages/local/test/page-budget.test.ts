@@ -39,9 +39,15 @@ function alarm(index: number): AlarmEvent {
 
 let stack: LocalStack;
 let api: Client;
+/**
+ * The functions' time, held at one point of a minute while the flood is decided: the budget's
+ * minute is the dispatchers' clock, and a machine slow enough to cross a minute boundary mid-flood
+ * would otherwise make two windows of it (20 pages in each, correctly, but not "in a minute").
+ */
+const clock = { time: Math.floor(Date.now() / 60_000) * 60_000 + 5_000, now: () => clock.time };
 
 beforeAll(async () => {
-  stack = await startTestStack({ configInput: CONFIG });
+  stack = await startTestStack({ configInput: CONFIG, clock });
   api = client(stack);
 });
 afterAll(() => stack.stop());
@@ -67,17 +73,25 @@ describe("page budget on the local stack", () => {
     }
     expect(incidents.size).toBe(ALARMS);
 
-    // Every page is decided (sent or folded), then every folded one is named in a digest, which
-    // goes out once its minute has turned.
+    // Every page is decided (sent or folded) within the one minute the clock holds.
     const pages = new Map<string, ActionRecord>();
-    const named = new Set<string>();
-    for (;;) {
+    while (pages.size < ALARMS) {
       await stack.settle();
       for (const id of incidents) {
         if (pages.has(id)) continue;
         const page = (await stack.store.get(id))?.actions.find((action) => action.type === "page");
         if (page && page.status !== "planned") pages.set(id, page);
       }
+      if (pages.size < ALARMS) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const sent = stack.outbox.entries.filter((entry) => !isDigest(entry));
+    expect(sent).toHaveLength(PER_MINUTE);
+
+    // The minute turns: every folded page is named in a digest.
+    clock.time += 60_000;
+    const named = new Set<string>();
+    for (;;) {
+      await stack.settle();
       for (const entry of stack.outbox.entries.filter(isDigest)) {
         for (const id of incidents) if (entry.text.includes(`${id} flood-`)) named.add(id);
       }
@@ -86,16 +100,8 @@ describe("page budget on the local stack", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
-    const sent = stack.outbox.entries.filter((entry) => !isDigest(entry));
-    const perMinute = new Map<string, number>();
-    for (const entry of sent) {
-      const minute = entry.at.slice(0, 16);
-      perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
-    }
-    expect(Math.max(...perMinute.values())).toBeLessThanOrEqual(PER_MINUTE);
-    // The flood spans a minute or two of wall time: twenty pages in each, no more.
-    expect(sent.length).toBeLessThanOrEqual(PER_MINUTE * perMinute.size);
-    expect(sent.length).toBeGreaterThanOrEqual(PER_MINUTE);
+    // Nothing more was paged when the minute turned: the rest went into the digest.
+    expect(stack.outbox.entries.filter((entry) => !isDigest(entry))).toHaveLength(PER_MINUTE);
 
     const paged = new Set(sent.map((entry) => entry.incidentId));
     const foldedIds = [...pages].filter(([, page]) => page.status === "skipped").map(([id]) => id);
