@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Focused tests must never reach main.
     allowOnly: false,
+    // Temporary directories a stopped worker could not remove go when the run ends.
+    globalSetup: ["./vitest.global-setup.ts"],
     // The SDK warns that Node 20 support ends in 2027; Lambda runs nodejs22.x.
     // Handlers log through Powertools; a test asserts on what they return, not on their logs.
     env: {
