@@ -26,6 +26,7 @@ import {
   InvalidInputError,
   isExpired,
   nextDueAt,
+  pendingSince,
   type SweepPolicy,
   systemClock,
   type TimelineEntry,
@@ -55,12 +56,6 @@ const seconds = (time: number) => Math.ceil(time / 1000);
 const pageSortKey = (page: number) => `TL#${String(page).padStart(6, "0")}`;
 const listGroup = (status: Incident["status"]) => (status === "resolved" ? "resolved" : "open");
 const iso = (time: number) => new Date(time).toISOString();
-/** Since when the incident's earliest planned action has been due: how long its work waited. */
-const pendingSince = (record: IncidentRecord) =>
-  record.actions
-    .filter((action) => action.status === "planned")
-    .map((action) => action.notBefore ?? action.plannedAt)
-    .sort()[0] ?? record.incident.lastSeenAt;
 /** The incident id at the end of an index sort key (`<time>#<id>`). */
 const idOfSortKey = (key: string) => key.slice(key.lastIndexOf("#") + 1);
 /** The last time `toISOString` writes with a four-digit year, so ISO keys still sort as times. */
@@ -317,7 +312,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
               ? {
                   [TABLE.pendingPartitionKey]: pendingPartition(shard),
                   // Oldest waiting work first: the sweep reports its age (an alarm watches it).
-                  [TABLE.pendingSortKey]: `${pendingSince(record)}#${incident.id}`,
+                  [TABLE.pendingSortKey]: `${pendingSince(record) ?? incident.lastSeenAt}#${incident.id}`,
                 }
               : {}),
             // Past year 9999 an ISO time no longer sorts as text: such a time is never due.

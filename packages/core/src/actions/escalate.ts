@@ -326,6 +326,16 @@ const isStuck = (record: IncidentRecord, now: number) =>
   record.actions.some((action) => action.status === "planned" && stuckFrom(action) <= now);
 
 /** The parts of the policy that decide when the sweep has work for an incident. */
+/**
+ * Since when the incident's earliest planned action has been due (its `notBefore`, or when it was
+ * planned), or null when nothing waits: how long its work has waited for the dispatcher.
+ */
+export const pendingSince = (record: IncidentRecord): string | null =>
+  record.actions
+    .filter((action) => action.status === "planned")
+    .map((action) => action.notBefore ?? action.plannedAt)
+    .sort()[0] ?? null;
+
 export type SweepPolicy = Pick<MonitoringConfig, "incidents" | "escalation"> & PolicyChoice;
 
 /**

@@ -1,4 +1,4 @@
-import { nextDueAt, type SweepPolicy } from "../actions/escalate";
+import { nextDueAt, pendingSince, type SweepPolicy } from "../actions/escalate";
 import { InvalidInputError, VersionConflictError } from "../errors";
 import type { IncidentRecord, TimelinePage } from "../incidents/model";
 import type { ArchivedMark } from "../incidents/reduce";
@@ -141,9 +141,8 @@ export class MemoryIncidentStore implements IncidentStore {
   async oldestPendingSince(): Promise<string | null> {
     return (
       this.liveRecords()
-        .flatMap((record) => record.actions)
-        .filter((action) => action.status === "planned")
-        .map((action) => action.notBefore ?? action.plannedAt)
+        .map(pendingSince)
+        .filter((since): since is string => since !== null)
         .sort()[0] ?? null
     );
   }
