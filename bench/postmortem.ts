@@ -57,6 +57,7 @@ function stormIncident(): { record: IncidentRecord; entries: TimelineEntry[] } {
   }).signals;
   if (!signal) throw new Error("cloudwatch/eventbridge-alarm.json made no signal");
   const { severity, rule } = policy.classify(signal);
+  if (severity === "ignore") throw new Error("the policy ignores the sample alarm");
   const classified: ClassifiedSignal = { ...signal, severity, rule: rule?.name ?? null };
   const start = Date.parse(signal.at);
   const opened = openIncident(null, classified, config.incidents, start);

@@ -1,6 +1,7 @@
 import * as z from "zod";
 
-export const SOURCES = ["cloudwatch", "logs", "sentry"] as const;
+/** `security`: GuardDuty and Security Hub findings; `health`: AWS Health events. */
+export const SOURCES = ["cloudwatch", "logs", "sentry", "security", "health"] as const;
 export const SourceSchema = z.enum(SOURCES);
 export type Source = z.infer<typeof SourceSchema>;
 
@@ -51,6 +52,10 @@ export const SignalAttributesSchema = z.object({
   message: z.string().max(MAX_DETAIL).optional(),
   project: z.string().max(256).optional(),
   environment: z.string().max(256).optional(),
+  /** The alarm metric's dimensions (`FunctionName`, `DBClusterIdentifier`...): target templates read them. */
+  dimensions: z.record(z.string().max(255), z.string().max(1024)).optional(),
+  /** What the team wrote about it (a CloudWatch alarm's `AlarmDescription`, often a runbook link). */
+  description: z.string().max(MAX_DETAIL).optional(),
 });
 export type SignalAttributes = z.infer<typeof SignalAttributesSchema>;
 

@@ -44,8 +44,9 @@ describe("config", () => {
     expect(config.incidents).toEqual({
       flapping: { transitions: 3, window: 30 * 60_000 },
       dedupWindow: 15 * 60_000,
+      groupWindow: 5 * 60_000,
       timelineSignals: 20,
-      autoResolve: { logs: 30 * 60_000, sentry: 24 * 3_600_000 },
+      autoResolve: { logs: 30 * 60_000, sentry: 24 * 3_600_000, security: false, health: false },
       trustedTime: { past: 24 * 3_600_000, future: 5 * 60_000 },
       retention: 400 * 86_400_000,
     });

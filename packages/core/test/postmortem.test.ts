@@ -68,6 +68,7 @@ const REGION = "us-east-1";
 
 const classify = (signal: Signal): ClassifiedSignal => {
   const { severity, rule } = policy.classify(signal);
+  if (severity === "ignore") throw new Error("the fixture policy ignores no signal");
   return { ...signal, severity, rule: rule?.name ?? null };
 };
 

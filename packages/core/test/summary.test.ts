@@ -99,7 +99,7 @@ describe("summarize", () => {
       range: { since: "2026-11-01T00:00:00.000Z", until: null },
       incidents: 0,
       bySeverity: { info: 0, warning: 0, critical: 0 },
-      bySource: { cloudwatch: 0, logs: 0, sentry: 0 },
+      bySource: { cloudwatch: 0, logs: 0, sentry: 0, security: 0, health: 0 },
       byStatus: { triggered: 0, acknowledged: 0, resolved: 0 },
       timeToAcknowledge: { info: none, warning: none, critical: none },
       timeToResolve: { info: none, warning: none, critical: none },

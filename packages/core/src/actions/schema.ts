@@ -99,36 +99,39 @@ const Guarded = {
   approve: z.boolean().optional(),
   /** Overrides `safety.cooldown` for this action. */
   cooldown: DurationSchema.optional(),
+  /**
+   * How long after it ran to check whether it worked (the alarm back to OK, the errors
+   * stopped); the action's `verification` says what was found. Default 5m.
+   */
+  verifyAfter: DurationSchema.optional(),
 };
 
-export const ScaleActionSchema = z
-  .strictObject({
-    type: z.literal("scale"),
-    target: ScaleTargetSchema,
-    /** Add this many (tasks, instances, provisioned executions). */
-    by: z.number().int().min(1).max(10_000).optional(),
-    /** Or multiply by this (rounded up). */
-    factor: z.number().gt(1).max(10).optional(),
-    /** Never go above this; the group's own maximum also holds. */
-    max: z.number().int().min(1).max(100_000),
-    ...Guarded,
-  })
-  .refine((action) => (action.by === undefined) !== (action.factor === undefined), {
-    message: "give exactly one of `by` (a step) or `factor`",
-    path: ["by"],
-  });
+const ScaleFields = {
+  type: z.literal("scale"),
+  target: ScaleTargetSchema,
+  /** Add this many (tasks, instances, provisioned executions). */
+  by: z.number().int().min(1).max(10_000).optional(),
+  /** Or multiply by this (rounded up). */
+  factor: z.number().gt(1).max(10).optional(),
+  /** Never go above this; the group's own maximum also holds. */
+  max: z.number().int().min(1).max(100_000),
+  ...Guarded,
+};
+const oneStep = <T extends { by?: number; factor?: number }>(action: T) =>
+  (action.by === undefined) !== (action.factor === undefined);
+const ONE_STEP = { message: "give exactly one of `by` (a step) or `factor`", path: ["by"] };
 
-export const RollbackActionSchema = z.strictObject({
+const RollbackFields = {
   type: z.literal("rollback"),
   target: RollbackTargetSchema,
   ...Guarded,
-});
+};
 
-export const FailoverActionSchema = z.strictObject({
+const FailoverFields = {
   type: z.literal("failover"),
   target: FailoverTargetSchema,
   ...Guarded,
-});
+};
 
 export const PageActionSchema = z.strictObject({
   type: z.literal("page"),
@@ -156,6 +159,31 @@ export const RestoreMinCapacityActionSchema = z.strictObject({
   cooldown: z.literal(0),
 });
 export type RestoreMinCapacityAction = z.infer<typeof RestoreMinCapacityActionSchema>;
+
+/**
+ * A step of a chain: an action tried only after every step before it (and the action that
+ * carries the chain) was verified ineffective. A `page` step sends and the chain goes on.
+ * Steps carry no chain of their own: one flat ladder per action is what people can read.
+ */
+export const ChainStepSchema = z.discriminatedUnion("type", [
+  z.strictObject(ScaleFields).refine(oneStep, ONE_STEP),
+  z.strictObject(RollbackFields),
+  z.strictObject(FailoverFields),
+  PageActionSchema,
+]);
+export type ChainStep = z.infer<typeof ChainStepSchema>;
+
+/**
+ * `ifIneffective`: what to try, in order, while the alarm is still firing after each step
+ * (scale out; then roll back the last change; then fail over; page at any step).
+ */
+const Chain = { ifIneffective: z.array(ChainStepSchema).min(1).max(5).optional() };
+
+export const ScaleActionSchema = z
+  .strictObject({ ...ScaleFields, ...Chain })
+  .refine(oneStep, ONE_STEP);
+export const RollbackActionSchema = z.strictObject({ ...RollbackFields, ...Chain });
+export const FailoverActionSchema = z.strictObject({ ...FailoverFields, ...Chain });
 
 export const ActionSpecSchema = z.discriminatedUnion("type", [
   ScaleActionSchema,

@@ -7,9 +7,10 @@ import {
 } from "../actions/escalation-policy";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { DurationSchema } from "../duration";
+import { MaintenanceTimingSchema } from "../maintenance/schema";
 import { onCallIssues, SchedulesSchema } from "../oncall/schema";
 import { patternProblem } from "../policy/pattern";
-import { SeveritySchema } from "../severity";
+import { RuleSeveritySchema, SeveritySchema } from "../severity";
 import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
 
 const GlobSchema = z.string().min(1).max(512);
@@ -59,13 +60,92 @@ export const MatchSchema = z.strictObject({
 export type Match = z.infer<typeof MatchSchema>;
 export type MatchInput = z.input<typeof MatchSchema>;
 
-export const RuleSchema = z.strictObject({
-  name: z
+const NameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "use letters, digits, '.', '_' and '-' (max 63)");
+
+/**
+ * What an inhibit rule or a maintenance window matches: a signal's keys (as in `MatchSchema`),
+ * its `service`, and the `severity` the policy gave it (one or a list).
+ */
+export const AlertMatchSchema = MatchSchema.extend({
+  service: z.union([NameSchema, z.array(NameSchema).nonempty()]).optional(),
+  severity: z.union([SeveritySchema, z.array(SeveritySchema).nonempty()]).optional(),
+});
+export type AlertMatch = z.infer<typeof AlertMatchSchema>;
+
+/**
+ * A service: which signals are about it (the first service with a matching entry wins), what it
+ * depends on (for inhibition), where its runbook is, and how its deploys are watched.
+ *
+ * @example
+ * services: {
+ *   checkout: {
+ *     match: [{ source: "cloudwatch", alarmName: "checkout-*" }, { source: "sentry", project: "checkout" }],
+ *     dependsOn: ["orders-db"],
+ *     runbook: "https://wiki.example.com/runbooks/checkout",
+ *   },
+ * }
+ */
+export const ServiceSchema = z.strictObject({
+  match: z.array(MatchSchema).min(1).max(50),
+  dependsOn: z.array(NameSchema).max(50).default([]),
+  runbook: z
+    .url({ protocol: /^https?$/, error: "an http(s) URL" })
+    .max(2048)
+    .optional(),
+  /** `false`: every alert of the service is an incident of its own (no grouping). */
+  group: z.boolean().default(true),
+  /**
+   * Deploy watching: an alarm in `alarms` (or, without `alarms`, any critical incident of the
+   * service) within `bake` after a change rolls that change back, behind the safety guards.
+   */
+  watch: z
+    .strictObject({
+      bake: DurationSchema.prefault("15m"),
+      alarms: z.array(GlobSchema).min(1).max(100).optional(),
+    })
+    .optional(),
+});
+export type ServiceConfig = z.infer<typeof ServiceSchema>;
+
+/**
+ * In the spirit of Alertmanager's inhibit rules: while an incident matching `source` is open,
+ * alerts matching `target` in the same service (`service`) or in services that depend on it
+ * (`dependents`) are recorded but neither page nor act.
+ */
+export const InhibitRuleSchema = z.strictObject({
+  source: AlertMatchSchema,
+  target: AlertMatchSchema,
+  scope: z.enum(["service", "dependents"]).default("service"),
+});
+export type InhibitRule = z.infer<typeof InhibitRuleSchema>;
+
+export const MaintenanceWindowSchema = MaintenanceTimingSchema.extend({
+  name: NameSchema,
+  match: AlertMatchSchema,
+  reason: z.string().max(500).optional(),
+});
+export type MaintenanceWindowConfig = z.infer<typeof MaintenanceWindowSchema>;
+
+/** A member account Firebreak acts in, through a role there that trusts Firebreak's. */
+export const AccountSchema = z.strictObject({
+  roleArn: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "use letters, digits, '.', '_' and '-' (max 63)"),
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN"),
+  /** Passed as sts:ExternalId when the member account's trust policy asks for one. */
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, "2 to 1224 of letters, digits and +=,.@:/-")
+    .optional(),
+});
+
+export const RuleSchema = z.strictObject({
+  name: NameSchema,
   description: z.string().max(500).optional(),
   match: MatchSchema,
-  severity: SeveritySchema,
+  /** `ignore`: dropped before any incident exists (counted in metrics and the summary). */
+  severity: RuleSeveritySchema,
   /** Run in order when the rule's incident opens (`scale` also on re-triggers past its cooldown). */
   actions: z.array(ActionSpecSchema).max(20).default([]),
   /** The escalation policy (a key of `escalationPolicies`); none: the `escalation` block. */
@@ -83,6 +163,11 @@ const IncidentsSchema = z.strictObject({
     .prefault({}),
   /** How long a delivery id is remembered per fingerprint to drop redeliveries. */
   dedupWindow: DurationSchema.prefault("15m"),
+  /**
+   * An alert joins the open incident of its service if that incident started within this
+   * window; otherwise it opens one.
+   */
+  groupWindow: DurationSchema.prefault("5m"),
   /** How many signals get their own timeline entry before the timeline only samples. */
   timelineSignals: z.number().int().min(1).max(1000).default(20),
   /** Log and Sentry incidents quiet this long resolve themselves (`false`: never). */
@@ -90,6 +175,10 @@ const IncidentsSchema = z.strictObject({
     .strictObject({
       logs: z.union([DurationSchema, z.literal(false)]).prefault("30m"),
       sentry: z.union([DurationSchema, z.literal(false)]).prefault("24h"),
+      /** Findings do not recover: someone resolves them (or an auto-resolve set here). */
+      security: z.union([DurationSchema, z.literal(false)]).default(false),
+      /** AWS Health events close themselves (a `closed` event resolves); this is the fallback. */
+      health: z.union([DurationSchema, z.literal(false)]).default(false),
     })
     .prefault({}),
   /**
@@ -160,138 +249,216 @@ const PagingSchema = z.strictObject({
 });
 
 /** The whole policy: `monitoring.config.ts` or a JSON file named by `MONITORING_CONFIG`. */
-export const ConfigSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    rules: z.array(RuleSchema).default([]),
-    default: z.strictObject({ severity: SeveritySchema }).default({ severity: "info" }),
-    incidents: IncidentsSchema.prefault({}),
-    logs: LogsSchema.prefault({}),
-    cloudwatch: CloudWatchSchema.prefault({}),
-    channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/), ChannelSchema).default({}),
-    /**
-     * Slack user ids who may change incidents from Slack (acknowledge, resolve, approve, silence).
-     * Anyone else may look. `"anyone"`: every member of the workspace, guests included, may act.
-     * Required when a rule remediates (see the refinement below).
-     */
-    responders: z
-      .union([
-        z.literal("anyone"),
-        z.array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id such as U012AB3CD")),
-      ])
-      .optional(),
-    slack: z
-      .strictObject({
-        /** The slash command as registered in the Slack app. */
-        command: z
-          .string()
-          .regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /incident")
-          .default("/incident"),
-      })
-      .prefault({}),
-    /** The escalation of incidents whose rule names no policy: re-pages to channels. */
-    escalation: EscalationSchema.prefault({}),
-    /** Named escalation policies: levels of people, schedules and channels (see README). */
-    escalationPolicies: z.record(PolicyNameSchema, EscalationPolicySchema).default({}),
-    /** People escalation policies notify, by name, with how each is reached. */
-    people: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/i), PersonSchema).default({}),
-    /**
-     * On-call schedules: rotations of `people` (by name) in a time zone, with optional layers
-     * and restrictions; overrides are made through the API or Slack (see README, "On call").
-     *
-     * @example
-     * schedules: {
-     *   primary: {
-     *     timeZone: "Europe/Berlin",
-     *     rotation: { people: ["alice", "bob"], shift: "1w", handoff: "Mon 09:00", start: "2026-01-05" },
-     *   },
-     * }
-     */
-    schedules: SchedulesSchema,
-    paging: PagingSchema.prefault({}),
-    safety: SafetySchema.prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    const channel = (name: string, path: Array<string | number>) => {
-      if (!(name in config.channels)) {
-        const known = Object.keys(config.channels).join(", ") || "none defined";
-        ctx.addIssue({
-          code: "custom",
-          path,
-          message: `unknown channel "${name}" (channels: ${known})`,
-        });
-      }
-    };
-    config.rules.forEach((rule, index) => {
-      rule.actions.forEach((action, position) => {
-        if (action.type === "page")
-          channel(action.channel, ["rules", index, "actions", position, "channel"]);
-      });
-    });
-    for (const [index, name] of config.escalation.channels.entries()) {
-      channel(name, ["escalation", "channels", index]);
-    }
-    config.rules.forEach((rule, index) => {
-      if (rule.escalation !== undefined && !(rule.escalation in config.escalationPolicies)) {
-        const known = Object.keys(config.escalationPolicies).join(", ") || "none defined";
-        ctx.addIssue({
-          code: "custom",
-          path: ["rules", index, "escalation"],
-          message: `unknown escalation policy "${rule.escalation}" (escalationPolicies: ${known})`,
-        });
-      }
-    });
-    for (const [name, policy] of Object.entries(config.escalationPolicies)) {
-      policy.levels.forEach((level, index) => {
-        level.notify.forEach((target: NotifyTarget, position) => {
-          const path = ["escalationPolicies", name, "levels", index, "notify", position];
-          if ("channel" in target) channel(target.channel, [...path, "channel"]);
-          if ("schedule" in target && !(target.schedule in config.schedules)) {
-            const known = Object.keys(config.schedules).join(", ") || "none defined";
-            ctx.addIssue({
-              code: "custom",
-              path: [...path, "schedule"],
-              message: `unknown schedule "${target.schedule}" (schedules: ${known})`,
-            });
-          }
-          if ("person" in target && !(target.person in config.people)) {
-            const known = Object.keys(config.people).join(", ") || "none defined";
-            ctx.addIssue({
-              code: "custom",
-              path: [...path, "person"],
-              message: `unknown person "${target.person}" (people: ${known})`,
-            });
-          }
-        });
+const ConfigSchemaShape = z.strictObject({
+  $schema: z.string().optional(),
+  rules: z.array(RuleSchema).default([]),
+  default: z.strictObject({ severity: SeveritySchema }).default({ severity: "info" }),
+  incidents: IncidentsSchema.prefault({}),
+  logs: LogsSchema.prefault({}),
+  cloudwatch: CloudWatchSchema.prefault({}),
+  channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/), ChannelSchema).default({}),
+  /**
+   * Slack user ids who may change incidents from Slack (acknowledge, resolve, approve, silence).
+   * Anyone else may look. `"anyone"`: every member of the workspace, guests included, may act.
+   * Required when a rule remediates (see the refinement below).
+   */
+  responders: z
+    .union([
+      z.literal("anyone"),
+      z.array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id such as U012AB3CD")),
+    ])
+    .optional(),
+  slack: z
+    .strictObject({
+      /** The slash command as registered in the Slack app. */
+      command: z
+        .string()
+        .regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /incident")
+        .default("/incident"),
+    })
+    .prefault({}),
+  /** The escalation of incidents whose rule names no policy: re-pages to channels. */
+  escalation: EscalationSchema.prefault({}),
+  /** Named escalation policies: levels of people, schedules and channels (see README). */
+  escalationPolicies: z.record(PolicyNameSchema, EscalationPolicySchema).default({}),
+  /** People escalation policies notify, by name, with how each is reached. */
+  people: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/i), PersonSchema).default({}),
+  /**
+   * On-call schedules: rotations of `people` (by name) in a time zone, with optional layers
+   * and restrictions; overrides are made through the API or Slack (see README, "On call").
+   *
+   * @example
+   * schedules: {
+   *   primary: {
+   *     timeZone: "Europe/Berlin",
+   *     rotation: { people: ["alice", "bob"], shift: "1w", handoff: "Mon 09:00", start: "2026-01-05" },
+   *   },
+   * }
+   */
+  schedules: SchedulesSchema,
+  paging: PagingSchema.prefault({}),
+  safety: SafetySchema.prefault({}),
+  /** Services, by name: see `ServiceSchema`. */
+  services: z.record(NameSchema, ServiceSchema).default({}),
+  /** Inhibit rules: see `InhibitRuleSchema`. */
+  inhibit: z.array(InhibitRuleSchema).max(100).default([]),
+  /**
+   * Maintenance windows: one period, or a recurrence in a time zone.
+   *
+   * @example
+   * maintenance: [{ name: "db-patching", match: { service: "orders-db" }, cron: "0 2 * * SAT", timeZone: "Europe/Berlin", duration: "2h" }]
+   */
+  maintenance: z.array(MaintenanceWindowSchema).max(100).default([]),
+  /**
+   * Member accounts of an organization whose alarms reach this Firebreak, by account id, with
+   * the role remediation assumes there (see README, "Every account").
+   */
+  accounts: z
+    .record(z.string().regex(/^\d{12}$/, "a 12-digit account id"), AccountSchema)
+    .default({}),
+});
+
+export const ConfigSchema = ConfigSchemaShape.superRefine((config, ctx) => {
+  const channel = (name: string, path: Array<string | number>) => {
+    if (!(name in config.channels)) {
+      const known = Object.keys(config.channels).join(", ") || "none defined";
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `unknown channel "${name}" (channels: ${known})`,
       });
     }
-    for (const issue of onCallIssues(config.people, config.schedules)) {
-      ctx.addIssue({ code: "custom", ...issue });
-    }
-    // Approving a failover or silencing every alarm is one Slack command away: a policy that
-    // acts on AWS must say who may type it, or say in so many words that anyone may.
-    if (config.responders === undefined) {
-      const remediation = firstRemediation(config.rules);
-      if (remediation) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["responders"],
-          message: `required when the policy has remediation actions (rules[${remediation.rule}].actions[${remediation.action}] is a ${remediation.type}); list Slack user ids, or say responders: "anyone"`,
-        });
-      }
-    }
-    const seen = new Map<string, number>();
-    config.rules.forEach((rule, index) => {
-      const first = seen.get(rule.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["rules", index, "name"],
-          message: `duplicate rule name "${rule.name}" (also rules[${first}])`,
-        });
-      } else seen.set(rule.name, index);
+  };
+  config.rules.forEach((rule, index) => {
+    rule.actions.forEach((action, position) => {
+      if (action.type === "page")
+        channel(action.channel, ["rules", index, "actions", position, "channel"]);
     });
   });
+  for (const [index, name] of config.escalation.channels.entries()) {
+    channel(name, ["escalation", "channels", index]);
+  }
+  config.rules.forEach((rule, index) => {
+    if (rule.escalation !== undefined && !(rule.escalation in config.escalationPolicies)) {
+      const known = Object.keys(config.escalationPolicies).join(", ") || "none defined";
+      ctx.addIssue({
+        code: "custom",
+        path: ["rules", index, "escalation"],
+        message: `unknown escalation policy "${rule.escalation}" (escalationPolicies: ${known})`,
+      });
+    }
+  });
+  for (const [name, policy] of Object.entries(config.escalationPolicies)) {
+    policy.levels.forEach((level, index) => {
+      level.notify.forEach((target: NotifyTarget, position) => {
+        const path = ["escalationPolicies", name, "levels", index, "notify", position];
+        if ("channel" in target) channel(target.channel, [...path, "channel"]);
+        if ("schedule" in target && !(target.schedule in config.schedules)) {
+          const known = Object.keys(config.schedules).join(", ") || "none defined";
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, "schedule"],
+            message: `unknown schedule "${target.schedule}" (schedules: ${known})`,
+          });
+        }
+        if ("person" in target && !(target.person in config.people)) {
+          const known = Object.keys(config.people).join(", ") || "none defined";
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, "person"],
+            message: `unknown person "${target.person}" (people: ${known})`,
+          });
+        }
+      });
+    });
+  }
+  for (const issue of onCallIssues(config.people, config.schedules)) {
+    ctx.addIssue({ code: "custom", ...issue });
+  }
+  // Approving a failover or silencing every alarm is one Slack command away: a policy that
+  // acts on AWS must say who may type it, or say in so many words that anyone may.
+  if (config.responders === undefined) {
+    const remediation = firstRemediation(config.rules);
+    if (remediation) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["responders"],
+        message: `required when the policy has remediation actions (rules[${remediation.rule}].actions[${remediation.action}] is a ${remediation.type}); list Slack user ids, or say responders: "anyone"`,
+      });
+    }
+  }
+  serviceIssues(config, ctx);
+  const seen = new Map<string, number>();
+  config.rules.forEach((rule, index) => {
+    const first = seen.get(rule.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rules", index, "name"],
+        message: `duplicate rule name "${rule.name}" (also rules[${first}])`,
+      });
+    } else seen.set(rule.name, index);
+  });
+});
+
+type Checked = Pick<
+  z.output<typeof ConfigSchemaShape>,
+  "services" | "inhibit" | "maintenance" | "accounts"
+>;
+
+/** Cross-references of services, inhibit rules, maintenance windows and accounts. */
+function serviceIssues(config: Checked, ctx: z.RefinementCtx): void {
+  const names = Object.keys(config.services);
+  const known = names.join(", ") || "none defined";
+  const service = (name: string, path: Array<string | number>) => {
+    if (!(name in config.services)) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `unknown service "${name}" (services: ${known})`,
+      });
+    }
+  };
+  for (const [name, definition] of Object.entries(config.services)) {
+    definition.dependsOn.forEach((dependency, index) => {
+      const path = ["services", name, "dependsOn", index];
+      if (dependency === name) {
+        ctx.addIssue({ code: "custom", path, message: "a service cannot depend on itself" });
+      } else service(dependency, path);
+    });
+  }
+  const services = (value: string | string[] | undefined, path: Array<string | number>) => {
+    if (value === undefined) return;
+    for (const [index, name] of (Array.isArray(value) ? value : [value]).entries()) {
+      service(name, Array.isArray(value) ? [...path, index] : path);
+    }
+  };
+  config.inhibit.forEach((rule, index) => {
+    services(rule.source.service, ["inhibit", index, "source", "service"]);
+    services(rule.target.service, ["inhibit", index, "target", "service"]);
+  });
+  const windows = new Map<string, number>();
+  config.maintenance.forEach((window, index) => {
+    services(window.match.service, ["maintenance", index, "match", "service"]);
+    const first = windows.get(window.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maintenance", index, "name"],
+        message: `duplicate maintenance window "${window.name}" (also maintenance[${first}])`,
+      });
+    } else windows.set(window.name, index);
+  });
+  for (const [account, { roleArn }] of Object.entries(config.accounts)) {
+    if (roleArn.split(":")[4] !== account) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["accounts", account, "roleArn"],
+        message: `the role must be in account ${account}`,
+      });
+    }
+  }
+}
 
 /** The first action in the rules that changes AWS (anything but a page), by position. */
 function firstRemediation(

@@ -76,8 +76,13 @@ export class Correlator {
 
   async process(signals: ReadonlyArray<Signal>): Promise<CorrelationResult> {
     const groups = new Map<string, ClassifiedSignal[]>();
+    const ignored = new Set<Signal>();
     for (const signal of signals) {
       const { severity, rule } = this.options.policy.classify(signal);
+      if (severity === "ignore") {
+        ignored.add(signal);
+        continue;
+      }
       const classified: ClassifiedSignal = { ...signal, severity, rule: rule?.name ?? null };
       const group = groups.get(signal.fingerprint);
       if (group) group.push(classified);
@@ -111,6 +116,10 @@ export class Correlator {
       [...groups].map(([fingerprint, group]) => [fingerprint, [...group]]),
     );
     for (const signal of signals) {
+      if (ignored.has(signal)) {
+        results.push({ signal, outcome: "ignored", incidentId: null });
+        continue;
+      }
       const classified = remaining.get(signal.fingerprint)?.shift() as ClassifiedSignal;
       const result = byDelivery.get(classified) as SignalResult;
       results.push({ ...result, signal });

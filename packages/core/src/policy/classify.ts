@@ -1,11 +1,12 @@
 import type { MonitoringConfig, Rule } from "../config/schema";
-import type { Severity } from "../severity";
+import type { RuleSeverity } from "../severity";
 import type { Signal } from "../signal";
 import { levelRank } from "../signal";
 import { compileMatch, type SignalMatcher } from "./match";
 
 export interface Classification {
-  severity: Severity;
+  /** `ignore`: drop the signal before any incident exists. */
+  severity: RuleSeverity;
   /** The rule that matched, or null when the default applied. */
   rule: Rule | null;
 }
@@ -15,12 +16,25 @@ export class Policy {
   private readonly rules: ReadonlyArray<{ rule: Rule; matches: SignalMatcher }>;
   /** Rules that pick log lines by content (a `message` or `level`), not just by log group. */
   private readonly logLineRules: ReadonlyArray<SignalMatcher>;
+  private readonly services: ReadonlyArray<{ name: string; matches: SignalMatcher[] }>;
 
   constructor(readonly config: MonitoringConfig) {
     this.rules = config.rules.map((rule) => ({ rule, matches: compileMatch(rule.match) }));
     this.logLineRules = this.rules
       .filter(({ rule }) => rule.match.message !== undefined || rule.match.level !== undefined)
       .map(({ matches }) => matches);
+    this.services = Object.entries(config.services).map(([name, service]) => ({
+      name,
+      matches: service.match.map(compileMatch),
+    }));
+  }
+
+  /** The first service with a `match` entry that matches the signal, or null. */
+  serviceOf(signal: Signal): string | null {
+    for (const { name, matches } of this.services) {
+      if (matches.some((match) => match(signal))) return name;
+    }
+    return null;
   }
 
   classify(signal: Signal): Classification {

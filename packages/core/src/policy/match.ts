@@ -3,6 +3,9 @@ import type { Signal } from "../signal";
 import { globMatcher } from "./glob";
 import { compilePattern } from "./pattern";
 
+/** The attributes that hold one text value (not `dimensions`). */
+type TextAttribute = Exclude<keyof Signal["attributes"], "dimensions">;
+
 /** A compiled `match` block: a predicate over signals. */
 export type SignalMatcher = (signal: Signal) => boolean;
 
@@ -12,7 +15,7 @@ export type SignalMatcher = (signal: Signal) => boolean;
  */
 export function compileMatch(match: Match): SignalMatcher {
   const tests: SignalMatcher[] = [];
-  const attribute = (key: keyof Signal["attributes"], test: (value: string) => boolean) =>
+  const attribute = (key: TextAttribute, test: (value: string) => boolean) =>
     tests.push((signal) => {
       const value = signal.attributes[key];
       return value !== undefined && test(value);

@@ -349,6 +349,10 @@ function originOf(incident: Incident): string {
       return a.project
         ? `Sentry project ${a.project}${a.environment ? ` (${a.environment})` : ""}`
         : (incident.link?.label ?? "Sentry");
+    case "security":
+      return `Security finding ${incident.link?.label ?? incident.title}${where ? ` (${where})` : ""}`;
+    case "health":
+      return `AWS Health ${incident.link?.label ?? incident.title}${where ? ` (${where})` : ""}`;
   }
 }
 
