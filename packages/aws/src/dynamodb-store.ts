@@ -306,6 +306,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
             status: incident.status,
             severity: incident.severity,
             source: incident.source,
+            // Absent (not null) without a service: a filter on it then matches nothing.
+            service: incident.service ?? undefined,
             version: record.version,
             pending,
             ...(pending > 0
@@ -628,6 +630,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
     filter("severity", query.severity);
     filter("source", query.source);
+    filter("service", query.service);
     if (query.status && query.status !== "open") filter("status", query.status);
     return {
       TableName: this.tableName,

@@ -43,7 +43,7 @@ export const TABLE = {
   listSortKey: "gsi1sk",
   /** Epoch seconds; DynamoDB's TTL deletes expired items (the embedded one never does). */
   ttlAttribute: "expiresAt",
-  listProjection: ["status", "severity", "source", "expiresAt"],
+  listProjection: ["status", "severity", "source", "service", "expiresAt"],
   pendingIndex: "gsi2",
   pendingPartitionKey: "gsi2pk",
   pendingSortKey: "gsi2sk",

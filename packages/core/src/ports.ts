@@ -26,6 +26,8 @@ export interface IncidentQuery {
   status?: IncidentStatus | "open";
   severity?: Severity;
   source?: Source;
+  /** Incidents of this service (`Incident.service`). */
+  service?: string;
   /** ISO times bounding `firstSeenAt`. */
   since?: string;
   until?: string;

@@ -83,7 +83,16 @@ export class Correlator {
         ignored.add(signal);
         continue;
       }
-      const classified: ClassifiedSignal = { ...signal, severity, rule: rule?.name ?? null };
+      const service = this.options.policy.serviceOf(signal);
+      const runbook =
+        service === null ? null : this.options.policy.config.services[service]?.runbook;
+      const classified: ClassifiedSignal = {
+        ...signal,
+        severity,
+        rule: rule?.name ?? null,
+        service,
+        runbook: runbook ?? null,
+      };
       const group = groups.get(signal.fingerprint);
       if (group) group.push(classified);
       else groups.set(signal.fingerprint, [classified]);

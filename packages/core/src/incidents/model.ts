@@ -31,6 +31,10 @@ export const IncidentSchema = z.object({
   link: LinkSchema.nullable(),
   attributes: SignalAttributesSchema,
   detail: z.string().nullable(),
+  /** The service `services` assigns its signals to (`Policy.serviceOf`), or null for none. */
+  service: z.string().nullable().default(null),
+  /** The service's runbook when the incident opened. */
+  runbook: z.string().nullable().default(null),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 

@@ -8,6 +8,10 @@ import type { DedupMarks, IncidentRecord, TimelineEntry } from "./model";
 export interface ClassifiedSignal extends Signal {
   severity: Severity;
   rule: string | null;
+  /** The service the policy assigns it to (`Policy.serviceOf`); absent or null: none. */
+  service?: string | null;
+  /** That service's runbook, if it has one. */
+  runbook?: string | null;
 }
 
 export type IncidentSettings = MonitoringConfig["incidents"];
@@ -404,6 +408,8 @@ export function openIncident(
       link: signal.link,
       attributes: signal.attributes,
       detail: signal.detail,
+      service: signal.service ?? null,
+      runbook: signal.runbook ?? null,
     },
     version: 1,
     timeline: [

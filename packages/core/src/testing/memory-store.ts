@@ -176,6 +176,7 @@ export class MemoryIncidentStore implements IncidentStore {
         }
         if (query.severity && incident.severity !== query.severity) return false;
         if (query.source && incident.source !== query.source) return false;
+        if (query.service && incident.service !== query.service) return false;
         if (query.since && incident.firstSeenAt < query.since) return false;
         if (query.until && incident.firstSeenAt > query.until) return false;
         return true;

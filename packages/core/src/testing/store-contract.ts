@@ -189,6 +189,8 @@ export function describeIncidentStoreContract(
               at,
               source,
               severity: index === 2 ? "critical" : "warning",
+              // Sentry's are the checkout service's; CloudWatch's have no service.
+              service: source === "sentry" ? "checkout" : null,
             });
             await store.save(record, null);
             records.push(record);
@@ -233,6 +235,22 @@ export function describeIncidentStoreContract(
           until: "2026-11-21T23:59:59.999Z",
         });
         expect(window.items.map((item) => item.firstSeenAt)).toEqual([times[1], times[1]]);
+      });
+
+      it("filters by service, alone and with status", async () => {
+        const checkout = await store.list({ limit: 100, service: "checkout" });
+        expect(checkout.items.map((item) => item.service)).toEqual([
+          "checkout",
+          "checkout",
+          "checkout",
+        ]);
+        expect(checkout.items.map((item) => item.source)).toEqual(["sentry", "sentry", "sentry"]);
+        const open = await store.list({ limit: 2, status: "open", service: "checkout" });
+        expect(open.items).toHaveLength(2);
+        expect(open.nextCursor).not.toBeNull();
+        expect((await store.list({ limit: 100, service: "orders-db" })).items).toEqual([]);
+        const unassigned = await store.list({ limit: 100, source: "cloudwatch" });
+        expect(unassigned.items.map((item) => item.service)).toEqual([null, null, null]);
       });
 
       it("pages through everything exactly once with the cursor", async () => {
