@@ -9,7 +9,7 @@ import type { Pager } from "../paging/pager";
 import type { Clock, IncidentStore, Logger } from "../ports";
 import { silentLogger } from "../ports";
 import { personOf } from "./escalation-policy";
-import { AwsCallError, type AwsGateway } from "./gateway";
+import { AwsCallError, type AwsGateway, accountIdOf } from "./gateway";
 import type { GuardStore } from "./guards";
 import type { ActionRecord, Delivery, Transport } from "./model";
 import { humanChannels, type PlanContext, planPage } from "./plan";
@@ -305,6 +305,7 @@ export class Dispatcher {
         gateway: this.options.gateway,
         mode: action.dryRun ? "dry-run" : this.options.mode,
         region: this.options.region,
+        account: accountIdOf(record.incident.attributes.account),
         reference: ref,
         // Requests recorded by a run that stopped before recording its outcome: finish those.
         prepared:

@@ -23,6 +23,15 @@ export const AwsRequestSchema = z.object({
   operation: z.string(),
   /** Region to call; the gateway's default when absent. */
   region: z.string().optional(),
+  /**
+   * The AWS account the target lives in (12 digits): the incident's own account, so that a
+   * member account's alarm is remediated there, through the role `accounts` names. Absent: the
+   * account Firebreak runs in.
+   */
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   input: z.record(z.string(), z.unknown()),
 });
 export type AwsRequest = z.infer<typeof AwsRequestSchema>;
@@ -50,5 +59,31 @@ export class AwsCallError extends FirebreakError {
     options?: ErrorOptions,
   ) {
     super(`${request.service}:${request.operation} failed: ${errorCode}: ${message}`, options);
+  }
+}
+
+/**
+ * The account a signal's `attributes.account` names, when it is an account id: sources that
+ * send something else (or nothing) leave requests in Firebreak's own account.
+ */
+export const accountIdOf = (value: string | undefined): string | undefined =>
+  value !== undefined && /^\d{12}$/.test(value) ? value : undefined;
+
+/**
+ * A request for an account Firebreak cannot act in: not its own, and no role in `accounts`.
+ * Nothing was sent; the action is skipped with this reason rather than failed, since retrying
+ * cannot help until the config names a role.
+ */
+export class AccountNotConfiguredError extends AwsCallError {
+  constructor(
+    request: Pick<AwsRequest, "service" | "operation">,
+    readonly account: string,
+  ) {
+    super(
+      request,
+      "AccountNotConfigured",
+      `account ${account} has no role in accounts (accounts["${account}"].roleArn)`,
+      false,
+    );
   }
 }

@@ -1,5 +1,10 @@
 import * as z from "zod";
-import { AwsCallError, type AwsGateway, type AwsRequest } from "./gateway";
+import {
+  AccountNotConfiguredError,
+  AwsCallError,
+  type AwsGateway,
+  type AwsRequest,
+} from "./gateway";
 import type { ActionRecord } from "./model";
 import type {
   FailoverAction,
@@ -35,6 +40,8 @@ export interface ExecutionContext {
   mode: ExecutionMode;
   /** Default region for targets that name none. */
   region: string;
+  /** The incident's account, stamped on every request (see `AwsRequest.account`). */
+  account?: string;
   /** Says what the change is for (Route 53 change comments, ECS... where an API takes one). */
   reference: string;
   /**
@@ -964,7 +971,9 @@ export async function executeRemediation(
   action: RunnableAction,
   context: ExecutionContext,
 ): Promise<ExecutionOutcome> {
-  const send = (request: AwsRequest) => context.gateway.send(request);
+  const inAccount = (request: AwsRequest): AwsRequest =>
+    context.account ? { ...request, account: context.account } : request;
+  const send = (request: AwsRequest) => context.gateway.send(inAccount(request));
   const finished = context.mode === "simulated" ? "simulated" : "succeeded";
   if (context.prepared && context.mode !== "dry-run") {
     for (const request of context.prepared.requests) {
@@ -978,12 +987,18 @@ export async function executeRemediation(
       before: null,
     };
   }
-  const decision = await remediationOf(action).decide(
-    action,
-    send,
-    context.region,
-    context.reference,
-  );
+  const decided = await remediationOf(action)
+    .decide(action, send, context.region, context.reference)
+    .catch((error: unknown): Decision => {
+      // The first describe already found no way into the account: nothing was sent.
+      if (error instanceof AccountNotConfiguredError) {
+        return { skip: `no role for account ${error.account} in accounts`, before: null };
+      }
+      throw error;
+    });
+  // The ledger records where each request went.
+  const decision =
+    "skip" in decided ? decided : { ...decided, requests: decided.requests.map(inAccount) };
   if ("skip" in decision) {
     return { status: "skipped", reason: decision.skip, requests: [], before: decision.before };
   }
