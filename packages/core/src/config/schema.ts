@@ -6,6 +6,7 @@ import {
   PolicyNameSchema,
 } from "../actions/escalation-policy";
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
+import { ChangeMatchSchema } from "../changes/match";
 import { DurationSchema } from "../duration";
 import { MaintenanceTimingSchema } from "../maintenance/schema";
 import { onCallIssues, SchedulesSchema } from "../oncall/schema";
@@ -94,6 +95,8 @@ export const ServiceSchema = z.strictObject({
     .url({ protocol: /^https?$/, error: "an http(s) URL" })
     .max(2048)
     .optional(),
+  /** Which deploys are the service's (`ChangeMatchSchema`): deploy events name no alarm. */
+  changes: z.array(ChangeMatchSchema).max(50).default([]),
   /** `false`: every alert of the service is an incident of its own (no grouping). */
   group: z.boolean().default(true),
   /**
