@@ -10,6 +10,8 @@ export * from "./actions/schema";
 export * from "./actions/view";
 export * from "./app";
 export * from "./auth";
+export * from "./cloudwatch/ports";
+export * from "./cloudwatch/summary";
 export * from "./config/load";
 export * from "./config/schema";
 export * from "./config/secrets";

@@ -21,6 +21,8 @@ export interface MetricSeries {
   statistic: string;
   threshold: number | null;
   comparison: string | null;
+  /** The metric's CloudWatch unit when the alarm names one (`Seconds`, `Percent`...). */
+  unit?: string | null;
   /** Oldest first; ISO times with their values. */
   points: Array<{ at: string; value: number }>;
 }
