@@ -15,6 +15,7 @@ import type { ActionRecord, Delivery, Transport } from "./model";
 import { humanChannels, type PlanContext, planPage } from "./plan";
 import { type ExecutionMode, executeRemediation } from "./remediations";
 import type { RemediationAction } from "./schema";
+import { startVerification } from "./verify";
 
 /** How long a dispatcher may hold an action before another may take it over. */
 const DEFAULT_CLAIM_MS = 2 * 60_000;
@@ -335,6 +336,8 @@ export class Dispatcher {
         mine.reason = outcome.reason;
         mine.requests = outcome.requests;
         mine.before = outcome.before;
+        // Recorded with the outcome, so the sweep's due index has the check from this write on.
+        startVerification(mine, this.options.clock.now());
       };
     } catch (error) {
       // Our own bookkeeping failed before anything was sent: a retry, not the action's failure.

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { CloudWatchReader } from "../cloudwatch/ports";
 import type { MonitoringConfig } from "../config/schema";
 import { formatDuration } from "../duration";
 import { VersionConflictError } from "../errors";
@@ -12,6 +13,7 @@ import { type SilenceStore, silenceFor } from "../silences/silence";
 import { type EscalationPolicy, personChannel } from "./escalation-policy";
 import type { ActionRecord } from "./model";
 import { type PlanContext, planPage, planResponses, recordSkippedPage } from "./plan";
+import { verificationsDueAt, verifyDue } from "./verify";
 
 const iso = (time: number) => new Date(time).toISOString();
 
@@ -340,7 +342,8 @@ export type SweepPolicy = Pick<MonitoringConfig, "incidents" | "escalation"> & P
 
 /**
  * The earliest time (ms) the sweep has something to do for this record: auto-resolve once
- * quiet, the next re-page, or nudging a stuck action. The store indexes records by it, so the
+ * quiet, the next re-page, nudging a stuck action, or verifying an action that ran (resolved
+ * or not: a resolved incident's pending verification is due too, and found effective). The store indexes records by it, so the
  * sweep reads only what is due. Without `config` it errs early (auto-resolve counted from the
  * last signal, every next re-page), so a store built without the policy still misses nothing.
  * A silenced escalation stays due: the silence may end before the incident changes again.
@@ -366,6 +369,7 @@ export function nextDueAt(record: IncidentRecord, config?: SweepPolicy): number 
   for (const action of record.actions) {
     if (action.status === "planned") times.push(stuckFrom(action));
   }
+  times.push(...verificationsDueAt(record));
   return times.length > 0 ? Math.min(...times) : null;
 }
 
@@ -381,6 +385,11 @@ export interface SweepOptions {
   overrides?: OverrideStore;
   /** Where the page budget's digests go out, once their minute has turned. */
   digests?: Pick<PageDigestsDeps, "budget" | "pager" | "consoleUrl">;
+  /**
+   * Alarm states, to verify remediations of CloudWatch incidents. Absent: such an action is
+   * judged by its incident alone (resolved: effective; still open: ineffective).
+   */
+  cloudwatch?: CloudWatchReader;
 }
 
 export interface SweepReport {
@@ -388,6 +397,8 @@ export interface SweepReport {
   autoResolved: string[];
   /** Incidents whose due actions sat untouched: re-saved so the stream hands them over again. */
   nudged: string[];
+  /** Incidents whose actions' verifications were due and checked (a verdict or a re-check). */
+  verified: string[];
   /** How long the longest-waiting due action has waited for the dispatcher (0: none waits). */
   pendingActionsOldestAgeSeconds: number;
 }
@@ -404,6 +415,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     escalated: [],
     autoResolved: [],
     nudged: [],
+    verified: [],
     pendingActionsOldestAgeSeconds: 0,
   };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
@@ -413,14 +425,22 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   for (const id of await store.listDue(clock.now())) {
     let record = await store.get(id);
     if (!record) continue;
-    const next = sweepIncident(record, {
-      config: options.config,
-      now: clock.now(),
-      region: options.region,
-      silences,
-      onCall,
-    });
+    const context = { config: options.config, now: clock.now(), region: options.region };
     try {
+      // The verdict and the ladder's next step in one version-checked write: of two sweeps
+      // checking at once, one writes and the other's write conflicts, so no step is planned twice.
+      const verified = await verifyDue(record, {
+        ...context,
+        silences,
+        onCall,
+        cloudwatch: options.cloudwatch,
+        logger: options.logger,
+      });
+      if (verified) {
+        record = await saveIncident(store, verified);
+        report.verified.push(id);
+      }
+      const next = sweepIncident(record, { ...context, silences, onCall });
       if (next) {
         record = await saveIncident(store, next);
         (record.incident.status === "resolved" ? report.autoResolved : report.escalated).push(id);

@@ -23,6 +23,8 @@ export const ActionTriggerSchema = z.enum([
   "acknowledged",
   "held",
   "failure",
+  /** The step of an `ifIneffective` ladder after an action verified ineffective. */
+  "ineffective",
 ]);
 export type ActionTrigger = z.infer<typeof ActionTriggerSchema>;
 
@@ -45,6 +47,32 @@ export const DeliverySchema = z.object({
   notBefore: Timestamp.nullable(),
 });
 export type Delivery = z.infer<typeof DeliverySchema>;
+
+/**
+ * Whether a remediation worked, checked `verifyAfter` after it ran (the alarm back to OK, the
+ * signals stopped). Only actions that succeeded (or were simulated) are verified.
+ */
+export const VerificationSchema = z.object({
+  status: z.enum(["pending", "effective", "ineffective"]),
+  /** When the (next) check is due. */
+  dueAt: Timestamp,
+  /** When the verdict was reached; null while pending. */
+  checkedAt: Timestamp.nullable(),
+  /** What was found: `checkout-5xx is OK since 12:04:10`; while pending, why it waits. */
+  evidence: z.string().nullable(),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
+
+/**
+ * Where a chained action comes from: the `ifIneffective` ladder of `root`, step `step`
+ * (0-based), planned because `action` was verified ineffective.
+ */
+export const ChainLinkSchema = z.object({
+  action: z.string(),
+  root: z.string(),
+  step: z.number().int().nonnegative(),
+});
+export type ChainLink = z.infer<typeof ChainLinkSchema>;
 
 /** The kinds of automated response. */
 export const ActionTypeSchema = z.enum(["scale", "rollback", "failover", "page"]);
@@ -93,6 +121,13 @@ export const ActionRecordSchema = z.object({
       deliveries: z.partialRecord(TransportSchema, DeliverySchema),
     })
     .nullable(),
+  /**
+   * Remediations that ran: whether they worked. Absent or null: not verified (a page, a
+   * skipped or failed action, one not yet run). Optional so records written before it parse.
+   */
+  verification: VerificationSchema.nullish(),
+  /** A step of an `ifIneffective` ladder: the action it follows. Absent or null: none. */
+  follows: ChainLinkSchema.nullish(),
 });
 export type ActionRecord = z.infer<typeof ActionRecordSchema>;
 

@@ -234,15 +234,18 @@ function noteSilence(record: IncidentRecord, silence: Silence, now: number): voi
   });
 }
 
-/** Plans one configured action: guards that need no AWS state are applied here. */
-function planAction(
+/**
+ * Plans one configured action: guards that need no AWS state are applied here.
+ * @returns the action recorded for it (planned, skipped or waiting for approval)
+ */
+export function planAction(
   record: IncidentRecord,
-  rule: Rule,
+  rule: Pick<Rule, "name">,
   spec: ActionSpec,
   trigger: ActionTrigger,
   context: PlanContext,
   silence: Silence | undefined,
-) {
+): ActionRecord {
   const { config } = context;
   const base = {
     type: spec.type,
@@ -255,7 +258,7 @@ function planAction(
   };
   if (silence) {
     const until = `silenced by ${silence.id} until ${silence.endsAt}`;
-    addAction(
+    return addAction(
       record,
       {
         ...base,
@@ -264,12 +267,8 @@ function planAction(
       },
       context.now,
     );
-    return;
   }
-  if (spec.type === "page") {
-    planPage(record, spec.channel, "page", trigger, null, context);
-    return;
-  }
+  if (spec.type === "page") return planPage(record, spec.channel, "page", trigger, null, context);
   const { incident } = record;
   if (incident.flapping) {
     const action = addAction(
@@ -287,7 +286,7 @@ function planAction(
       "held",
       context,
     );
-    return;
+    return action;
   }
   // Failover is drastic: it waits for a person unless the config says otherwise.
   if (spec.approve ?? spec.type === "failover") {
@@ -302,9 +301,9 @@ function planAction(
       "approval-needed",
       context,
     );
-    return;
+    return action;
   }
-  addAction(record, { ...base, status: "planned", reason: null }, context.now);
+  return addAction(record, { ...base, status: "planned", reason: null }, context.now);
 }
 
 /**

@@ -5,9 +5,11 @@ import {
   ActionStatusSchema,
   ActionTriggerSchema,
   ActionTypeSchema,
+  ChainLinkSchema,
   PageKindSchema,
   TransportSchema,
 } from "./model";
+import { notVerifiedBecause } from "./verify";
 
 /**
  * An action as people and the API see it: `{ id, type, target, status, reason, at }`, the exact
@@ -41,6 +43,21 @@ export const ActionViewSchema = z.object({
       ),
     })
     .optional(),
+  /**
+   * Whether it worked: `pending` until checked `verifyAfter` after it ran, then `effective` or
+   * `ineffective` with the evidence; `not-verified` (with why) for a remediation that was
+   * skipped or failed, and for pages; null while it has not run.
+   */
+  verification: z
+    .object({
+      status: z.enum(["pending", "effective", "ineffective", "not-verified"]),
+      dueAt: z.iso.datetime().nullable(),
+      checkedAt: z.iso.datetime().nullable(),
+      evidence: z.string().nullable(),
+    })
+    .nullable(),
+  /** A step of an `ifIneffective` ladder: the action it follows, the ladder's first action. */
+  follows: ChainLinkSchema.nullable(),
 });
 export type ActionView = z.infer<typeof ActionViewSchema>;
 
@@ -62,6 +79,8 @@ export function actionView(action: ActionRecord): ActionView {
     before: action.before,
     attempts: action.attempts,
     approvedBy: action.approvedBy,
+    verification: verificationView(action),
+    follows: action.follows ?? null,
     ...(action.page
       ? {
           page: {
@@ -77,4 +96,12 @@ export function actionView(action: ActionRecord): ActionView {
         }
       : {}),
   };
+}
+
+function verificationView(action: ActionRecord): ActionView["verification"] {
+  if (action.verification) return action.verification;
+  const why = notVerifiedBecause(action);
+  return why === null
+    ? null
+    : { status: "not-verified", dueAt: null, checkedAt: null, evidence: why };
 }

@@ -5,6 +5,8 @@ import {
   ActionStatusSchema,
   ActionTriggerSchema,
   ActionTypeSchema,
+  ChainLinkSchema,
+  VerificationSchema,
 } from "../actions/model";
 import { ActionViewSchema, actionView } from "../actions/view";
 import { formatDuration } from "../duration";
@@ -68,6 +70,10 @@ const AutomatedStepSchema = z.object({
   approvedBy: z.string().nullable(),
   before: z.string().nullable(),
   requests: z.array(AwsRequestSchema),
+  verification: VerificationSchema.nullable().describe(
+    "Whether it worked, checked `verifyAfter` after it ran; null: not verified",
+  ),
+  follows: ChainLinkSchema.nullable().describe("A ladder step: the ineffective action before it"),
 });
 
 export const RECOVERY_STATES = [
@@ -517,6 +523,8 @@ function automationOf(
     before: action.before,
     // A copy: `actions` holds the same requests, and a consumer editing one must not edit both.
     requests: structuredClone(action.requests),
+    verification: action.verification ?? null,
+    follows: action.follows ?? null,
   }));
   const done = record.actions.filter(ran);
   if (done.length === 0) {
@@ -666,6 +674,7 @@ const TRIGGER_WORDS: Record<ActionRecord["trigger"], string> = {
   acknowledged: "on acknowledgement",
   held: "automation held",
   failure: "on failure",
+  ineffective: "next on the ladder",
 };
 
 /** The action's description for a line: the target key as code, the rest as text. */
@@ -745,6 +754,11 @@ function automationLines(report: Postmortem, day: string): string[] {
       `- **${text(step.id)}** ${describeStep(step)}, ${TRIGGER_WORDS[step.trigger]}: ` +
         `${STATUS_WORDS[step.status]}${dryRun} at ${clockOf(step.at, day)}${reason}`,
     );
+    if (step.follows) {
+      lines.push(
+        `  - Step ${step.follows.step + 1} of ${text(step.follows.root)}'s ladder, after ${text(step.follows.action)} was ineffective`,
+      );
+    }
     if (step.approvedBy) lines.push(`  - Approved by ${text(step.approvedBy)}`);
     if (step.before) lines.push(`  - Before: ${text(step.before)}`);
     for (const request of step.requests) {
@@ -754,8 +768,28 @@ function automationLines(report: Postmortem, day: string): string[] {
           code(JSON.stringify(request.input)),
       );
     }
+    const verification = verificationLine(step.verification, report.asOf !== null, day);
+    if (verification) lines.push(`  - ${verification}`);
   }
   return lines;
+}
+
+/**
+ * `Verified effective at 14:08:42: checkout-5xx is OK since 14:05:10`. A check still pending is
+ * shown only in a report of an ongoing incident: once resolved, the check finds it effective.
+ */
+function verificationLine(
+  verification: Postmortem["automation"]["steps"][number]["verification"],
+  ongoing: boolean,
+  day: string,
+): string | null {
+  if (!verification) return null;
+  const evidence = verification.evidence ? `: ${text(verification.evidence)}` : "";
+  if (verification.status === "pending") {
+    return ongoing ? `Verification due at ${clockOf(verification.dueAt, day)}${evidence}` : null;
+  }
+  const at = clockOf(verification.checkedAt ?? verification.dueAt, day);
+  return `Verified ${verification.status} at ${at}${evidence}`;
 }
 
 function factRows(report: Postmortem): Array<[string, string]> {

@@ -1,0 +1,312 @@
+import type { AlarmState, CloudWatchReader } from "../cloudwatch/ports";
+import { formatDuration } from "../duration";
+import type { IncidentRecord } from "../incidents/model";
+import type { Logger } from "../ports";
+import { silenceFor } from "../silences/silence";
+import type { ActionRecord, Verification } from "./model";
+import { humanChannels, type PlanContext, planAction, planPage } from "./plan";
+import type { ChainStep } from "./schema";
+
+/** `verifyAfter` when an action says none. */
+export const DEFAULT_VERIFY_AFTER_MS = 5 * 60_000;
+
+/**
+ * Logs and Sentry: signals that arrive within this long after an action ran were already on
+ * their way (a log subscription batches for seconds, Sentry alerts are rate-limited, the queue
+ * holds them briefly) and do not count against it. At most half of `verifyAfter`, so a short
+ * check still has a window of its own.
+ */
+export const SIGNAL_GRACE_MS = 60_000;
+
+/**
+ * An alarm in INSUFFICIENT_DATA (or not found) proves nothing either way: checked again this
+ * often, until a second `verifyAfter` has passed, then counted ineffective.
+ */
+export const INCONCLUSIVE_RECHECK_MS = 60_000;
+
+const iso = (time: number) => new Date(time).toISOString();
+/** `12:04:10`: evidence is read beside the timeline, which is in UTC. */
+const clock = (time: string) => time.slice(11, 19);
+
+/** The remediations whose outcome is checked: what ran or was simulated, not undoing restores. */
+export function isVerifiable(action: ActionRecord): boolean {
+  return (
+    action.type !== "page" &&
+    action.trigger !== "resolved" &&
+    (action.status === "succeeded" || action.status === "simulated")
+  );
+}
+
+const verifyAfterOf = (action: ActionRecord): number => {
+  const configured = (action.spec as { verifyAfter?: unknown }).verifyAfter;
+  return typeof configured === "number" ? configured : DEFAULT_VERIFY_AFTER_MS;
+};
+
+/**
+ * Starts an action's verification when its outcome is recorded (the dispatcher calls it): an
+ * action that succeeded or was simulated is checked `verifyAfter` later; any other is not.
+ *
+ * @example
+ * startVerification(action, now); // action.verification: { status: "pending", dueAt, ... }
+ */
+export function startVerification(action: ActionRecord, now: number): void {
+  if (!isVerifiable(action)) return;
+  action.verification = {
+    status: "pending",
+    dueAt: iso(now + verifyAfterOf(action)),
+    checkedAt: null,
+    evidence: null,
+  };
+}
+
+/** Why an action has no verification, for people reading it; null when it has one or may yet. */
+export function notVerifiedBecause(action: ActionRecord): string | null {
+  if (action.verification || action.type === "page") return null;
+  if (action.trigger === "resolved") return "it undoes a scale-out after the resolution";
+  if (action.status === "skipped") return "not verified: it was skipped, nothing was changed";
+  if (action.status === "failed") return "not verified: it failed";
+  return null;
+}
+
+/** The due times of pending verifications (the sweep's due index includes them). */
+export function verificationsDueAt(record: IncidentRecord): number[] {
+  return record.actions.flatMap((action) =>
+    action.verification?.status === "pending" ? [Date.parse(action.verification.dueAt)] : [],
+  );
+}
+
+/** What a check found: a verdict, or a reason to look again at `recheckAt`. */
+export type VerificationFinding =
+  | { status: "effective" | "ineffective"; evidence: string }
+  | { status: "pending"; evidence: string; recheckAt: number };
+
+/**
+ * Judges one action: the incident resolved is effective; a CloudWatch incident's alarm OK is
+ * effective, ALARM ineffective, INSUFFICIENT_DATA (or no such alarm) inconclusive until a
+ * second `verifyAfter` has passed; for other sources, no trigger taken in after the action ran
+ * (plus `SIGNAL_GRACE_MS`) is effective.
+ * @throws what the reader throws (the sweep tries again on its next run)
+ */
+export async function judgeAction(
+  record: IncidentRecord,
+  action: ActionRecord,
+  now: number,
+  reader: CloudWatchReader | undefined,
+): Promise<VerificationFinding> {
+  const { incident } = record;
+  if (incident.status === "resolved") {
+    const when = incident.resolvedAt ? ` at ${clock(incident.resolvedAt)}` : "";
+    return { status: "effective", evidence: `resolved by ${incident.resolvedBy ?? "?"}${when}` };
+  }
+  const ranAt = Date.parse(action.at);
+  const verifyAfter = verifyAfterOf(action);
+  const alarmName = incident.attributes.alarmName;
+  if (incident.source === "cloudwatch" && alarmName !== undefined && reader) {
+    const [state] = await reader.alarmStates([alarmName], incident.attributes.account);
+    return alarmFinding(alarmName, state, now, ranAt + 2 * verifyAfter);
+  }
+  if (incident.source === "cloudwatch") {
+    // No reader to ask: the incident follows the alarm's own events, and it is still open.
+    return {
+      status: "ineffective",
+      evidence: `${alarmName ?? incident.title} still firing: the incident is open`,
+    };
+  }
+  const graceEnds = ranAt + Math.min(SIGNAL_GRACE_MS, verifyAfter / 2);
+  const lastAt = record.lastReceivedAt ?? record.lastTriggerAt;
+  if (Date.parse(lastAt) > graceEnds) {
+    return {
+      status: "ineffective",
+      evidence: `signals still arriving: the last at ${clock(lastAt)}, ${formatDuration(Date.parse(lastAt) - ranAt)} after ${action.id} ran`,
+    };
+  }
+  return {
+    status: "effective",
+    evidence: `no new signal since ${action.id} ran at ${clock(action.at)} (last at ${clock(lastAt)})`,
+  };
+}
+
+function alarmFinding(
+  alarmName: string,
+  state: AlarmState | undefined,
+  now: number,
+  giveUpAt: number,
+): VerificationFinding {
+  if (state?.state === "OK") {
+    return { status: "effective", evidence: `${alarmName} is OK since ${clock(state.since)}` };
+  }
+  if (state?.state === "ALARM") {
+    const reason = state.reason ? `: ${state.reason}` : "";
+    return {
+      status: "ineffective",
+      evidence: `${alarmName} is still ALARM since ${clock(state.since)}${reason}`,
+    };
+  }
+  const seen = state
+    ? `${alarmName} has had INSUFFICIENT_DATA since ${clock(state.since)}`
+    : `${alarmName} was not found`;
+  if (now >= giveUpAt) {
+    return { status: "ineffective", evidence: `${seen}: not back to OK` };
+  }
+  return {
+    status: "pending",
+    evidence: `${seen}: checking again`,
+    recheckAt: Math.min(giveUpAt, now + INCONCLUSIVE_RECHECK_MS),
+  };
+}
+
+export interface VerifyContext extends PlanContext {
+  cloudwatch?: CloudWatchReader;
+  logger?: Logger;
+}
+
+/**
+ * The sweep's verification of one incident, on a copy: every pending verification that is due
+ * is checked; a verdict goes on the action and into the timeline, and an ineffective one plans
+ * the next step of its ladder in the same copy. The caller saves the copy with one
+ * version-checked write, so two sweeps that check at once never both plan a step.
+ * @returns the changed copy (version + 1), or null when nothing was due or changed
+ */
+export async function verifyDue(
+  current: IncidentRecord,
+  context: VerifyContext,
+): Promise<IncidentRecord | null> {
+  const { now } = context;
+  const due = current.actions.filter(
+    (action) =>
+      action.verification?.status === "pending" && Date.parse(action.verification.dueAt) <= now,
+  );
+  if (due.length === 0) return null;
+  const record = structuredClone(current);
+  let changed = false;
+  for (const { id } of due) {
+    const action = record.actions.find((candidate) => candidate.id === id) as ActionRecord;
+    let finding: VerificationFinding;
+    try {
+      finding = await judgeAction(record, action, now, context.cloudwatch);
+    } catch (error) {
+      context.logger?.warn("could not verify an action, will try again", {
+        incidentId: record.incident.id,
+        action: id,
+        error: String(error),
+      });
+      continue;
+    }
+    changed = true;
+    const verification = action.verification as Verification;
+    if (finding.status === "pending") {
+      action.verification = {
+        ...verification,
+        dueAt: iso(finding.recheckAt),
+        evidence: finding.evidence,
+      };
+      continue;
+    }
+    action.verification = {
+      status: finding.status,
+      dueAt: verification.dueAt,
+      checkedAt: iso(now),
+      evidence: finding.evidence,
+    };
+    record.timeline.push({
+      type: "action",
+      at: iso(now),
+      id: action.id,
+      action: action.type,
+      target: action.targetKey,
+      status: action.status,
+      reason: `verified ${finding.status}: ${finding.evidence}`,
+    });
+    if (finding.status === "ineffective") climbLadder(record, action, context);
+  }
+  if (!changed) return null;
+  record.version += 1;
+  return record;
+}
+
+/** The ladder an action is on and the index of the step after it; null: it is on none. */
+function ladderAfter(
+  record: IncidentRecord,
+  action: ActionRecord,
+): { root: ActionRecord; steps: ChainStep[]; next: number } | null {
+  const root = action.follows
+    ? record.actions.find((candidate) => candidate.id === action.follows?.root)
+    : action;
+  const steps = (root?.spec as { ifIneffective?: ChainStep[] } | undefined)?.ifIneffective;
+  if (!root || !steps) return null;
+  return { root, steps, next: action.follows ? action.follows.step + 1 : 0 };
+}
+
+/** `a1 scale ecs-service:...`, for pages that list what was tried. */
+const describe = (action: ActionRecord) => `${action.id} (${action.type} ${action.targetKey})`;
+
+/** What the ladder has tried so far and what each check found, oldest first. */
+function tried(record: IncidentRecord, root: ActionRecord): string {
+  return record.actions
+    .filter(
+      (action) =>
+        action.type !== "page" && (action.id === root.id || action.follows?.root === root.id),
+    )
+    .map((action) => {
+      const found = action.verification?.evidence ?? action.reason ?? action.status;
+      const verdict = action.verification?.status ?? action.status;
+      return `${describe(action)} ${verdict}: ${found}`;
+    })
+    .join("; ");
+}
+
+/**
+ * Plans what follows an ineffective action on its ladder: `page` steps are sent and the ladder
+ * goes on to the next step, which is planned through the usual guards (silences, flapping holds,
+ * approvals here; dry run, cooldowns and circuit breakers when the dispatcher runs it). With no
+ * step left, people are paged with what was tried and that it is still firing.
+ */
+function climbLadder(record: IncidentRecord, action: ActionRecord, context: PlanContext): void {
+  const ladder = ladderAfter(record, action);
+  if (!ladder) return;
+  const { root, steps } = ladder;
+  const firing = stillFiring(record);
+  const silence = silenceFor(record.incident, context.silences ?? [], context.now);
+  let index = ladder.next;
+  let pagedOnTheWay = false;
+  const link = (follows: ActionRecord, step: number) => ({
+    action: follows.id,
+    root: root.id,
+    step,
+  });
+  for (; index < steps.length; index++) {
+    const step = steps[index] as ChainStep;
+    const remaining = steps.slice(index + 1).some((later) => later.type !== "page");
+    if (step.type === "page") {
+      const note = remaining
+        ? `${describe(action)} was ineffective (${action.verification?.evidence}); ${firing}, trying the next step of ${root.id}'s ladder`
+        : finalNote(record, root, firing);
+      const page = planPage(record, step.channel, "page", "ineffective", note, context);
+      page.follows = link(action, index);
+      pagedOnTheWay = true;
+      continue;
+    }
+    const rule = { name: root.rule ?? record.incident.rule ?? "" };
+    const planned = planAction(record, rule, step, "ineffective", context, silence);
+    planned.follows = link(action, index);
+    return;
+  }
+  if (pagedOnTheWay) return;
+  const note = finalNote(record, root, firing);
+  for (const channel of humanChannels(record, context.config)) {
+    const page = planPage(record, channel, "page", "ineffective", note, context);
+    page.follows = link(action, steps.length);
+  }
+}
+
+/** Says the alarm is still firing (or the signals still arriving), for pages. */
+function stillFiring(record: IncidentRecord): string {
+  const { incident } = record;
+  return incident.source === "cloudwatch"
+    ? `the alarm ${incident.attributes.alarmName ?? incident.title} is still firing`
+    : `${incident.title} is still firing (new signals keep arriving)`;
+}
+
+function finalNote(record: IncidentRecord, root: ActionRecord, firing: string): string {
+  return `every step of ${root.id}'s ladder was tried and ${firing}: ${tried(record, root)}. Nothing more to try automatically: a person must act.`;
+}
