@@ -15,7 +15,7 @@ import type { ActionRecord, Delivery, Transport } from "./model";
 import { humanChannels, type PlanContext, planPage } from "./plan";
 import { type ExecutionMode, executeRemediation } from "./remediations";
 import type { RemediationAction } from "./schema";
-import { startVerification } from "./verify";
+import { settleOutcome } from "./verify";
 
 /** How long a dispatcher may hold an action before another may take it over. */
 const DEFAULT_CLAIM_MS = 2 * 60_000;
@@ -234,6 +234,9 @@ export class Dispatcher {
         status: mine.status,
         reason: mine.reason,
       });
+      // In the outcome's write: its verification joins the due index, a skipped ladder step's
+      // successor is planned, each exactly once.
+      settleOutcome(next, mine, this.planContext(this.options.clock.now()));
       try {
         await saveIncident(this.options.store, next);
         return mine;
@@ -336,8 +339,6 @@ export class Dispatcher {
         mine.reason = outcome.reason;
         mine.requests = outcome.requests;
         mine.before = outcome.before;
-        // Recorded with the outcome, so the sweep's due index has the check from this write on.
-        startVerification(mine, this.options.clock.now());
       };
     } catch (error) {
       // Our own bookkeeping failed before anything was sent: a retry, not the action's failure.

@@ -59,6 +59,23 @@ export function startVerification(action: ActionRecord, now: number): void {
   };
 }
 
+/**
+ * What follows an action's recorded outcome (the dispatcher calls it in the same write): one that
+ * ran starts its verification; a ladder step that was skipped when it was run (a cooldown, a
+ * breaker, nothing to roll back) changed nothing, so the ladder goes on to its next step at once.
+ * A step that failed stops the ladder: the dispatcher pages people with the failure.
+ */
+export function settleOutcome(
+  record: IncidentRecord,
+  action: ActionRecord,
+  context: PlanContext,
+): void {
+  if (isVerifiable(action)) startVerification(action, Date.parse(action.at));
+  else if (action.follows && action.type !== "page" && action.status === "skipped") {
+    climbLadder(record, action, context);
+  }
+}
+
 /** Why an action has no verification, for people reading it; null when it has one or may yet. */
 export function notVerifiedBecause(action: ActionRecord): string | null {
   if (action.verification || action.type === "page") return null;
@@ -240,6 +257,10 @@ function ladderAfter(
 /** `a1 scale ecs-service:...`, for pages that list what was tried. */
 const describe = (action: ActionRecord) => `${action.id} (${action.type} ${action.targetKey})`;
 
+/** Why an action did not help: its verification's evidence, or why it was skipped. */
+const whyNot = (action: ActionRecord) =>
+  action.verification?.evidence ?? `${action.status}: ${action.reason ?? "no reason given"}`;
+
 /** What the ladder has tried so far and what each check found, oldest first. */
 function tried(record: IncidentRecord, root: ActionRecord): string {
   return record.actions
@@ -248,9 +269,8 @@ function tried(record: IncidentRecord, root: ActionRecord): string {
         action.type !== "page" && (action.id === root.id || action.follows?.root === root.id),
     )
     .map((action) => {
-      const found = action.verification?.evidence ?? action.reason ?? action.status;
       const verdict = action.verification?.status ?? action.status;
-      return `${describe(action)} ${verdict}: ${found}`;
+      return `${describe(action)} ${verdict}: ${action.verification?.evidence ?? action.reason ?? "no reason given"}`;
     })
     .join("; ");
 }
@@ -279,7 +299,7 @@ function climbLadder(record: IncidentRecord, action: ActionRecord, context: Plan
     const remaining = steps.slice(index + 1).some((later) => later.type !== "page");
     if (step.type === "page") {
       const note = remaining
-        ? `${describe(action)} was ineffective (${action.verification?.evidence}); ${firing}, trying the next step of ${root.id}'s ladder`
+        ? `${describe(action)} did not help (${whyNot(action)}); ${firing}, trying the next step of ${root.id}'s ladder`
         : finalNote(record, root, firing);
       const page = planPage(record, step.channel, "page", "ineffective", note, context);
       page.follows = link(action, index);

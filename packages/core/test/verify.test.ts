@@ -1,0 +1,614 @@
+import { describe, expect, it } from "vitest";
+import {
+  type ActionRecord,
+  type AlarmState,
+  type AwsGateway,
+  type AwsRequest,
+  actionView,
+  type CloudWatchReader,
+  type ConfigInput,
+  Correlator,
+  type DeliveryOutcome,
+  Dispatcher,
+  GuardKeeper,
+  IncidentCommands,
+  type IncidentRecord,
+  nextDueAt,
+  type PageDelivery,
+  type Pager,
+  Policy,
+  planResponses,
+  type Signal,
+  sweep,
+} from "../src";
+import { aConfig, aSignal, MemoryIncidentStore, MemoryVersionedItems } from "../src/testing";
+
+const START = Date.parse("2026-11-26T10:00:00.000Z");
+const SECOND = 1000;
+const MINUTE = 60_000;
+const iso = (time: number) => new Date(time).toISOString();
+
+const ecs = (service: string) => ({ kind: "ecs-service", cluster: "prod", service }) as const;
+
+const configInput: ConfigInput = {
+  rules: [
+    {
+      name: "api",
+      match: { alarmName: "api-*" },
+      severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: ecs("api"),
+          by: 2,
+          max: 8,
+          verifyAfter: "2m",
+          ifIneffective: [
+            { type: "scale", target: ecs("api-workers"), by: 2, max: 8, verifyAfter: "2m" },
+            { type: "page", channel: "oncall" },
+            { type: "failover", target: { kind: "rds-cluster", clusterId: "orders" } },
+          ],
+        },
+        { type: "page", channel: "oncall" },
+      ],
+    },
+    {
+      // The ladder's first step is on the same target, so the cooldown skips it when it runs.
+      name: "cart",
+      match: { alarmName: "cart-*" },
+      severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: ecs("cart"),
+          by: 1,
+          max: 8,
+          verifyAfter: "1m",
+          ifIneffective: [
+            { type: "scale", target: ecs("cart"), by: 1, max: 8 },
+            { type: "scale", target: ecs("cart-workers"), by: 1, max: 8, verifyAfter: "1m" },
+          ],
+        },
+      ],
+    },
+    {
+      name: "plain",
+      match: { alarmName: "plain-*" },
+      severity: "warning",
+      actions: [{ type: "scale", target: ecs("plain"), by: 1, max: 8 }],
+    },
+    {
+      name: "dry",
+      match: { alarmName: "dry-*" },
+      severity: "warning",
+      actions: [
+        { type: "scale", target: ecs("dry"), by: 1, max: 8, dryRun: true, verifyAfter: "30s" },
+      ],
+    },
+    {
+      name: "logs",
+      match: { source: "logs" },
+      severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: ecs("logs"),
+          by: 1,
+          max: 8,
+          verifyAfter: "2m",
+          ifIneffective: [{ type: "scale", target: ecs("logs-workers"), by: 1, max: 8 }],
+        },
+      ],
+    },
+    {
+      name: "sentry",
+      match: { source: "sentry" },
+      severity: "critical",
+      actions: [{ type: "scale", target: ecs("web"), by: 1, max: 8, verifyAfter: "3m" }],
+    },
+  ],
+  channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
+  safety: { cooldown: "10m", maxActionsPerHour: 20 },
+};
+const config = aConfig(configInput);
+
+/** ECS and RDS as far as these tests need them. */
+class FakeAws implements AwsGateway {
+  readonly desired = new Map<string, number>();
+  readonly sent: AwsRequest[] = [];
+  writer = "orders-1";
+  failNext: Error[] = [];
+
+  async send(request: AwsRequest): Promise<unknown> {
+    this.sent.push(request);
+    const input = request.input as { cluster: string; service: string; services: string[] };
+    switch (`${request.service}:${request.operation}`) {
+      case "ecs:DescribeServices": {
+        const desiredCount = this.desired.get(`${input.cluster}/${input.services[0]}`) ?? 2;
+        return {
+          services: [
+            {
+              desiredCount,
+              runningCount: desiredCount,
+              deployments: [{ rolloutState: "COMPLETED" }],
+            },
+          ],
+        };
+      }
+      case "application-autoscaling:DescribeScalableTargets":
+        return { ScalableTargets: [] };
+      case "ecs:UpdateService": {
+        const failure = this.failNext.shift();
+        if (failure) throw failure;
+        const { desiredCount } = request.input as { desiredCount: number };
+        this.desired.set(`${input.cluster}/${input.service}`, desiredCount);
+        return {};
+      }
+      case "rds:DescribeDBClusters":
+        return {
+          DBClusters: [
+            {
+              Status: "available",
+              DBClusterMembers: [
+                { DBInstanceIdentifier: this.writer, IsClusterWriter: true },
+                { DBInstanceIdentifier: "orders-2", IsClusterWriter: false },
+              ],
+            },
+          ],
+        };
+      case "rds:FailoverDBCluster":
+        this.writer = "orders-2";
+        return {};
+      default:
+        throw new Error(`unexpected ${request.service}:${request.operation}`);
+    }
+  }
+}
+
+class FakePager implements Pager {
+  readonly delivered: PageDelivery[] = [];
+  async followUp(): Promise<void> {}
+  async deliver(delivery: PageDelivery): Promise<DeliveryOutcome> {
+    this.delivered.push(delivery);
+    return { status: "sent", detail: "ok" };
+  }
+}
+
+/** Alarm states as a test sets them; every question asked is kept. */
+class FakeCloudWatch implements CloudWatchReader {
+  readonly states = new Map<string, AlarmState>();
+  readonly asked: Array<{ names: string[]; account: string | undefined }> = [];
+  failNext = 0;
+
+  set(alarmName: string, state: AlarmState["state"], since: number, reason: string | null = null) {
+    this.states.set(alarmName, { alarmName, state, since: iso(since), reason });
+  }
+
+  async alarmStates(names: ReadonlyArray<string>, account?: string): Promise<AlarmState[]> {
+    this.asked.push({ names: [...names], account });
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error("Throttling: Rate exceeded");
+    }
+    return names.flatMap((name) => this.states.get(name) ?? []);
+  }
+
+  async metricSeries(): Promise<null> {
+    return null;
+  }
+}
+
+function harness() {
+  const clock = { time: START, now: () => clock.time };
+  const store = new MemoryIncidentStore({ config, clock });
+  const aws = new FakeAws();
+  const pager = new FakePager();
+  const cloudwatch = new FakeCloudWatch();
+  const correlator = new Correlator({
+    store,
+    policy: new Policy(config),
+    clock,
+    respond: (record, events, now) =>
+      planResponses(record, events, { config, now, region: "us-east-1" }),
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    guards: new GuardKeeper(new MemoryVersionedItems()),
+    gateway: aws,
+    pager,
+    clock,
+    config,
+    mode: "live",
+    region: "us-east-1",
+  });
+  const commands = new IncidentCommands({ store, config, clock, region: "us-east-1" });
+  const signal = async (overrides: Partial<Signal>) => {
+    const { results } = await correlator.process([aSignal({ at: iso(clock.time), ...overrides })]);
+    return results[0]?.incidentId as string;
+  };
+  const alarm = (name: string, kind: Signal["kind"] = "trigger") =>
+    signal({
+      fingerprint: `cloudwatch:123456789012:us-east-1:${name}`,
+      title: name,
+      kind,
+      attributes: { alarmName: name, account: "123456789012", region: "us-east-1" },
+    });
+  const logLine = () =>
+    signal({
+      source: "logs",
+      fingerprint: "logs:/aws/lambda/checkout:error",
+      title: "checkout: ERROR",
+      attributes: { logGroup: "/aws/lambda/checkout" },
+    });
+  const record = async (id: string) => (await store.get(id)) as IncidentRecord;
+  const action = async (id: string, actionId: string) =>
+    (await record(id)).actions.find((candidate) => candidate.id === actionId) as ActionRecord;
+  const ledger = async (id: string) =>
+    (await record(id)).actions.map(
+      (entry) =>
+        `${entry.id}:${entry.type}:${entry.status}${entry.verification ? `:${entry.verification.status}` : ""}`,
+    );
+  const dispatchAll = async () => {
+    for (const id of await store.listPending()) await dispatcher.dispatch(id);
+  };
+  const runSweep = () => sweep({ store, config, clock, region: "us-east-1", cloudwatch });
+  return {
+    clock,
+    store,
+    aws,
+    pager,
+    cloudwatch,
+    commands,
+    alarm,
+    logLine,
+    signal,
+    record,
+    action,
+    ledger,
+    dispatchAll,
+    runSweep,
+  };
+}
+
+describe("verifying an action that ran", () => {
+  it("finds it effective when the alarm is OK at verifyAfter, and says so in the timeline", async () => {
+    const h = harness();
+    const id = await h.alarm("plain-cpu");
+    h.clock.time += 2 * SECOND;
+    await h.dispatchAll();
+    const ran = await h.action(id, "a1");
+    const dueAt = START + 2 * SECOND + 5 * MINUTE; // the default verifyAfter
+    expect(ran.verification).toEqual({
+      status: "pending",
+      dueAt: iso(dueAt),
+      checkedAt: null,
+      evidence: null,
+    });
+    expect(actionView(ran).verification?.status).toBe("pending");
+    // The sweep's due index holds the check: nothing else is due for this incident.
+    expect(nextDueAt(await h.record(id), config)).toBe(dueAt);
+
+    h.cloudwatch.set("plain-cpu", "OK", START + 3 * MINUTE + 10 * SECOND);
+    h.clock.time = dueAt - 1;
+    expect((await h.runSweep()).verified).toEqual([]);
+    expect(h.cloudwatch.asked).toEqual([]);
+
+    h.clock.time = dueAt;
+    expect((await h.runSweep()).verified).toEqual([id]);
+    expect(h.cloudwatch.asked).toEqual([{ names: ["plain-cpu"], account: "123456789012" }]);
+    const checked = await h.record(id);
+    expect(checked.actions[0]?.verification).toEqual({
+      status: "effective",
+      dueAt: iso(dueAt),
+      checkedAt: iso(dueAt),
+      evidence: "plain-cpu is OK since 10:03:10",
+    });
+    expect(checked.timeline.at(-1)).toMatchObject({
+      type: "action",
+      id: "a1",
+      status: "succeeded",
+      reason: "verified effective: plain-cpu is OK since 10:03:10",
+    });
+    expect(nextDueAt(checked, config)).toBeNull();
+    // Checked once: a later sweep has nothing to do.
+    h.clock.time += MINUTE;
+    expect((await h.runSweep()).verified).toEqual([]);
+    expect(h.cloudwatch.asked).toHaveLength(1);
+  });
+
+  it("verifies a dry run's simulated action too (did the alarm recover without it?)", async () => {
+    const h = harness();
+    const id = await h.alarm("dry-run");
+    await h.dispatchAll();
+    expect(await h.ledger(id)).toEqual(["a1:scale:simulated:pending"]);
+    h.cloudwatch.set("dry-run", "ALARM", START, "Threshold Crossed: 1 datapoint [9.0] > 5.0");
+    h.clock.time += 30 * SECOND;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification?.evidence).toBe(
+      "dry-run is still ALARM since 10:00:00: Threshold Crossed: 1 datapoint [9.0] > 5.0",
+    );
+  });
+
+  it("finds an already resolved incident effective without asking CloudWatch", async () => {
+    const h = harness();
+    const id = await h.alarm("plain-disk");
+    await h.dispatchAll();
+    h.clock.time += 90 * SECOND;
+    await h.alarm("plain-disk", "recovery");
+    expect((await h.record(id)).incident.status).toBe("resolved");
+    // The verification stays due on a resolved incident.
+    expect(nextDueAt(await h.record(id), config)).toBe(START + 5 * MINUTE);
+    h.clock.time = START + 5 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "effective",
+      evidence: "resolved by recovery:cloudwatch at 10:01:30",
+    });
+    expect(h.cloudwatch.asked).toEqual([]);
+  });
+
+  it("waits out INSUFFICIENT_DATA, checking each minute, and takes OK when it comes", async () => {
+    const h = harness();
+    const id = await h.alarm("plain-gap");
+    await h.dispatchAll();
+    h.cloudwatch.set("plain-gap", "INSUFFICIENT_DATA", START + 4 * MINUTE);
+    h.clock.time = START + 5 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toEqual({
+      status: "pending",
+      dueAt: iso(START + 6 * MINUTE),
+      checkedAt: null,
+      evidence: "plain-gap has had INSUFFICIENT_DATA since 10:04:00: checking again",
+    });
+    expect(nextDueAt(await h.record(id), config)).toBe(START + 6 * MINUTE);
+    h.clock.time = START + 6 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification?.status).toBe("pending");
+    h.cloudwatch.set("plain-gap", "OK", START + 6 * MINUTE + 30 * SECOND);
+    h.clock.time = START + 7 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "effective",
+      checkedAt: iso(START + 7 * MINUTE),
+      evidence: "plain-gap is OK since 10:06:30",
+    });
+    expect(h.cloudwatch.asked).toHaveLength(3);
+  });
+
+  it("counts an alarm that never shows OK within two verifyAfter as ineffective", async () => {
+    const h = harness();
+    const id = await h.alarm("plain-gone");
+    await h.dispatchAll();
+    // Not found (deleted, or another account without a role): inconclusive, like missing data.
+    for (let minute = 5; minute < 10; minute++) {
+      h.clock.time = START + minute * MINUTE;
+      await h.runSweep();
+      expect((await h.action(id, "a1")).verification?.status).toBe("pending");
+    }
+    h.clock.time = START + 10 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "ineffective",
+      evidence: "plain-gone was not found: not back to OK",
+    });
+  });
+
+  it("tries again on the next sweep when CloudWatch cannot be read", async () => {
+    const h = harness();
+    const id = await h.alarm("plain-throttled");
+    await h.dispatchAll();
+    h.cloudwatch.set("plain-throttled", "OK", START + MINUTE);
+    h.cloudwatch.failNext = 1;
+    h.clock.time = START + 5 * MINUTE;
+    expect((await h.runSweep()).verified).toEqual([]);
+    expect((await h.action(id, "a1")).verification?.status).toBe("pending");
+    h.clock.time += SECOND;
+    expect((await h.runSweep()).verified).toEqual([id]);
+    expect((await h.action(id, "a1")).verification?.status).toBe("effective");
+  });
+
+  it("does not verify a failed or skipped action, and the view says so", async () => {
+    const h = harness();
+    h.aws.failNext.push(new Error("AccessDeniedException: not authorized"));
+    const failed = await h.alarm("plain-a");
+    await h.dispatchAll();
+    h.clock.time += MINUTE;
+    // The same target again within its cooldown: skipped.
+    h.aws.failNext = [];
+    const first = await h.alarm("plain-b");
+    await h.dispatchAll();
+    h.clock.time += MINUTE;
+    const skipped = await h.alarm("plain-c");
+    await h.dispatchAll();
+    expect((await h.action(first, "a1")).verification?.status).toBe("pending");
+    for (const [id, status, evidence] of [
+      [failed, "failed", "not verified: it failed"],
+      [skipped, "skipped", "not verified: it was skipped, nothing was changed"],
+    ] as const) {
+      const action = await h.action(id, "a1");
+      expect(action.status).toBe(status);
+      expect(action.verification ?? null).toBeNull();
+      expect(actionView(action).verification).toEqual({
+        status: "not-verified",
+        dueAt: null,
+        checkedAt: null,
+        evidence,
+      });
+    }
+  });
+});
+
+describe("logs and Sentry: whether new signals stopped", () => {
+  it("is effective when nothing arrived after the action ran and its grace", async () => {
+    const h = harness();
+    const id = await h.logLine();
+    await h.dispatchAll();
+    // Within the grace (a minute, at most half of verifyAfter): already on its way.
+    h.clock.time += 50 * SECOND;
+    await h.logLine();
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "effective",
+      evidence: "no new signal since a1 ran at 10:00:00 (last at 10:00:50)",
+    });
+    expect(h.cloudwatch.asked).toEqual([]);
+  });
+
+  it("is ineffective when signals kept arriving, and the ladder goes on", async () => {
+    const h = harness();
+    const id = await h.logLine();
+    await h.dispatchAll();
+    h.clock.time += 90 * SECOND;
+    await h.logLine();
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    const record = await h.record(id);
+    expect(record.actions[0]?.verification).toMatchObject({
+      status: "ineffective",
+      evidence: "signals still arriving: the last at 10:01:30, 1m 30s after a1 ran",
+    });
+    expect(record.actions[1]).toMatchObject({
+      id: "a2",
+      type: "scale",
+      targetKey: "ecs-service:us-east-1/prod/logs-workers",
+      status: "planned",
+      trigger: "ineffective",
+      follows: { action: "a1", root: "a1", step: 0 },
+    });
+  });
+
+  it("judges a Sentry incident by its webhooks the same way", async () => {
+    const h = harness();
+    const sentry = {
+      source: "sentry" as const,
+      fingerprint: "sentry:checkout:4711",
+      title: "TypeError: cart is undefined",
+      attributes: { project: "checkout" },
+    };
+    const id = await h.signal(sentry);
+    await h.dispatchAll();
+    h.clock.time += 2 * MINUTE;
+    await h.signal(sentry);
+    h.clock.time = START + 3 * MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "ineffective",
+      evidence: "signals still arriving: the last at 10:02:00, 2m after a1 ran",
+    });
+  });
+});
+
+describe("ifIneffective: the ladder", () => {
+  it("climbs step by step through the guards, and pages what was tried when the last fails", async () => {
+    const h = harness();
+    const id = await h.alarm("api-5xx");
+    await h.dispatchAll();
+    h.cloudwatch.set("api-5xx", "ALARM", START, "Threshold Crossed");
+    expect(await h.ledger(id)).toEqual(["a1:scale:succeeded:pending", "a2:page:succeeded"]);
+
+    // Step 1: scale the workers, planned in the same write as a1's verdict.
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    expect(await h.ledger(id)).toEqual([
+      "a1:scale:succeeded:ineffective",
+      "a2:page:succeeded",
+      "a3:scale:planned",
+    ]);
+    expect((await h.action(id, "a3")).follows).toEqual({ action: "a1", root: "a1", step: 0 });
+    // Nothing more until a3 has run and been checked: a second sweep plans nothing.
+    await h.runSweep();
+    expect(await h.ledger(id)).toHaveLength(3);
+    await h.dispatchAll();
+    expect(h.aws.desired.get("prod/api-workers")).toBe(4);
+
+    // Step 2 pages and the ladder goes on to step 3, a failover that waits for approval.
+    h.clock.time = START + 4 * MINUTE;
+    await h.runSweep();
+    expect(await h.ledger(id)).toEqual([
+      "a1:scale:succeeded:ineffective",
+      "a2:page:succeeded",
+      "a3:scale:succeeded:ineffective",
+      "a4:page:planned",
+      "a5:failover:awaiting-approval",
+      "a6:page:planned",
+    ]);
+    const ladderPage = await h.action(id, "a4");
+    expect(ladderPage.follows).toEqual({ action: "a3", root: "a1", step: 1 });
+    expect(ladderPage.reason).toBe(
+      "a3 (scale ecs-service:us-east-1/prod/api-workers) did not help (api-5xx is still ALARM since 10:00:00: Threshold Crossed); the alarm api-5xx is still firing, trying the next step of a1's ladder",
+    );
+    expect((await h.action(id, "a6")).reason).toContain(`/incident approve ${id} a5`);
+    await h.dispatchAll();
+    await h.commands.approve(id, "a5", "api:ops");
+    h.clock.time += 10 * SECOND;
+    await h.dispatchAll();
+    expect(h.aws.writer).toBe("orders-2");
+    const failover = await h.action(id, "a5");
+    expect(failover.verification).toMatchObject({
+      status: "pending",
+      dueAt: iso(START + 9 * MINUTE + 10 * SECOND),
+    });
+
+    // The last step is ineffective too: people hear what was tried and that it still fires.
+    h.clock.time = START + 9 * MINUTE + 10 * SECOND;
+    await h.runSweep();
+    const final = (await h.record(id)).actions.at(-1) as ActionRecord;
+    expect(final).toMatchObject({
+      id: "a7",
+      type: "page",
+      trigger: "ineffective",
+      follows: { action: "a5", root: "a1", step: 3 },
+    });
+    expect(final.reason).toBe(
+      "every step of a1's ladder was tried and the alarm api-5xx is still firing: " +
+        "a1 (scale ecs-service:us-east-1/prod/api) ineffective: api-5xx is still ALARM since 10:00:00: Threshold Crossed; " +
+        "a3 (scale ecs-service:us-east-1/prod/api-workers) ineffective: api-5xx is still ALARM since 10:00:00: Threshold Crossed; " +
+        "a5 (failover rds-cluster:us-east-1/orders) ineffective: api-5xx is still ALARM since 10:00:00: Threshold Crossed. " +
+        "Nothing more to try automatically: a person must act.",
+    );
+    await h.dispatchAll();
+    expect(h.pager.delivered.at(-1)).toMatchObject({
+      channel: "oncall",
+      content: { kind: "page", note: final.reason },
+    });
+    expect(nextDueAt(await h.record(id), config)).toBeNull();
+  });
+
+  it("stops climbing once a step is effective", async () => {
+    const h = harness();
+    const id = await h.alarm("api-latency");
+    await h.dispatchAll();
+    h.cloudwatch.set("api-latency", "ALARM", START);
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    await h.dispatchAll();
+    h.cloudwatch.set("api-latency", "OK", START + 3 * MINUTE);
+    h.clock.time = START + 4 * MINUTE;
+    await h.runSweep();
+    expect(await h.ledger(id)).toEqual([
+      "a1:scale:succeeded:ineffective",
+      "a2:page:succeeded",
+      "a3:scale:succeeded:effective",
+    ]);
+  });
+
+  it("goes on past a step its guards skip (here a cooldown), which changed nothing", async () => {
+    const h = harness();
+    const id = await h.alarm("cart-errors");
+    await h.dispatchAll();
+    h.cloudwatch.set("cart-errors", "ALARM", START);
+    h.clock.time = START + MINUTE;
+    await h.runSweep();
+    await h.dispatchAll();
+    const ledger = (await h.record(id)).actions;
+    expect(ledger.map((action) => [action.id, action.status, action.follows?.step])).toEqual([
+      ["a1", "succeeded", undefined],
+      ["a2", "skipped", 0],
+      ["a3", "succeeded", 1],
+    ]);
+    expect(ledger[1]?.reason).toMatch(/cooldown/);
+    expect(ledger[2]?.follows).toEqual({ action: "a2", root: "a1", step: 1 });
+    expect(h.aws.desired.get("prod/cart-workers")).toBe(3);
+  });
+});
