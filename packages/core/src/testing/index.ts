@@ -1,4 +1,6 @@
 export * from "./builders";
+export * from "./change-contract";
+export * from "./memory-changes";
 export * from "./memory-items";
 export * from "./memory-overrides";
 export * from "./memory-replays";
