@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { SeveritySchema } from "./severity";
 
 /** `security`: GuardDuty and Security Hub findings; `health`: AWS Health events. */
 export const SOURCES = ["cloudwatch", "logs", "sentry", "security", "health"] as const;
@@ -56,6 +57,10 @@ export const SignalAttributesSchema = z.object({
   dimensions: z.record(z.string().max(255), z.string().max(1024)).optional(),
   /** What the team wrote about it (a CloudWatch alarm's `AlarmDescription`, often a runbook link). */
   description: z.string().max(MAX_DETAIL).optional(),
+  /** A finding's type: GuardDuty's `type`, a Security Hub finding's first `Types` entry. */
+  findingType: z.string().max(512).optional(),
+  /** An AWS Health event's `eventTypeCode` (`AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED`). */
+  eventTypeCode: z.string().max(512).optional(),
 });
 export type SignalAttributes = z.infer<typeof SignalAttributesSchema>;
 
@@ -88,6 +93,11 @@ export const SignalSchema = z.object({
    */
   reportedAt: z.iso.datetime().optional(),
   attributes: SignalAttributesSchema,
+  /**
+   * The severity the source itself gives (GuardDuty's score, a Security Hub label, an AWS Health
+   * category): applied when no rule matches, in place of `default.severity`. Rules still decide.
+   */
+  suggestedSeverity: SeveritySchema.optional(),
   link: LinkSchema.nullable(),
   detail: z.string().max(MAX_DETAIL).nullable(),
 });

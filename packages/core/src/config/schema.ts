@@ -45,8 +45,9 @@ const RegExpSourceSchema = z
 
 /**
  * What a rule (or a silence) matches. Every key given must match; absent keys match anything.
- * `alarmName`, `logGroup` and `namespace` are globs (`*`, `?`); `message` is a regular expression
- * searched in the log line or the Sentry title; `level` is one level or a list.
+ * `alarmName`, `logGroup`, `namespace`, `findingType` and `eventTypeCode` are globs (`*`, `?`);
+ * `message` is a regular expression searched in the log line or the Sentry title; `level` is one
+ * level or a list.
  */
 export const MatchSchema = z.strictObject({
   source: SourceSchema.optional(),
@@ -57,6 +58,10 @@ export const MatchSchema = z.strictObject({
   level: z.union([LevelNameSchema, z.array(LevelNameSchema).nonempty()]).optional(),
   message: RegExpSourceSchema.optional(),
   project: z.string().min(1).optional(),
+  /** A GuardDuty or Security Hub finding type, a glob (`UnauthorizedAccess:*`). */
+  findingType: GlobSchema.optional(),
+  /** An AWS Health event type code, a glob (`AWS_EC2_*`). */
+  eventTypeCode: GlobSchema.optional(),
 });
 export type Match = z.infer<typeof MatchSchema>;
 export type MatchInput = z.input<typeof MatchSchema>;

@@ -7,7 +7,7 @@ import { compileMatch, type SignalMatcher } from "./match";
 export interface Classification {
   /** `ignore`: drop the signal before any incident exists. */
   severity: RuleSeverity;
-  /** The rule that matched, or null when the default applied. */
+  /** The rule that matched, or null when the default (the signal's suggested severity) applied. */
   rule: Rule | null;
 }
 
@@ -41,7 +41,8 @@ export class Policy {
     for (const { rule, matches } of this.rules) {
       if (matches(signal)) return { severity: rule.severity, rule };
     }
-    return { severity: this.config.default.severity, rule: null };
+    // A source that grades its own alerts (a GuardDuty score) is a better default than the policy's.
+    return { severity: signal.suggestedSeverity ?? this.config.default.severity, rule: null };
   }
 
   /**

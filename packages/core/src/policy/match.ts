@@ -45,6 +45,12 @@ export function compileMatch(match: Match): SignalMatcher {
   if (match.message) {
     attribute("message", compilePattern(match.message));
   }
+  if (match.findingType) {
+    attribute("findingType", globMatcher(match.findingType));
+  }
+  if (match.eventTypeCode) {
+    attribute("eventTypeCode", globMatcher(match.eventTypeCode));
+  }
   if (match.project) {
     const project = match.project;
     attribute("project", (value) => value === project);

@@ -1,9 +1,15 @@
 import {
   AlarmActionEventSchema,
   AlarmStateChangeEventSchema,
+  AWS_HEALTH_EVENT,
   CloudWatchOtherEventSchema,
+  GUARDDUTY_FINDING,
+  GuardDutyFindingEventSchema,
+  HealthEventSchema,
   LogsSubscriptionEventSchema,
   parseSnsAlarmMessage,
+  SECURITY_HUB_FINDINGS_IMPORTED,
+  SecurityHubFindingsEventSchema,
   SnsHttpsEnvelopeSchema,
   SnsLambdaEventSchema,
 } from "@firebreak/events";
@@ -16,13 +22,18 @@ import {
   signalFromAlarmStateChange,
   signalFromSnsAlarm,
 } from "./cloudwatch";
+import { signalFromHealth } from "./health";
 import { signalsFromLogs } from "./logs";
+import { signalFromGuardDuty, signalsFromSecurityHub } from "./security";
 import { orderedByArrival } from "./time";
 
 /** The raw formats Firebreak accepts from AWS, and how each reaches it there. */
 export const EVENT_FORMATS = {
   "eventbridge-alarm": "queue",
   "eventbridge-other": "queue",
+  guardduty: "queue",
+  securityhub: "queue",
+  health: "queue",
   "sns-notification": "queue",
   "sns-confirmation": "queue",
   "sns-lambda": "ingest",
@@ -168,9 +179,11 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
     };
   }
   if ("detail-type" in raw) {
+    const security = securityOrHealth(raw);
+    if (security) return security;
     if (raw.source !== "aws.cloudwatch") {
       throw new InvalidEventError(
-        `unsupported EventBridge source ${JSON.stringify(String(raw.source)).slice(0, 80)}: only aws.cloudwatch events are accepted`,
+        `unsupported EventBridge source ${JSON.stringify(String(raw.source)).slice(0, 80)} with detail-type ${JSON.stringify(String(raw["detail-type"])).slice(0, 80)}: accepted are aws.cloudwatch events, "${GUARDDUTY_FINDING}", "${SECURITY_HUB_FINDINGS_IMPORTED}" and "${AWS_HEALTH_EVENT}"`,
       );
     }
     if (raw["detail-type"] === "CloudWatch Alarm State Change") {
@@ -201,8 +214,33 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
     .map((key) => clip(key, 40))
     .join(", ");
   throw new InvalidEventError(
-    `unsupported event with keys [${keys}]: expected an EventBridge "CloudWatch Alarm State Change", an SNS notification, a CloudWatch alarm action or a CloudWatch Logs subscription event`,
+    `unsupported event with keys [${keys}]: expected an EventBridge "CloudWatch Alarm State Change" (or a GuardDuty, Security Hub or AWS Health event), an SNS notification, a CloudWatch alarm action or a CloudWatch Logs subscription event`,
   );
+}
+
+/**
+ * GuardDuty, Security Hub and AWS Health events, told apart by source and detail-type together
+ * (as the EventBridge rule selects them); null for any other event.
+ */
+function securityOrHealth(raw: Record<string, unknown>): NormalizedEvent | null {
+  const kind = `${String(raw.source)}\n${String(raw["detail-type"])}`;
+  if (kind === `aws.guardduty\n${GUARDDUTY_FINDING}`) {
+    const event = parse(GuardDutyFindingEventSchema, raw, `"${GUARDDUTY_FINDING}" event`);
+    return { format: "guardduty", signals: [signalFromGuardDuty(event)], note: null };
+  }
+  if (kind === `aws.securityhub\n${SECURITY_HUB_FINDINGS_IMPORTED}`) {
+    const event = parse(
+      SecurityHubFindingsEventSchema,
+      raw,
+      `"${SECURITY_HUB_FINDINGS_IMPORTED}" event`,
+    );
+    return { format: "securityhub", signals: signalsFromSecurityHub(event), note: null };
+  }
+  if (kind === `aws.health\n${AWS_HEALTH_EVENT}`) {
+    const event = parse(HealthEventSchema, raw, `"${AWS_HEALTH_EVENT}" event`);
+    return { format: "health", signals: [signalFromHealth(event)], note: null };
+  }
+  return null;
 }
 
 const SIGNAL_BATCH = "signals/v1";
