@@ -1,3 +1,4 @@
+export * from "./dynamodb-changes";
 export * from "./dynamodb-store";
 export * from "./override-store";
 export * from "./page-transport";
