@@ -7,6 +7,7 @@ import {
 } from "./gateway";
 import type { ActionRecord } from "./model";
 import type {
+  ChangeToUndo,
   FailoverAction,
   RemediationAction,
   RemediationTarget,
@@ -164,7 +165,11 @@ const TaskDefinitions = z.object({ taskDefinitionArns: z.array(z.string()).optio
 const Deployments = z.object({ deployments: z.array(z.string()).optional() });
 const DeploymentInfo = z.object({
   deploymentInfo: z
-    .object({ applicationName: z.string(), deploymentGroupName: z.string() })
+    .object({
+      applicationName: z.string(),
+      deploymentGroupName: z.string(),
+      status: z.string().optional(),
+    })
     .optional(),
 });
 const DbClusters = z.object({
@@ -507,6 +512,41 @@ const scaleLambda: Remediation<
   },
 };
 
+/**
+ * A `last-change` rollback of an alias: back to the change's previous version, but only while
+ * the alias still serves the version that change deployed (as its version or its canary); an
+ * alias moved since is someone else's change, left alone.
+ */
+function undoAliasChange(
+  change: ChangeToUndo,
+  aliasName: string,
+  current: string,
+  canary: string[],
+  before: string,
+  update: (version: string) => AwsRequest,
+): Decision {
+  const previous = change.previousVersion;
+  if (previous === null || !/^\d+$/.test(previous)) {
+    return { skip: `change ${change.id} has no published version to go back to`, before };
+  }
+  if (current === previous && canary.length === 0) {
+    return { skip: `alias ${aliasName} is already on version ${previous}`, before };
+  }
+  const serving = [current, ...canary];
+  // A version label that is not a Lambda version (a CI's "v43") cannot be compared.
+  if (/^\d+$/.test(change.version) && !serving.includes(change.version)) {
+    return {
+      skip: `alias ${aliasName} serves ${serving.join(" and ")}, not version ${change.version} that change ${change.id} deployed: changed since, left alone`,
+      before,
+    };
+  }
+  return {
+    before,
+    reason: `alias ${aliasName}: version ${serving.join(" and ")} → ${previous} (rolls back change ${change.id})`,
+    requests: [update(previous)],
+  };
+}
+
 const rollbackLambdaAlias: Remediation<RollbackAction & { target: { kind: "lambda-alias" } }> = {
   targetKey: ({ target }, region) =>
     `lambda-alias:${regionOf(target, region)}/${target.functionName}:${target.alias}`,
@@ -528,7 +568,7 @@ const rollbackLambdaAlias: Remediation<RollbackAction & { target: { kind: "lambd
       },
     ];
   },
-  async decide({ target }, send, defaultRegion) {
+  async decide({ target, change }, send, defaultRegion) {
     const region = regionOf(target, defaultRegion);
     const alias = Alias.parse(
       await send({
@@ -551,6 +591,8 @@ const rollbackLambdaAlias: Remediation<RollbackAction & { target: { kind: "lambd
         RoutingConfig: { AdditionalVersionWeights: {} },
       },
     });
+    if (change)
+      return undoAliasChange(change, target.alias, alias.FunctionVersion, canary, before, update);
     // A canary in flight is the newest change: send all traffic back to the stable version.
     if (canary.length > 0) {
       return {
@@ -607,9 +649,14 @@ const codeDeployGroupArn = (
 const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codedeploy" } }> = {
   targetKey: ({ target }, region) =>
     `codedeploy:${regionOf(target, region)}/${target.application}/${target.deploymentGroup}`,
-  permissions: ({ target }, env) => [
+  permissions: ({ target, change }, env) => [
     {
-      actions: ["codedeploy:ListDeployments", "codedeploy:StopDeployment"],
+      // A change's deployment is read first (GetDeployment), to stop only that one.
+      actions: [
+        ...(change ? ["codedeploy:GetDeployment"] : []),
+        "codedeploy:ListDeployments",
+        "codedeploy:StopDeployment",
+      ],
       resources: [
         codeDeployGroupArn(
           env,
@@ -620,15 +667,65 @@ const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codede
       ],
     },
   ],
-  async decide({ target }, send, defaultRegion) {
-    return stopActiveDeployments(
-      send,
-      regionOf(target, defaultRegion),
-      target.application,
-      target.deploymentGroup,
-    );
+  async decide({ target, change }, send, defaultRegion) {
+    const region = regionOf(target, defaultRegion);
+    if (change) return stopChangeDeployment(send, region, target, change);
+    return stopActiveDeployments(send, region, target.application, target.deploymentGroup);
   },
 };
+
+/**
+ * A `last-change` rollback of a CodeDeploy deployment (the change's `version` is its id): stop
+ * exactly that deployment, with automatic rollback, while it can still be stopped.
+ */
+async function stopChangeDeployment(
+  send: (request: AwsRequest) => Promise<unknown>,
+  region: string,
+  target: { application: string; deploymentGroup: string },
+  change: ChangeToUndo,
+): Promise<Decision> {
+  const deploymentId = change.version;
+  const { deploymentInfo } = DeploymentInfo.parse(
+    await send({
+      service: "codedeploy",
+      operation: "GetDeployment",
+      region,
+      input: { deploymentId },
+    }),
+  );
+  if (!deploymentInfo)
+    return { skip: `CodeDeploy deployment ${deploymentId} not found`, before: null };
+  const group = `${deploymentInfo.applicationName}/${deploymentInfo.deploymentGroupName}`;
+  const status = deploymentInfo.status ?? "in an unknown state";
+  const before = `deployment ${deploymentId} of ${group}: ${status}`;
+  if (
+    deploymentInfo.applicationName !== target.application ||
+    deploymentInfo.deploymentGroupName !== target.deploymentGroup
+  ) {
+    return {
+      skip: `deployment ${deploymentId} belongs to ${group}, not ${target.application}/${target.deploymentGroup}`,
+      before,
+    };
+  }
+  if (!ACTIVE_DEPLOYMENT_STATUSES.includes(status)) {
+    return {
+      skip: `deployment ${deploymentId} is ${status}: only a deployment in progress can be stopped and rolled back (a finished one needs an older revision redeployed)`,
+      before,
+    };
+  }
+  return {
+    before,
+    reason: `stopped ${deploymentId} with automatic rollback (rolls back change ${change.id})`,
+    requests: [
+      {
+        service: "codedeploy",
+        operation: "StopDeployment",
+        region,
+        input: { deploymentId, autoRollbackEnabled: true },
+      },
+    ],
+  };
+}
 
 /** `arn:...:task-definition/family:12` → family and revision. */
 function taskDefinitionRevision(arn: string) {
@@ -724,6 +821,49 @@ async function rollbackThroughCodeDeploy(
   };
 }
 
+/** `family:revision` of a task definition named by ARN or by `family:revision`. */
+const familyRevision = (taskDefinition: string) =>
+  /(?:^|task-definition\/)([A-Za-z0-9_-]{1,255}:\d+)$/.exec(taskDefinition)?.[1];
+
+/**
+ * A `last-change` rollback of an ECS service whose change names task definitions: back to the
+ * change's `previousVersion`, while the service still runs the change's `version`. Null when
+ * the change names no previous task definition: the revision before the current one is used.
+ */
+function undoTaskDefinitionChange(
+  change: ChangeToUndo,
+  target: { cluster: string; service: string },
+  current: string,
+  region: string,
+): Decision | null {
+  const previous = change.previousVersion && familyRevision(change.previousVersion);
+  if (!previous) return null;
+  const running = familyRevision(current);
+  const before = `task definition ${running ?? current}`;
+  const deployed = familyRevision(change.version);
+  if (running === previous) return { skip: `service already runs ${previous}`, before };
+  if (deployed && running !== deployed) {
+    return {
+      skip: `service runs ${running ?? current}, not ${deployed} that change ${change.id} deployed: changed since, left alone`,
+      before,
+    };
+  }
+  // The ARN of the previous revision: the service's own ARN prefix, so account and region match.
+  const arn = current.replace(/[A-Za-z0-9_-]{1,255}:\d+$/, previous);
+  return {
+    before,
+    reason: `task definition ${running ?? current} → ${previous} (rolls back change ${change.id})`,
+    requests: [
+      {
+        service: "ecs",
+        operation: "UpdateService",
+        region,
+        input: { cluster: target.cluster, service: target.service, taskDefinition: arn },
+      },
+    ],
+  };
+}
+
 const rollbackEcs: Remediation<RollbackAction & { target: { kind: "ecs-service" } }> = {
   targetKey: ({ target }, region) => ecsTargetKey(target, region),
   permissions: ({ target }, env) => {
@@ -747,12 +887,16 @@ const rollbackEcs: Remediation<RollbackAction & { target: { kind: "ecs-service" 
       },
     ];
   },
-  async decide({ target }, send, defaultRegion) {
+  async decide({ target, change }, send, defaultRegion) {
     const region = regionOf(target, defaultRegion);
     const service = await describeEcsService(send, region, target.cluster, target.service);
     if (!service)
       return { skip: `service ${target.cluster}/${target.service} not found`, before: null };
     const controller = service.deploymentController?.type ?? "ECS";
+    if (controller === "ECS" && change && service.taskDefinition) {
+      const undo = undoTaskDefinitionChange(change, target, service.taskDefinition, region);
+      if (undo) return undo;
+    }
     if (controller === "CODE_DEPLOY") return rollbackThroughCodeDeploy(send, region, service);
     if (controller !== "ECS") {
       return {

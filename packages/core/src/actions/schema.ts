@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { DurationSchema } from "../duration";
+import { isTemplate, templateProblem } from "./targets";
 
 /**
  * A name of something in AWS: no control characters or line breaks, which have no place in a
@@ -9,11 +10,30 @@ const Name = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[^\p{Cc}\u2028\u2029]+$/u, "no control characters or line breaks");
+  .regex(/^[^\p{Cc}\u2028\u2029]+$/u, "no control characters or line breaks")
+  .superRefine(templateIssue);
+/**
+ * A region code, or a template such as `{region}` (the alarm's region): resolved and checked
+ * against the region format when the action is planned.
+ */
 const Region = z
   .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "a region code such as us-east-1")
+  .refine(
+    (value) => isTemplate(value) || /^[a-z]{2}(-[a-z]+)+-\d$/.test(value),
+    "a region code such as us-east-1, or {region}",
+  )
+  .superRefine(templateIssue)
   .optional();
+
+/**
+ * Target values may take parts from the incident: `{dimensions.FunctionName}` (the alarm
+ * metric's dimensions), `{service}`, `{account}`, `{region}`. A placeholder nothing fills is a
+ * config error here, at the field's path, not a skipped action at 3 a.m.
+ */
+function templateIssue(value: string, ctx: z.RefinementCtx) {
+  const problem = templateProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+}
 
 export const EcsServiceTarget = z.strictObject({
   kind: z.literal("ecs-service"),
@@ -123,9 +143,25 @@ const ONE_STEP = { message: "give exactly one of `by` (a step) or `factor`", pat
 
 const RollbackFields = {
   type: z.literal("rollback"),
-  target: RollbackTargetSchema,
+  /**
+   * What to roll back, or `"last-change"`: the most recent change to the incident's service
+   * (see `changes/model.ts`), set back to its previous version.
+   */
+  target: z.union([RollbackTargetSchema, z.literal("last-change")]),
   ...Guarded,
 };
+
+/**
+ * The change a `last-change` rollback undoes, as planning found it: the executor sets the
+ * target back from `version` to `previousVersion`, and leaves it alone when it moved since.
+ * Never written in a config: planning adds it (see `resolveAction`).
+ */
+export const ChangeToUndoSchema = z.strictObject({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  previousVersion: z.string().min(1).nullable(),
+});
+export type ChangeToUndo = z.infer<typeof ChangeToUndoSchema>;
 
 const FailoverFields = {
   type: z.literal("failover"),
@@ -182,20 +218,32 @@ const Chain = { ifIneffective: z.array(ChainStepSchema).min(1).max(5).optional()
 export const ScaleActionSchema = z
   .strictObject({ ...ScaleFields, ...Chain })
   .refine(oneStep, ONE_STEP);
-export const RollbackActionSchema = z.strictObject({ ...RollbackFields, ...Chain });
+/** A rollback as configured: a target (maybe templated) or `"last-change"`. */
+export const RollbackSpecSchema = z.strictObject({ ...RollbackFields, ...Chain });
+/** A rollback as it runs: one target, and the change it undoes when it came from one. */
+export const RollbackActionSchema = z.strictObject({
+  ...RollbackFields,
+  target: RollbackTargetSchema,
+  change: ChangeToUndoSchema.optional(),
+  ...Chain,
+});
 export const FailoverActionSchema = z.strictObject({ ...FailoverFields, ...Chain });
 
 export const ActionSpecSchema = z.discriminatedUnion("type", [
   ScaleActionSchema,
-  RollbackActionSchema,
+  RollbackSpecSchema,
   FailoverActionSchema,
   PageActionSchema,
 ]);
 export type ActionSpec = z.infer<typeof ActionSpecSchema>;
 export type ScaleAction = z.infer<typeof ScaleActionSchema>;
+export type RollbackSpec = z.infer<typeof RollbackSpecSchema>;
 export type RollbackAction = z.infer<typeof RollbackActionSchema>;
 export type FailoverAction = z.infer<typeof FailoverActionSchema>;
 export type PageAction = z.infer<typeof PageActionSchema>;
+/** A remediation as configured; planning resolves it into a {@link RemediationAction}. */
+export type RemediationSpec = ScaleAction | RollbackSpec | FailoverAction;
+/** A remediation as it runs: its target filled in from the incident (see `resolveAction`). */
 export type RemediationAction = ScaleAction | RollbackAction | FailoverAction;
 export type ActionType = ActionSpec["type"];
 
