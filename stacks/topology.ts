@@ -317,6 +317,31 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
       // EventBridge's own retry horizon: 24 h and 185 attempts.
       retry: { maximumEventAgeSeconds: DAY, maximumRetryAttempts: 185 },
     },
+    /** Findings and AWS Health events (the categories AWS documents; the processor refuses others). */
+    securityAndHealth: {
+      description:
+        "GuardDuty and Security Hub findings and AWS Health events to Firebreak's signal queue",
+      pattern: {
+        $or: [
+          { source: ["aws.guardduty"], "detail-type": ["GuardDuty Finding"] },
+          { source: ["aws.securityhub"], "detail-type": ["Security Hub Findings - Imported"] },
+          {
+            source: ["aws.health"],
+            "detail-type": ["AWS Health Event"],
+            detail: {
+              eventTypeCategory: [
+                "issue",
+                "accountNotification",
+                "scheduledChange",
+                "investigation",
+              ],
+            },
+          },
+        ],
+      },
+      queue: "signals" as QueueName,
+      retry: { maximumEventAgeSeconds: DAY, maximumRetryAttempts: 185 },
+    },
   };
 
   return {

@@ -373,14 +373,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { result, queued };
   };
 
-  const rule = deployed.rules.alarmStateChanges;
+  const rulePatterns = Object.values(deployed.rules).map((rule) => rule.pattern);
   const deliver: LocalStack["deliver"] = async (events) => {
-    // EventBridge delivers what its rule's pattern matches, nothing else; SNS delivers the
-    // envelope to its subscribed queue; the rest is pushed to `ingest` by AWS.
+    // EventBridge delivers what one of its rules' patterns matches, nothing else; SNS delivers
+    // the envelope to its subscribed queue; the rest is pushed to `ingest` by AWS.
     const direct = events.filter(
       (event) =>
         event.route === "queue" &&
-        (!isEventBridgeEvent(event.raw) || matchesPattern(rule.pattern, event.raw)),
+        (!isEventBridgeEvent(event.raw) ||
+          rulePatterns.some((pattern) => matchesPattern(pattern, event.raw))),
     );
     const ids = direct.length
       ? await queue.send(direct.map((event) => JSON.stringify(event.raw)))
