@@ -10,7 +10,7 @@ import { z } from "zod/mini";
 
 export const SEVERITIES = ["critical", "warning", "info"] as const;
 export const STATUSES = ["triggered", "acknowledged", "resolved"] as const;
-export const SOURCES = ["cloudwatch", "logs", "sentry"] as const;
+export const SOURCES = ["cloudwatch", "logs", "sentry", "security", "health"] as const;
 
 export const SeverityWire = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeverityWire>;
