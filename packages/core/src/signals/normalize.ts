@@ -14,6 +14,7 @@ import {
   SnsLambdaEventSchema,
 } from "@firebreak/events";
 import * as z from "zod";
+import { changeFromEvent, isChangeEvent } from "../changes/events";
 import { formatIssues, InvalidEventError } from "../errors";
 import type { Policy } from "../policy/classify";
 import { clip, type Signal, SignalSchema } from "../signal";
@@ -31,6 +32,8 @@ import { orderedByArrival } from "./time";
 export const EVENT_FORMATS = {
   "eventbridge-alarm": "queue",
   "eventbridge-other": "queue",
+  /** A deploy (CodeDeploy, ECS, a Lambda alias update): the processor records a change. */
+  "eventbridge-change": "queue",
   guardduty: "queue",
   securityhub: "queue",
   health: "queue",
@@ -181,6 +184,14 @@ function recognise(raw: unknown, options: NormalizeOptions): NormalizedEvent {
   if ("detail-type" in raw) {
     const security = securityOrHealth(raw);
     if (security) return security;
+    if (isChangeEvent(raw)) {
+      const { draft, note } = changeFromEvent(raw);
+      return {
+        format: "eventbridge-change",
+        signals: [],
+        note: draft ? `change ${draft.id}` : note,
+      };
+    }
     if (raw.source !== "aws.cloudwatch") {
       throw new InvalidEventError(
         `unsupported EventBridge source ${JSON.stringify(String(raw.source)).slice(0, 80)} with detail-type ${JSON.stringify(String(raw["detail-type"])).slice(0, 80)}: accepted are aws.cloudwatch events, "${GUARDDUTY_FINDING}", "${SECURITY_HUB_FINDINGS_IMPORTED}" and "${AWS_HEALTH_EVENT}"`,
