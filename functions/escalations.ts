@@ -5,8 +5,9 @@ import { lambda } from "./lib/middleware";
 
 /**
  * The `escalations` schedule (every minute in AWS, every second locally): re-pages unacknowledged
- * critical incidents, auto-resolves quiet log and Sentry incidents, nudges stuck actions. It only
- * plans pages; the dispatcher sends them.
+ * critical incidents, auto-resolves quiet log and Sentry incidents, nudges stuck actions, and
+ * verifies remediations that are due (planning the next `ifIneffective` step of one that did not
+ * work). It only plans; the dispatcher acts and sends.
  */
 export function createEscalationsHandler(deps: () => Promise<EscalationsDeps>) {
   const logger = createLogger("escalations");
@@ -14,7 +15,8 @@ export function createEscalationsHandler(deps: () => Promise<EscalationsDeps>) {
     const options = await deps();
     const report = await sweep(options);
     options.metrics?.pendingActionsOldestAge(report.pendingActionsOldestAgeSeconds);
-    if (report.escalated.length || report.autoResolved.length || report.nudged.length) {
+    const { escalated, autoResolved, nudged, verified } = report;
+    if (escalated.length || autoResolved.length || nudged.length || verified.length) {
       logger.info("sweep", { ...report });
     }
     return report;
