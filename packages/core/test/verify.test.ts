@@ -478,6 +478,46 @@ describe("logs and Sentry: whether new signals stopped", () => {
     });
   });
 
+  it("pages when the last step did not stop the signals; a re-triggered step climbs no ladder", async () => {
+    const h = harness();
+    const id = await h.logLine();
+    await h.dispatchAll();
+    h.clock.time = START + 90 * SECOND;
+    await h.logLine();
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    await h.dispatchAll();
+    h.clock.time = START + 6 * MINUTE;
+    await h.logLine();
+    h.clock.time = START + 7 * MINUTE;
+    await h.runSweep();
+    const final = await h.action(id, "a3");
+    expect(final).toMatchObject({ type: "page", trigger: "ineffective" });
+    expect(final.page?.channel).toBe("oncall");
+    expect(final.reason).toBe(
+      "every step of a1's ladder was tried and checkout: ERROR is still firing (new signals keep arriving): " +
+        "a1 (scale ecs-service:us-east-1/prod/logs) ineffective: signals still arriving: the last at 10:01:30, 1m 30s after a1 ran; " +
+        "a2 (scale ecs-service:us-east-1/prod/logs-workers) ineffective: signals still arriving: the last at 10:06:00, 4m after a2 ran. " +
+        "Nothing more to try automatically: a person must act.",
+    );
+    await h.dispatchAll();
+    // Past the cooldown a new line re-triggers the rule's scale-out: verified, and that is all.
+    h.clock.time = START + 11 * MINUTE;
+    await h.logLine();
+    await h.dispatchAll();
+    expect((await h.action(id, "a4")).trigger).toBe("retriggered");
+    h.clock.time = START + 12 * MINUTE + 30 * SECOND;
+    await h.logLine();
+    h.clock.time = START + 13 * MINUTE;
+    await h.runSweep();
+    expect(await h.ledger(id)).toEqual([
+      "a1:scale:succeeded:ineffective",
+      "a2:scale:succeeded:ineffective",
+      "a3:page:succeeded",
+      "a4:scale:succeeded:ineffective",
+    ]);
+  });
+
   it("judges a Sentry incident by its webhooks the same way", async () => {
     const h = harness();
     const sentry = {

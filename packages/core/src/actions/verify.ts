@@ -241,11 +241,16 @@ export async function verifyDue(
   return record;
 }
 
-/** The ladder an action is on and the index of the step after it; null: it is on none. */
+/**
+ * The ladder an action is on and the index of the step after it; null: it is on none. A
+ * re-triggered scale-out repeats the rule's first step and is verified, but climbs no ladder of
+ * its own: the one its incident opened with already does, and two would take each step twice.
+ */
 function ladderAfter(
   record: IncidentRecord,
   action: ActionRecord,
 ): { root: ActionRecord; steps: ChainStep[]; next: number } | null {
+  if (!action.follows && action.trigger === "retriggered") return null;
   const root = action.follows
     ? record.actions.find((candidate) => candidate.id === action.follows?.root)
     : action;
