@@ -112,13 +112,18 @@ const KIND_WORDS: Record<PageKind, string> = {
   resolved: "resolved",
 };
 
-/** One line for people: `[CRITICAL] api-checkout-5xx-errors (K7Q2XPD) opened, 3 signals`. */
+/**
+ * One line for people, naming the AWS account when the incident has one (an organization's
+ * alarms and findings reach one Firebreak):
+ * `[CRITICAL] api-checkout-5xx-errors (K7Q2XPD) opened, 3 signals, account 123456789012`.
+ */
 export function pageText({ incident, kind, note, digest }: PageContent): string {
   if (digest) return digestText(digest);
   const count = incident.count === 1 ? "1 signal" : `${incident.count} signals`;
   const who =
     kind === "acknowledged" && incident.acknowledgedBy ? ` by ${incident.acknowledgedBy}` : "";
-  const line = `[${incident.severity.toUpperCase()}] ${incident.title} (${incident.id}) ${KIND_WORDS[kind]}${who}, ${count}`;
+  const account = incident.attributes.account ? `, account ${incident.attributes.account}` : "";
+  const line = `[${incident.severity.toUpperCase()}] ${incident.title} (${incident.id}) ${KIND_WORDS[kind]}${who}, ${count}${account}`;
   return note ? `${line}: ${note}` : line;
 }
 

@@ -241,6 +241,7 @@ export function incidentCard({ record, silence, command }: IncidentCardInput): S
       `*Last seen*\n${when(incident.lastSeenAt)}`,
       `*Rule*\n${incident.rule ? code(incident.rule, 80) : "none (default severity)"}`,
       `*Origin*\n${origin(incident) ?? incident.source}`,
+      ...(incident.attributes.account ? [`*Account*\n${code(incident.attributes.account)}`] : []),
     ]),
   ];
   if (incident.detail) {
