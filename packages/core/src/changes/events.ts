@@ -26,7 +26,7 @@ export interface ChangeEventOutcome {
 export const CHANGE_SOURCES = ["aws.codedeploy", "aws.ecs", "aws.lambda"] as const;
 
 /** Whether a raw event is one `changeFromEvent` reads (by its EventBridge source). */
-export const isChangeEvent = (raw: unknown): raw is Record<string, unknown> =>
+export const isChangeEvent = (raw: unknown): boolean =>
   typeof raw === "object" &&
   raw !== null &&
   "detail-type" in raw &&

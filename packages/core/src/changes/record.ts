@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import { RollbackTargetSchema } from "../actions/schema";
 import type { MonitoringConfig } from "../config/schema";
-import { InvalidInputError } from "../errors";
+import { InvalidEventError, InvalidInputError } from "../errors";
 import type { Clock } from "../ports";
-import { type ChangeDraft, changeFromEvent } from "./events";
+import { CHANGE_SOURCES, type ChangeDraft, changeFromEvent, isChangeEvent } from "./events";
 import { serviceOfTarget } from "./match";
 import { type Change, ChangeSchema } from "./model";
 import type { ChangeStore, RecordedChange } from "./store";
@@ -121,8 +121,13 @@ export class ChangeRecorder {
    * A deploy event from EventBridge (see `changeFromEvent`).
    * @throws InvalidEventError for a malformed event of a deploy source
    */
-  async fromEvent(raw: Record<string, unknown>): Promise<EventChangeOutcome> {
-    const { draft, note } = changeFromEvent(raw);
+  async fromEvent(raw: unknown): Promise<EventChangeOutcome> {
+    if (!isChangeEvent(raw)) {
+      throw new InvalidEventError(
+        `not a deploy event: expected source ${CHANGE_SOURCES.join(", ")}`,
+      );
+    }
+    const { draft, note } = changeFromEvent(raw as Record<string, unknown>);
     if (!draft) return { recorded: null, note };
     const service = serviceOfTarget(this.options.config.services, draft.target);
     if (service === null) {
