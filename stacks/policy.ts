@@ -1,10 +1,10 @@
 import {
   type AwsEnvironment,
+  grantsOf,
   type IamStatement,
   type MonitoringConfig,
   parseConfig,
-  permissionsOf,
-  type RemediationAction,
+  type RemediationSpec,
   sstSecretName,
 } from "@firebreak/core";
 
@@ -16,8 +16,8 @@ export interface DeployedPolicy {
   config: MonitoringConfig;
   /** The policy as the functions load it (`MONITORING_CONFIG`): the validated input, as JSON. */
   json: string;
-  /** Every remediation of every rule, in rule order. */
-  remediations: RemediationAction[];
+  /** Every remediation of every rule, in rule order, as configured (templates, `last-change`). */
+  remediations: RemediationSpec[];
   /** SNS topics the channels page through. */
   channelTopics: string[];
   /** Whether someone is reached by text message (SNS publishes to phone numbers). */
@@ -106,8 +106,9 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
   const smsPeople = Object.values(config.people).some((person) => person.phone !== undefined);
   if (problems.length > 0) throw new Error(`Cannot deploy ${origin}: ${problems.join("; ")}`);
 
+  // A chain's steps run in the dispatcher's role too: they are granted like the rule's actions.
   const remediations = config.rules.flatMap((rule) =>
-    rule.actions.filter((action): action is RemediationAction => action.type !== "page"),
+    rule.actions.flatMap((action) => (action.type === "page" ? [] : [action, ...stepsOf(action)])),
   );
   // Measured with a long region name, so no real region makes the policy bigger than this.
   checkPolicySize(
@@ -127,18 +128,23 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
   };
 }
 
+/** The remediation steps of an action's `ifIneffective` chain. */
+const stepsOf = (action: RemediationSpec): RemediationSpec[] =>
+  (action.ifIneffective ?? []).flatMap((step) => (step.type === "page" ? [] : [step]));
+
 /**
- * The dispatcher's remediation grants: exactly the statements `permissionsOf` declares for every
- * configured action, with identical action lists merged and duplicates dropped, so the policy
- * stays small and reads like the config.
+ * The dispatcher's remediation grants: exactly the statements `grantsOf` declares for every
+ * configured action (what its templates can produce: a templated name is `*` in its ARN
+ * segment; `last-change` the rollback kinds a change can name), with identical action lists
+ * merged and duplicates dropped, so the policy stays small and reads like the config.
  */
 export function remediationStatements(
-  remediations: ReadonlyArray<RemediationAction>,
+  remediations: ReadonlyArray<RemediationSpec>,
   env: AwsEnvironment,
 ): IamStatement[] {
   const byActions = new Map<string, Set<string>>();
   for (const action of remediations) {
-    for (const statement of permissionsOf(action, env)) {
+    for (const statement of grantsOf(action, env)) {
       const key = [...statement.actions].sort().join(",");
       const resources = byActions.get(key) ?? new Set<string>();
       for (const resource of statement.resources) resources.add(resource);

@@ -1,8 +1,8 @@
 import {
   type ConfigInput,
   defineConfig,
+  grantsOf,
   parseConfig,
-  permissionsOf,
   type RemediationAction,
 } from "@firebreak/core";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -54,6 +54,16 @@ const everything = defineConfig({
           target: { kind: "codedeploy", application: "shop", deploymentGroup: "prod" },
         },
         { type: "rollback", target: { kind: "ecs-service", cluster: "prod", service: "worker" } },
+        // Templated: the function name comes from the alarm, so the grant is function:* there.
+        {
+          type: "rollback",
+          target: {
+            kind: "lambda-alias",
+            functionName: "{dimensions.FunctionName}",
+            alias: "live",
+          },
+        },
+        { type: "rollback", target: "last-change" },
         {
           type: "failover",
           target: { kind: "rds-cluster", clusterId: "orders", targetInstance: "orders-2" },
@@ -121,13 +131,13 @@ const fn = (name: string) => s.named("aws:lambda/function:Function", `${name}Fun
 const env = (name: string): Record<string, string> => fn(name).inputs.environment.variables;
 
 describe("remediation grants", () => {
-  test("every kind of remediation: the dispatcher may do exactly what permissionsOf declares", () => {
+  test("every kind of remediation: the dispatcher may do exactly what grantsOf declares", () => {
     const remediations = parseConfig(everything).rules.flatMap((rule) =>
-      rule.actions.filter((a): a is RemediationAction => a.type !== "page"),
+      rule.actions.flatMap((a) => (a.type === "page" ? [] : [a])),
     );
-    expect(remediations).toHaveLength(8);
+    expect(remediations).toHaveLength(10);
     const declared = remediations.flatMap((action) =>
-      permissionsOf(action, { partition: "aws", region: REGION, account: ACCOUNT }),
+      grantsOf(action, { partition: "aws", region: REGION, account: ACCOUNT }),
     );
     const dispatch = s.named("aws:iam/role:Role", "DispatchRole");
     const granted = statementsOf(dispatch)
