@@ -5,6 +5,8 @@ import {
   type AwsGateway,
   type AwsRequest,
   actionView,
+  assembleTimeline,
+  buildPostmortem,
   type CloudWatchReader,
   type ConfigInput,
   Correlator,
@@ -18,6 +20,7 @@ import {
   type Pager,
   Policy,
   planResponses,
+  renderPostmortemMarkdown,
   type Signal,
   sweep,
 } from "../src";
@@ -594,12 +597,7 @@ describe("ifIneffective: the ladder", () => {
     h.clock.time = START + 9 * MINUTE + 10 * SECOND;
     await h.runSweep();
     const final = (await h.record(id)).actions.at(-1) as ActionRecord;
-    expect(final).toMatchObject({
-      id: "a7",
-      type: "page",
-      trigger: "ineffective",
-      follows: { action: "a5", root: "a1", step: 3 },
-    });
+    expect(final).toMatchObject({ id: "a7", type: "page", trigger: "ineffective" });
     expect(final.reason).toBe(
       "every step of a1's ladder was tried and the alarm api-5xx is still firing: " +
         "a1 (scale ecs-service:us-east-1/prod/api) ineffective: api-5xx is still ALARM since 10:00:00: Threshold Crossed; " +
@@ -613,6 +611,24 @@ describe("ifIneffective: the ladder", () => {
       content: { kind: "page", note: final.reason },
     });
     expect(nextDueAt(await h.record(id), config)).toBeNull();
+
+    // The post-mortem's automation section tells the ladder's story.
+    const done = await h.record(id);
+    const markdown = renderPostmortemMarkdown(
+      buildPostmortem(done, assembleTimeline(done, []), iso(h.clock.time)),
+    );
+    const automation = markdown.split("## What the automation did")[1] ?? "";
+    expect(automation).toContain(
+      "- **a3** scale `ecs-service:us-east-1/prod/api-workers`, after an ineffective action: succeeded at 10:02:00 — desiredCount 2 → 4\n" +
+        "  - Step 1 of a1's ladder, after a1 was ineffective\n",
+    );
+    expect(automation).toContain(
+      "  - Verified ineffective at 10:04:00: api-5xx is still ALARM since 10:00:00: Threshold Crossed\n",
+    );
+    expect(automation).toContain("  - Step 3 of a1's ladder, after a3 was ineffective\n");
+    expect(automation).toContain(
+      "- **a7** page oncall, after an ineffective action: succeeded at 10:09:10 — sent via sns\n",
+    );
   });
 
   it("stops climbing once a step is effective", async () => {

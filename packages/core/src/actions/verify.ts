@@ -318,9 +318,9 @@ function climbLadder(record: IncidentRecord, action: ActionRecord, context: Plan
   }
   if (pagedOnTheWay) return;
   const note = finalNote(record, root, firing);
+  // Not a step of the ladder, so it links to none: its text names every step tried.
   for (const channel of humanChannels(record, context.config)) {
-    const page = planPage(record, channel, "page", "ineffective", note, context);
-    page.follows = link(action, steps.length);
+    planPage(record, channel, "page", "ineffective", note, context);
   }
 }
 

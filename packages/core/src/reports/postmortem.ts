@@ -674,7 +674,7 @@ const TRIGGER_WORDS: Record<ActionRecord["trigger"], string> = {
   acknowledged: "on acknowledgement",
   held: "automation held",
   failure: "on failure",
-  ineffective: "next on the ladder",
+  ineffective: "after an ineffective action",
 };
 
 /** The action's description for a line: the target key as code, the rest as text. */
