@@ -1,5 +1,7 @@
 import {
+  AccountAccess,
   AwsSdkGateway,
+  cloudWatchInAccounts,
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
@@ -7,6 +9,7 @@ import {
   DynamoDbVersionedItems,
   FetchPageTransport,
   SqsMessageQueue,
+  sdkSts,
 } from "@firebreak/aws";
 import {
   type AppPorts,
@@ -129,6 +132,17 @@ async function channelSecrets(config: Policy["config"]) {
   );
 }
 
+/** Member accounts through their roles (`accounts`), each role assumed once per cold start. */
+const awsAccounts = /* @__PURE__ */ once(
+  async () =>
+    new AccountAccess({ accounts: (await awsPolicy()).config.accounts, sts: sdkSts(awsRegion()) }),
+);
+
+/** Alarm states and metrics, in the alarm's own account. */
+const awsCloudWatch = /* @__PURE__ */ once(async () =>
+  cloudWatchInAccounts(awsRegion(), await awsAccounts()),
+);
+
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
 const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
@@ -142,7 +156,7 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
     slackBotToken: secrets.SLACK_BOT_TOKEN,
   };
   return {
-    gateway: new AwsSdkGateway({ region }),
+    gateway: new AwsSdkGateway({ region, accounts: await awsAccounts() }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
     pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels, directory),
@@ -169,6 +183,7 @@ export const awsPorts: AppPorts = {
   replays: awsReplays,
   overrides: awsOverrides,
   calendarToken: awsCalendarToken,
+  cloudwatch: awsCloudWatch,
 };
 
 /** The application every Lambda entry point runs (each function builds only what it calls). */

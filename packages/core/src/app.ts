@@ -2,6 +2,7 @@ import { Dispatcher, type DispatcherOptions } from "./actions/dispatch";
 import type { SweepOptions } from "./actions/escalate";
 import { planResponses } from "./actions/plan";
 import type { ApiToken } from "./auth";
+import type { CloudWatchReader } from "./cloudwatch/ports";
 import type { MonitoringConfig } from "./config/schema";
 import { Correlator, type IncidentChange } from "./incidents/correlate";
 import type { Policy } from "./policy/classify";
@@ -73,6 +74,11 @@ export interface AppPorts {
   overrides(): Promise<OverrideStore>;
   /** The token of the read-only iCalendar feeds (`CALENDAR_TOKEN`): calendar apps send no headers. */
   calendarToken(): Promise<string>;
+  /**
+   * Alarm states and metrics (`DescribeAlarms`, `GetMetricData`), in the alarm's own account:
+   * verification and an incident's metric context read them. Locally, the simulated CloudWatch.
+   */
+  cloudwatch(): Promise<CloudWatchReader>;
   listener?: ProcessingListener;
   /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
   metrics?: OperationalMetrics;
@@ -116,6 +122,8 @@ export interface ApiDeps extends IncidentDeps {
   tokens: ReadonlyArray<ApiToken>;
   /** Read when a calendar feed is asked for, so the rest of the API works without it. */
   calendarToken: () => Promise<string>;
+  /** Built when an incident's metrics are asked for, so the rest of the API makes no client. */
+  cloudwatch: () => Promise<CloudWatchReader>;
 }
 
 export interface SlackDeps extends IncidentDeps {
@@ -198,6 +206,7 @@ export function composeApp(ports: AppPorts): App {
       ...(await incidentDeps()),
       tokens: await ports.apiTokens(),
       calendarToken: once(() => ports.calendarToken()),
+      cloudwatch: once(() => ports.cloudwatch()),
     })),
     slack: once(async () => ({
       ...(await incidentDeps()),

@@ -5,12 +5,15 @@ import { join } from "node:path";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
+  AccountAccess,
   AwsSdkGateway,
+  cloudWatchInAccounts,
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
+  sdkSts,
 } from "@firebreak/aws";
 import {
   type ApiToken,
@@ -126,6 +129,12 @@ export interface LocalStackOptions {
   deploy?: DeployOptionsInput;
   /** The stack's own console lines (incidents opened and resolved...). */
   logger: Logger;
+  /**
+   * The account the stack plays Firebreak's own: a remediation for any other account outside
+   * `accounts` is then skipped (no role), as in AWS. Unset, accounts outside `accounts` are
+   * taken as its own, so sample payloads from any account remediate.
+   */
+  homeAccount?: string;
 }
 
 export interface LocalDelivery {
@@ -241,7 +250,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   // Responses: remediation against the local model (or AWS), pages to the outbox.
-  const simulation = new SimulatedAws();
+  const simulation = new SimulatedAws(() => options.clock?.now() ?? Date.now(), {
+    accounts: config.accounts,
+    homeAccount: options.homeAccount,
+  });
   for (const rule of config.rules) {
     for (const action of rule.actions) {
       if (action.type === "failover" && action.target.kind === "route53-weights") {
@@ -251,6 +263,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
   }
   const live = options.remediation === "live";
+  const liveRegion = process.env.AWS_REGION ?? LOCAL_REGION;
+  // Live, member accounts are reached through their roles with the developer's credentials.
+  const liveAccounts = live
+    ? new AccountAccess({ accounts: config.accounts, sts: sdkSts(liveRegion) })
+    : null;
   const outbox = new OutboxPager(logger);
   let baseUrl = "";
   const processedIncidents = new Map<string, string[]>();
@@ -267,8 +284,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     responders: async () => ({
       guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
       pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
-      gateway: live
-        ? new AwsSdkGateway({ region: process.env.AWS_REGION ?? LOCAL_REGION })
+      gateway: liveAccounts
+        ? new AwsSdkGateway({ region: liveRegion, accounts: liveAccounts })
         : simulation,
       pager: outbox,
       mode: live ? "live" : "simulated",
@@ -283,6 +300,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     replays: async () => new DynamoDbReplayGuard(client, TABLE_NAME, ports.clock),
     overrides: async () => new DynamoDbOverrideStore(client, TABLE_NAME),
     calendarToken: async () => secrets.calendarToken ?? randomBytes(24).toString("base64url"),
+    cloudwatch: async () =>
+      liveAccounts ? cloudWatchInAccounts(liveRegion, liveAccounts) : simulation.cloudwatch,
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {
@@ -375,6 +394,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const rulePatterns = Object.values(deployed.rules).map((rule) => rule.pattern);
   const deliver: LocalStack["deliver"] = async (events) => {
+    // AWS changed first (the alarm's state, the alias), then told Firebreak.
+    for (const event of events) simulation.observe(event.raw);
     // EventBridge delivers what one of its rules' patterns matches, nothing else; SNS delivers
     // the envelope to its subscribed queue; the rest is pushed to `ingest` by AWS.
     const direct = events.filter(

@@ -98,7 +98,7 @@ export function signalFromGuardDuty(event: GuardDutyFindingEvent): Signal {
       ...(url ? { url } : {}),
     },
     detail: clip(
-      `${archived ? "Archived" : "Severity"} ${finding.severity}, seen ${count} ${count === 1 ? "time" : "times"}${finding.resource.resourceType ? ` on ${finding.resource.resourceType}` : ""}: ${finding.description ?? finding.type}`,
+      `Severity ${finding.severity}${archived ? ", archived" : ""}, seen ${count} ${count === 1 ? "time" : "times"}${finding.resource.resourceType ? ` on ${finding.resource.resourceType}` : ""}: ${finding.description ?? finding.type}`,
       MAX_DETAIL,
     ),
   });
