@@ -231,6 +231,8 @@ export function composeApp(ports: AppPorts): App {
         metrics: ports.metrics,
         // The sweep sends the page budget's digests as each minute turns.
         digests: pageBudget ? { budget: pageBudget, pager, consoleUrl } : undefined,
+        // Alarm states, to verify the remediations that are due.
+        cloudwatch: await ports.cloudwatch(),
       };
     }),
   };
