@@ -1,3 +1,5 @@
+export * from "./accounts";
+export * from "./cloudwatch-reader";
 export * from "./dynamodb-changes";
 export * from "./dynamodb-store";
 export * from "./override-store";

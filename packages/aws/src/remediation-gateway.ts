@@ -1,4 +1,11 @@
-import { AwsCallError, type AwsGateway, type AwsRequest, type AwsService } from "@firebreak/core";
+import {
+  AccountNotConfiguredError,
+  AwsCallError,
+  type AwsGateway,
+  type AwsRequest,
+  type AwsService,
+} from "@firebreak/core";
+import type { AccountRoute, CredentialsProvider } from "./accounts";
 
 /**
  * What the gateway needs of an SDK v3 client. Any client (or an X-Ray-wrapped one) fits: the
@@ -8,17 +15,31 @@ export interface SdkClient {
   send(command: object): Promise<unknown>;
 }
 
-/** Builds the client of one service in one region; called once per (service, region). */
+/**
+ * Builds the client of one service in one region, with a member account's credentials when
+ * given; called once per (service, region, account).
+ */
 export type SdkClientFactory = (
   service: AwsService,
   region: string,
+  credentials?: CredentialsProvider,
 ) => SdkClient | Promise<SdkClient>;
+
+/** Says where a request for an account goes (`AccountAccess` on AWS). */
+export interface AccountRouter {
+  route(account: string | undefined): Promise<AccountRoute>;
+}
 
 export interface AwsSdkGatewayOptions {
   /** Region of requests that name none. */
   region: string;
   /** Defaults to {@link createSdkClient}; swap it to wrap clients (X-Ray) or in tests. */
   clientFactory?: SdkClientFactory;
+  /**
+   * Member accounts: a request naming an account goes through the role there. Without it
+   * every request uses the gateway's own credentials.
+   */
+  accounts?: AccountRouter;
 }
 
 /**
@@ -61,7 +82,9 @@ export const SDK_CLIENT_SETTINGS: Readonly<Record<AwsService, SdkClientSettings>
   sns: settings(5_000),
 };
 
-type ClientClass = new (config: { region: string } & SdkClientSettings) => SdkClient;
+type ClientClass = new (
+  config: { region: string; credentials?: CredentialsProvider } & SdkClientSettings,
+) => SdkClient;
 // Constructors differ in their input types; `never` accepts them all, the one cast is in `send`.
 type CommandClass = new (input: never) => object;
 
@@ -158,9 +181,13 @@ export async function commandOf(service: AwsService, operation: string): Promise
 }
 
 /** The default client factory: the service's SDK v3 client with its {@link SDK_CLIENT_SETTINGS}. */
-export const createSdkClient: SdkClientFactory = async (service, region) => {
+export const createSdkClient: SdkClientFactory = async (service, region, credentials) => {
   const Client = (await sdkOf(service))[SERVICES[service].client] as ClientClass;
-  return new Client({ region, ...SDK_CLIENT_SETTINGS[service] });
+  return new Client({
+    region,
+    ...SDK_CLIENT_SETTINGS[service],
+    ...(credentials ? { credentials } : {}),
+  });
 };
 
 /**
@@ -174,7 +201,9 @@ export function isRegionName(region: string): boolean {
 /**
  * The remediation gateway on AWS SDK v3: looks each (service, operation) up in a fixed table of
  * SDK commands, sends the request's input as is, and returns the SDK's output as is. SDK errors
- * become {@link AwsCallError}s that say whether a later attempt may help.
+ * become {@link AwsCallError}s that say whether a later attempt may help. A request naming a
+ * member account is sent with the credentials of the role `accounts` names there; an account
+ * with none is refused with {@link AccountNotConfiguredError} before anything is sent.
  *
  * @example
  * ```ts
@@ -188,7 +217,7 @@ export function isRegionName(region: string): boolean {
  */
 export class AwsSdkGateway implements AwsGateway {
   private readonly clientFactory: SdkClientFactory;
-  /** One client per `service@region`, built on first use and kept for the cold start. */
+  /** One client per `service@region@account`, built on first use and kept for the cold start. */
   private readonly clients = new Map<string, Promise<SdkClient>>();
 
   constructor(private readonly options: AwsSdkGatewayOptions) {
@@ -212,8 +241,13 @@ export class AwsSdkGateway implements AwsGateway {
     try {
       // Core builds the input in the SDK's own shape and AWS validates it; this is the one
       // place where the untyped record meets the command's input type.
+      const route: AccountRoute =
+        request.account && this.options.accounts
+          ? await this.options.accounts.route(request.account)
+          : { kind: "own" };
+      if (route.kind === "unknown") throw new AccountNotConfiguredError(call, route.account);
       const [client, Command] = await Promise.all([
-        this.client(request.service, region),
+        this.client(request.service, region, route),
         commandOf(request.service, request.operation),
       ]);
       return await client.send(new Command(request.input as never));
@@ -222,11 +256,20 @@ export class AwsSdkGateway implements AwsGateway {
     }
   }
 
-  private client(service: AwsService, region: string): Promise<SdkClient> {
-    const key = `${service}@${region}`;
+  private client(
+    service: AwsService,
+    region: string,
+    route: Exclude<AccountRoute, { kind: "unknown" }>,
+  ): Promise<SdkClient> {
+    const key = `${service}@${region}@${route.kind === "role" ? route.account : "own"}`;
     let client = this.clients.get(key);
     if (!client) {
-      client = Promise.resolve().then(() => this.clientFactory(service, region));
+      const credentials = route.kind === "role" ? route.credentials : undefined;
+      client = Promise.resolve().then(() =>
+        credentials
+          ? this.clientFactory(service, region, credentials)
+          : this.clientFactory(service, region),
+      );
       // A client that could not be built is tried again next time, not remembered.
       client.catch(() => this.clients.delete(key));
       this.clients.set(key, client);

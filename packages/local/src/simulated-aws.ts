@@ -1,4 +1,13 @@
-import { AwsCallError, type AwsGateway, type AwsRequest } from "@firebreak/core";
+import {
+  AccountNotConfiguredError,
+  AwsCallError,
+  type AwsGateway,
+  type AwsRequest,
+  type Change,
+  type MonitoringConfig,
+} from "@firebreak/core";
+import * as z from "zod";
+import { SimulatedCloudWatch } from "./simulated-cloudwatch";
 
 /** A call the simulation answered: what Firebreak would have sent to AWS. */
 export interface SimulatedCall {
@@ -6,6 +15,10 @@ export interface SimulatedCall {
   service: string;
   operation: string;
   region: string | undefined;
+  /** The account the request named; absent for Firebreak's own. */
+  account?: string;
+  /** The role assumed for it (`accounts[account].roleArn`), as AWS would need. */
+  assumedRole?: string;
   input: Record<string, unknown>;
   /** True for calls that change something (the ones a live run would make with effect). */
   changes: boolean;
@@ -33,6 +46,46 @@ interface Model {
   weights: Map<string, Record<string, number>>;
 }
 
+const emptyModel = (): Model => ({
+  ecs: new Map(),
+  asg: new Map(),
+  provisioned: new Map(),
+  aliases: new Map(),
+  deployments: new Map(),
+  clusters: new Map(),
+  weights: new Map(),
+});
+
+export interface SimulatedAccounts {
+  /** Member accounts and their roles (the config's `accounts`). */
+  accounts?: MonitoringConfig["accounts"];
+  /**
+   * The account the stack plays Firebreak's own. Unset, every account outside `accounts` is
+   * taken as its own (sample payloads name several accounts); set, any other is refused as
+   * AWS would refuse it: no role to assume there.
+   */
+  homeAccount?: string;
+}
+
+/** A Lambda alias update as CloudTrail reports it through EventBridge. */
+const UpdateAliasEventSchema = z.object({
+  "detail-type": z.literal("AWS API Call via CloudTrail"),
+  account: z.string().optional(),
+  detail: z.object({
+    eventSource: z.literal("lambda.amazonaws.com"),
+    eventName: z.string().startsWith("UpdateAlias"),
+    requestParameters: z.object({
+      functionName: z.string().min(1),
+      name: z.string().min(1),
+      functionVersion: z.string().regex(/^\d+$/),
+    }),
+  }),
+});
+
+/** A function name from a name or an ARN (`arn:aws:lambda:...:function:name[:qualifier]`). */
+const functionNameOf = (nameOrArn: string) =>
+  nameOrArn.startsWith("arn:") ? (nameOrArn.split(":")[6] ?? nameOrArn) : nameOrArn;
+
 const str = (value: unknown) => String(value ?? "");
 const notFound = (request: AwsRequest, what: string) =>
   new AwsCallError(request, "ResourceNotFoundException", `${what} not found`, false);
@@ -44,21 +97,62 @@ const notFound = (request: AwsRequest, what: string) =>
  * defaults (an ECS service running 2 of max 10 tasks on revision 3, an alias on version 3 of 3,
  * a CodeDeploy deployment in progress, an Aurora cluster with one reader, weights 100/0). An
  * ECS service has no scalable target and uses ECS's own deployments unless seeded otherwise.
- * Every call is recorded (`GET /local/aws`).
+ * Every call is recorded (`GET /local/aws`). Each member account has a model of its own,
+ * reached through its role in `accounts`; target versions follow deploy events and changes
+ * (`observe`, `applyChange`), and `cloudwatch` is the simulated CloudWatch beside them.
  */
 export class SimulatedAws implements AwsGateway {
   readonly calls: SimulatedCall[] = [];
-  private readonly model: Model = {
-    ecs: new Map(),
-    asg: new Map(),
-    provisioned: new Map(),
-    aliases: new Map(),
-    deployments: new Map(),
-    clusters: new Map(),
-    weights: new Map(),
-  };
+  /** Alarm states and metrics, following the alarm events the stack is sent. */
+  readonly cloudwatch: SimulatedCloudWatch;
+  private readonly home: Model = emptyModel();
+  private readonly members = new Map<string, Model>();
+  /** The model the running handler acts on: handlers are synchronous, `send` sets it. */
+  private model: Model = this.home;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly accounts: SimulatedAccounts = {},
+  ) {
+    this.cloudwatch = new SimulatedCloudWatch(clock);
+  }
+
+  /**
+   * Follows what happened in AWS as a raw event tells it: alarm state changes (into
+   * `cloudwatch`) and Lambda alias updates (the alias moves to the deployed version).
+   */
+  observe(raw: unknown): void {
+    if (this.cloudwatch.observe(raw)) return;
+    const update = UpdateAliasEventSchema.safeParse(raw);
+    if (!update.success) return;
+    const { functionName, name, functionVersion } = update.data.detail.requestParameters;
+    this.inModel(update.data.account, () => {
+      this.deployAlias(this.alias(functionNameOf(functionName), name), Number(functionVersion));
+    });
+  }
+
+  /**
+   * Moves a change's target to its version, as the deploy did: a Lambda alias to a numbered
+   * version, an ECS service to a task definition revision (`family:revision` or its ARN).
+   */
+  applyChange(change: Change): void {
+    const target = change.target;
+    if (!target) return;
+    this.inModel(change.account ?? undefined, () => {
+      if (target.kind === "lambda-alias" && /^\d+$/.test(change.version)) {
+        this.deployAlias(this.alias(target.functionName, target.alias), Number(change.version));
+      } else if (target.kind === "ecs-service") {
+        const revision = Number(change.version.split(":").pop());
+        if (!Number.isInteger(revision) || revision < 1) return;
+        const service = this.ecs(target.cluster, target.service);
+        const family = change.version.includes(":")
+          ? change.version.split("/").pop()?.split(":")[0]
+          : undefined;
+        if (family) service.family = family;
+        this.deployEcs(service, revision);
+      }
+    });
+  }
 
   /**
    * Names the weighted records of a DNS failover target (their SetIdentifiers come from the
@@ -100,29 +194,89 @@ export class SimulatedAws implements AwsGateway {
     if (!handler) {
       throw new AwsCallError(request, "UnsupportedOperation", "not simulated locally", false);
     }
-    const { response, changes } = handler(request.input, request);
+    const role = this.roleFor(request);
+    const { response, changes } = this.inModel(role ? request.account : undefined, () =>
+      handler(request.input, request),
+    );
     this.calls.push({
       at: new Date(this.clock()).toISOString(),
       service: request.service,
       operation: request.operation,
       region: request.region,
+      ...(request.account ? { account: request.account } : {}),
+      ...(role ? { assumedRole: role } : {}),
       input: request.input,
       changes,
     });
     return response;
   }
 
+  /**
+   * The role a request's account is reached through, or null for the stack's own account.
+   * @throws AccountNotConfiguredError for a foreign account with no role, as the AWS gateway
+   */
+  private roleFor(request: AwsRequest): string | null {
+    const { account } = request;
+    if (account === undefined || account === this.accounts.homeAccount) return null;
+    const member = Object.hasOwn(this.accounts.accounts ?? {}, account)
+      ? this.accounts.accounts?.[account]
+      : undefined;
+    if (member) return member.roleArn;
+    if (this.accounts.homeAccount === undefined) return null;
+    throw new AccountNotConfiguredError(request, account);
+  }
+
+  /** Runs `act` on the model of a member account (none: the stack's own). */
+  private inModel<T>(account: string | undefined, act: () => T): T {
+    const isMember =
+      account !== undefined &&
+      account !== this.accounts.homeAccount &&
+      Object.hasOwn(this.accounts.accounts ?? {}, account);
+    if (!isMember) return act();
+    let model = this.members.get(account);
+    if (!model) {
+      model = emptyModel();
+      this.members.set(account, model);
+    }
+    const previous = this.model;
+    this.model = model;
+    try {
+      return act();
+    } finally {
+      this.model = previous;
+    }
+  }
+
+  /** An alias now points at `version`, which joins the function's versions. */
+  private deployAlias(alias: { version: number; versions: number[] }, version: number) {
+    alias.version = version;
+    alias.versions = [...new Set([...alias.versions, version])].sort((a, b) => a - b);
+  }
+
+  /** A service now runs `revision` of its task definition family. */
+  private deployEcs(service: EcsService, revision: number) {
+    service.revision = revision;
+    service.revisions = [...new Set([...service.revisions, revision])].sort((a, b) => a - b);
+  }
+
   /** The model's current state, for people to see what the simulation did. */
   snapshot() {
     const entries = <T>(map: Map<string, T>) => Object.fromEntries(map);
+    const view = (model: Model) => ({
+      ecsServices: entries(model.ecs),
+      autoScalingGroups: entries(model.asg),
+      provisionedConcurrency: entries(model.provisioned),
+      lambdaAliases: entries(model.aliases),
+      codeDeployActiveDeployments: entries(model.deployments),
+      rdsClusters: entries(model.clusters),
+      route53Weights: entries(model.weights),
+    });
     return {
-      ecsServices: entries(this.model.ecs),
-      autoScalingGroups: entries(this.model.asg),
-      provisionedConcurrency: entries(this.model.provisioned),
-      lambdaAliases: entries(this.model.aliases),
-      codeDeployActiveDeployments: entries(this.model.deployments),
-      rdsClusters: entries(this.model.clusters),
-      route53Weights: entries(this.model.weights),
+      ...view(this.home),
+      memberAccounts: Object.fromEntries(
+        [...this.members].map(([account, model]) => [account, view(model)]),
+      ),
+      alarms: this.cloudwatch.snapshot(),
     };
   }
 
