@@ -5,14 +5,14 @@ import { type Silence, silenceFor } from "../silences/silence";
 import { type OnCallLookup, planEscalationStep, policyOf } from "./escalate";
 import { type Person, personOf } from "./escalation-policy";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
-import { restoreOnResolve } from "./remediations";
-import type { ActionSpec } from "./schema";
-import { resolveAction, type TargetFacts } from "./targets";
+import { restoreOnResolve, targetKeyOf } from "./remediations";
+import type { ActionSpec, RemediationAction } from "./schema";
 
-/** `region`: the default region of targets; `lastChange`: read ahead for `last-change` rollbacks. */
-export interface PlanContext extends TargetFacts {
+export interface PlanContext {
   config: MonitoringConfig;
   now: number;
+  /** Default region of remediation targets that name none. */
+  region: string;
   /** Silences in force: an incident they match is recorded, and nothing responds to it. */
   silences?: ReadonlyArray<Silence>;
   /** Who schedules have on call, for escalation policies' schedule targets. */
@@ -247,14 +247,11 @@ export function planAction(
   silence: Silence | undefined,
 ): ActionRecord {
   const { config } = context;
-  // Targets are filled in from the incident now: the ledger, cooldowns and breakers count the
-  // resource acted on, and the dispatcher runs exactly what was planned.
-  const resolved = spec.type === "page" ? null : resolveAction(spec, record.incident, context);
   const base = {
     type: spec.type,
     rule: rule.name,
-    spec: (resolved?.ok ? resolved.action : spec) as unknown as Record<string, unknown>,
-    targetKey: spec.type === "page" ? `page:${spec.channel}` : (resolved?.targetKey ?? ""),
+    spec: spec as unknown as Record<string, unknown>,
+    targetKey: spec.type === "page" ? `page:${spec.channel}` : targetKeyOf(spec, context.region),
     trigger,
     dryRun: spec.type === "page" ? false : (spec.dryRun ?? config.safety.dryRun),
     page: null,
@@ -270,9 +267,6 @@ export function planAction(
       },
       context.now,
     );
-  }
-  if (resolved && !resolved.ok) {
-    return addAction(record, { ...base, status: "skipped", reason: resolved.reason }, context.now);
   }
   if (spec.type === "page") return planPage(record, spec.channel, "page", trigger, null, context);
   const { incident } = record;
@@ -390,7 +384,12 @@ export function planResponses(
       );
       if (planned) continue;
       const trigger = event.type === "opened" ? "opened" : "severity-raised";
-      for (const spec of rule.actions) planAction(record, rule, spec, trigger, context, silence);
+      // One page per incident: an alert joining it does not page a channel already paged.
+      const paged = event.type === "severity-raised" && event.joined ? pagedChannels(record) : [];
+      for (const spec of rule.actions) {
+        if (spec.type === "page" && paged.includes(spec.channel)) continue;
+        planAction(record, rule, spec, trigger, context, silence);
+      }
     } else if (
       event.type === "retriggered" &&
       rule &&
@@ -403,7 +402,7 @@ export function planResponses(
         const last = lastActionAt(
           record,
           spec.type,
-          resolveAction(spec, record.incident, context).targetKey,
+          targetKeyOf(spec as RemediationAction, context.region),
         );
         if (last === undefined || now - last >= cooldown)
           planAction(record, rule, spec, "retriggered", context, silence);

@@ -7,6 +7,8 @@ import { deliveryMark } from "./ids";
 import type { IncidentRecord } from "./model";
 import {
   type ClassifiedSignal,
+  type Correlation,
+  correlationKey,
   type IncidentEvent,
   reduce,
   type SignalOutcome,
@@ -54,10 +56,43 @@ export interface CorrelatorOptions {
 
 const MAX_ATTEMPTS = 30;
 const MAX_SALT = 4;
+/** How often a signal may be sent on to another incident (merges of merges): never a loop. */
+const MAX_HOPS = 3;
+const SERVICE_KEY = "service:";
+
+/** Signals to reduce under one correlation key; `hops`: how often they were sent on. */
+interface WorkItem {
+  key: string;
+  group: ClassifiedSignal[];
+  hops: number;
+}
+
+/** Signals bound for one key, with the fingerprint states read to route them. */
+interface Route {
+  key: string;
+  signals: ClassifiedSignal[];
+  states: Map<string, FingerprintState>;
+}
+
+const isOpen = (record: IncidentRecord) => record.incident.status !== "resolved";
+const holds = (record: IncidentRecord, fingerprint: string) =>
+  record.alerts.some((alert) => alert.fingerprint === fingerprint);
+
+function groupBy<T>(items: ReadonlyArray<T>, keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
 
 /**
- * Folds signals into incidents: classify, group by fingerprint (a storm of repeats in one batch
- * becomes one conditional write per fingerprint), reduce, and compare-and-set. A lost race
+ * Folds signals into incidents: classify, group by correlation key (a service, else the
+ * fingerprint: a storm of repeats in one batch becomes one conditional write per key), route
+ * each fingerprint to the incident holding its alert, reduce, and compare-and-set. A lost race
  * reloads and reduces again, so concurrent processors never lose an update; delivery marks make
  * a retried batch a no-op, however many deliveries came before it (marks a generation cannot
  * hold are archived: only fingerprints that outgrew their item pay a lookup per batch).
@@ -75,42 +110,46 @@ export class Correlator {
   }
 
   async process(signals: ReadonlyArray<Signal>): Promise<CorrelationResult> {
+    const { policy } = this.options;
     const groups = new Map<string, ClassifiedSignal[]>();
-    const ignored = new Set<Signal>();
+    const classified: Array<ClassifiedSignal | null> = [];
     for (const signal of signals) {
-      const { severity, rule } = this.options.policy.classify(signal);
+      const { severity, rule } = policy.classify(signal);
       if (severity === "ignore") {
-        ignored.add(signal);
+        classified.push(null);
         continue;
       }
-      const service = this.options.policy.serviceOf(signal);
-      const runbook =
-        service === null ? null : this.options.policy.config.services[service]?.runbook;
-      const classified: ClassifiedSignal = {
+      const service = policy.serviceOf(signal);
+      const runbook = service === null ? null : policy.config.services[service]?.runbook;
+      const one: ClassifiedSignal = {
         ...signal,
         severity,
         rule: rule?.name ?? null,
         service,
         runbook: runbook ?? null,
       };
-      const group = groups.get(signal.fingerprint);
-      if (group) group.push(classified);
-      else groups.set(signal.fingerprint, [classified]);
+      classified.push(one);
+      const key = correlationKey(one, policy.config);
+      const group = groups.get(key);
+      if (group) group.push(one);
+      else groups.set(key, [one]);
     }
 
     const byDelivery = new Map<ClassifiedSignal, SignalResult>();
     const changes: IncidentChange[] = [];
-    const queue = [...groups.entries()];
+    const queue: WorkItem[] = [...groups].map(([key, group]) => ({ key, group, hops: 0 }));
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        const [fingerprint, group] = next;
+        const { key, group } = next;
         try {
-          for (const result of await this.applyGroup(fingerprint, group, changes)) {
+          const { results, elsewhere } = await this.applyGroup(next, changes);
+          for (const result of results) {
             byDelivery.set(result.signal as ClassifiedSignal, result);
           }
+          queue.push(...elsewhere);
         } catch (error) {
-          this.cache.delete(fingerprint);
-          this.logger.error("incident update failed", { fingerprint, error: String(error) });
+          this.cache.delete(key);
+          this.logger.error("incident update failed", { key, error: String(error) });
           for (const signal of group) {
             byDelivery.set(signal, { signal, outcome: "failed", incidentId: null, error });
           }
@@ -120,64 +159,106 @@ export class Correlator {
     await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
 
     // Map classified copies back to the caller's signals, keeping input order.
-    const results: SignalResult[] = [];
-    const remaining = new Map<string, ClassifiedSignal[]>(
-      [...groups].map(([fingerprint, group]) => [fingerprint, [...group]]),
-    );
-    for (const signal of signals) {
-      if (ignored.has(signal)) {
-        results.push({ signal, outcome: "ignored", incidentId: null });
-        continue;
-      }
-      const classified = remaining.get(signal.fingerprint)?.shift() as ClassifiedSignal;
-      const result = byDelivery.get(classified) as SignalResult;
-      results.push({ ...result, signal });
-    }
+    const results = signals.map((signal, index): SignalResult => {
+      const mine = classified[index];
+      if (!mine) return { signal, outcome: "ignored", incidentId: null };
+      return { ...(byDelivery.get(mine) as SignalResult), signal };
+    });
     return { results, changes };
   }
 
+  /**
+   * Reduces one key's signals, after sending elsewhere those whose alert lives in another
+   * incident (merged into one, split off, or opened outside the group window): they come back
+   * as `elsewhere`, for the key of the incident that holds their alert.
+   */
   private async applyGroup(
-    fingerprint: string,
-    group: ClassifiedSignal[],
+    work: WorkItem,
     changes: IncidentChange[],
-  ): Promise<SignalResult[]> {
+  ): Promise<{ results: SignalResult[]; elsewhere: WorkItem[] }> {
+    const { key } = work;
     const results: SignalResult[] = [];
+    const elsewhere: WorkItem[] = [];
     const settings = this.options.policy.config.incidents;
-    let pending = group;
+    const grouping = key.startsWith(SERVICE_KEY);
+    const correlation: Correlation = {
+      key,
+      groupWindow: key.startsWith(SERVICE_KEY) ? settings.groupWindow : null,
+    };
+    let pending = work.group;
     let attempt = 0;
     while (pending.length > 0) {
       try {
-        const state = await this.current(fingerprint);
+        const state = await this.current(key);
         const current = state.record;
+        // Signals whose alert another incident holds go there (at most a few hops).
+        const routes =
+          work.hops < MAX_HOPS ? await this.routes(key, current, pending, grouping) : null;
+        const recoveries = new Map<string, string | null>();
+        const pointers = new Map<string, string | null>();
+        if (routes) {
+          pending = [];
+          for (const route of routes) {
+            if (route.key !== key) {
+              elsewhere.push({ key: route.key, group: route.signals, hops: work.hops + 1 });
+              continue;
+            }
+            pending.push(...route.signals);
+            for (const [fingerprint, fingerprintState] of route.states) {
+              recoveries.set(fingerprint, fingerprintState.recoveredAt);
+              pointers.set(fingerprint, fingerprintState.record?.incident.id ?? null);
+            }
+          }
+          if (pending.length === 0) return { results, elsewhere };
+        }
         const now = this.options.clock.now();
-        const archived = await this.archivedMarks(fingerprint, current, pending, now);
-        const reduction = reduce(current, pending, settings, now, {
-          recoveredAt: state.recoveredAt,
-          archived,
-        });
-        if (reduction.recovered !== null) {
-          const until = Date.parse(reduction.recovered) + settings.trustedTime.past;
-          const id = current?.incident.id ?? null;
-          await this.options.store.rememberRecovery(fingerprint, reduction.recovered, id, until);
+        const archived = await this.archivedMarks(key, current, pending, now);
+        const reduction = reduce(
+          current,
+          pending,
+          settings,
+          now,
+          {
+            recoveredAt: correlation.groupWindow === null ? state.recoveredAt : null,
+            archived,
+            ...(recoveries.size > 0 ? { recoveries } : {}),
+          },
+          correlation,
+        );
+        for (const [fingerprint, at] of reduction.recovered) {
+          const until = Date.parse(at) + settings.trustedTime.past;
+          const id =
+            fingerprint === key
+              ? (current?.incident.id ?? null)
+              : pointers.has(fingerprint)
+                ? (pointers.get(fingerprint) ?? null)
+                : await this.pointerOf(fingerprint);
+          await this.options.store.rememberRecovery(fingerprint, at, id, until);
+          if (fingerprint !== key) this.cache.delete(fingerprint);
+        }
+        if (reduction.detached.length > 0) {
+          for (const [fingerprint, signals] of groupBy(reduction.detached, (s) => s.fingerprint)) {
+            elsewhere.push({ key: fingerprint, group: signals, hops: MAX_HOPS });
+          }
         }
         if (!reduction.record) {
           for (const { signal, outcome } of reduction.outcomes) {
             results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
           }
-          return results;
+          return { results, elsewhere };
         }
         // Before the item that drops them: a mark is always inline, archived, or both.
         if (reduction.archive.length > 0) {
-          await this.options.store.archiveMarks(fingerprint, reduction.archive);
+          await this.options.store.archiveMarks(key, reduction.archive);
         }
         // Responses are decided here and written with the change: a decision is never lost.
         const decided = this.options.respond
           ? await this.options.respond(reduction.record, reduction.events, now)
           : reduction.record;
         const saved = await this.commit(decided, reduction.created);
-        this.remember(fingerprint, {
+        this.remember(key, {
           record: saved,
-          recoveredAt: reduction.recovered ?? state.recoveredAt,
+          recoveredAt: reduction.recovered.get(key) ?? state.recoveredAt,
         });
         changes.push({ record: saved, created: reduction.created, events: reduction.events });
         for (const { signal, outcome } of reduction.outcomes) {
@@ -187,21 +268,83 @@ export class Correlator {
         attempt = 0;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
-        this.cache.delete(fingerprint);
+        this.cache.delete(key);
+        // Detached signals of the failed attempt are decided again on the retry.
+        elsewhere.length = 0;
         attempt += 1;
         if (attempt >= MAX_ATTEMPTS) throw error;
         await backoff(attempt);
       }
     }
-    return results;
+    return { results, elsewhere };
   }
 
-  private async current(fingerprint: string): Promise<FingerprintState> {
-    const cached = this.cache.get(fingerprint);
+  /**
+   * Where each signal's alert lives. An incident people merged sends its alerts' signals to
+   * the incident it was merged into, while that one is open and holds them. Under a service
+   * key (`grouping`), a fingerprint the open service incident does not hold reads its own
+   * pointer (once; kept while open): an incident of its own (split off, or opened outside the
+   * group window) takes its signals. The states read come back for the recoveries they keep.
+   */
+  private async routes(
+    key: string,
+    current: IncidentRecord | null,
+    signals: ReadonlyArray<ClassifiedSignal>,
+    grouping: boolean,
+  ): Promise<Route[]> {
+    const merged = await this.mergedTarget(current);
+    const routed = new Map<string, Route>();
+    const add = (to: string, group: ClassifiedSignal[], state?: FingerprintState) => {
+      let route = routed.get(to);
+      if (!route) {
+        route = { key: to, signals: [], states: new Map() };
+        routed.set(to, route);
+      }
+      route.signals.push(...group);
+      if (state) route.states.set((group[0] as ClassifiedSignal).fingerprint, state);
+    };
+    for (const [fingerprint, group] of groupBy(signals, (signal) => signal.fingerprint)) {
+      if (merged && holds(merged, fingerprint)) {
+        add(merged.incident.fingerprint, group);
+      } else if (!grouping || (current && isOpen(current) && holds(current, fingerprint))) {
+        add(key, group);
+      } else {
+        const state = await this.current(fingerprint);
+        const theirs = (await this.mergedTarget(state.record)) ?? state.record;
+        if (theirs && isOpen(theirs) && holds(theirs, fingerprint)) {
+          add(theirs.incident.fingerprint, group);
+        } else {
+          add(key, group, state);
+        }
+      }
+    }
+    return [...routed.values()];
+  }
+
+  /** The open incident a merged one went into (following merges of merges), or null. */
+  private async mergedTarget(record: IncidentRecord | null): Promise<IncidentRecord | null> {
+    let into = record?.incident.mergedInto ?? null;
+    for (let hop = 0; into !== null && hop < MAX_HOPS; hop++) {
+      const target = await this.options.store.get(into);
+      if (!target || !isOpen(target)) return null;
+      if (target.incident.mergedInto === null) return target;
+      into = target.incident.mergedInto;
+    }
+    return null;
+  }
+
+  /** A key's state: its pointer's incident and the recovery the pointer keeps. */
+  private async current(key: string): Promise<FingerprintState> {
+    const cached = this.cache.get(key);
     if (cached) return cached;
-    const state = await this.options.store.getFingerprint(fingerprint);
-    this.remember(fingerprint, state);
+    const state = await this.options.store.getFingerprint(key);
+    this.remember(key, state);
     return state;
+  }
+
+  /** The incident id a fingerprint's pointer leads to, or null. */
+  private async pointerOf(fingerprint: string): Promise<string | null> {
+    return (await this.options.store.getFingerprint(fingerprint)).record?.incident.id ?? null;
   }
 
   /**

@@ -35,8 +35,73 @@ export const IncidentSchema = z.object({
   service: z.string().nullable().default(null),
   /** The service's runbook when the incident opened. */
   runbook: z.string().nullable().default(null),
+  /** Set when a person merged this incident into another: signals of its alerts follow it. */
+  mergedInto: z.string().nullable().default(null),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
+
+export const ALERT_STATUSES = ["firing", "resolved"] as const;
+export const AlertStatusSchema = z.enum(ALERT_STATUSES);
+export type AlertStatus = z.infer<typeof AlertStatusSchema>;
+
+/**
+ * What one source says about one thing (one fingerprint) inside an incident, with its own
+ * lifecycle: it fires and resolves on its own signals; the incident resolves with its last.
+ */
+export const AlertSchema = z.object({
+  /** `al1`, `al2`... in the order alerts joined the incident. */
+  id: z.string().regex(/^al[1-9][0-9]*$/),
+  fingerprint: z.string(),
+  source: SourceSchema,
+  title: z.string(),
+  /** What the team wrote about it (`signal.attributes.description`). */
+  description: z.string().nullable(),
+  severity: SeveritySchema,
+  rule: z.string().nullable(),
+  status: AlertStatusSchema,
+  count: z.number().int().nonnegative(),
+  firstSeen: Timestamp,
+  lastSeen: Timestamp,
+  /** The incident whose open alert holds this one quiet (inhibition), or null. */
+  inhibitedBy: z.string().nullable().default(null),
+  link: LinkSchema.nullable(),
+  attributes: SignalAttributesSchema,
+  /** Its newest trigger: a recovery older than this is stale. */
+  lastTriggerAt: Timestamp,
+  /** Its newest recovery (null while it never recovered): a trigger before it is late. */
+  resolvedAt: Timestamp.nullable().default(null),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+
+/** An alert as the API shows it (`GET /incidents/{id}`). */
+export const AlertViewSchema = AlertSchema.pick({
+  id: true,
+  fingerprint: true,
+  source: true,
+  title: true,
+  description: true,
+  severity: true,
+  status: true,
+  count: true,
+  firstSeen: true,
+  lastSeen: true,
+  inhibitedBy: true,
+});
+export type AlertView = z.infer<typeof AlertViewSchema>;
+
+export const alertView = (alert: Alert): AlertView => ({
+  id: alert.id,
+  fingerprint: alert.fingerprint,
+  source: alert.source,
+  title: alert.title,
+  description: alert.description,
+  severity: alert.severity,
+  status: alert.status,
+  count: alert.count,
+  firstSeen: alert.firstSeen,
+  lastSeen: alert.lastSeen,
+  inhibitedBy: alert.inhibitedBy,
+});
 
 const Actor = z.string().max(200);
 
@@ -95,6 +160,31 @@ export const RecordedEntrySchemas = [
     until: Timestamp,
     reason: z.string().nullable(),
   }),
+  z
+    .object({
+      type: z.literal("alert"),
+      at: Timestamp,
+      alertId: z.string(),
+      fingerprint: z.string(),
+      change: z.enum(["joined", "severity", "resolved", "fired", "merged", "split"]),
+      severity: SeveritySchema,
+      title: z.string(),
+      /** A person's change (merge, split); null for what signals did. */
+      by: Actor.nullable(),
+      reason: z.string().nullable(),
+    })
+    .describe("An alert joined, changed, resolved, fired again, came by merge or left by split"),
+  z
+    .object({
+      type: z.literal("edited"),
+      at: Timestamp,
+      by: Actor,
+      field: z.enum(["severity", "title"]),
+      from: z.string(),
+      to: z.string(),
+      reason: z.string().nullable(),
+    })
+    .describe("A person changed the incident's severity or title (PATCH)"),
 ] as const;
 
 /** The fields of an `action` entry but `by`, which the timeline and the report state differently. */
@@ -152,8 +242,12 @@ export type DedupMarks = z.infer<typeof DedupMarksSchema>;
  * of a fingerprint to the next, so a redelivery after a rollover is still recognised) and the
  * recent open times used to detect flapping.
  */
-export const IncidentRecordSchema = z.object({
+const IncidentRecordFields = z.object({
   incident: IncidentSchema,
+  /** Its alerts, one per fingerprint; an ungrouped incident has exactly one. */
+  alerts: z.array(AlertSchema).min(1),
+  /** Who set the severity by hand: signals no longer change it until a person does again. */
+  severitySetBy: z.string().nullable().default(null),
   version: z.number().int().positive(),
   timeline: z.array(TimelineEntrySchema),
   timelinePages: z.number().int().nonnegative(),
@@ -179,4 +273,50 @@ export const IncidentRecordSchema = z.object({
     .object({ repeats: z.number().int().nonnegative(), nextAt: Timestamp.nullable() })
     .default({ repeats: 0, nextAt: null }),
 });
-export type IncidentRecord = z.infer<typeof IncidentRecordSchema>;
+
+/**
+ * Records written before incidents held alerts read as one alert made from the incident, so
+ * existing tables need no migration.
+ */
+export const IncidentRecordSchema = z.preprocess(
+  (value) => (isLegacyRecord(value) ? { ...value, alerts: [legacyAlert(value)] } : value),
+  IncidentRecordFields,
+);
+export type IncidentRecord = z.infer<typeof IncidentRecordFields>;
+
+interface LegacyRecord {
+  incident: Record<string, unknown>;
+  lastTriggerAt?: unknown;
+}
+
+function isLegacyRecord(value: unknown): value is LegacyRecord {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !("alerts" in value) &&
+    "incident" in value &&
+    typeof value.incident === "object" &&
+    value.incident !== null
+  );
+}
+
+function legacyAlert({ incident, lastTriggerAt }: LegacyRecord): Record<string, unknown> {
+  const attributes = (incident.attributes ?? {}) as Record<string, unknown>;
+  return {
+    id: "al1",
+    fingerprint: incident.fingerprint,
+    source: incident.source,
+    title: incident.title,
+    description: attributes.description ?? null,
+    severity: incident.severity,
+    rule: incident.rule ?? null,
+    status: incident.status === "resolved" ? "resolved" : "firing",
+    count: incident.count,
+    firstSeen: incident.firstSeenAt,
+    lastSeen: incident.lastSeenAt,
+    link: incident.link ?? null,
+    attributes,
+    lastTriggerAt: lastTriggerAt ?? incident.lastSeenAt,
+    resolvedAt: incident.resolvedAt ?? null,
+  };
+}

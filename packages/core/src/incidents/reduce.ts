@@ -2,7 +2,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { maxSeverity, type Severity, severityRank } from "../severity";
 import type { Signal } from "../signal";
 import { deliveryMark, incidentId } from "./ids";
-import type { DedupMarks, IncidentRecord, TimelineEntry } from "./model";
+import type { Alert, DedupMarks, IncidentRecord, TimelineEntry } from "./model";
 
 /** A signal after classification: the severity and rule the policy gave it. */
 export interface ClassifiedSignal extends Signal {
@@ -20,7 +20,14 @@ export type IncidentSettings = MonitoringConfig["incidents"];
 export type IncidentEvent =
   | { type: "opened"; at: string }
   | { type: "retriggered"; at: string; count: number }
-  | { type: "severity-raised"; at: string; from: Severity; to: Severity }
+  | {
+      type: "severity-raised";
+      at: string;
+      from: Severity;
+      to: Severity;
+      /** Raised by an alert joining the incident: channels already paged are not paged again. */
+      joined?: boolean;
+    }
   | { type: "resolved"; at: string; by: string }
   | { type: "acknowledged"; at: string; by: string };
 
@@ -40,6 +47,11 @@ export interface ArchivedMark {
 export interface FingerprintMemory {
   /** The newest recovery that arrived while nothing was open, if one is remembered. */
   recoveredAt: string | null;
+  /**
+   * The same per fingerprint, for a key that groups several (a service): a fingerprint in the
+   * map uses its entry, never `recoveredAt`, so one alarm's recovery cannot make another stale.
+   */
+  recoveries?: ReadonlyMap<string, string | null>;
   /** Which of the signals' delivery marks are archived (seen before, moved out of the item). */
   archived: ReadonlySet<string>;
 }
@@ -61,8 +73,30 @@ export interface Reduction {
   events: IncidentEvent[];
   /** Marks to archive before `record` is written (they leave the item with it). */
   archive: ArchivedMark[];
-  /** A recovery to remember for the fingerprint (nothing was open for it), else null. */
-  recovered: string | null;
+  /** Recoveries to remember, by fingerprint (nothing was open for them). */
+  recovered: Map<string, string>;
+  /**
+   * Signals that belong to no incident of this key: a new alert outside the group window, or an
+   * alert merged in whose incident no longer holds it open. They go to their own fingerprint.
+   */
+  detached: ClassifiedSignal[];
+}
+
+/**
+ * How the reducer keys incidents: `key` is the correlation key (`service:<name>` or a
+ * fingerprint); with `groupWindow`, alerts of other fingerprints may join an open incident that
+ * started within that window of them (a service key), else only the key's own fingerprint and
+ * alerts merged in by people belong here.
+ */
+export interface Correlation {
+  key: string;
+  groupWindow: number | null;
+}
+
+/** The correlation key of a signal: its service when the service groups, else its fingerprint. */
+export function correlationKey(signal: ClassifiedSignal, config: MonitoringConfig): string {
+  const service = signal.service ? config.services[signal.service] : undefined;
+  return service && service.group !== false ? `service:${signal.service}` : signal.fingerprint;
 }
 
 /**
@@ -89,11 +123,15 @@ const olderAtCoarsestPrecision = (recovery: string, trigger: string) =>
   Math.floor(ms(recovery) / 1000) < Math.floor(ms(trigger) / 1000);
 
 /**
- * Folds a group of signals with one fingerprint into its current incident. Pure: the caller
- * loads `current`, writes `record` with a version check, and calls again with `rest`.
+ * Folds a group of signals with one correlation key into its current incident, each signal
+ * into its fingerprint's alert. Pure: the caller loads `current`, writes `record` with a version
+ * check, calls again with `rest`, and sends `detached` to their own fingerprints.
  *
  * - a trigger on an open incident counts (`count`, `lastSeenAt`) and may raise the severity;
- * - a recovery resolves it, unless it is older than the last trigger (out of order: ignored);
+ *   a new fingerprint of a service joins as a new alert when the incident started within the
+ *   group window, else it is detached (it opens an incident of its own);
+ * - a recovery resolves its alert, unless it is older than that alert's last trigger (out of
+ *   order: ignored); the incident resolves with its last firing alert;
  * - a trigger after resolution opens the next incident (the sequence grows), except a late
  *   trigger timed before the resolution, which is only counted;
  * - a recovery with nothing open is remembered (`recovered`) for `trustedTime.past`, and a
@@ -106,29 +144,41 @@ export function reduce(
   settings: IncidentSettings,
   now: number,
   memory: FingerprintMemory = NOTHING_REMEMBERED,
+  correlation: Correlation | null = null,
 ): Reduction {
   const sorted = [...signals].sort(byTime);
   const outcomes: Reduction["outcomes"] = [];
   const events: IncidentEvent[] = [];
   const archive: ArchivedMark[] = [];
+  const detached: ClassifiedSignal[] = [];
+  /** Fingerprints sent elsewhere in this reduction: their later signals follow. */
+  const detachedFingerprints = new Set<string>();
   let target: IncidentRecord | null = current;
   let created = false;
   let changed = false;
   let pending: PendingSignals | null = null;
   let retriggered: { at: string; count: number } | null = null;
+  const trusted = (at: string | null | undefined) =>
+    at != null && ms(at) >= now - settings.trustedTime.past ? at : null;
   // Past the trusted window a late trigger is ordered by its arrival anyway: nothing to compare.
-  const remembered =
-    memory.recoveredAt !== null && ms(memory.recoveredAt) >= now - settings.trustedTime.past
-      ? memory.recoveredAt
-      : null;
-  let recovered: string | null = null;
-  // Triggers older than a remembered recovery: how many, and the newest of them.
+  const remembered = (fingerprint: string) =>
+    trusted(
+      memory.recoveries?.has(fingerprint)
+        ? memory.recoveries.get(fingerprint)
+        : correlation?.groupWindow == null
+          ? memory.recoveredAt
+          : null,
+    );
+  const recovered = new Map<string, string>();
+  // Triggers older than a remembered recovery: how many, the newest of them and its recovery.
   let staleCount = 0;
   let staleAt: string | null = null;
+  let staleRecovery: string | null = null;
   // Marks added by this reduction: at most a generation's worth, so only marks already written
   // (in `current`) are ever evicted to the archive.
   let fresh = 0;
-  const newestRecovery = () => recovered ?? remembered;
+  const newestRecovery = (fingerprint: string) =>
+    recovered.get(fingerprint) ?? remembered(fingerprint);
   // Archived before this reduction, or evicted by it (written, then moved out of the item).
   const archivedNow = new Set<string>();
   let archivedRead = 0;
@@ -139,6 +189,10 @@ export function reduce(
     const mark = deliveryMark(deliveryId);
     return memory.archived.has(mark) || archivedNow.has(mark);
   };
+  // Only a grouping key takes alerts of other fingerprints; any other key only its own and
+  // those people merged in, while its incident is open.
+  const home = (fingerprint: string) =>
+    correlation === null || correlation.groupWindow !== null || fingerprint === correlation.key;
 
   /** Copy on first write, so the caller's `current` is never mutated. */
   const edit = (): IncidentRecord => {
@@ -151,9 +205,19 @@ export function reduce(
     if (pending && target) appendSignalEntry(target, pending, settings);
     pending = null;
   };
+  const alertOf = (fingerprint: string) =>
+    target?.alerts.find((alert) => alert.fingerprint === fingerprint);
+  const detach = (signal: ClassifiedSignal) => {
+    detachedFingerprints.add(signal.fingerprint);
+    detached.push(signal);
+  };
 
   for (let index = 0; index < sorted.length; index++) {
     const signal = sorted[index] as ClassifiedSignal;
+    if (detachedFingerprints.has(signal.fingerprint)) {
+      detached.push(signal);
+      continue;
+    }
     if ((target && hasSeen(target.seen, signal.deliveryId)) || archived(signal.deliveryId)) {
       outcomes.push({ signal, outcome: "duplicate" });
       continue;
@@ -162,33 +226,50 @@ export function reduce(
       flush();
       return finish(sorted.slice(index));
     }
+    const open = target !== null && target.incident.status !== "resolved";
+    const held = alertOf(signal.fingerprint);
+    if (!home(signal.fingerprint) && (!open || !held)) {
+      detach(signal);
+      continue;
+    }
 
     if (signal.kind === "recovery") {
-      if (!target || target.incident.status === "resolved") {
+      if (!open || !held || (held.status === "resolved" && !isNewer(signal.at, held.resolvedAt))) {
         // Nothing open to recover. Remembered (newest only) so that an older trigger arriving
         // after it opens nothing; replaying it later is just as harmless, so no mark.
-        const known = [newestRecovery(), target?.incident.resolvedAt ?? null];
+        const known = [newestRecovery(signal.fingerprint), held?.resolvedAt ?? null];
         if (
           ms(signal.at) >= now - settings.trustedTime.past &&
-          known.every((at) => at === null || ms(signal.at) > ms(at))
+          known.every((at) => isNewer(signal.at, at))
         ) {
-          recovered = signal.at;
+          recovered.set(signal.fingerprint, signal.at);
         }
         outcomes.push({ signal, outcome: "ignored" });
         continue;
       }
       flush();
       const record = edit();
+      const alert = alertOf(signal.fingerprint) as Alert;
       markSeen(record, signal.deliveryId, settings, now, archive);
       fresh += 1;
-      if (olderAtCoarsestPrecision(signal.at, record.lastTriggerAt)) {
+      if (alert.status === "resolved") {
+        // An alert of an open incident recovered again: a trigger before this is late.
+        alert.resolvedAt = signal.at;
+        outcomes.push({ signal, outcome: "ignored" });
+        continue;
+      }
+      if (olderAtCoarsestPrecision(signal.at, alert.lastTriggerAt)) {
         record.timeline.push({
           type: "stale-recovery",
           at: iso(now),
           signalAt: signal.at,
           reason: `${describe(signal)} is older than the last trigger; the incident stays open`,
         });
-      } else {
+        outcomes.push({ signal, outcome: "applied" });
+        continue;
+      }
+      Object.assign(alert, { status: "resolved", resolvedAt: signal.at });
+      if (record.alerts.every((candidate) => candidate.status === "resolved")) {
         const by = `recovery:${signal.source}`;
         Object.assign(record.incident, {
           status: "resolved",
@@ -202,29 +283,37 @@ export function reduce(
           reason: signal.detail ?? describe(signal),
         });
         events.push({ type: "resolved", at: signal.at, by });
+      } else {
+        record.timeline.push(alertEntry(alert, "resolved", signal.at, signal.detail));
+        lowerSeverity(record, signal.at);
       }
       outcomes.push({ signal, outcome: "applied" });
       continue;
     }
 
-    const recoveredAt = newestRecovery();
-    const open = target !== null && target.incident.status !== "resolved";
+    const recoveredAt = newestRecovery(signal.fingerprint);
     const resolvedAt = target?.incident.resolvedAt ?? null;
-    const late = resolvedAt !== null && ms(signal.at) <= ms(resolvedAt);
-    if (!open && !late && recoveredAt && olderAtCoarsestPrecision(signal.at, recoveredAt)) {
+    // Late: timed before the resolution of the incident that held its alert.
+    const late = held !== undefined && resolvedAt !== null && ms(signal.at) <= ms(resolvedAt);
+    // Older than a recovery of its own fingerprint that nothing held: opens or joins nothing.
+    const stale = recoveredAt !== null && olderAtCoarsestPrecision(signal.at, recoveredAt);
+    if (stale && (open ? !held : !late)) {
       if (target) {
         flush();
         markSeen(edit(), signal.deliveryId, settings, now, archive);
         fresh += 1;
       }
       staleCount += 1;
-      if (staleAt === null || ms(signal.at) > ms(staleAt)) staleAt = signal.at;
+      if (staleAt === null || ms(signal.at) > ms(staleAt)) {
+        staleAt = signal.at;
+        staleRecovery = recoveredAt;
+      }
       outcomes.push({ signal, outcome: "stale-trigger" });
       continue;
     }
 
     if (!target) {
-      target = openIncident(null, signal, settings, now, archive);
+      target = openIncident(null, signal, settings, now, archive, correlation?.key);
       fresh += 1;
       created = true;
       events.push({ type: "opened", at: signal.at });
@@ -237,7 +326,7 @@ export function reduce(
         flush();
         return finish(sorted.slice(index));
       }
-      target = openIncident(target, signal, settings, now, archive);
+      target = openIncident(target, signal, settings, now, archive, correlation?.key);
       fresh += 1;
       created = true;
       events.push({ type: "opened", at: signal.at });
@@ -245,27 +334,49 @@ export function reduce(
       continue;
     }
 
+    if (!held) {
+      // A new alert of the service: it joins only an incident that started within the window.
+      const window = correlation?.groupWindow ?? 0;
+      if (ms(signal.at) - ms(target.incident.firstSeenAt) > window) {
+        detach(signal);
+        continue;
+      }
+      flush();
+      const record = edit();
+      markSeen(record, signal.deliveryId, settings, now, archive);
+      fresh += 1;
+      const alert = newAlert(record, signal);
+      record.alerts.push(alert);
+      countTrigger(record, signal, now);
+      record.timeline.push(alertEntry(alert, "joined", signal.at, signal.detail));
+      raiseSeverity(record, signal, events, true);
+      outcomes.push({ signal, outcome: "applied" });
+      continue;
+    }
+
     const record = edit();
+    const alert = alertOf(signal.fingerprint) as Alert;
     markSeen(record, signal.deliveryId, settings, now, archive);
     fresh += 1;
-    record.incident.count += 1;
-    if (ms(signal.at) > ms(record.incident.lastSeenAt)) record.incident.lastSeenAt = signal.at;
-    if (ms(signal.at) > ms(record.lastTriggerAt)) record.lastTriggerAt = signal.at;
-    record.lastReceivedAt = iso(now);
-    if (severityRank(signal.severity) > severityRank(record.incident.severity)) {
-      flush();
-      const from = record.incident.severity;
-      record.incident.severity = maxSeverity(from, signal.severity);
-      record.incident.rule = signal.rule;
-      record.timeline.push({
-        type: "severity",
-        at: signal.at,
-        from,
-        to: signal.severity,
-        rule: signal.rule,
-      });
-      events.push({ type: "severity-raised", at: signal.at, from, to: signal.severity });
+    countTrigger(record, signal, now);
+    alert.count += 1;
+    if (ms(signal.at) > ms(alert.lastSeen)) alert.lastSeen = signal.at;
+    if (ms(signal.at) > ms(alert.lastTriggerAt)) alert.lastTriggerAt = signal.at;
+    if (severityRank(signal.severity) > severityRank(alert.severity)) {
+      alert.severity = signal.severity;
+      alert.rule = signal.rule;
+      if (record.alerts.length > 1) {
+        flush();
+        record.timeline.push(alertEntry(alert, "severity", signal.at, signal.detail));
+      }
     }
+    // An alert that recovered fires again on a trigger after its recovery (not a late one).
+    if (alert.status === "resolved" && open && isNewer(signal.at, alert.resolvedAt)) {
+      alert.status = "firing";
+      flush();
+      record.timeline.push(alertEntry(alert, "fired", signal.at, signal.detail));
+    }
+    if (raiseSeverity(record, signal, events, false)) flush();
     pending = addPending(pending, signal, late);
     if (!late) retriggered = { at: signal.at, count: record.incident.count };
     outcomes.push({ signal, outcome: "applied" });
@@ -282,7 +393,7 @@ export function reduce(
         at: iso(now),
         signalAt: staleAt,
         count: staleCount,
-        reason: `${triggers} older than the recovery at ${newestRecovery()} arrived after it; no incident opened`,
+        reason: `${triggers} older than the recovery at ${staleRecovery} arrived after it; no incident opened`,
       });
     }
     if (target && (changed || created)) target.version = created ? 1 : target.version + 1;
@@ -294,8 +405,110 @@ export function reduce(
       events,
       archive,
       recovered,
+      detached,
     };
   }
+}
+
+/** Whether `at` is after `than` (null: nothing to be after). */
+const isNewer = (at: string, than: string | null) => than === null || ms(at) > ms(than);
+
+function countTrigger(record: IncidentRecord, signal: ClassifiedSignal, now: number): void {
+  record.incident.count += 1;
+  if (ms(signal.at) > ms(record.incident.lastSeenAt)) record.incident.lastSeenAt = signal.at;
+  if (ms(signal.at) > ms(record.lastTriggerAt)) record.lastTriggerAt = signal.at;
+  record.lastReceivedAt = iso(now);
+}
+
+/**
+ * Raises the incident to a trigger's severity when it is higher (and no person set it).
+ * @returns whether it was raised.
+ */
+function raiseSeverity(
+  record: IncidentRecord,
+  signal: ClassifiedSignal,
+  events: IncidentEvent[],
+  joined: boolean,
+): boolean {
+  if (record.severitySetBy !== null) return false;
+  if (severityRank(signal.severity) <= severityRank(record.incident.severity)) return false;
+  const from = record.incident.severity;
+  record.incident.severity = maxSeverity(from, signal.severity);
+  record.incident.rule = signal.rule;
+  record.timeline.push({
+    type: "severity",
+    at: signal.at,
+    from,
+    to: signal.severity,
+    rule: signal.rule,
+  });
+  events.push({
+    type: "severity-raised",
+    at: signal.at,
+    from,
+    to: signal.severity,
+    ...(joined ? { joined } : {}),
+  });
+  return true;
+}
+
+/** After an alert resolves, the incident is as severe as its firing alerts (unless a person set it). */
+function lowerSeverity(record: IncidentRecord, at: string): void {
+  if (record.severitySetBy !== null) return;
+  const firing = record.alerts.filter((alert) => alert.status === "firing");
+  const highest = firing.reduce<Alert | null>(
+    (best, alert) =>
+      best === null || severityRank(alert.severity) > severityRank(best.severity) ? alert : best,
+    null,
+  );
+  if (!highest || severityRank(highest.severity) >= severityRank(record.incident.severity)) return;
+  const from = record.incident.severity;
+  Object.assign(record.incident, { severity: highest.severity, rule: highest.rule });
+  record.timeline.push({ type: "severity", at, from, to: highest.severity, rule: highest.rule });
+}
+
+/** The next alert of an incident, from the signal that starts it. */
+export function newAlert(record: IncidentRecord | null, signal: ClassifiedSignal): Alert {
+  const highest = Math.max(0, ...(record?.alerts ?? []).map((alert) => Number(alert.id.slice(2))));
+  return {
+    id: `al${highest + 1}`,
+    fingerprint: signal.fingerprint,
+    source: signal.source,
+    title: signal.title,
+    description: signal.attributes.description ?? null,
+    severity: signal.severity,
+    rule: signal.rule,
+    status: "firing",
+    count: 1,
+    firstSeen: signal.at,
+    lastSeen: signal.at,
+    inhibitedBy: null,
+    link: signal.link,
+    attributes: signal.attributes,
+    lastTriggerAt: signal.at,
+    resolvedAt: null,
+  };
+}
+
+/** A timeline entry about one alert. */
+export function alertEntry(
+  alert: Alert,
+  change: Extract<TimelineEntry, { type: "alert" }>["change"],
+  at: string,
+  reason: string | null,
+  by: string | null = null,
+): TimelineEntry {
+  return {
+    type: "alert",
+    at,
+    alertId: alert.id,
+    fingerprint: alert.fingerprint,
+    change,
+    severity: alert.severity,
+    title: alert.title,
+    by,
+    reason,
+  };
 }
 
 interface PendingSignals {
@@ -378,6 +591,7 @@ export function openIncident(
   settings: IncidentSettings,
   now: number,
   archive: ArchivedMark[] = [],
+  key: string = signal.fingerprint,
 ): IncidentRecord {
   const sequence = (previous?.incident.sequence ?? 0) + 1;
   const openedAt = ms(signal.at);
@@ -389,8 +603,9 @@ export function openIncident(
   const flapping = opens.length - 1 >= settings.flapping.transitions;
   const record: IncidentRecord = {
     incident: {
-      id: incidentId(signal.fingerprint, sequence),
-      fingerprint: signal.fingerprint,
+      id: incidentId(key, sequence),
+      // The correlation key: a service's incidents share `service:<name>`.
+      fingerprint: key,
       title: signal.title,
       source: signal.source,
       severity: signal.severity,
@@ -410,7 +625,10 @@ export function openIncident(
       detail: signal.detail,
       service: signal.service ?? null,
       runbook: signal.runbook ?? null,
+      mergedInto: null,
     },
+    alerts: [newAlert(null, signal)],
+    severitySetBy: null,
     version: 1,
     timeline: [
       {

@@ -475,6 +475,9 @@ function lineOf(entry: TimelineEntry): PostmortemLine {
         until: entry.until,
         reason: entry.reason,
       };
+    case "alert":
+    case "edited":
+      return structuredClone(entry);
     case "action":
       return {
         type: "action",
@@ -655,6 +658,15 @@ function clockOf(iso: string, day: string): string {
 
 const seconds = (value: number) => `${value} s (${formatDuration(value * 1000)})`;
 
+const ALERT_WORDS: Record<Extract<PostmortemLine, { type: "alert" }>["change"], string> = {
+  joined: "joined",
+  severity: "changed severity",
+  resolved: "resolved",
+  fired: "fired again",
+  merged: "came in by merge",
+  split: "was split off",
+};
+
 const STATUS_WORDS: Record<ActionRecord["status"], string> = {
   planned: "planned",
   "awaiting-approval": "waiting for approval",
@@ -728,6 +740,14 @@ function timelineLines(report: Postmortem, day: string): string[] {
       case "silenced": {
         const reason = line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : "";
         return `- ${when} Silenced by ${code(line.silenceId)} until ${stamp(line.until)}, nothing responds${reason}`;
+      }
+      case "alert": {
+        const by = line.by ? ` by ${text(line.by)}` : "";
+        return `- ${when} Alert ${text(line.alertId)} (${text(line.title)}, ${line.severity}) ${ALERT_WORDS[line.change]}${by}`;
+      }
+      case "edited": {
+        const reason = line.reason ? `: ${clipped(line.reason, LINE_DETAIL_MAX)}` : "";
+        return `- ${when} ${text(line.by)} set the ${line.field} from ${text(line.from)} to ${text(line.to)}${reason}`;
       }
       case "action": {
         const step = steps.get(line.id);
