@@ -5,14 +5,14 @@ import { type Silence, silenceFor } from "../silences/silence";
 import { type OnCallLookup, planEscalationStep, policyOf } from "./escalate";
 import { type Person, personOf } from "./escalation-policy";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
-import { restoreOnResolve, targetKeyOf } from "./remediations";
-import type { ActionSpec, RemediationAction } from "./schema";
+import { restoreOnResolve } from "./remediations";
+import type { ActionSpec } from "./schema";
+import { resolveAction, type TargetFacts } from "./targets";
 
-export interface PlanContext {
+/** `region`: the default region of targets; `lastChange`: read ahead for `last-change` rollbacks. */
+export interface PlanContext extends TargetFacts {
   config: MonitoringConfig;
   now: number;
-  /** Default region of remediation targets that name none. */
-  region: string;
   /** Silences in force: an incident they match is recorded, and nothing responds to it. */
   silences?: ReadonlyArray<Silence>;
   /** Who schedules have on call, for escalation policies' schedule targets. */
@@ -247,11 +247,14 @@ export function planAction(
   silence: Silence | undefined,
 ): ActionRecord {
   const { config } = context;
+  // Targets are filled in from the incident now: the ledger, cooldowns and breakers count the
+  // resource acted on, and the dispatcher runs exactly what was planned.
+  const resolved = spec.type === "page" ? null : resolveAction(spec, record.incident, context);
   const base = {
     type: spec.type,
     rule: rule.name,
-    spec: spec as unknown as Record<string, unknown>,
-    targetKey: spec.type === "page" ? `page:${spec.channel}` : targetKeyOf(spec, context.region),
+    spec: (resolved?.ok ? resolved.action : spec) as unknown as Record<string, unknown>,
+    targetKey: spec.type === "page" ? `page:${spec.channel}` : (resolved?.targetKey ?? ""),
     trigger,
     dryRun: spec.type === "page" ? false : (spec.dryRun ?? config.safety.dryRun),
     page: null,
@@ -267,6 +270,9 @@ export function planAction(
       },
       context.now,
     );
+  }
+  if (resolved && !resolved.ok) {
+    return addAction(record, { ...base, status: "skipped", reason: resolved.reason }, context.now);
   }
   if (spec.type === "page") return planPage(record, spec.channel, "page", trigger, null, context);
   const { incident } = record;
@@ -402,7 +408,7 @@ export function planResponses(
         const last = lastActionAt(
           record,
           spec.type,
-          targetKeyOf(spec as RemediationAction, context.region),
+          resolveAction(spec, record.incident, context).targetKey,
         );
         if (last === undefined || now - last >= cooldown)
           planAction(record, rule, spec, "retriggered", context, silence);
