@@ -8,7 +8,7 @@ import {
 import type { z } from "zod";
 import { type HttpEvent, type HttpResult, header, json, rawBody } from "./http";
 
-export type Method = "GET" | "POST" | "DELETE";
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
 export interface RouteRequest<TQuery, TBody> {
   event: HttpEvent;

@@ -1,7 +1,11 @@
 import { Dispatcher, type DispatcherOptions } from "./actions/dispatch";
 import type { SweepOptions } from "./actions/escalate";
 import { planResponses } from "./actions/plan";
+import { lastChangeForPlanning } from "./actions/targets";
 import type { ApiToken } from "./auth";
+import { ChangeRecorder } from "./changes/record";
+import { type ChangeStore, lastChangeLookup } from "./changes/store";
+import { deployWatchFor } from "./changes/watch";
 import type { CloudWatchReader } from "./cloudwatch/ports";
 import type { MonitoringConfig } from "./config/schema";
 import { Correlator, type IncidentChange } from "./incidents/correlate";
@@ -74,6 +78,8 @@ export interface AppPorts {
   overrides(): Promise<OverrideStore>;
   /** The token of the read-only iCalendar feeds (`CALENDAR_TOKEN`): calendar apps send no headers. */
   calendarToken(): Promise<string>;
+  /** Where deploys and pipeline-reported changes live (the table in AWS). */
+  changes(): Promise<ChangeStore>;
   /**
    * Alarm states and metrics (`DescribeAlarms`, `GetMetricData`), in the alarm's own account:
    * verification and an incident's metric context read them. Locally, the simulated CloudWatch.
@@ -105,6 +111,8 @@ export interface IngestDeps {
 
 export interface ProcessDeps {
   correlator: Correlator;
+  /** Deploy events become changes, not signals. */
+  changes: ChangeRecorder;
   policy: Policy;
   region: string;
   listener?: ProcessingListener;
@@ -122,6 +130,8 @@ export interface ApiDeps extends IncidentDeps {
   tokens: ReadonlyArray<ApiToken>;
   /** Read when a calendar feed is asked for, so the rest of the API works without it. */
   calendarToken: () => Promise<string>;
+  /** `POST /changes`, `GET /changes` and an incident's `changes`. */
+  changes: ChangeStore;
   /** Built when an incident's metrics are asked for, so the rest of the API makes no client. */
   cloudwatch: () => Promise<CloudWatchReader>;
 }
@@ -177,6 +187,7 @@ export function composeApp(ports: AppPorts): App {
     })),
     process: once(async () => {
       const policy = await ports.policy();
+      const changes = await ports.changes();
       const silences = new SilenceCache(
         await ports.silences(),
         ports.silenceCacheMs ?? SILENCE_CACHE_MS,
@@ -192,9 +203,23 @@ export function composeApp(ports: AppPorts): App {
             now,
             region,
             silences: await silences.active(now),
+            lastChange: await lastChangeForPlanning(
+              lastChangeLookup(changes),
+              record.incident,
+              events,
+              policy.config,
+              now,
+            ),
+            deployWatch: await deployWatchFor(changes, record.incident, events, policy.config),
           }),
       });
-      return { correlator, policy, region, listener: ports.listener };
+      return {
+        correlator,
+        policy,
+        region,
+        listener: ports.listener,
+        changes: new ChangeRecorder({ store: changes, config: policy.config, clock }),
+      };
     }),
     sentryWebhook: once(async () => ({
       queue: await ports.queue(),
@@ -206,6 +231,7 @@ export function composeApp(ports: AppPorts): App {
       ...(await incidentDeps()),
       tokens: await ports.apiTokens(),
       calendarToken: once(() => ports.calendarToken()),
+      changes: await ports.changes(),
       cloudwatch: once(() => ports.cloudwatch()),
     })),
     slack: once(async () => ({

@@ -1,3 +1,4 @@
+import { type DeployWatch, planDeployWatch } from "../changes/watch";
 import type { MonitoringConfig, Rule } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
@@ -17,6 +18,8 @@ export interface PlanContext extends TargetFacts {
   silences?: ReadonlyArray<Silence>;
   /** Who schedules have on call, for escalation policies' schedule targets. */
   onCall?: OnCallLookup;
+  /** A deploy the opening incident caught in its bake window (`deployWatchFor`): rolled back. */
+  deployWatch?: DeployWatch | null;
 }
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -432,6 +435,11 @@ export function planResponses(
       const remindAfter = policyOf(record, config)?.reacknowledgeAfter;
       if (remindAfter !== undefined) record.escalation.nextAt = iso(now + remindAfter);
     }
+  }
+  if (context.deployWatch) {
+    planDeployWatch(record, context.deployWatch, (spec, name, lastChange) =>
+      planAction(record, { name }, spec, "opened", { ...context, lastChange }, silence),
+    );
   }
   const policy = policyOf(record, config);
   if (policy) {
