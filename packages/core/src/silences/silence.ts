@@ -3,6 +3,7 @@ import * as z from "zod";
 import { type Match, type MatchInput, MatchSchema } from "../config/schema";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
+import type { MaintenanceWindow } from "../maintenance/window";
 import { compileMatch, type SignalMatcher } from "../policy/match";
 
 const Timestamp = z.iso.datetime();
@@ -34,10 +35,18 @@ export const SilenceSchema = z.object({
   createdBy: z.string(),
   createdAt: Timestamp,
   endsAt: Timestamp,
+  /**
+   * Set on a silence of one incident ("silence until resolved"): it holds that incident, its
+   * alerts whatever they match, and nothing else; `match` is then empty.
+   */
+  incidentId: z.string().nullable().default(null),
 });
 export type Silence = z.infer<typeof SilenceSchema>;
 
-/** Where silences live; they expire on their own (`endsAt`), listed or not. */
+/**
+ * Where silences live; they expire on their own (`endsAt`), listed or not. Maintenance windows
+ * made through the API live beside them: a window is a silence on a schedule.
+ */
 export interface SilenceStore {
   put(silence: Silence): Promise<void>;
   get(id: string): Promise<Silence | null>;
@@ -45,6 +54,11 @@ export interface SilenceStore {
   delete(id: string): Promise<boolean>;
   /** Silences not yet ended at `now`. */
   listActive(now: number): Promise<Silence[]>;
+  putWindow(window: MaintenanceWindow): Promise<void>;
+  /** Removes a window made through the API; false when there was none. */
+  deleteWindow(id: string): Promise<boolean>;
+  /** Windows made through the API that may still hold something at `now`, oldest first. */
+  listWindows(now: number): Promise<MaintenanceWindow[]>;
 }
 
 const SILENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -115,6 +129,43 @@ export function newSilence(request: SilenceRequest): Silence {
     createdBy: request.createdBy,
     createdAt: new Date(request.now).toISOString(),
     endsAt: new Date(request.now + request.duration).toISOString(),
+    incidentId: null,
+  };
+}
+
+/**
+ * How long "until resolved" lasts at most: a silence forgotten on an incident that never
+ * resolves pages again after this, rather than never.
+ */
+export const UNTIL_RESOLVED_MAX_MS = 30 * 86_400_000;
+
+/**
+ * A silence of one open incident: every alert of it is recorded, nothing pages or acts, until it
+ * resolves (or `duration` passes; "until resolved" is {@link UNTIL_RESOLVED_MAX_MS}). A later
+ * incident of the same alerts is a new incident, and is not silenced.
+ *
+ * @throws InvalidInputError when the incident is already resolved
+ */
+export function newIncidentSilence(request: {
+  incident: Pick<Incident, "id" | "status">;
+  reason: string | null;
+  createdBy: string;
+  duration: number | "until-resolved";
+  now: number;
+}): Silence {
+  const { incident, now } = request;
+  if (incident.status === "resolved")
+    throw new InvalidInputError(`incident ${incident.id} is resolved: nothing to silence`);
+  const duration = request.duration === "until-resolved" ? UNTIL_RESOLVED_MAX_MS : request.duration;
+  return {
+    id: newSilenceId(),
+    match: {},
+    matcher: `incident=${incident.id}${request.duration === "until-resolved" ? " until resolved" : ""}`,
+    reason: request.reason,
+    createdBy: request.createdBy,
+    createdAt: new Date(now).toISOString(),
+    endsAt: new Date(now + duration).toISOString(),
+    incidentId: incident.id,
   };
 }
 
@@ -147,7 +198,13 @@ export function silenceFor(
     detail: incident.detail,
   };
   return silences
-    .filter((silence) => Date.parse(silence.endsAt) > now && matcherOf(silence)(signal))
+    .filter(
+      (silence) =>
+        Date.parse(silence.endsAt) > now &&
+        (silence.incidentId === null
+          ? matcherOf(silence)(signal)
+          : silence.incidentId === incident.id),
+    )
     .sort((a, b) => b.endsAt.localeCompare(a.endsAt))[0];
 }
 

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { MaintenanceWindowSchema } from "../config/schema";
+import { type MaintenanceWindow, newMaintenanceWindow } from "../maintenance/window";
 import { newSilenceId, parseMatcher, type Silence, type SilenceStore } from "../silences/silence";
 
 const NOW = Date.parse("2026-11-26T10:00:00.000Z");
@@ -12,8 +14,15 @@ export function aSilence(overrides: Partial<Silence> = {}): Silence {
     createdBy: "api:ops",
     createdAt: new Date(NOW).toISOString(),
     endsAt: new Date(NOW + 3_600_000).toISOString(),
+    incidentId: null,
     ...overrides,
   };
+}
+
+/** A window made through the API: a one-off from `start` to `end`, or a recurrence. */
+export function aWindow(timing: Record<string, string>, createdAt = NOW): MaintenanceWindow {
+  const input = { name: "db-patching", match: { service: "orders-db" }, ...timing };
+  return newMaintenanceWindow(MaintenanceWindowSchema.parse(input), "api:ops", createdAt);
 }
 
 /** The behaviour every SilenceStore must have (memory fake and DynamoDB alike). */
@@ -46,6 +55,27 @@ export function describeSilenceStoreContract(
         second.id,
       ]);
       expect(await store.listActive(NOW + 2 * 3_600_000)).toEqual([]);
+    });
+
+    it("keeps a silence of one incident with its incident id", async () => {
+      const silence = aSilence({ match: {}, matcher: "incident=K7Q2XPD", incidentId: "K7Q2XPD" });
+      await store.put(silence);
+      expect(await store.get(silence.id)).toEqual(silence);
+    });
+
+    it("keeps maintenance windows until deleted; an ended one-off is not listed", async () => {
+      const ended = aWindow({ start: "2026-11-26T08:00:00Z", end: "2026-11-26T09:00:00Z" });
+      const weekly = aWindow(
+        { cron: "0 2 * * SAT", timeZone: "Europe/Berlin", duration: "2h" },
+        NOW - 1000,
+      );
+      const tonight = aWindow({ start: "2026-11-26T22:00:00Z", end: "2026-11-27T01:00:00Z" });
+      for (const window of [tonight, ended, weekly]) await store.putWindow(window);
+      expect(await store.listWindows(NOW)).toEqual([weekly, tonight]);
+      expect(await store.deleteWindow(weekly.id)).toBe(true);
+      expect(await store.deleteWindow(weekly.id)).toBe(false);
+      expect(await store.listWindows(NOW)).toEqual([tonight]);
+      expect(await store.listWindows(Date.parse("2026-11-27T01:00:00Z"))).toEqual([]);
     });
   });
 }

@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto";
+import * as z from "zod";
+import {
+  AlertMatchSchema,
+  type MaintenanceWindowConfig,
+  type MonitoringConfig,
+} from "../config/schema";
+import { InvalidInputError } from "../errors";
+import { alertMatcher, type Hold, type HoldSubject } from "../silences/hold";
+import { nextPeriod, type Period, parseCron, periodAt, type WindowTiming } from "./recurrence";
+
+const Timestamp = z.iso.datetime();
+
+/**
+ * A maintenance window as Firebreak keeps it: from the policy (`origin: "policy"`, id
+ * `policy:<name>`, read-only) or made through the API (`origin: "api"`, id `M` and five
+ * characters, stored beside silences). `duration` is in milliseconds.
+ */
+export const MaintenanceWindowRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  match: AlertMatchSchema,
+  start: Timestamp.nullable(),
+  end: Timestamp.nullable(),
+  cron: z.string().nullable(),
+  timeZone: z.string(),
+  duration: z.number().int().positive().nullable(),
+  reason: z.string().nullable(),
+  origin: z.enum(["policy", "api"]),
+  createdBy: z.string().nullable(),
+  createdAt: Timestamp.nullable(),
+});
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindowRecordSchema>;
+
+/** A window as the API shows it: where it stands now. */
+export const MaintenanceWindowViewSchema = MaintenanceWindowRecordSchema.extend({
+  /** In effect now: alerts it matches are recorded, neither paged nor acted on. */
+  active: z.boolean(),
+  /** The period in effect now, or the next one; null when none is left. */
+  period: z.object({ start: Timestamp, end: Timestamp }).nullable(),
+});
+export type MaintenanceWindowView = z.infer<typeof MaintenanceWindowViewSchema>;
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const MaintenanceIdPattern = /^M[0-9A-HJKMNP-TV-Z]{5}$/;
+
+const fromConfig = (
+  window: MaintenanceWindowConfig,
+  fields: Pick<MaintenanceWindow, "id" | "origin" | "createdBy" | "createdAt">,
+): MaintenanceWindow => ({
+  ...fields,
+  name: window.name,
+  match: window.match,
+  start: window.start ? new Date(window.start).toISOString() : null,
+  end: window.end ? new Date(window.end).toISOString() : null,
+  cron: window.cron ?? null,
+  timeZone: window.timeZone,
+  duration: window.duration ?? null,
+  reason: window.reason ?? null,
+});
+
+/** The policy's windows, read-only (`policy:<name>`). */
+export const policyWindows = (config: Pick<MonitoringConfig, "maintenance">): MaintenanceWindow[] =>
+  config.maintenance.map((window) =>
+    fromConfig(window, {
+      id: `policy:${window.name}`,
+      origin: "policy",
+      createdBy: null,
+      createdAt: null,
+    }),
+  );
+
+/**
+ * A new window from the API, written like a policy window (`name`, `match`, and `start`/`end` or
+ * `cron`/`timeZone`/`duration`, checked by `MaintenanceWindowSchema`, which names a bad cron
+ * field, an unknown zone or an end before its start). Its match must name something: an empty
+ * one would hold every alert.
+ *
+ * @throws InvalidInputError for an empty match
+ * @example
+ * newMaintenanceWindow(MaintenanceWindowSchema.parse({ name: "db-patching",
+ *   match: { service: "orders-db" }, cron: "0 2 * * SAT", timeZone: "Europe/Berlin",
+ *   duration: "2h" }), "api:ops", Date.now());
+ */
+export function newMaintenanceWindow(
+  window: MaintenanceWindowConfig,
+  createdBy: string,
+  now: number,
+): MaintenanceWindow {
+  if (Object.values(window.match).every((value) => value === undefined)) {
+    throw new InvalidInputError(
+      "match: name at least one key (service, severity, source, alarmName...): an empty match would hold every alert",
+    );
+  }
+  const id = `M${Array.from(randomBytes(5), (byte) => ALPHABET[byte & 31]).join("")}`;
+  return fromConfig(window, {
+    id,
+    origin: "api",
+    createdBy,
+    createdAt: new Date(now).toISOString(),
+  });
+}
+
+// Parsed once per window object: windows are asked about every alert of a batch.
+const timings = new WeakMap<MaintenanceWindow, WindowTiming>();
+
+/** When a window is in effect, parsed (its fields were validated when it was made). */
+export function timingOf(window: MaintenanceWindow): WindowTiming {
+  let timing = timings.get(window);
+  if (!timing) {
+    timing =
+      window.cron !== null
+        ? {
+            kind: "recurring",
+            schedule: parseCron(window.cron),
+            timeZone: window.timeZone,
+            duration: window.duration ?? 0,
+          }
+        : {
+            kind: "once",
+            start: Date.parse(window.start ?? ""),
+            end: Date.parse(window.end ?? ""),
+          };
+    timings.set(window, timing);
+  }
+  return timing;
+}
+
+/** Whether a stored window can still hold anything after `now` (an ended one-off cannot). */
+export const windowLasts = (window: MaintenanceWindow, now: number): boolean =>
+  window.cron !== null || Date.parse(window.end ?? "") > now;
+
+const iso = (time: number) => new Date(time).toISOString();
+
+/** A window and where it stands at `now`: in effect, or its next period. */
+export function windowView(window: MaintenanceWindow, now: number): MaintenanceWindowView {
+  const timing = timingOf(window);
+  const current = periodAt(timing, now);
+  const period: Period | null = current ?? nextPeriod(timing, now);
+  return {
+    ...window,
+    active: current !== null,
+    period: period ? { start: iso(period.start), end: iso(period.end) } : null,
+  };
+}
+
+/**
+ * The window holding an alert at `now`, as a hold (of several, the one ending last), or null.
+ *
+ * @example
+ * windowHold(subject, [...policyWindows(config), ...stored], now);
+ * // { kind: "maintenance", id: "policy:db-patching", name: "db-patching", endsAt: "...", reason: null }
+ */
+export function windowHold(
+  subject: HoldSubject,
+  windows: ReadonlyArray<MaintenanceWindow>,
+  now: number,
+): Hold | null {
+  let found: { window: MaintenanceWindow; end: number } | null = null;
+  for (const window of windows) {
+    if (!alertMatcher(window.match)(subject)) continue;
+    const period = periodAt(timingOf(window), now);
+    if (period && (!found || period.end > found.end)) found = { window, end: period.end };
+  }
+  if (!found) return null;
+  const { window, end } = found;
+  return {
+    kind: "maintenance",
+    id: window.id,
+    name: window.name,
+    endsAt: iso(end),
+    reason: window.reason,
+  };
+}
