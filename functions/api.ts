@@ -1,7 +1,9 @@
 import {
   ActionViewSchema,
+  AlertViewSchema,
   type ApiDeps,
   actionView,
+  alertView,
   assembleTimeline,
   authenticateBearer,
   buildPostmortem,
@@ -51,6 +53,7 @@ import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
 import { createRouter, type Route, route } from "./lib/router";
+import { groupingRoutes } from "./routes/grouping";
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -60,6 +63,7 @@ export const ListIncidentsQuery = z.strictObject({
   status: z.enum(["open", ...INCIDENT_STATUSES]).optional(),
   severity: SeveritySchema.optional(),
   source: SourceSchema.optional(),
+  service: z.string().min(1).max(64).optional().describe("incidents of this service"),
   since: Timestamp.optional().describe("first seen at or after (ISO 8601)"),
   until: Timestamp.optional().describe("first seen at or before (ISO 8601)"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -129,6 +133,8 @@ const IncidentView = IncidentSchema.extend({
   silencedBy: z.string().nullable(),
 });
 const IncidentDetail = IncidentView.extend({
+  /** What each source says about what (one per fingerprint), each with its own lifecycle. */
+  alerts: z.array(AlertViewSchema),
   timeline: z.array(TimelineEntrySchema),
   actions: z.array(ActionViewSchema),
   escalation: EscalationViewSchema,
@@ -247,6 +253,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
         const { record, timeline, now, active } = await load(params.id as string);
         return json(200, {
           ...view(record.incident, active, now),
+          alerts: record.alerts.map(alertView),
           timeline,
           actions: record.actions.map(actionView),
           escalation: escalationView(record, (await deps()).config),
@@ -571,6 +578,7 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const logger = createLogger("api");
   const all: Route[] = [
     ...apiRoutes(deps),
+    ...groupingRoutes(deps),
     route({
       method: "GET",
       path: "/openapi.json",
