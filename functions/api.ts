@@ -53,6 +53,7 @@ import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
 import { createRouter, type Route, route } from "./lib/router";
+import { maintenanceRoutes } from "./routes/maintenance";
 import { groupingRoutes } from "./routes/grouping";
 
 const Timestamp = z.iso
@@ -578,6 +579,7 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const logger = createLogger("api");
   const all: Route[] = [
     ...apiRoutes(deps),
+    ...maintenanceRoutes(deps),
     ...groupingRoutes(deps),
     route({
       method: "GET",

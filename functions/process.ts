@@ -18,20 +18,33 @@ type SqsEvent = z.infer<typeof SqsSchema>;
 export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
   const logger = createLogger("process");
   return lambda<SqsEvent, SQSBatchResponse>(logger, async (event) => {
-    const { correlator, policy, region, listener } = await deps();
+    const { correlator, policy, region, listener, changes: deploys } = await deps();
     const failed = new Set<string>();
     const signalsOf = new Map<string, Signal[]>();
+    const recordChange = async (messageId: string, body: string) => {
+      try {
+        const { recorded, note } = await deploys.fromEvent(JSON.parse(body));
+        logger.info("change", { change: recorded?.change.id, created: recorded?.created, note });
+        listener?.processed(messageId, []);
+      } catch (error) {
+        logger.error("change not recorded", { messageId, error: String(error) });
+        failed.add(messageId);
+      }
+    };
     for (const record of event.Records) {
       try {
-        signalsOf.set(
-          record.messageId,
-          decodeQueueMessage(record.body, {
-            policy,
-            region,
-            // When SQS received it: EventBridge, SNS and the edge functions send on arrival.
-            arrivedAt: Number(record.attributes.SentTimestamp),
-          }).signals,
-        );
+        const decoded = decodeQueueMessage(record.body, {
+          policy,
+          region,
+          // When SQS received it: EventBridge, SNS and the edge functions send on arrival.
+          arrivedAt: Number(record.attributes.SentTimestamp),
+        });
+        // Deploys first: an alarm in the same batch is then planned knowing its deploy.
+        if (decoded.format === "eventbridge-change") {
+          await recordChange(record.messageId, record.body);
+          continue;
+        }
+        signalsOf.set(record.messageId, decoded.signals);
       } catch (error) {
         logger.error("undecodable queue message", {
           messageId: record.messageId,

@@ -2,6 +2,7 @@ import {
   AccountAccess,
   AwsSdkGateway,
   cloudWatchInAccounts,
+  DynamoDbChangeStore,
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
@@ -75,6 +76,15 @@ const awsOverrides = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
   return new DynamoDbOverrideStore(client, tableName);
 });
+
+const awsChanges = /* @__PURE__ */ once(
+  async () =>
+    new DynamoDbChangeStore({
+      ...(await awsTable()),
+      retentionMs: (await awsPolicy()).config.incidents.retention,
+      clock: systemClock,
+    }),
+);
 
 const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
@@ -184,6 +194,7 @@ export const awsPorts: AppPorts = {
   overrides: awsOverrides,
   calendarToken: awsCalendarToken,
   cloudwatch: awsCloudWatch,
+  changes: awsChanges,
 };
 
 /** The application every Lambda entry point runs (each function builds only what it calls). */

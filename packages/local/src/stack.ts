@@ -8,6 +8,7 @@ import {
   AccountAccess,
   AwsSdkGateway,
   cloudWatchInAccounts,
+  DynamoDbChangeStore,
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
@@ -302,6 +303,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     calendarToken: async () => secrets.calendarToken ?? randomBytes(24).toString("base64url"),
     cloudwatch: async () =>
       liveAccounts ? cloudWatchInAccounts(liveRegion, liveAccounts) : simulation.cloudwatch,
+    changes: async () =>
+      new DynamoDbChangeStore({
+        client,
+        tableName: TABLE_NAME,
+        retentionMs: config.incidents.retention,
+        clock: ports.clock,
+      }),
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {

@@ -5,3 +5,4 @@ export * from "./model";
 export * from "./record";
 export * from "./store";
 export * from "./text";
+export * from "./watch";

@@ -71,3 +71,16 @@ export function decodeChangeCursor(cursor: string): string {
 /** When a change's items expire: its time plus the retention, in epoch seconds (DynamoDB TTL). */
 export const changeExpiresAt = (change: Pick<Change, "at">, retentionMs: number) =>
   Math.ceil((Date.parse(change.at) + retentionMs) / 1000);
+
+/**
+ * The last change to a service at or before a time, as `last-change` rollbacks read it.
+ *
+ * @example
+ * lastChangeForPlanning(lastChangeLookup(changes), record.incident, events, config, now);
+ */
+export const lastChangeLookup = (store: ChangeStore) => ({
+  async lastChange(service: string, before: string): Promise<Change | null> {
+    const { items } = await store.list({ services: [service], until: before, limit: 1 });
+    return items[0] ?? null;
+  },
+});
