@@ -7,6 +7,7 @@ import {
   assembleTimeline,
   authenticateBearer,
   buildPostmortem,
+  ChangeSchema,
   type CalendarShift,
   constantTimeEqual,
   DurationSchema,
@@ -53,6 +54,7 @@ import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
 import { createRouter, type Route, route } from "./lib/router";
+import { changeRoutes, incidentChanges } from "./routes/changes";
 import { maintenanceRoutes } from "./routes/maintenance";
 import { groupingRoutes } from "./routes/grouping";
 
@@ -139,6 +141,8 @@ const IncidentDetail = IncidentView.extend({
   timeline: z.array(TimelineEntrySchema),
   actions: z.array(ActionViewSchema),
   escalation: EscalationViewSchema,
+  /** Changes to its service and the services it depends on in the hour before it started. */
+  changes: z.array(ChangeSchema),
 });
 const CommandResponse = z.object({
   changed: z.boolean(),
@@ -258,6 +262,7 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
           timeline,
           actions: record.actions.map(actionView),
           escalation: escalationView(record, (await deps()).config),
+          changes: await incidentChanges(await deps(), record.incident),
         });
       },
     }),
@@ -579,6 +584,7 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const logger = createLogger("api");
   const all: Route[] = [
     ...apiRoutes(deps),
+    ...changeRoutes(deps),
     ...maintenanceRoutes(deps),
     ...groupingRoutes(deps),
     route({
