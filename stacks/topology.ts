@@ -202,6 +202,8 @@ export const API_ROUTES = [
   "GET /maintenance",
   "POST /maintenance",
   "DELETE /maintenance/{id}",
+  "GET /changes",
+  "POST /changes",
   "GET /oncall",
   "GET /schedules/{name}",
   "POST /schedules/{name}/overrides",
@@ -342,6 +344,39 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
                 "scheduledChange",
                 "investigation",
               ],
+            },
+          },
+        ],
+      },
+      queue: "signals" as QueueName,
+      retry: { maximumEventAgeSeconds: DAY, maximumRetryAttempts: 185 },
+    },
+    /**
+     * Deploys, which the processor records as changes: CodeDeploy and ECS deployments that
+     * finished, and Lambda alias updates CloudTrail recorded (that needs a trail logging
+     * management events). States that deploy nothing are left out here.
+     */
+    deployChanges: {
+      description: "Deploys (CodeDeploy, ECS, Lambda alias updates) to Firebreak's signal queue",
+      pattern: {
+        $or: [
+          {
+            source: ["aws.codedeploy"],
+            "detail-type": ["CodeDeploy Deployment State-change Notification"],
+            detail: { state: ["SUCCESS"] },
+          },
+          {
+            source: ["aws.ecs"],
+            "detail-type": ["ECS Deployment State Change"],
+            detail: { eventName: ["SERVICE_DEPLOYMENT_COMPLETED"] },
+          },
+          {
+            source: ["aws.lambda"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            detail: {
+              eventSource: ["lambda.amazonaws.com"],
+              eventName: [{ prefix: "UpdateAlias" }],
+              errorCode: [{ exists: false }],
             },
           },
         ],
