@@ -18,7 +18,8 @@ import type {
   OverrideStore,
   ReplayGuard,
 } from "./ports";
-import { SilenceCache, type SilenceStore } from "./silences/silence";
+import { HoldReader } from "./silences/holds";
+import type { SilenceStore } from "./silences/silence";
 
 /**
  * How long the processor keeps the active silences before reading them again. One value for
@@ -78,13 +79,13 @@ export interface AppPorts {
   overrides(): Promise<OverrideStore>;
   /** The token of the read-only iCalendar feeds (`CALENDAR_TOKEN`): calendar apps send no headers. */
   calendarToken(): Promise<string>;
-  /** Where deploys and pipeline-reported changes live (the table in AWS). */
-  changes(): Promise<ChangeStore>;
   /**
    * Alarm states and metrics (`DescribeAlarms`, `GetMetricData`), in the alarm's own account:
    * verification and an incident's metric context read them. Locally, the simulated CloudWatch.
    */
   cloudwatch(): Promise<CloudWatchReader>;
+  /** Where deploys and pipeline-reported changes live (the table in AWS). */
+  changes(): Promise<ChangeStore>;
   listener?: ProcessingListener;
   /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
   metrics?: OperationalMetrics;
@@ -130,10 +131,10 @@ export interface ApiDeps extends IncidentDeps {
   tokens: ReadonlyArray<ApiToken>;
   /** Read when a calendar feed is asked for, so the rest of the API works without it. */
   calendarToken: () => Promise<string>;
-  /** `POST /changes`, `GET /changes` and an incident's `changes`. */
-  changes: ChangeStore;
   /** Built when an incident's metrics are asked for, so the rest of the API makes no client. */
   cloudwatch: () => Promise<CloudWatchReader>;
+  /** `POST /changes`, `GET /changes` and an incident's `changes`. */
+  changes: ChangeStore;
 }
 
 export interface SlackDeps extends IncidentDeps {
@@ -188,12 +189,17 @@ export function composeApp(ports: AppPorts): App {
     process: once(async () => {
       const policy = await ports.policy();
       const changes = await ports.changes();
-      const silences = new SilenceCache(
-        await ports.silences(),
-        ports.silenceCacheMs ?? SILENCE_CACHE_MS,
-      );
+      const store = await ports.store();
+      // Silences, maintenance windows and inhibiting incidents, each read at most once per
+      // SILENCE_CACHE_MS (inhibition: one open-incident query per service it asks about).
+      const holds = new HoldReader({
+        store,
+        silences: await ports.silences(),
+        config: policy.config,
+        maxAgeMs: ports.silenceCacheMs ?? SILENCE_CACHE_MS,
+      });
       const correlator = new Correlator({
-        store: await ports.store(),
+        store,
         policy,
         clock,
         logger: ports.logger("correlator"),
@@ -202,7 +208,7 @@ export function composeApp(ports: AppPorts): App {
             config: policy.config,
             now,
             region,
-            silences: await silences.active(now),
+            hold: await holds.holdFor(record, now),
             lastChange: await lastChangeForPlanning(
               lastChangeLookup(changes),
               record.incident,
@@ -231,8 +237,8 @@ export function composeApp(ports: AppPorts): App {
       ...(await incidentDeps()),
       tokens: await ports.apiTokens(),
       calendarToken: once(() => ports.calendarToken()),
-      changes: await ports.changes(),
       cloudwatch: once(() => ports.cloudwatch()),
+      changes: await ports.changes(),
     })),
     slack: once(async () => ({
       ...(await incidentDeps()),

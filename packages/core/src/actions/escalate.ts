@@ -9,10 +9,12 @@ import { whoIsOnCall } from "../oncall/overrides";
 import { onCallAt } from "../oncall/rotation";
 import { type PageDigestsDeps, sendDigests } from "../paging/digest";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
+import { holdRevisitAt } from "../silences/hold";
+import { HoldReader } from "../silences/holds";
 import { type SilenceStore, silenceFor } from "../silences/silence";
 import { type EscalationPolicy, personChannel } from "./escalation-policy";
 import type { ActionRecord } from "./model";
-import { type PlanContext, planPage, planResponses, recordSkippedPage } from "./plan";
+import { type PlanContext, planPage, planResponses, recordSkippedPage, reviseHold } from "./plan";
 import { verificationsDueAt, verifyDue } from "./verify";
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -49,8 +51,15 @@ export function sweepIncident(
     return planResponses(record, [{ type: "resolved", at, by: "auto-resolve" }], context);
   }
 
+  const revisit = holdRevisitAt(current);
+  if (revisit !== null && revisit <= now) {
+    const revised = reviseHold(current, context);
+    if (revised) return revised;
+  }
   const due = current.escalation.nextAt !== null && Date.parse(current.escalation.nextAt) <= now;
-  if (due && silenceFor(incident, context.silences ?? [], now)) return null;
+  const held =
+    context.hold === undefined ? silenceFor(incident, context.silences ?? [], now) : context.hold;
+  if (due && held) return null;
   if (!due) return null;
   const policy = policyOf(current, config);
   if (policy) return sweepPolicy(current, policy, context);
@@ -365,6 +374,10 @@ export function nextDueAt(record: IncidentRecord, config?: SweepPolicy): number 
     const byPolicy = !config || policyOf(record, config) !== null;
     if (nextAt !== null && (byPolicy || mayEscalate(record, config)))
       times.push(Date.parse(nextAt));
+    // A held incident is looked at again when its hold ends (a window's end, every sweep for
+    // an inhibition), so it pages then if it is still open.
+    const revisit = holdRevisitAt(record);
+    if (revisit !== null) times.push(revisit);
   }
   for (const action of record.actions) {
     if (action.status === "planned") times.push(stuckFrom(action));
@@ -419,6 +432,16 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     pendingActionsOldestAgeSeconds: 0,
   };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
+  // Holds are read once per sweep (each read kept for the whole sweep): one silence and one
+  // window query, and one open-incident query per service an inhibit rule asks about.
+  const holds = options.silences
+    ? new HoldReader({
+        store,
+        silences: options.silences,
+        config: options.config,
+        maxAgeMs: Number.POSITIVE_INFINITY,
+      })
+    : null;
   const onCall = options.overrides
     ? await onCallLookup(options.config, options.overrides, clock.now())
     : rotationsOnly(options.config);
@@ -440,7 +463,8 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
         record = await saveIncident(store, verified);
         report.verified.push(id);
       }
-      const next = sweepIncident(record, { ...context, silences, onCall });
+      const hold = holds ? await holds.holdFor(record, context.now) : undefined;
+      const next = sweepIncident(record, { ...context, silences, onCall, hold });
       if (next) {
         record = await saveIncident(store, next);
         (record.incident.status === "resolved" ? report.autoResolved : report.escalated).push(id);

@@ -2,6 +2,7 @@ import { type DeployWatch, planDeployWatch } from "../changes/watch";
 import type { MonitoringConfig, Rule } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
+import { asHold, type Hold, holdText, isHeld } from "../silences/hold";
 import { type Silence, silenceFor } from "../silences/silence";
 import { type OnCallLookup, planEscalationStep, policyOf } from "./escalate";
 import { type Person, personOf } from "./escalation-policy";
@@ -16,6 +17,11 @@ export interface PlanContext extends TargetFacts {
   now: number;
   /** Silences in force: an incident they match is recorded, and nothing responds to it. */
   silences?: ReadonlyArray<Silence>;
+  /**
+   * What holds the incident now (a silence, a maintenance window, an inhibiting incident; see
+   * `HoldReader`): when given, it is asked instead of `silences`. Null: nothing holds it.
+   */
+  hold?: Hold | null;
   /** Who schedules have on call, for escalation policies' schedule targets. */
   onCall?: OnCallLookup;
   /** A deploy the opening incident caught in its bake window (`deployWatchFor`): rolled back. */
@@ -224,18 +230,44 @@ function pageHumans(
   }
 }
 
-/** Says in the timeline which silence holds the incident (once per silence). */
-function noteSilence(record: IncidentRecord, silence: Silence, now: number): void {
+/**
+ * Says in the timeline what holds the incident (once per hold): a silence or a window as a
+ * `silenced` entry naming it and its end, an inhibition as a note naming the incident that
+ * holds it (it has no end of its own). The inhibited alerts carry `inhibitedBy`.
+ */
+function noteHold(record: IncidentRecord, hold: Hold, now: number): void {
+  if (hold.kind === "inhibition") {
+    for (const alert of record.alerts) {
+      const by = hold.alerts[alert.id];
+      if (by !== undefined) alert.inhibitedBy = by;
+    }
+    const text = holdText(hold);
+    const last = record.timeline.findLast(
+      (entry) => entry.type === "note" && entry.by === "inhibit",
+    );
+    if (last?.type === "note" && last.text === text) return;
+    record.timeline.push({ type: "note", at: iso(now), by: "inhibit", text });
+    return;
+  }
   const last = record.timeline.findLast((entry) => entry.type === "silenced");
-  if (last?.type === "silenced" && last.silenceId === silence.id) return;
+  if (last?.type === "silenced" && last.silenceId === hold.id && last.until === hold.endsAt) return;
   record.timeline.push({
     type: "silenced",
     at: iso(now),
-    silenceId: silence.id,
-    until: silence.endsAt,
-    reason: silence.reason,
+    silenceId: hold.id,
+    until: hold.endsAt,
+    reason:
+      hold.kind === "maintenance"
+        ? `maintenance window ${hold.name}${hold.reason ? `: ${hold.reason}` : ""}`
+        : hold.reason,
   });
 }
+
+/**
+ * When the sweep looks at a held incident again: a silence's or window's end; an inhibition has
+ * none, so every sweep asks whether its incident is still open.
+ */
+const revisitAt = (hold: Hold, now: number) => hold.endsAt ?? iso(now);
 
 /**
  * Plans one configured action: guards that need no AWS state are applied here.
@@ -247,7 +279,7 @@ export function planAction(
   spec: ActionSpec,
   trigger: ActionTrigger,
   context: PlanContext,
-  silence: Silence | undefined,
+  held: Hold | Silence | undefined,
 ): ActionRecord {
   const { config } = context;
   // Targets are filled in from the incident now: the ledger, cooldowns and breakers count the
@@ -262,15 +294,10 @@ export function planAction(
     dryRun: spec.type === "page" ? false : (spec.dryRun ?? config.safety.dryRun),
     page: null,
   };
-  if (silence) {
-    const until = `silenced by ${silence.id} until ${silence.endsAt}`;
+  if (held) {
     return addAction(
       record,
-      {
-        ...base,
-        status: "skipped",
-        reason: silence.reason ? `${until} (${silence.reason})` : until,
-      },
+      { ...base, status: "skipped", reason: holdText(asHold(held)) },
       context.now,
     );
   }
@@ -378,12 +405,13 @@ export function planResponses(
   const record = current;
   const { config, now } = context;
   const rule = ruleOf(record, config);
-  const silence = silenceFor(record.incident, context.silences ?? [], now);
+  const found = silenceFor(record.incident, context.silences ?? [], now);
+  const silence = context.hold === undefined ? found && asHold(found) : (context.hold ?? undefined);
   if (
     silence &&
     events.some((event) => event.type !== "resolved" && event.type !== "acknowledged")
   ) {
-    noteSilence(record, silence, now);
+    noteHold(record, silence, now);
   }
   for (const event of events) {
     if (event.type === "opened" || event.type === "severity-raised") {
@@ -397,7 +425,9 @@ export function planResponses(
       const paged = event.type === "severity-raised" && event.joined ? pagedChannels(record) : [];
       for (const spec of rule.actions) {
         if (spec.type === "page" && paged.includes(spec.channel)) continue;
-        planAction(record, rule, spec, trigger, context, silence);
+        const action = planAction(record, rule, spec, trigger, context, silence);
+        // Held, not dropped: the sweep looks again when the hold ends (see `isHeld`).
+        if (silence) action.notBefore = revisitAt(silence, now);
       }
     } else if (
       event.type === "retriggered" &&
@@ -437,26 +467,36 @@ export function planResponses(
     }
   }
   if (context.deployWatch) {
-    planDeployWatch(record, context.deployWatch, (spec, name, lastChange) =>
+    const watched = planDeployWatch(record, context.deployWatch, (spec, name, lastChange) =>
       planAction(record, { name }, spec, "opened", { ...context, lastChange }, silence),
     );
+    if (watched && silence) watched.notBefore = revisitAt(silence, now);
   }
+  if (!silence) startEscalation(record, context);
+  return record;
+}
+
+/**
+ * Starts a triggered incident's escalation if it has not started: its policy's level 1 at once,
+ * or the `escalation` block's first re-page of a critical one.
+ */
+function startEscalation(record: IncidentRecord, context: PlanContext): void {
+  const { config, now } = context;
   const policy = policyOf(record, config);
   if (policy) {
     // Level 1 is notified as the incident opens, in this same write; the sweep does the rest.
     const fresh = record.escalation.repeats === 0 && record.escalation.nextAt === null;
-    if (!silence && record.incident.status === "triggered" && fresh) {
+    if (record.incident.status === "triggered" && fresh) {
       // Who a schedule has on call needs its overrides, which only the sweep reads: without
       // them, level 1 is due at once and the sweep's next run notifies it.
       const needsOnCall = policy.levels[0]?.notify.some((target) => "schedule" in target);
       if (needsOnCall && !context.onCall) record.escalation.nextAt = iso(now);
       else planEscalationStep(record, policy, context, now);
     }
-    return record;
+    return;
   }
   const { escalation } = config;
   if (
-    !silence &&
     record.incident.severity === "critical" &&
     record.incident.status === "triggered" &&
     record.escalation.nextAt === null &&
@@ -465,5 +505,47 @@ export function planResponses(
   ) {
     record.escalation.nextAt = iso(now + escalation.repeatAfter);
   }
+}
+
+/**
+ * What the sweep does when a held incident's time to look again has come (`holdRevisitAt`),
+ * on a copy: still held (`context.hold`), its held actions wait for the new hold's end; free
+ * and still open, it responds as if it had just opened (its rule's actions, its escalation), so
+ * an outage behind a maintenance window or an inhibiting incident is not lost.
+ * @returns the changed record, or null when nothing changed (an inhibition still holding it)
+ */
+export function reviseHold(current: IncidentRecord, context: PlanContext): IncidentRecord | null {
+  const { now } = context;
+  const held = current.actions.filter(isHeld);
+  if (current.incident.status === "resolved" || held.length === 0) return null;
+  const hold = context.hold ?? null;
+  const record = structuredClone(current);
+  const actions = record.actions.filter(isHeld);
+  if (hold) {
+    const until = revisitAt(hold, now);
+    // An inhibition is asked about again every sweep: rewriting the record each time would
+    // cost a write (and a stream event) per minute for nothing.
+    if (hold.kind === "inhibition" && actions.every((action) => action.reason === holdText(hold)))
+      return null;
+    for (const action of actions) {
+      action.notBefore = until;
+      action.reason = holdText(hold);
+    }
+    noteHold(record, hold, now);
+  } else {
+    for (const action of actions) action.notBefore = null;
+    const was = held[0]?.reason ?? "held";
+    record.timeline.push({
+      type: "note",
+      at: iso(now),
+      by: "hold",
+      text: `no longer ${was.replace(/ until .*| while it is open.*/, "")}, and still open: responding now`,
+    });
+    const rule = ruleOf(record, context.config);
+    for (const spec of rule?.actions ?? [])
+      planAction(record, rule as Rule, spec, "opened", context, undefined);
+    startEscalation(record, context);
+  }
+  record.version += 1;
   return record;
 }

@@ -8,6 +8,7 @@ import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
 import { clip } from "../signal";
 import {
+  newIncidentSilence,
   newSilence,
   parseMatcher,
   SilenceIdPattern,
@@ -65,6 +66,8 @@ export type SlashCommand =
       reason: string | null;
     }
   | { kind: "unsilence"; silenceId: string }
+  /** `silence K7Q2XPD until-resolved [reason]`: that incident only, until it resolves. */
+  | { kind: "silence-incident"; id: string; reason: string | null }
   | OnCallCommand
   | {
       kind: "help";
@@ -79,6 +82,7 @@ export const CHANGING_COMMANDS = [
   "note",
   "approve",
   "silence",
+  "silence-incident",
   "unsilence",
   "override",
 ] as const;
@@ -191,6 +195,8 @@ export function describeAttempt(command: ChangingCommand): string {
       return `approve ${command.actionId}`;
     case "silence":
       return `silence ${clip(command.matcher, 100)}`;
+    case "silence-incident":
+      return `silence ${command.id} until resolved`;
     case "unsilence":
       return `end silence ${command.silenceId}`;
     case "override":
@@ -220,7 +226,17 @@ function approve(rest: string): SlashCommand {
 }
 
 function silence(rest: string): SlashCommand {
-  const usage = "e.g. silence alarmName=api-* 2h deploy in progress";
+  const usage =
+    "e.g. silence alarmName=api-* 2h deploy in progress, or silence K7Q2XPD until-resolved";
+  const [first, afterFirst] = next(rest);
+  const [until, reason] = next(afterFirst);
+  const incidentId = parseIncidentId(first);
+  if (incidentId && until.toLowerCase() === "until-resolved") {
+    if (reason.length > MAX_SILENCE_REASON) {
+      fail(`a silence's reason is at most ${MAX_SILENCE_REASON} characters`);
+    }
+    return { kind: "silence-incident", id: incidentId, reason: reason || null };
+  }
   // Matcher pairs first (every word with an "="), then the duration, then the reason.
   const pairs: string[] = [];
   let [durationText, reasonText] = next(rest);
@@ -468,6 +484,22 @@ async function run(
     }
     case "silence": {
       const silence = newSilence({ ...command, createdBy: by, now: clock.now() });
+      await silences.put(silence);
+      deps.changed?.();
+      return changeMessage({ kind: "silence", silence, by });
+    }
+    case "silence-incident": {
+      const record = await store.get(command.id);
+      if (!record) return notFoundMessage("incident", command.id);
+      if (record.incident.status === "resolved")
+        return problemMessage(`${command.id} is resolved: nothing to silence`);
+      const silence = newIncidentSilence({
+        incident: record.incident,
+        reason: command.reason,
+        createdBy: by,
+        duration: "until-resolved",
+        now: clock.now(),
+      });
       await silences.put(silence);
       deps.changed?.();
       return changeMessage({ kind: "silence", silence, by });
