@@ -10,6 +10,7 @@ import {
   EVENT_FORMATS,
   ForbiddenError,
   InvalidEventError,
+  InvalidInputError,
   type Logger,
   normalizeEvent,
   PayloadTooLargeError,
@@ -17,9 +18,11 @@ import {
   UnsupportedMediaTypeError,
 } from "@firebreak/core";
 import type { RouteSpec } from "@firebreak/stacks/topology";
+import * as z from "zod";
 import { serveConsole } from "./console";
 import { HttpApi } from "./http-api";
 import { lambdaContext } from "./lambda";
+import { AlarmStateBodySchema } from "./simulated-cloudwatch";
 import type { LambdaFunction, LocalStack } from "./stack";
 import { LOCAL_REGION } from "./stack";
 
@@ -38,6 +41,7 @@ type Stack = Pick<
   | "simulation"
   | "dynamodbRequests"
   | "invocations"
+  | "invocationMs"
   | "capturingQueued"
   | "incidentsOf"
 >;
@@ -63,6 +67,7 @@ interface ServerOptions {
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const ALARM_STATE_PATH = /^\/local\/aws\/alarms\/([^/]+)\/state$/;
 
 function decodedOrNull(text: string): string | null {
   try {
@@ -267,6 +272,37 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     });
   }
 
+  /** Sets a simulated alarm's state, as `SetAlarmState` or CloudWatch's evaluation would. */
+  async function setAlarmState(
+    encodedName: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) {
+    const name = decodedOrNull(encodedName);
+    if (!name || name.length > 255) throw new InvalidInputError("not an alarm name");
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(request)).toString("utf8"));
+    } catch {
+      throw new InvalidInputError('the body is not JSON: send {"state": "OK", "reason": "..."}');
+    }
+    const parsed = AlarmStateBodySchema.safeParse(body);
+    if (!parsed.success) throw new InvalidInputError(z.prettifyError(parsed.error));
+    const { state, reason, account } = parsed.data;
+    const alarm = stack.simulation.cloudwatch.setState(name, {
+      state,
+      reason: reason ?? `set through the local stack`,
+      account: account ?? null,
+    });
+    sendJson(response, 200, {
+      alarmName: alarm.alarmName,
+      account: alarm.account,
+      state: alarm.state,
+      since: alarm.since,
+      reason: alarm.reason,
+    });
+  }
+
   async function invoke(encodedName: string, request: IncomingMessage, response: ServerResponse) {
     const name = decodedOrNull(encodedName);
     const handler =
@@ -347,6 +383,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         },
         dynamodbRequests: stack.dynamodbRequests,
         invocations: stack.invocations,
+        invocationMs: stack.invocationMs,
         queue: stack.queue.stats(),
         // Incidents whose actions the dispatcher has yet to run (the benchmarks wait for none),
         // on request only: counting them is a DynamoDB query, which the request counts above
@@ -370,6 +407,12 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         model: stack.simulation.snapshot(),
         calls: stack.simulation.calls,
       });
+    }
+    const alarmState = ALARM_STATE_PATH.exec(path);
+    if (alarmState && method === "POST") {
+      requireToken(request);
+      requireJson(request, { blob: false });
+      return setAlarmState(alarmState[1] as string, request, response);
     }
     if (path === "/local/queue/redrive" && method === "POST") {
       requireToken(request);
