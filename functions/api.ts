@@ -7,8 +7,8 @@ import {
   assembleTimeline,
   authenticateBearer,
   buildPostmortem,
-  ChangeSchema,
   type CalendarShift,
+  ChangeSchema,
   constantTimeEqual,
   DurationSchema,
   EscalationViewSchema,
@@ -55,8 +55,8 @@ import { httpLambda } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
 import { createRouter, type Route, route } from "./lib/router";
 import { changeRoutes, incidentChanges } from "./routes/changes";
-import { maintenanceRoutes } from "./routes/maintenance";
 import { groupingRoutes } from "./routes/grouping";
+import { maintenanceRoutes } from "./routes/maintenance";
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -331,7 +331,8 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
       },
       handle: async ({ params, event }) => {
         const { record, timeline, now } = await load(params.id as string);
-        const report = buildPostmortem(record, timeline, new Date(now).toISOString());
+        const changes = await incidentChanges(await deps(), record.incident);
+        const report = buildPostmortem(record, timeline, new Date(now).toISOString(), changes);
         if (wantsJson(event)) return json(200, report);
         return text(200, renderPostmortemMarkdown(report), "text/markdown; charset=utf-8");
       },
@@ -585,8 +586,8 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const all: Route[] = [
     ...apiRoutes(deps),
     ...changeRoutes(deps),
-    ...maintenanceRoutes(deps),
     ...groupingRoutes(deps),
+    ...maintenanceRoutes(deps),
     route({
       method: "GET",
       path: "/openapi.json",

@@ -3,6 +3,7 @@ export * from "./incident";
 export * from "./match";
 export * from "./model";
 export * from "./record";
+export * from "./report";
 export * from "./store";
 export * from "./text";
 export * from "./watch";

@@ -9,6 +9,12 @@ import {
   VerificationSchema,
 } from "../actions/model";
 import { ActionViewSchema, actionView } from "../actions/view";
+import type { Change } from "../changes/model";
+import {
+  PostmortemChangesSchema,
+  postmortemChanges,
+  postmortemChangesMarkdown,
+} from "../changes/report";
 import { formatDuration } from "../duration";
 import {
   ActionEntryFields,
@@ -202,6 +208,7 @@ export const PostmortemSchema = z.object({
     }),
   ),
   followUp: z.array(FollowUpSectionSchema),
+  changes: PostmortemChangesSchema,
 });
 export type Postmortem = z.infer<typeof PostmortemSchema>;
 
@@ -260,6 +267,7 @@ const human = (seconds: number | null) =>
  * @param record - the incident with its action ledger
  * @param timeline - the whole timeline (`assembleTimeline`: spilled pages, then the inline tail)
  * @param now - ISO time the report is made, for open incidents
+ * @param changes - the changes before it started (`changesBefore`), for the Changes section
  * @example
  * ```ts
  * const timeline = assembleTimeline(record, await store.getTimelinePages(record.incident.id));
@@ -271,6 +279,7 @@ export function buildPostmortem(
   record: IncidentRecord,
   timeline: ReadonlyArray<TimelineEntry>,
   now: string,
+  changes: ReadonlyArray<Change> = [],
 ): Postmortem {
   const { incident } = record;
   const ongoing = incident.status !== "resolved";
@@ -338,6 +347,7 @@ export function buildPostmortem(
       },
     ],
     followUp: FOLLOW_UP.map((section) => ({ ...section, text: "" })),
+    changes: postmortemChanges(record, timeline, changes),
   };
 }
 
@@ -887,6 +897,7 @@ export function renderPostmortemMarkdown(report: Postmortem): string {
   if (report.timeline.length === 0) out.push("_No timeline entries were recorded._");
   out.push("", "## What the automation did", "");
   for (const line of automationLines(report, day)) out.push(line);
+  for (const line of postmortemChangesMarkdown(report.changes, text)) out.push(line);
   out.push("", "## Contributing signals", "");
   out.push("| Source | Signals | First | Last |", "| --- | ---: | --- | --- |");
   for (const row of report.contributingSignals) {
