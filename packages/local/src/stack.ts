@@ -158,6 +158,8 @@ export interface LocalStack {
   dynamodbRequests: RequestCounts;
   /** Invocations of each function so far (the benchmarks' Lambda invocations per event). */
   invocations: Record<string, number>;
+  /** Milliseconds each function has run so far, summed (the benchmarks' Lambda durations). */
+  invocationMs: Record<string, number>;
   /** Pages, as they would have gone out. */
   outbox: OutboxPager;
   /** The model remediation acts on locally, and every call it answered. */
@@ -334,12 +336,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     escalations: createEscalationsHandler(app.escalations),
   } as Record<FunctionName, LambdaFunction>;
   const invocations: Record<string, number> = {};
+  const invocationMs: Record<string, number> = {};
   const functions = Object.fromEntries(
     Object.entries(handlers).map(([name, handler]) => [
       name,
-      (event: unknown, context: Context) => {
+      async (event: unknown, context: Context) => {
         invocations[name] = (invocations[name] ?? 0) + 1;
-        return handler(event, context);
+        const started = performance.now();
+        try {
+          return await handler(event, context);
+        } finally {
+          invocationMs[name] = (invocationMs[name] ?? 0) + performance.now() - started;
+        }
       },
     ]),
   ) as Record<FunctionName, LambdaFunction>;
@@ -433,6 +441,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     functions,
     dynamodbRequests,
     invocations,
+    invocationMs,
     injectedFaults,
     stream,
     dispatchFailures,
