@@ -105,6 +105,58 @@ export function digestText(digest: DigestSummary): string {
   return `${count} more ${noun} in the last minute on ${digest.channel} (from ${digest.window.slice(11, 16)} UTC, page budget spent): ${named.join("; ")}`;
 }
 
+/** What the team wrote about the alarm (`AlarmDescription`), when the incident carries it. */
+const descriptionOf = (incident: Incident) => incident.attributes.description ?? null;
+
+/** The runbook of the incident's service, when it is an http(s) link (the config checks it). */
+const runbookOf = (incident: Incident) =>
+  incident.runbook && httpUrl(incident.runbook) ? incident.runbook : null;
+
+/** The URL itself when it is a well-formed http(s) URL, else null. */
+function httpUrl(text: string): string | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Text for Slack mrkdwn: the three characters Slack reserves, escaped as Slack asks. */
+const escapeSlack = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * Candidate links in prose: an http(s) scheme up to whitespace or a character that would end a
+ * Slack link (`<`, `>`, `|`) or a quote; trailing sentence punctuation is not part of it.
+ */
+const URL_IN_TEXT = /https?:\/\/[^\s<>|"'`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
+
+/**
+ * Slack mrkdwn for text from outside (an alarm's description): escaped as everything is, with
+ * only its http(s) URLs made links (`<url|url>`). Any other scheme, a `<!channel>`, a `<@U1>`
+ * stays inert text; blocks that carry it set `verbatim` so Slack links nothing by itself.
+ *
+ * @example
+ * slackLinkified("See https://wiki.example.com/rb?a=1&b=2. <!channel>");
+ * // "See <https://wiki.example.com/rb?a=1&amp;b=2|https://wiki.example.com/rb?a=1&amp;b=2>. &lt;!channel&gt;"
+ */
+export function slackLinkified(text: string): string {
+  let out = "";
+  let last = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    const start = match.index;
+    const candidate = match[0].replace(TRAILING_PUNCTUATION, "");
+    const url = httpUrl(candidate);
+    if (url === null) continue;
+    out += escapeSlack(text.slice(last, start));
+    out += `<${escapeSlack(url)}|${escapeSlack(url)}>`;
+    last = start + candidate.length;
+  }
+  return out + escapeSlack(text.slice(last));
+}
+
 const KIND_WORDS: Record<PageKind, string> = {
   page: "opened",
   escalation: "still unacknowledged",
@@ -136,6 +188,8 @@ export function pageText({ incident, kind, note, digest }: PageContent): string 
 export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
   const { incident } = content;
   const text = pageText(content);
+  const description = descriptionOf(incident);
+  const runbook = runbookOf(incident);
   const message = (maxFieldBytes?: number) => {
     const cut = (value: string) =>
       maxFieldBytes === undefined ? value : clipUtf8(value, maxFieldBytes);
@@ -154,6 +208,9 @@ export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
           count: incident.count,
           firstSeenAt: incident.firstSeenAt,
           link: link === null ? null : cut(link),
+          service: incident.service === null ? null : cut(incident.service),
+          description: description === null ? null : cut(description),
+          runbook: runbook === null ? null : cut(runbook),
         },
         consoleUrl: content.consoleUrl === null ? null : cut(content.consoleUrl),
       },
@@ -183,8 +240,6 @@ export function snsPublish(topicArn: string, content: PageContent): SnsPublish {
  */
 export function slackWebhookPost(url: string, content: PageContent): HttpPost {
   const { incident } = content;
-  const escapeSlack = (text: string) =>
-    text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const text = escapeSlack(pageText(content));
   const link = incident.link?.url;
   return {
@@ -193,6 +248,7 @@ export function slackWebhookPost(url: string, content: PageContent): HttpPost {
       text,
       blocks: [
         { type: "section", text: { type: "mrkdwn", text: `*${text}*` } },
+        ...(content.digest ? [] : contextBlocks(incident)),
         {
           type: "context",
           elements: [
@@ -209,6 +265,44 @@ export function slackWebhookPost(url: string, content: PageContent): HttpPost {
       ],
     },
   };
+}
+
+/**
+ * What the team already wrote, under the page's line: the alarm's description (its http(s)
+ * links clickable, nothing else) and the service's runbook.
+ */
+function contextBlocks(incident: Incident) {
+  const description = descriptionOf(incident);
+  const runbook = runbookOf(incident);
+  const runbookLine = runbook
+    ? `Runbook: <${escapeSlack(runbook)}|${escapeSlack(incident.service ?? "runbook")}>`
+    : null;
+  const lines = [
+    ...(description
+      ? [slackText(description, SLACK_SECTION_MAX - (runbookLine?.length ?? 0) - 1)]
+      : []),
+    ...(runbookLine ? [runbookLine] : []),
+  ];
+  if (lines.length === 0) return [];
+  return [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n"), verbatim: true } }];
+}
+
+/** Slack refuses a section whose text is longer than this. */
+const SLACK_SECTION_MAX = 3000;
+
+/**
+ * {@link slackLinkified} within `max` characters: escaping and links lengthen text, so the
+ * description is cut (between characters, marked) until what Slack gets fits whole; a cut made
+ * afterwards could split an escape or leave a link open.
+ */
+function slackText(text: string, max: number): string {
+  let source = text;
+  let shown = slackLinkified(source);
+  while (shown.length > max) {
+    source = clip(source, Math.floor(source.length * 0.8));
+    shown = slackLinkified(source);
+  }
+  return shown;
 }
 
 const PD_SEVERITY = { critical: "critical", warning: "warning", info: "info" } as const;
@@ -250,10 +344,14 @@ export function pagerDutyEvent(routingKey: string, content: PageContent): HttpPo
         fingerprint: incident.fingerprint,
         count: incident.count,
         rule: incident.rule,
+        ...(incident.service ? { service: incident.service } : {}),
+        ...(descriptionOf(incident) ? { description: descriptionOf(incident) } : {}),
       },
     };
+    const runbook = runbookOf(incident);
     const links = [
       ...(incident.link?.url ? [{ href: incident.link.url, text: incident.link.label }] : []),
+      ...(runbook ? [{ href: runbook, text: "Runbook" }] : []),
       ...(content.consoleUrl ? [{ href: content.consoleUrl, text: "Firebreak" }] : []),
     ];
     if (links.length) body.links = links;

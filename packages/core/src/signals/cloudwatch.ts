@@ -10,7 +10,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { clip, MAX_DETAIL, MAX_TITLE, type Signal, type SignalKind } from "../signal";
 import { awsConsoleUrl } from "./aws-console";
 import { alarmTransitionId, cloudwatchFingerprint } from "./fingerprint";
-import { displaySafe } from "./text";
+import { displayBlock, displaySafe } from "./text";
 import { canonicalTime } from "./time";
 
 export type CloudWatchOptions = Pick<MonitoringConfig, "cloudwatch">;
@@ -25,6 +25,9 @@ interface AlarmFacts {
   at: string;
   namespace: string | undefined;
   metricName: string | undefined;
+  dimensions: Record<string, string> | undefined;
+  /** `AlarmDescription`: what the team wrote, often a runbook link. */
+  description: string | null | undefined;
 }
 
 /** ALARM opens, OK recovers; INSUFFICIENT_DATA is ignored unless the config says otherwise. */
@@ -38,6 +41,11 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
   const kind = kindOf(facts.state, options);
   if (!kind) return null;
   const { account, region, alarmName } = facts;
+  const dimensions = boundedDimensions(facts.dimensions);
+  // People read it in pages and the console: made safe to show, as titles and details are.
+  const description = facts.description
+    ? clip(displayBlock(facts.description).trim(), MAX_DETAIL)
+    : undefined;
   // Rebuilt from account, region and name when missing (old SNS payloads): in the aws partition
   // that is the ARN the other paths carry, so the transition id matches across paths.
   const arn = facts.alarmArn ?? `arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`;
@@ -59,6 +67,8 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
       alarmName,
       ...(facts.namespace ? { namespace: facts.namespace } : {}),
       ...(facts.metricName ? { metricName: facts.metricName } : {}),
+      ...(dimensions ? { dimensions } : {}),
+      ...(description ? { description } : {}),
     },
     link: {
       label: clip(`CloudWatch alarm ${alarmName}`, MAX_TITLE),
@@ -69,18 +79,41 @@ function toSignal(facts: AlarmFacts, options: CloudWatchOptions): Signal | null 
   });
 }
 
-/** The first metric an alarm reads (metric math and composite alarms may have none). */
+/**
+ * The dimensions as the signal keeps them: none when empty, and only names and values within
+ * CloudWatch's own limits (255 and 1024 characters), so no payload can stretch the incident.
+ */
+function boundedDimensions(
+  dimensions: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  const kept = Object.entries(dimensions ?? {}).filter(
+    ([name, value]) => name.length <= 255 && value.length <= 1024,
+  );
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/**
+ * The first metric an alarm reads, with its dimensions (metric math: the first metric the
+ * expression reads; composite alarms read none), and the alarm's description.
+ */
 function firstMetric(configuration: AlarmConfiguration) {
+  const description = configuration.description;
   for (const metric of configuration.metrics ?? []) {
     if ("metricStat" in metric) {
       return {
         namespace: metric.metricStat.metric.namespace,
         metricName: metric.metricStat.metric.name,
+        dimensions: metric.metricStat.metric.dimensions,
+        description,
       };
     }
   }
-  return { namespace: undefined, metricName: undefined };
+  return { namespace: undefined, metricName: undefined, dimensions: undefined, description };
 }
+
+/** SNS lists dimensions as `{ name, value }`; signals keep them as a record, as EventBridge does. */
+const dimensionRecord = (list: ReadonlyArray<{ name: string; value: string }> | undefined) =>
+  list ? Object.fromEntries(list.map(({ name, value }) => [name, value])) : undefined;
 
 /**
  * EventBridge "CloudWatch Alarm State Change". Idempotent by the state change itself, not the
@@ -139,6 +172,7 @@ export function signalFromSnsAlarm(
 ): Signal | null {
   const { Trigger } = message;
   const metricStat = Trigger.Metrics?.find((metric) => metric.MetricStat)?.MetricStat?.Metric;
+  const single = Trigger.MetricName !== undefined;
   return toSignal(
     {
       account: message.AWSAccountId,
@@ -150,6 +184,8 @@ export function signalFromSnsAlarm(
       at: canonicalTime(message.StateChangeTime),
       namespace: Trigger.Namespace ?? metricStat?.Namespace,
       metricName: Trigger.MetricName ?? metricStat?.MetricName,
+      dimensions: dimensionRecord(single ? Trigger.Dimensions : metricStat?.Dimensions),
+      description: message.AlarmDescription,
     },
     options,
   );
