@@ -81,6 +81,12 @@ const configInput: ConfigInput = {
       actions: [{ type: "scale", target: ecs("plain"), by: 1, max: 8 }],
     },
     {
+      name: "shop",
+      match: { alarmName: "shop-*" },
+      severity: "critical",
+      actions: [{ type: "scale", target: ecs("shop"), by: 1, max: 8, verifyAfter: "1m" }],
+    },
+    {
       name: "dry",
       match: { alarmName: "dry-*" },
       severity: "warning",
@@ -112,6 +118,8 @@ const configInput: ConfigInput = {
   ],
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
   safety: { cooldown: "10m", maxActionsPerHour: 20 },
+  // The shop's alarms group into one incident, whose every firing alarm is checked.
+  services: { shop: { match: [{ alarmName: "shop-*" }] } },
 };
 const config = aConfig(configInput);
 
@@ -408,6 +416,44 @@ describe("verifying an action that ran", () => {
     h.clock.time += SECOND;
     expect((await h.runSweep()).verified).toEqual([id]);
     expect((await h.action(id, "a1")).verification?.status).toBe("effective");
+  });
+
+  it("checks every firing alarm of a grouped incident: one still in ALARM is ineffective", async () => {
+    const h = harness();
+    const id = await h.alarm("shop-5xx");
+    h.clock.time += 10 * SECOND;
+    expect(await h.alarm("shop-latency")).toBe(id);
+    expect((await h.record(id)).alerts.map((alert) => alert.title)).toEqual([
+      "shop-5xx",
+      "shop-latency",
+    ]);
+    await h.dispatchAll();
+    h.cloudwatch.set("shop-5xx", "OK", START + 40 * SECOND);
+    h.cloudwatch.set("shop-latency", "ALARM", START + 10 * SECOND, "p99 2.3 s > 1 s");
+    h.clock.time += MINUTE;
+    await h.runSweep();
+    expect(h.cloudwatch.asked).toEqual([
+      { names: ["shop-5xx", "shop-latency"], account: "123456789012" },
+    ]);
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "ineffective",
+      evidence: "shop-latency is still ALARM since 10:00:10: p99 2.3 s > 1 s",
+    });
+  });
+
+  it("finds a grouped incident effective once all its firing alarms are OK", async () => {
+    const h = harness();
+    const id = await h.alarm("shop-errors");
+    await h.alarm("shop-queue");
+    await h.dispatchAll();
+    h.cloudwatch.set("shop-errors", "OK", START + 20 * SECOND);
+    h.cloudwatch.set("shop-queue", "OK", START + 30 * SECOND);
+    h.clock.time += MINUTE;
+    await h.runSweep();
+    expect((await h.action(id, "a1")).verification).toMatchObject({
+      status: "effective",
+      evidence: "shop-errors is OK since 10:00:20; shop-queue is OK since 10:00:30",
+    });
   });
 
   it("does not verify a failed or skipped action, and the view says so", async () => {

@@ -98,10 +98,11 @@ export type VerificationFinding =
   | { status: "pending"; evidence: string; recheckAt: number };
 
 /**
- * Judges one action: the incident resolved is effective; a CloudWatch incident's alarm OK is
- * effective, ALARM ineffective, INSUFFICIENT_DATA (or no such alarm) inconclusive until a
- * second `verifyAfter` has passed; for other sources, no trigger taken in after the action ran
- * (plus `SIGNAL_GRACE_MS`) is effective.
+ * Judges one action: the incident resolved is effective; for a CloudWatch incident, its firing
+ * alarms (every one, when alerts were grouped into it): all OK is effective, any ALARM
+ * ineffective, INSUFFICIENT_DATA (or no such alarm) inconclusive until a second `verifyAfter`
+ * has passed; for other sources, no trigger taken in after the action ran (plus
+ * `SIGNAL_GRACE_MS`) is effective.
  * @throws what the reader throws (the sweep tries again on its next run)
  */
 export async function judgeAction(
@@ -117,16 +118,28 @@ export async function judgeAction(
   }
   const ranAt = Date.parse(action.at);
   const verifyAfter = verifyAfterOf(action);
-  const alarmName = incident.attributes.alarmName;
-  if (incident.source === "cloudwatch" && alarmName !== undefined && reader) {
-    const [state] = await reader.alarmStates([alarmName], incident.attributes.account);
-    return alarmFinding(alarmName, state, now, ranAt + 2 * verifyAfter);
+  const alarms = firingAlarms(record);
+  if (alarms.length > 0 && reader) {
+    const findings = await Promise.all(
+      [...groupByAccount(alarms)].map(async ([account, names]) => {
+        const states = await reader.alarmStates(names, account);
+        return names.map((name) =>
+          alarmFinding(
+            name,
+            states.find((state) => state.alarmName === name),
+            now,
+            ranAt + 2 * verifyAfter,
+          ),
+        );
+      }),
+    );
+    return combine(findings.flat());
   }
   if (incident.source === "cloudwatch") {
     // No reader to ask: the incident follows the alarm's own events, and it is still open.
     return {
       status: "ineffective",
-      evidence: `${alarmName ?? incident.title} still firing: the incident is open`,
+      evidence: `${incident.attributes.alarmName ?? incident.title} still firing: the incident is open`,
     };
   }
   const graceEnds = ranAt + Math.min(SIGNAL_GRACE_MS, verifyAfter / 2);
@@ -141,6 +154,49 @@ export async function judgeAction(
     status: "effective",
     evidence: `no new signal since ${action.id} ran at ${clock(action.at)} (last at ${clock(lastAt)})`,
   };
+}
+
+/** The CloudWatch alarms of the incident's firing alerts, each with its account. */
+function firingAlarms(record: IncidentRecord): Array<{ name: string; account?: string }> {
+  const seen = new Set<string>();
+  return record.alerts.flatMap((alert) => {
+    const name = alert.attributes.alarmName;
+    if (alert.source !== "cloudwatch" || alert.status !== "firing" || name === undefined) return [];
+    const key = `${alert.attributes.account ?? ""}/${name}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ name, account: alert.attributes.account }];
+  });
+}
+
+/** One `DescribeAlarms` per account (each through its own role). */
+function groupByAccount(
+  alarms: ReadonlyArray<{ name: string; account?: string }>,
+): Map<string | undefined, string[]> {
+  const byAccount = new Map<string | undefined, string[]>();
+  for (const { name, account } of alarms) {
+    byAccount.set(account, [...(byAccount.get(account) ?? []), name]);
+  }
+  return byAccount;
+}
+
+/** Several alarms: any still firing is ineffective; any inconclusive waits; else effective. */
+function combine(findings: ReadonlyArray<VerificationFinding>): VerificationFinding {
+  const evidence = (status: VerificationFinding["status"]) =>
+    findings
+      .filter((finding) => finding.status === status)
+      .map((finding) => finding.evidence)
+      .join("; ");
+  if (findings.some((finding) => finding.status === "ineffective")) {
+    return { status: "ineffective", evidence: evidence("ineffective") };
+  }
+  const waiting = findings.flatMap((finding) =>
+    finding.status === "pending" ? [finding.recheckAt] : [],
+  );
+  if (waiting.length > 0) {
+    return { status: "pending", evidence: evidence("pending"), recheckAt: Math.min(...waiting) };
+  }
+  return { status: "effective", evidence: evidence("effective") };
 }
 
 function alarmFinding(
