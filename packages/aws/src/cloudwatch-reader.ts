@@ -5,7 +5,12 @@ import {
   type MetricSeries,
 } from "@firebreak/core";
 import * as z from "zod";
-import { type AccountAccess, importRuntimeSdk, type SdkSender } from "./accounts";
+import {
+  type AccountAccess,
+  type CredentialsProvider,
+  importRuntimeSdk,
+  type SdkSender,
+} from "./accounts";
 import { awsErrorCode, awsErrorMessage, isRetryableAwsError } from "./remediation-gateway";
 
 /** A CloudWatch read that failed; `retryable` as for remediation calls (throttling, 5xx). */
@@ -324,7 +329,7 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
  */
 export async function sdkCloudWatch(
   region: string,
-  credentials?: () => Promise<object>,
+  credentials?: CredentialsProvider,
 ): Promise<CloudWatchApi> {
   const sdk = await importRuntimeSdk("@aws-sdk/client-cloudwatch", [
     "CloudWatchClient",
