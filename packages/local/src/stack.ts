@@ -19,6 +19,7 @@ import {
 import {
   type ApiToken,
   type AppPorts,
+  type ChangeStore,
   type Clock,
   composeApp,
   type EventRoute,
@@ -305,13 +306,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     calendarToken: async () => secrets.calendarToken ?? randomBytes(24).toString("base64url"),
     cloudwatch: async () =>
       liveAccounts ? cloudWatchInAccounts(liveRegion, liveAccounts) : simulation.cloudwatch,
-    changes: async () =>
-      new DynamoDbChangeStore({
+    changes: async () => {
+      const changes = new DynamoDbChangeStore({
         client,
         tableName: TABLE_NAME,
         retentionMs: config.incidents.retention,
         clock: ports.clock,
-      }),
+      });
+      return live ? changes : followedBy(simulation, changes);
+    },
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {
@@ -489,6 +492,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await stream.stop();
       client.destroy();
       await embedded?.stop();
+    },
+  };
+}
+
+/**
+ * The change store, with the simulated targets moving to each change recorded: a change says a
+ * deploy happened (`POST /changes` reports one the simulation did not see as an event).
+ */
+function followedBy(simulation: SimulatedAws, changes: ChangeStore): ChangeStore {
+  return {
+    list: (query) => changes.list(query),
+    async record(change, dedupe) {
+      const recorded = await changes.record(change, dedupe);
+      if (recorded.created) simulation.applyChange(recorded.change);
+      return recorded;
     },
   };
 }

@@ -15,6 +15,7 @@ beforeAll(async () => {
       rules: [
         { name: "checkout", match: { alarmName: "checkout-*" }, severity: "critical" },
         { name: "search", match: { alarmName: "search-*" }, severity: "critical" },
+        { name: "payments", match: { alarmName: "payments-*" }, severity: "critical" },
       ],
       services: {
         checkout: {
@@ -28,6 +29,12 @@ beforeAll(async () => {
         "orders-db": {
           match: [{ source: "cloudwatch", alarmName: "orders-db-*" }],
           changes: [{ application: "myApplication" }],
+        },
+        payments: {
+          match: [{ source: "cloudwatch", alarmName: "payments-*" }],
+          changes: [{ functionName: "payments-*", alias: "live" }],
+          watch: { bake: "10m", alarms: ["payments-5xx"] },
+          group: false,
         },
         search: {
           match: [{ source: "cloudwatch", alarmName: "search-*" }],
@@ -119,7 +126,7 @@ describe("POST /changes", () => {
       error: {
         code: "invalid_request",
         message:
-          'invalid body: service: unknown service "billing" (services: checkout, orders-db, search)',
+          'invalid body: service: unknown service "billing" (services: checkout, orders-db, payments, search)',
       },
     });
     const query = await api.get("/changes?service=billing");
@@ -204,11 +211,8 @@ describe("deploy watching", () => {
       author: "ci",
       at: iso(now - 6 * MINUTE),
     };
-    for (const body of [older, deploy]) {
-      const response = await post(body);
-      expect(response.status).toBe(201);
-      stack.simulation.applyChange(ChangeSchema.parse(await response.json()));
-    }
+    // Reported by the pipeline; the local stack's simulated alias follows each change.
+    for (const body of [older, deploy]) expect((await post(body)).status).toBe(201);
     const recorded = (await list("?service=checkout")).items[0] as Change;
     expect(recorded).toMatchObject({ version: "43", previousVersion: "42" });
 
@@ -241,7 +245,9 @@ describe("deploy watching", () => {
     expect(planned?.reason).toBe(
       "rolls back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
     );
-    const updates = stack.simulation.calls.filter((call) => call.operation === "UpdateAlias");
+    const updates = stack.simulation.calls.filter(
+      (call) => call.operation === "UpdateAlias" && call.input.FunctionName === "checkout-api",
+    );
     expect(updates.map((call) => call.input)).toEqual([
       expect.objectContaining({
         FunctionName: "checkout-api",
@@ -249,6 +255,60 @@ describe("deploy watching", () => {
         FunctionVersion: "42",
       }),
     ]);
+
+    const report = await api.get(`/incidents/${id}/postmortem`);
+    const markdown = await report.text();
+    expect(markdown).toContain(
+      "- **rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window**",
+    );
+    expect(markdown).toContain(
+      "- changed 6 minutes before: checkout 42 → 43 by ci (commit abc123)",
+    );
+  });
+
+  it("rolls back a Lambda alias update seen through CloudTrail to the version before it", async () => {
+    const now = Date.now();
+    // AWS's UpdateAlias samples on payments-api, 8 and 3 minutes ago: 43, then 44.
+    const update = (name: string, version: string, at: number) => {
+      const event = structuredClone(loadEvent(`changes/${name}.json`)) as {
+        time: string;
+        detail: {
+          eventTime: string;
+          requestParameters: { functionName: string; functionVersion: string };
+          responseElements: { functionVersion: string };
+        };
+      };
+      event.time = iso(at).replace(/\.\d{3}Z$/, "Z");
+      event.detail.eventTime = event.time;
+      const request = event.detail.requestParameters;
+      request.functionName = request.functionName.replace("checkout-api", "payments-api");
+      request.functionVersion = version;
+      event.detail.responseElements.functionVersion = version;
+      return event;
+    };
+    await api.deliver(update("lambda-update-alias", "43", now - 8 * MINUTE));
+    await api.deliver(update("lambda-update-alias-arn", "44", now - 3 * MINUTE));
+    const [latest] = (await list("?service=payments")).items;
+    expect(latest).toMatchObject({
+      version: "44",
+      previousVersion: "43",
+      origin: "lambda",
+      author: "AWSReservedSSO_Deployer_0123456789abcdef/alice@example.com",
+      target: { kind: "lambda-alias", functionName: "payments-api", alias: "live" },
+    });
+
+    const { incidents } = await api.deliver(alarm("payments-5xx", now));
+    await stack.settle();
+    const incident = (await api.incident(incidents[0] as string)) as unknown as {
+      actions: Array<{ type: string; rule: string; status: string }>;
+    };
+    expect(incident.actions).toEqual([
+      expect.objectContaining({ type: "rollback", rule: "watch:payments", status: "simulated" }),
+    ]);
+    const updates = stack.simulation.calls.filter(
+      (call) => call.operation === "UpdateAlias" && call.input.FunctionName === "payments-api",
+    );
+    expect(updates.map((call) => call.input.FunctionVersion)).toEqual(["43"]);
   });
 
   it("leaves alone an alarm outside the list, and a deploy older than the bake window", async () => {
