@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseConfig, permissionsOf, type RemediationAction } from "@firebreak/core";
+import { grantsOf, parseConfig } from "@firebreak/core";
 import { beforeAll, describe, expect, test } from "vitest";
 import monitoringConfig from "../../monitoring.config";
 import { createTableInput } from "../../packages/aws/src/table";
@@ -460,9 +460,12 @@ describe("IAM", () => {
     const config = parseConfig(monitoringConfig);
     const declared = config.rules
       .flatMap((rule) => rule.actions)
-      .filter((a): a is RemediationAction => a.type !== "page")
+      // A ladder's steps run in the dispatcher's role too.
+      .flatMap((a) => (a.type === "page" ? [] : [a, ...(a.ifIneffective ?? [])]))
       .flatMap((action) =>
-        permissionsOf(action, { partition: "aws", region: REGION, account: ACCOUNT }),
+        action.type === "page"
+          ? []
+          : grantsOf(action, { partition: "aws", region: REGION, account: ACCOUNT }),
       );
     const granted = statementsOf(role(stage, "Dispatch"))
       .map((s) => ({ actions: s.Action.filter(isRemediation), resources: s.Resource }))
