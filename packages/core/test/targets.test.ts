@@ -10,6 +10,7 @@ import {
   grantsOf,
   type IncidentRecord,
   lastChangeForPlanning,
+  needsLastChange,
   parseConfig,
   permissionsOf,
   planResponses,
@@ -517,6 +518,9 @@ describe("last-change", () => {
     expect(await lastChangeForPlanning(lookup, incident, resolved, config, NOW)).toBeUndefined();
     const other = { ...incident, rule: "page-only" };
     expect(await lastChangeForPlanning(lookup, other, opened, config, NOW)).toBeUndefined();
+    expect(needsLastChange(config.rules[1]?.actions ?? [])).toBe(false);
+    const ladder = [{ ...ECS_FROM_ALARM, ifIneffective: [LAST_CHANGE] }];
+    expect(needsLastChange(ladder)).toBe(true);
     const noService = { ...incident, service: null };
     expect(await lastChangeForPlanning(lookup, noService, opened, config, NOW)).toBeUndefined();
     expect(asked).toHaveLength(1);

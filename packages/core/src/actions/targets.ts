@@ -294,9 +294,22 @@ function versionProblem(target: RollbackTarget, change: Change): string | null {
   return null;
 }
 
-/** Whether any of these actions rolls back the last change. */
-const rollsBackLastChange = (actions: ReadonlyArray<{ type: string; target?: unknown }>) =>
+interface MaybeRollback {
+  type: string;
+  target?: unknown;
+  ifIneffective?: ReadonlyArray<{ type: string; target?: unknown }>;
+}
+
+const rollsBackLastChange = (actions: ReadonlyArray<MaybeRollback>) =>
   actions.some((action) => action.type === "rollback" && action.target === "last-change");
+
+/**
+ * Whether any of these actions, or a step of their `ifIneffective` ladders, rolls back the last
+ * change: a sweep that plans ladder steps reads the change for those (`PlanContext.lastChange`).
+ */
+export const needsLastChange = (actions: ReadonlyArray<MaybeRollback>): boolean =>
+  rollsBackLastChange(actions) ||
+  actions.some((action) => rollsBackLastChange(action.ifIneffective ?? []));
 
 /**
  * Reads the service's last change when planning these events may roll it back: the incident's
