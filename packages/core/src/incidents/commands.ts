@@ -141,7 +141,7 @@ export class IncidentCommands {
    * Sets the severity or the title by hand, with who and why in the timeline. A severity set by
    * a person sticks: signals no longer raise or lower it until a person sets it again.
    */
-  edit(id: string, by: string, edit: IncidentEdit): Promise<CommandResult> {
+  async edit(id: string, by: string, edit: IncidentEdit): Promise<CommandResult> {
     if (edit.severity === undefined && edit.title === undefined) {
       throw new InvalidInputError("give severity or title (or both)");
     }
@@ -462,6 +462,7 @@ function splitRecord(
     },
     alerts: [own],
     severitySetBy: null,
+    recoveredBefore: {},
     version: 1,
     timeline: [
       {

@@ -47,6 +47,9 @@ export function resolveByPerson(
   }
   const next = edit(record);
   Object.assign(next.incident, { status: "resolved", resolvedAt: at, resolvedBy: by });
+  for (const alert of next.alerts) {
+    if (alert.status === "firing") Object.assign(alert, { status: "resolved", resolvedAt: at });
+  }
   next.timeline.push({ type: "resolved", at, by, reason: note });
   return { changed: true, record: next };
 }

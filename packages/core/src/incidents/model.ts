@@ -248,6 +248,12 @@ const IncidentRecordFields = z.object({
   alerts: z.array(AlertSchema).min(1),
   /** Who set the severity by hand: signals no longer change it until a person does again. */
   severitySetBy: z.string().nullable().default(null),
+  /**
+   * The last recovery of each alert of the key's earlier incidents, by fingerprint, carried
+   * from one incident of a service to the next: a trigger older than its own alert's recovery
+   * opens nothing, even after another alert opened the next incident.
+   */
+  recoveredBefore: z.record(z.string(), Timestamp).default({}),
   version: z.number().int().positive(),
   timeline: z.array(TimelineEntrySchema),
   timelinePages: z.number().int().nonnegative(),

@@ -178,7 +178,8 @@ export function reduce(
   // (in `current`) are ever evicted to the archive.
   let fresh = 0;
   const newestRecovery = (fingerprint: string) =>
-    recovered.get(fingerprint) ?? remembered(fingerprint);
+    recovered.get(fingerprint) ??
+    newest(remembered(fingerprint), trusted(target?.recoveredBefore[fingerprint]));
   // Archived before this reduction, or evicted by it (written, then moved out of the item).
   const archivedNow = new Set<string>();
   let archivedRead = 0;
@@ -292,9 +293,12 @@ export function reduce(
     }
 
     const recoveredAt = newestRecovery(signal.fingerprint);
-    const resolvedAt = target?.incident.resolvedAt ?? null;
-    // Late: timed before the resolution of the incident that held its alert.
-    const late = held !== undefined && resolvedAt !== null && ms(signal.at) <= ms(resolvedAt);
+    // Late: timed before the resolution of the incident that held its alert, or of the alert.
+    const late =
+      held !== undefined &&
+      [target?.incident.resolvedAt ?? null, held.resolvedAt].some(
+        (resolvedAt) => resolvedAt !== null && ms(signal.at) <= ms(resolvedAt),
+      );
     // Older than a recovery of its own fingerprint that nothing held: opens or joins nothing.
     const stale = recoveredAt !== null && olderAtCoarsestPrecision(signal.at, recoveredAt);
     if (stale && (open ? !held : !late)) {
@@ -409,6 +413,9 @@ export function reduce(
     };
   }
 }
+
+const newest = (a: string | null, b: string | null) =>
+  a === null ? b : b === null || ms(a) >= ms(b) ? a : b;
 
 /** Whether `at` is after `than` (null: nothing to be after). */
 const isNewer = (at: string, than: string | null) => than === null || ms(at) > ms(than);
@@ -629,6 +636,7 @@ export function openIncident(
     },
     alerts: [newAlert(null, signal)],
     severitySetBy: null,
+    recoveredBefore: carriedRecoveries(previous, openedAt - settings.trustedTime.past),
     version: 1,
     timeline: [
       {
@@ -654,6 +662,23 @@ export function openIncident(
   };
   markSeen(record, signal.deliveryId, settings, now, archive);
   return record;
+}
+
+/** Most recoveries one record carries forward: the newest are kept. */
+const MAX_CARRIED_RECOVERIES = 200;
+
+/** The previous incident's recoveries by fingerprint, and its alerts', newer than `since`. */
+function carriedRecoveries(previous: IncidentRecord | null, since: number): Record<string, string> {
+  if (!previous) return {};
+  const carried = new Map(Object.entries(previous.recoveredBefore));
+  for (const alert of previous.alerts) {
+    const kept = carried.get(alert.fingerprint) ?? null;
+    if (alert.resolvedAt !== null)
+      carried.set(alert.fingerprint, newest(kept, alert.resolvedAt) as string);
+  }
+  const entries = [...carried].filter(([, at]) => ms(at) >= since);
+  entries.sort((a, b) => ms(b[1]) - ms(a[1]));
+  return Object.fromEntries(entries.slice(0, MAX_CARRIED_RECOVERIES));
 }
 
 /** Moves the incident to another id after an id collision with a different fingerprint. */
