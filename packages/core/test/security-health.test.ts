@@ -490,3 +490,113 @@ describe("the same policy as every source", () => {
     expect(card).toContain("*Account*\\n`111111111111`");
   });
 });
+
+describe("any input", () => {
+  const text = fc.oneof(
+    fc.string({ maxLength: 400 }),
+    fc.string({ unit: "grapheme", maxLength: 400 }),
+  );
+  const outcome = (raw: unknown): "signals" | "none" | "refused" => {
+    try {
+      const { signals } = normalizeEvent(raw, options);
+      return signals.length > 0 ? "signals" : "none";
+    } catch (error) {
+      if (error instanceof InvalidEventError) return "refused";
+      throw error;
+    }
+  };
+
+  it("makes a GuardDuty event valid signals or an InvalidEventError, never another failure", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: fc.oneof(
+            fc.string({
+              unit: fc.constantFrom(..."0123456789abcdef"),
+              minLength: 1,
+              maxLength: 40,
+            }),
+            text,
+          ),
+          type: text,
+          title: fc.option(text, { nil: undefined }),
+          severity: fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.constant("8")),
+          count: fc.oneof(fc.integer(), fc.string({ maxLength: 20 })),
+          archived: fc.oneof(fc.boolean(), fc.constant("true")),
+        }),
+        (fields) => {
+          const event = variant(GUARDDUTY, (e) => {
+            Object.assign(e.detail, { id: fields.id, type: fields.type, title: fields.title });
+            e.detail.severity = fields.severity;
+            e.detail.service.count = fields.count;
+            e.detail.service.archived = fields.archived;
+          });
+          expect(["signals", "refused"]).toContain(outcome(event));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("makes a Security Hub event valid signals or an InvalidEventError", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            Id: text,
+            Title: text,
+            Label: fc.oneof(fc.constantFrom("LOW", "HIGH", "CRITICAL"), text),
+            Status: fc.oneof(fc.constantFrom("NEW", "RESOLVED"), text),
+            Types: fc.array(text, { maxLength: 3 }),
+          }),
+          { maxLength: 5 },
+        ),
+        (findings) => {
+          const event = variant(SECURITY_HUB, (e) => {
+            const [base] = e.detail.findings;
+            e.detail.findings = findings.map((f) => ({
+              ...base,
+              Id: f.Id,
+              Title: f.Title,
+              Types: f.Types,
+              Severity: { Label: f.Label },
+              Workflow: { Status: f.Status },
+            }));
+          });
+          expect(["signals", "refused"]).toContain(outcome(event));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("makes an AWS Health event valid signals or an InvalidEventError", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          eventArn: fc.oneof(
+            text,
+            text.map((t) => `arn:aws:health:us-east-1::event/${t}`),
+          ),
+          statusCode: fc.oneof(fc.constantFrom("open", "closed", "upcoming"), text),
+          startTime: fc.oneof(fc.constant("Sat, 04 Jun 2016 05:01:10 GMT"), text),
+          description: text,
+          entities: fc.array(text, { maxLength: 30 }),
+        }),
+        (fields) => {
+          const event = variant("health/ec2-issue.json", (e) => {
+            Object.assign(e.detail, {
+              eventArn: fields.eventArn,
+              statusCode: fields.statusCode,
+              startTime: fields.startTime,
+              eventDescription: [{ language: "en_US", latestDescription: fields.description }],
+              affectedEntities: fields.entities.map((entityValue) => ({ entityValue })),
+            });
+          });
+          expect(["signals", "refused"]).toContain(outcome(event));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
