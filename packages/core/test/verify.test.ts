@@ -24,7 +24,13 @@ import {
   type Signal,
   sweep,
 } from "../src";
-import { aConfig, aSignal, MemoryIncidentStore, MemoryVersionedItems } from "../src/testing";
+import {
+  aConfig,
+  aSignal,
+  MemoryIncidentStore,
+  MemorySilenceStore,
+  MemoryVersionedItems,
+} from "../src/testing";
 
 const START = Date.parse("2026-11-26T10:00:00.000Z");
 const SECOND = 1000;
@@ -215,6 +221,7 @@ function harness() {
   const aws = new FakeAws();
   const pager = new FakePager();
   const cloudwatch = new FakeCloudWatch();
+  const silences = new MemorySilenceStore();
   const correlator = new Correlator({
     store,
     policy: new Policy(config),
@@ -262,13 +269,14 @@ function harness() {
   const dispatchAll = async () => {
     for (const id of await store.listPending()) await dispatcher.dispatch(id);
   };
-  const runSweep = () => sweep({ store, config, clock, region: "us-east-1", cloudwatch });
+  const runSweep = () => sweep({ store, silences, config, clock, region: "us-east-1", cloudwatch });
   return {
     clock,
     store,
     aws,
     pager,
     cloudwatch,
+    silences,
     commands,
     alarm,
     logLine,
@@ -675,6 +683,39 @@ describe("ifIneffective: the ladder", () => {
     expect(automation).toContain(
       "- **a7** page oncall, after an ineffective action: succeeded at 10:09:10 — sent via sns\n",
     );
+  });
+
+  it("holds the next step while a silence holds the incident: nothing responds", async () => {
+    const h = harness();
+    const id = await h.alarm("api-held");
+    await h.dispatchAll();
+    h.cloudwatch.set("api-held", "ALARM", START);
+    const endsAt = iso(START + 30 * MINUTE);
+    await h.silences.put({
+      id: "S4K2PX",
+      match: { alarmName: "api-held" },
+      matcher: "alarmName=api-held",
+      reason: "deploy freeze",
+      createdBy: "api:ops",
+      createdAt: iso(START + MINUTE),
+      endsAt,
+      incidentId: null,
+    });
+    h.clock.time = START + 2 * MINUTE;
+    await h.runSweep();
+    const record = await h.record(id);
+    expect(record.actions.slice(2)).toEqual([
+      expect.objectContaining({
+        id: "a3",
+        type: "scale",
+        status: "skipped",
+        reason: `silenced by S4K2PX until ${endsAt} (deploy freeze)`,
+        follows: { action: "a1", root: "a1", step: 0 },
+        notBefore: endsAt,
+      }),
+    ]);
+    // Looked at again when the silence ends.
+    expect(nextDueAt(record, config)).toBe(Date.parse(endsAt));
   });
 
   it("stops climbing once a step is effective", async () => {

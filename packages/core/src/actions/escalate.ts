@@ -450,12 +450,14 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     if (!record) continue;
     const context = { config: options.config, now: clock.now(), region: options.region };
     try {
+      const hold = holds ? await holds.holdFor(record, context.now) : undefined;
       // The verdict and the ladder's next step in one version-checked write: of two sweeps
       // checking at once, one writes and the other's write conflicts, so no step is planned twice.
       const verified = await verifyDue(record, {
         ...context,
         silences,
         onCall,
+        hold,
         cloudwatch: options.cloudwatch,
         logger: options.logger,
       });
@@ -463,7 +465,6 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
         record = await saveIncident(store, verified);
         report.verified.push(id);
       }
-      const hold = holds ? await holds.holdFor(record, context.now) : undefined;
       const next = sweepIncident(record, { ...context, silences, onCall, hold });
       if (next) {
         record = await saveIncident(store, next);

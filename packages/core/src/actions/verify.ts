@@ -2,6 +2,7 @@ import type { AlarmState, CloudWatchReader } from "../cloudwatch/ports";
 import { formatDuration } from "../duration";
 import type { IncidentRecord } from "../incidents/model";
 import type { Logger } from "../ports";
+import { asHold } from "../silences/hold";
 import { silenceFor } from "../silences/silence";
 import type { ActionRecord, Verification } from "./model";
 import { humanChannels, type PlanContext, planAction, planPage } from "./plan";
@@ -338,16 +339,21 @@ function tried(record: IncidentRecord, root: ActionRecord): string {
 
 /**
  * Plans what follows an ineffective action on its ladder: `page` steps are sent and the ladder
- * goes on to the next step, which is planned through the usual guards (silences, flapping holds,
+ * goes on to the next step, which is planned through the usual guards (holds, flapping holds,
  * approvals here; dry run, cooldowns and circuit breakers when the dispatcher runs it). With no
- * step left, people are paged with what was tried and that it is still firing.
+ * step left, people are paged with what was tried and that it is still firing. While a hold
+ * (a silence, a maintenance window, an inhibiting incident) is on the incident, nothing
+ * responds: the next step is recorded as held, and when the hold ends and the incident is still
+ * open, the rule's actions (and so the ladder) start again.
  */
 function climbLadder(record: IncidentRecord, action: ActionRecord, context: PlanContext): void {
   const ladder = ladderAfter(record, action);
   if (!ladder) return;
   const { root, steps } = ladder;
   const firing = stillFiring(record);
-  const silence = silenceFor(record.incident, context.silences ?? [], context.now);
+  const found = silenceFor(record.incident, context.silences ?? [], context.now);
+  const hold = context.hold === undefined ? found && asHold(found) : context.hold;
+  const rule = { name: root.rule ?? record.incident.rule ?? "" };
   let index = ladder.next;
   let pagedOnTheWay = false;
   const link = (follows: ActionRecord, step: number) => ({
@@ -355,6 +361,20 @@ function climbLadder(record: IncidentRecord, action: ActionRecord, context: Plan
     root: root.id,
     step,
   });
+  if (hold) {
+    const next = steps[index];
+    const held = next
+      ? [planAction(record, rule, next, "ineffective", context, hold)]
+      : humanChannels(record, context.config).map((channel) =>
+          planAction(record, rule, { type: "page", channel }, "ineffective", context, hold),
+        );
+    for (const recorded of held) {
+      if (next) recorded.follows = link(action, index);
+      // Revisited when the hold ends, as the rule's own held actions are.
+      recorded.notBefore = hold.endsAt ?? new Date(context.now).toISOString();
+    }
+    return;
+  }
   for (; index < steps.length; index++) {
     const step = steps[index] as ChainStep;
     const remaining = steps.slice(index + 1).some((later) => later.type !== "page");
@@ -367,8 +387,7 @@ function climbLadder(record: IncidentRecord, action: ActionRecord, context: Plan
       pagedOnTheWay = true;
       continue;
     }
-    const rule = { name: root.rule ?? record.incident.rule ?? "" };
-    const planned = planAction(record, rule, step, "ineffective", context, silence);
+    const planned = planAction(record, rule, step, "ineffective", context, undefined);
     planned.follows = link(action, index);
     return;
   }
