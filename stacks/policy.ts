@@ -107,9 +107,16 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
   if (problems.length > 0) throw new Error(`Cannot deploy ${origin}: ${problems.join("; ")}`);
 
   // A chain's steps run in the dispatcher's role too: they are granted like the rule's actions.
-  const remediations = config.rules.flatMap((rule) =>
-    rule.actions.flatMap((action) => (action.type === "page" ? [] : [action, ...stepsOf(action)])),
-  );
+  // Deploy watching rolls back a watched service's last change (core/changes/watch.ts).
+  const watched = Object.values(config.services).some((service) => service.watch !== undefined);
+  const remediations: RemediationSpec[] = [
+    ...config.rules.flatMap((rule) =>
+      rule.actions.flatMap((action) =>
+        action.type === "page" ? [] : [action, ...stepsOf(action)],
+      ),
+    ),
+    ...(watched ? [{ type: "rollback" as const, target: "last-change" as const }] : []),
+  ];
   // Measured with a long region name, so no real region makes the policy bigger than this.
   checkPolicySize(
     remediationStatements(remediations, {
