@@ -185,4 +185,54 @@ describe("inhibition", () => {
     await h.send("checkout-slow", "recovery");
     expect(nextDueAt((await h.store.get(held.incident.id)) as IncidentRecord, h.config)).toBeNull();
   });
+
+  it("costs one open-incident query per service asked about, per cache period, whatever the batch", async () => {
+    const h = harness(system("dependents"));
+    await h.send("orders-db-down");
+    const holds = new HoldReader({
+      store: h.store,
+      silences: new MemorySilenceStore(),
+      config: h.config,
+      maxAgeMs: 5_000,
+    });
+    // 40 alerts of two dependents (grouped into their services' incidents, each record read
+    // as it grew): checkout asks about orders-db, web about checkout and orders-db.
+    const batch: IncidentRecord[] = [];
+    for (let index = 0; index < 20; index++) {
+      batch.push(await h.send(`checkout-${index}-slow`), await h.send(`web-${index}-slow`));
+    }
+    const before = holds.inhibitionReads;
+    for (const record of batch) expect(await holds.holdFor(record, h.now())).not.toBeNull();
+    expect(holds.inhibitionReads - before).toBe(2);
+    // Critical alerts match no target: they cost no query at all.
+    const critical = await h.send("checkout-down");
+    const reads = holds.inhibitionReads;
+    expect(await holds.holdFor(critical, h.now())).toBeNull();
+    expect(holds.inhibitionReads).toBe(reads);
+  });
+});
+
+describe("holds", () => {
+  it("an alert no window holds joining a held incident makes it respond at once", async () => {
+    const h = harness({
+      ...system("dependents"),
+      maintenance: [
+        {
+          name: "db-patching",
+          match: { service: "orders-db", severity: "warning" },
+          start: new Date(START - MINUTE).toISOString(),
+          end: new Date(START + 60 * MINUTE).toISOString(),
+        },
+      ],
+    });
+    const held = await h.send("orders-db-slow");
+    expect(pages(held)).toEqual([]);
+    expect(held.actions[0]?.reason).toMatch(/^held by maintenance window db-patching until /);
+    expect(nextDueAt(held, h.config)).toBe(START + 60 * MINUTE);
+    h.advance(MINUTE);
+    const joined = await h.send("orders-db-down");
+    expect(joined.incident.id).toBe(held.incident.id);
+    expect(pages(joined)).toHaveLength(1);
+    expect(nextDueAt(joined, h.config)).not.toBe(START + 60 * MINUTE);
+  });
 });

@@ -413,6 +413,14 @@ export function planResponses(
   ) {
     noteHold(record, silence, now);
   }
+  // Asked and nothing holds it any more (an alert no window matches joined, a silence was
+  // ended): what was held responds now rather than at the sweep's next look.
+  const changed = events.some(
+    (event) => event.type !== "resolved" && event.type !== "acknowledged",
+  );
+  if (context.hold === null && changed && record.incident.status !== "resolved") {
+    if (record.actions.some(isHeld)) releaseHeld(record, context);
+  }
   for (const event of events) {
     if (event.type === "opened" || event.type === "severity-raised") {
       if (!rule) continue;
@@ -516,8 +524,7 @@ function startEscalation(record: IncidentRecord, context: PlanContext): void {
  */
 export function reviseHold(current: IncidentRecord, context: PlanContext): IncidentRecord | null {
   const { now } = context;
-  const held = current.actions.filter(isHeld);
-  if (current.incident.status === "resolved" || held.length === 0) return null;
+  if (current.incident.status === "resolved" || !current.actions.some(isHeld)) return null;
   const hold = context.hold ?? null;
   const record = structuredClone(current);
   const actions = record.actions.filter(isHeld);
@@ -532,20 +539,28 @@ export function reviseHold(current: IncidentRecord, context: PlanContext): Incid
       action.reason = holdText(hold);
     }
     noteHold(record, hold, now);
-  } else {
-    for (const action of actions) action.notBefore = null;
-    const was = held[0]?.reason ?? "held";
-    record.timeline.push({
-      type: "note",
-      at: iso(now),
-      by: "hold",
-      text: `no longer ${was.replace(/ until .*| while it is open.*/, "")}, and still open: responding now`,
-    });
-    const rule = ruleOf(record, context.config);
-    for (const spec of rule?.actions ?? [])
-      planAction(record, rule as Rule, spec, "opened", context, undefined);
-    startEscalation(record, context);
-  }
+  } else releaseHeld(record, context);
   record.version += 1;
   return record;
+}
+
+/**
+ * Frees what a hold kept (on the record): the held actions are looked at no more, the timeline
+ * says what held them, and the rule's actions and the escalation start as on opening.
+ */
+function releaseHeld(record: IncidentRecord, context: PlanContext): void {
+  const actions = record.actions.filter(isHeld);
+  for (const action of actions) action.notBefore = null;
+  const was = actions[0]?.reason ?? "held";
+  record.timeline.push({
+    type: "note",
+    at: iso(context.now),
+    by: "hold",
+    text: `no longer ${was.replace(/ until .*| while it is open.*/, "")}, and still open: responding now`,
+  });
+  const rule = ruleOf(record, context.config);
+  for (const spec of rule?.actions ?? []) {
+    if (rule) planAction(record, rule, spec, "opened", context, undefined);
+  }
+  startEscalation(record, context);
 }
