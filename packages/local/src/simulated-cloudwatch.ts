@@ -242,7 +242,8 @@ export class SimulatedCloudWatch implements CloudWatchReader {
     );
     const points: MetricSeries["points"] = [];
     for (let at = first; at <= last; at += periodMs) {
-      const value = this.valueAt(alarm, at);
+      // A datapoint covers its period; the state at the period's end is what it led to.
+      const value = this.valueAt(alarm, at + periodMs);
       if (value !== null) points.push({ at: new Date(at).toISOString(), value });
     }
     return {

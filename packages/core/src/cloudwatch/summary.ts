@@ -87,9 +87,13 @@ function spell(ms: number): string {
 
 const clockTime = (iso: string) => `${new Date(iso).toISOString().slice(11, 16)} UTC`;
 
-/** Three significant digits, in the metric's unit where CloudWatch gave one. */
+/**
+ * Three significant digits, whole numbers from 100 up (a backlog of 1462 messages is not
+ * 1460), in the metric's unit where CloudWatch gave one.
+ */
 export function formatValue(value: number, unit?: string | null): string {
-  const round = (n: number) => String(Number(n.toPrecision(3)));
+  const round = (n: number) =>
+    Math.abs(n) >= 100 ? String(Math.round(n)) : String(Number(n.toPrecision(3)));
   switch (unit) {
     case "Seconds":
       return `${round(value)} s`;
