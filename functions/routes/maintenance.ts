@@ -2,6 +2,7 @@ import {
   type ApiDeps,
   ConflictError,
   DurationSchema,
+  InvalidInputError,
   loadIncident,
   MaintenanceIdPattern,
   type MaintenanceWindowConfig,
@@ -109,6 +110,14 @@ export function maintenanceRoutes(deps: () => Promise<ApiDeps>): Route[] {
         const { silences, config, clock } = await deps();
         const now = clock.now();
         const window = newMaintenanceWindow(body, actor, now);
+        const named = window.match.service === undefined ? [] : [window.match.service].flat();
+        const unknown = named.filter((service) => !Object.hasOwn(config.services, service));
+        if (unknown.length > 0) {
+          const known = Object.keys(config.services).join(", ") || "none defined";
+          throw new InvalidInputError(
+            `match.service: unknown service ${unknown.join(", ")} (services: ${known})`,
+          );
+        }
         if (config.maintenance.some((known) => known.name === window.name)) {
           throw new ConflictError(
             `the policy has a window named ${window.name}: choose another name`,

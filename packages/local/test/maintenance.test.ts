@@ -240,6 +240,20 @@ describe("maintenance windows through the local stack", () => {
         message: expect.stringContaining("the policy has a window named db-patching"),
       });
 
+      expect(
+        await errorOf(
+          await post({
+            ...base,
+            match: { service: "payments" },
+            start: "2026-12-05T02:00:00Z",
+            end: "2026-12-05T04:00:00Z",
+          }),
+        ),
+      ).toEqual({
+        status: 400,
+        message: "match.service: unknown service payments (services: orders-db, checkout, api)",
+      });
+
       const remove = (id: string) =>
         fetch(`${stack.url}/maintenance/${id}`, { method: "DELETE", headers: auth });
       expect((await errorOf(await remove("M4K2PX"))).status).toBe(404);
