@@ -76,7 +76,7 @@ export class VersionConflictError extends FirebreakError {
 
 /** A key, and an issue, as long as an error message repeats them: payloads choose their keys. */
 const MAX_KEY = 40;
-const MAX_ISSUE = 180;
+const MAX_ISSUE = 240;
 
 const cut = (text: string, max: number) =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
