@@ -136,7 +136,7 @@ const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
   codedeploy: {
     sdk: () => import("@aws-sdk/client-codedeploy"),
     client: "CodeDeployClient",
-    operations: ["ListDeployments", "GetDeployment", "StopDeployment"],
+    operations: ["ListDeployments", "GetDeployment", "StopDeployment", "CreateDeployment"],
   },
   rds: {
     sdk: () => import("@aws-sdk/client-rds"),

@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import {
   CodeDeployClient,
+  CreateDeploymentCommand,
   GetDeploymentCommand,
   ListDeploymentsCommand,
   StopDeploymentCommand,
@@ -201,6 +202,16 @@ const operations = [
   operation("codedeploy", "StopDeployment", mocks.codedeploy, StopDeploymentCommand, {
     deploymentId: "d-ABCDEF123",
     autoRollbackEnabled: true,
+  }),
+  // A last-change rollback of a deployment that already succeeded: its previous revision again.
+  operation("codedeploy", "CreateDeployment", mocks.codedeploy, CreateDeploymentCommand, {
+    applicationName: "checkout",
+    deploymentGroupName: "prod",
+    revision: {
+      revisionType: "S3",
+      s3Location: { bucket: "builds", key: "checkout-41.zip", bundleType: "zip" },
+    },
+    description: "Firebreak: rolls back d-ABCDEF123 (change codedeploy:d-ABCDEF123)",
   }),
   operation("rds", "DescribeDBClusters", mocks.rds, DescribeDBClustersCommand, {
     DBClusterIdentifier: "orders",

@@ -6,6 +6,7 @@ import {
   type AwsRequest,
   type Change,
   ConfigError,
+  type ConfigInput,
   executeRemediation,
   grantsOf,
   type IncidentRecord,
@@ -344,10 +345,10 @@ describe("format check (property)", () => {
 const AT = "2026-11-26T10:00:00.000Z";
 const NOW = Date.parse(AT);
 
-function openedWith(
-  actions: RemediationSpec[],
-  dimensions: Record<string, string>,
-): IncidentRecord {
+/** Actions as a config file writes them (durations as text). */
+type ActionsInput = NonNullable<ConfigInput["rules"]>[number]["actions"];
+
+function openedWith(actions: ActionsInput, dimensions: Record<string, string>): IncidentRecord {
   const record = aRecord({ rule: "lambda-errors", severity: "critical" });
   record.incident.attributes = { ...record.incident.attributes, dimensions };
   record.incident.service = "checkout";
@@ -541,7 +542,9 @@ class Scripted implements AwsGateway {
   }
   get changes() {
     return this.requests.filter((request) =>
-      ["UpdateAlias", "StopDeployment", "UpdateService"].includes(request.operation),
+      ["UpdateAlias", "StopDeployment", "CreateDeployment", "UpdateService"].includes(
+        request.operation,
+      ),
     );
   }
 }
@@ -578,8 +581,17 @@ const DEPLOYMENT_CHANGE: Change = {
   previousVersion: null,
   target: { kind: "codedeploy", application: "shop", deploymentGroup: "prod" },
 };
-const deployment = (status: string, group = "prod") => ({
-  deploymentInfo: { applicationName: "shop", deploymentGroupName: group, status },
+const REVISION = {
+  revisionType: "S3",
+  s3Location: { bucket: "builds", key: "shop-42.zip", bundleType: "zip" },
+};
+const deployment = (status: string, group = "prod", previousRevision?: unknown) => ({
+  deploymentInfo: {
+    applicationName: "shop",
+    deploymentGroupName: group,
+    status,
+    ...(previousRevision ? { previousRevision } : {}),
+  },
 });
 
 describe("rolling back a change", () => {
@@ -641,14 +653,35 @@ describe("rolling back a change", () => {
     ]);
   });
 
-  it("skips a finished deployment, or one of another group", async () => {
+  it("deploys the revision before a deployment that already succeeded again", async () => {
+    const { outcome, gateway } = await undo(DEPLOYMENT_CHANGE, {
+      "codedeploy:GetDeployment": deployment("Succeeded", "prod", REVISION),
+    });
+    expect(outcome.reason).toBe(
+      "deployed the revision before d-A1B2C3D4E again (rolls back change chg-7)",
+    );
+    expect(gateway.requests.map((request) => [request.operation, request.input])).toEqual([
+      ["GetDeployment", { deploymentId: "d-A1B2C3D4E" }],
+      [
+        "CreateDeployment",
+        {
+          applicationName: "shop",
+          deploymentGroupName: "prod",
+          revision: REVISION,
+          description: "Firebreak: rolls back d-A1B2C3D4E (change chg-7)",
+        },
+      ],
+    ]);
+  });
+
+  it("skips a finished deployment with nothing before it, or one of another group", async () => {
     const finished = await undo(DEPLOYMENT_CHANGE, {
       "codedeploy:GetDeployment": deployment("Succeeded"),
     });
     expect(finished.outcome).toMatchObject({
       status: "skipped",
       reason:
-        "deployment d-A1B2C3D4E is Succeeded: only a deployment in progress can be stopped and rolled back (a finished one needs an older revision redeployed)",
+        "deployment d-A1B2C3D4E is Succeeded: neither in progress (to stop) nor succeeded with a revision before it (to deploy again)",
     });
     const elsewhere = await undo(DEPLOYMENT_CHANGE, {
       "codedeploy:GetDeployment": deployment("InProgress", "staging"),
@@ -687,6 +720,9 @@ describe("rolling back a change", () => {
     const runs = [
       await undo(CHANGE, { "lambda:GetAlias": { FunctionVersion: "43" } }),
       await undo(DEPLOYMENT_CHANGE, { "codedeploy:GetDeployment": deployment("InProgress") }),
+      await undo(DEPLOYMENT_CHANGE, {
+        "codedeploy:GetDeployment": deployment("Succeeded", "prod", REVISION),
+      }),
       await undo(ECS_CHANGE, {
         "ecs:DescribeServices": { services: [{ desiredCount: 3, taskDefinition: TD(43) }] },
       }),
@@ -775,6 +811,7 @@ describe("grantsOf", () => {
   });
 
   it("last-change: the rollback operations of the kinds a change can name", () => {
+    const codedeploy = (resource: string) => `arn:aws:codedeploy:us-east-1:${ACCOUNT}:${resource}`;
     expect(grantsOf(LAST_CHANGE, ENV)).toStrictEqual([
       {
         actions: ["lambda:GetAlias", "lambda:UpdateAlias"],
@@ -783,11 +820,17 @@ describe("grantsOf", () => {
       { actions: ["lambda:ListVersionsByFunction"], resources: [lambda("function:*")] },
       {
         actions: [
+          "codedeploy:CreateDeployment",
           "codedeploy:GetDeployment",
           "codedeploy:ListDeployments",
           "codedeploy:StopDeployment",
         ],
-        resources: [`arn:aws:codedeploy:us-east-1:${ACCOUNT}:deploymentgroup:*/*`],
+        resources: [codedeploy("deploymentgroup:*/*")],
+      },
+      { actions: ["codedeploy:GetApplicationRevision"], resources: [codedeploy("application:*")] },
+      {
+        actions: ["codedeploy:GetDeploymentConfig"],
+        resources: [codedeploy("deploymentconfig:*")],
       },
       {
         actions: ["ecs:DescribeServices", "ecs:UpdateService"],
@@ -800,7 +843,7 @@ describe("grantsOf", () => {
           "codedeploy:ListDeployments",
           "codedeploy:StopDeployment",
         ],
-        resources: [`arn:aws:codedeploy:us-east-1:${ACCOUNT}:deploymentgroup:*/*`],
+        resources: [codedeploy("deploymentgroup:*/*")],
       },
     ]);
   });

@@ -169,6 +169,8 @@ const DeploymentInfo = z.object({
       applicationName: z.string(),
       deploymentGroupName: z.string(),
       status: z.string().optional(),
+      /** What the group ran before this deployment's revision: a finished one goes back to it. */
+      previousRevision: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
 });
@@ -649,24 +651,31 @@ const codeDeployGroupArn = (
 const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codedeploy" } }> = {
   targetKey: ({ target }, region) =>
     `codedeploy:${regionOf(target, region)}/${target.application}/${target.deploymentGroup}`,
-  permissions: ({ target, change }, env) => [
-    {
-      // A change's deployment is read first (GetDeployment), to stop only that one.
+  permissions: ({ target, change }, env) => {
+    const region = regionOf(target, env.region);
+    const group = {
+      // A change's deployment is read first (GetDeployment), to stop only that one, or, once
+      // it finished, to deploy the revision before it again (CreateDeployment).
       actions: [
-        ...(change ? ["codedeploy:GetDeployment"] : []),
+        ...(change ? ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"] : []),
         "codedeploy:ListDeployments",
         "codedeploy:StopDeployment",
       ],
-      resources: [
-        codeDeployGroupArn(
-          env,
-          regionOf(target, env.region),
-          target.application,
-          target.deploymentGroup,
-        ),
-      ],
-    },
-  ],
+      resources: [codeDeployGroupArn(env, region, target.application, target.deploymentGroup)],
+    };
+    if (!change) return [group];
+    // CreateDeployment also reads the revision (on the application) and the group's deployment
+    // configuration, whose name is the group's to choose.
+    const base = `arn:${env.partition}:codedeploy:${region}:${env.account}`;
+    return [
+      group,
+      {
+        actions: ["codedeploy:GetApplicationRevision"],
+        resources: [`${base}:application:${target.application}`],
+      },
+      { actions: ["codedeploy:GetDeploymentConfig"], resources: [`${base}:deploymentconfig:*`] },
+    ];
+  },
   async decide({ target, change }, send, defaultRegion) {
     const region = regionOf(target, defaultRegion);
     if (change) return stopChangeDeployment(send, region, target, change);
@@ -676,7 +685,8 @@ const rollbackCodeDeploy: Remediation<RollbackAction & { target: { kind: "codede
 
 /**
  * A `last-change` rollback of a CodeDeploy deployment (the change's `version` is its id): stop
- * exactly that deployment, with automatic rollback, while it can still be stopped.
+ * exactly that deployment, with automatic rollback, while it is in progress; once it succeeded,
+ * deploy the revision the group ran before it again (CodeDeploy cannot stop a finished one).
  */
 async function stopChangeDeployment(
   send: (request: AwsRequest) => Promise<unknown>,
@@ -707,9 +717,31 @@ async function stopChangeDeployment(
       before,
     };
   }
+  if (status === "Succeeded" && deploymentInfo.previousRevision) {
+    return {
+      before,
+      reason: `deployed the revision before ${deploymentId} again (rolls back change ${change.id})`,
+      requests: [
+        {
+          service: "codedeploy",
+          operation: "CreateDeployment",
+          region,
+          input: {
+            applicationName: target.application,
+            deploymentGroupName: target.deploymentGroup,
+            revision: deploymentInfo.previousRevision,
+            description: `Firebreak: rolls back ${deploymentId} (change ${change.id})`.slice(
+              0,
+              256,
+            ),
+          },
+        },
+      ],
+    };
+  }
   if (!ACTIVE_DEPLOYMENT_STATUSES.includes(status)) {
     return {
-      skip: `deployment ${deploymentId} is ${status}: only a deployment in progress can be stopped and rolled back (a finished one needs an older revision redeployed)`,
+      skip: `deployment ${deploymentId} is ${status}: neither in progress (to stop) nor succeeded with a revision before it (to deploy again)`,
       before,
     };
   }
