@@ -112,7 +112,7 @@ describe("planning the rollback", () => {
         status: "planned",
         dryRun: false,
         targetKey: "lambda-alias:us-east-1/checkout-api:live",
-        reason: "rolls back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
+        reason: "rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
         spec: expect.objectContaining({
           type: "rollback",
           target: { ...lambda },
@@ -123,7 +123,7 @@ describe("planning the rollback", () => {
     expect(record.timeline.at(-1)).toMatchObject({
       type: "action",
       status: "planned",
-      reason: "rolls back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
+      reason: "rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
     });
     // Planned again (a second reduction of the same opening): still one.
     const again = plan(record, settings);

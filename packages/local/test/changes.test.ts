@@ -243,7 +243,7 @@ describe("deploy watching", () => {
         entry.type === "action" && entry.id === rollbacks[0]?.id && entry.status === "planned",
     );
     expect(planned?.reason).toBe(
-      "rolls back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
+      "rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
     );
     const updates = stack.simulation.calls.filter(
       (call) => call.operation === "UpdateAlias" && call.input.FunctionName === "checkout-api",

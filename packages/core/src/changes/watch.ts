@@ -99,7 +99,7 @@ export function planDeployWatch(
   const action = plan({ type: "rollback", target: "last-change" }, rule, change);
   if (action.status === "planned" || action.status === "awaiting-approval") {
     const ago = spanInWords(Date.parse(record.incident.firstSeenAt) - Date.parse(change.at));
-    const why = `rolls back ${change.version} (deployed ${ago} earlier): ${alert} fired in its bake window`;
+    const why = `rolled back ${change.version} (deployed ${ago} earlier): ${alert} fired in its bake window`;
     action.reason = action.reason ? `${why}; ${action.reason}` : why;
     const entry = record.timeline.findLast(
       (line) => line.type === "action" && line.id === action.id,
