@@ -470,6 +470,21 @@ describe("the same policy as every source", () => {
     });
   });
 
+  it("groups a finding and a health event of one service into one incident, as any two sources", async () => {
+    const store = new MemoryIncidentStore();
+    const at = "2026-11-26T10:00:00.000Z";
+    const correlator = new Correlator({
+      store,
+      policy: ruled,
+      clock: { now: () => Date.parse(at) },
+    });
+    const finding = { ...only(loadEvent(SECURITY_HUB)), at };
+    const health = { ...only(loadEvent("health/ec2-issue.json")), at };
+    const { results } = await correlator.process([finding, health]);
+    expect(results.map((result) => result.outcome)).toEqual(["applied", "applied"]);
+    expect(results[0]?.incidentId).toBe(results[1]?.incidentId);
+  });
+
   it("names the account in the page and on the Slack card", async () => {
     const store = new MemoryIncidentStore();
     const correlator = new Correlator({
