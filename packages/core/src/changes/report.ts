@@ -38,9 +38,7 @@ export function postmortemChanges(
       (entry) => entry.type === "action" && entry.id === action.id && entry.status === "planned",
     );
     const reason = planned?.type === "action" ? planned.reason : null;
-    return reason?.startsWith("rolls back ")
-      ? [`rolled back ${reason.slice("rolls back ".length)}`]
-      : [];
+    return reason?.startsWith("rolled back ") ? [reason.split("; ")[0] as string] : [];
   });
   return { before: changes.map((change) => changeLine(change, start)), rolledBack };
 }
