@@ -18,7 +18,8 @@ import { spillTimeline } from "./timeline";
 
 export interface SignalResult {
   signal: Signal;
-  outcome: SignalOutcome | "failed";
+  /** `dropped`: a rule with `severity: "ignore"` matched it; nothing was read or written. */
+  outcome: SignalOutcome | "dropped" | "failed";
   incidentId: string | null;
   error?: unknown;
 }
@@ -161,7 +162,7 @@ export class Correlator {
     // Map classified copies back to the caller's signals, keeping input order.
     const results = signals.map((signal, index): SignalResult => {
       const mine = classified[index];
-      if (!mine) return { signal, outcome: "ignored", incidentId: null };
+      if (!mine) return { signal, outcome: "dropped", incidentId: null };
       return { ...(byDelivery.get(mine) as SignalResult), signal };
     });
     return { results, changes };
@@ -187,13 +188,18 @@ export class Correlator {
     };
     let pending = work.group;
     let attempt = 0;
+    // Fingerprint pointers read to route are kept across retries: a lost race moves the key's
+    // incident, not where another fingerprint's alert lives.
+    const routeStates = new Map<string, FingerprintState>();
     while (pending.length > 0) {
       try {
         const state = await this.current(key);
         const current = state.record;
         // Signals whose alert another incident holds go there (at most a few hops).
         const routes =
-          work.hops < MAX_HOPS ? await this.routes(key, current, pending, grouping) : null;
+          work.hops < MAX_HOPS
+            ? await this.routes(key, current, pending, grouping, routeStates)
+            : null;
         const recoveries = new Map<string, string | null>();
         const pointers = new Map<string, string | null>();
         if (routes) {
@@ -291,6 +297,7 @@ export class Correlator {
     current: IncidentRecord | null,
     signals: ReadonlyArray<ClassifiedSignal>,
     grouping: boolean,
+    states: Map<string, FingerprintState>,
   ): Promise<Route[]> {
     const merged = await this.mergedTarget(current);
     const routed = new Map<string, Route>();
@@ -309,7 +316,8 @@ export class Correlator {
       } else if (!grouping || (current && isOpen(current) && holds(current, fingerprint))) {
         add(key, group);
       } else {
-        const state = await this.current(fingerprint);
+        const state = states.get(fingerprint) ?? (await this.current(fingerprint));
+        states.set(fingerprint, state);
         const theirs = (await this.mergedTarget(state.record)) ?? state.record;
         if (theirs && isOpen(theirs) && holds(theirs, fingerprint)) {
           add(theirs.incident.fingerprint, group);
