@@ -57,6 +57,7 @@ import { createRouter, type Route, route } from "./lib/router";
 import { changeRoutes, incidentChanges } from "./routes/changes";
 import { groupingRoutes } from "./routes/grouping";
 import { maintenanceRoutes } from "./routes/maintenance";
+import { metricRoutes } from "./routes/metrics";
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -588,6 +589,7 @@ export function createApiHandler(deps: () => Promise<ApiDeps>) {
     ...changeRoutes(deps),
     ...groupingRoutes(deps),
     ...maintenanceRoutes(deps),
+    ...metricRoutes(deps),
     route({
       method: "GET",
       path: "/openapi.json",

@@ -194,6 +194,7 @@ export const API_ROUTES = [
   "POST /incidents/{id}/alerts/{alertId}/split",
   "PATCH /incidents/{id}",
   "GET /incidents/{id}/postmortem",
+  "GET /incidents/{id}/metrics",
   "GET /reports/summary",
   "GET /silences",
   "POST /silences",
