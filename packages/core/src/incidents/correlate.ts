@@ -239,8 +239,10 @@ export class Correlator {
               : pointers.has(fingerprint)
                 ? (pointers.get(fingerprint) ?? null)
                 : await this.pointerOf(fingerprint);
-          await this.options.store.rememberRecovery(fingerprint, at, id, until);
+          // Whether it is written or lost to a newer one, the pointer read before is stale.
+          routeStates.delete(fingerprint);
           if (fingerprint !== key) this.cache.delete(fingerprint);
+          await this.options.store.rememberRecovery(fingerprint, at, id, until);
         }
         if (reduction.detached.length > 0) {
           for (const [fingerprint, signals] of groupBy(reduction.detached, (s) => s.fingerprint)) {
