@@ -5,6 +5,7 @@ import {
   ErrorWire,
   IncidentDetailWire,
   IncidentPageWire,
+  MetricsWire,
   OnCallsWire,
   SilencesWire,
   SilenceWire,
@@ -33,6 +34,8 @@ export interface IncidentFilters {
   status: string;
   severity: string;
   source: string;
+  /** A service's name; "" for every service. */
+  service: string;
 }
 
 export interface ApiOptions {
@@ -47,7 +50,7 @@ export interface ApiOptions {
  * The incidents API, each reply parsed before anything renders it.
  * @example
  * const api = createApi(token);
- * const { items } = await api.incidents({ status: "open", severity: "", source: "" }, 50);
+ * const { items } = await api.incidents({ status: "open", severity: "", source: "", service: "" }, 50);
  */
 export function createApi(token: string, options: ApiOptions = {}) {
   const base = options.base ?? apiBase();
@@ -115,6 +118,8 @@ export function createApi(token: string, options: ApiOptions = {}) {
       return call(IncidentPageWire, `/incidents?${query}`);
     },
     incident: (incidentId: string) => call(IncidentDetailWire, `/incidents/${id(incidentId)}`),
+    /** A CloudWatch incident's alarm metrics, an hour before it to now. */
+    metrics: (incidentId: string) => call(MetricsWire, `/incidents/${id(incidentId)}/metrics`),
     acknowledge: (incidentId: string) =>
       call(CommandWire, `/incidents/${id(incidentId)}/acknowledge`, { method: "POST" }),
     resolve: (incidentId: string, note: string) =>
@@ -124,6 +129,14 @@ export function createApi(token: string, options: ApiOptions = {}) {
       }),
     note: (incidentId: string, text: string) =>
       call(CommandWire, `/incidents/${id(incidentId)}/notes`, { method: "POST", body: { text } }),
+    /** Moves this incident's alerts into `into`; this one resolves. */
+    merge: (incidentId: string, into: string) =>
+      call(CommandWire, `/incidents/${id(incidentId)}/merge`, { method: "POST", body: { into } }),
+    /** Splits one alert off into an incident of its own. */
+    split: (incidentId: string, alertId: string) =>
+      call(CommandWire, `/incidents/${id(incidentId)}/alerts/${id(alertId)}/split`, {
+        method: "POST",
+      }),
     approve: (incidentId: string, actionId: string) =>
       call(CommandWire, `/incidents/${id(incidentId)}/actions/${id(actionId)}/approve`, {
         method: "POST",

@@ -47,6 +47,11 @@ export const IncidentWire = z.object({
   attributes: z.record(z.string(), z.unknown()),
   detail: optionalText,
   silencedBy: optionalText,
+  /** The service `services` assigns it to; older APIs send none. */
+  service: z.optional(optionalText),
+  /** The service's runbook (any text: only an http(s) URL is made a link). */
+  runbook: z.optional(optionalText),
+  mergedInto: z.optional(optionalText),
 });
 export type IncidentItem = z.infer<typeof IncidentWire>;
 
@@ -82,6 +87,11 @@ export const TimelineEntryWire = z.object({
   action: z.optional(text),
   target: z.optional(text),
   status: z.optional(text),
+  byArrival: z.optional(z.boolean()),
+  alertId: z.optional(text),
+  fingerprint: z.optional(text),
+  change: z.optional(text),
+  field: z.optional(text),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntryWire>;
 
@@ -118,6 +128,19 @@ export const ActionWire = z.object({
       ),
     }),
   ),
+  /** Whether it worked, checked after it ran; null while it has not run (older APIs: absent). */
+  verification: z.optional(
+    z.nullable(
+      z.object({
+        status: text,
+        dueAt: optionalText,
+        checkedAt: optionalText,
+        evidence: optionalText,
+      }),
+    ),
+  ),
+  /** A step of an `ifIneffective` ladder: the action it follows and the ladder's first. */
+  follows: z.optional(z.nullable(z.object({ action: text, root: text, step: z.number() }))),
 });
 export type Action = z.infer<typeof ActionWire>;
 
@@ -132,11 +155,46 @@ export const EscalationWire = z.object({
 });
 export type Escalation = z.infer<typeof EscalationWire>;
 
+/** What one source says about one thing inside an incident, with its own lifecycle. */
+export const AlertWire = z.object({
+  id: text,
+  fingerprint: text,
+  source: text,
+  title: text,
+  description: optionalText,
+  severity: SeverityWire,
+  status: text,
+  count: z.number(),
+  firstSeen: text,
+  lastSeen: text,
+  /** The incident whose open alert holds this one quiet (inhibition). */
+  inhibitedBy: optionalText,
+});
+export type Alert = z.infer<typeof AlertWire>;
+
+/** A deploy or a pipeline's change to the incident's service (or one it depends on). */
+export const ChangeWire = z.object({
+  id: text,
+  service: text,
+  version: text,
+  previousVersion: optionalText,
+  commit: optionalText,
+  author: optionalText,
+  url: optionalText,
+  at: text,
+  origin: text,
+  account: z.optional(optionalText),
+});
+export type Change = z.infer<typeof ChangeWire>;
+
 export const IncidentDetailWire = z.object({
   ...IncidentWire.shape,
   timeline: z.array(TimelineEntryWire),
   actions: z.array(ActionWire),
   escalation: z.optional(EscalationWire),
+  // Older APIs send neither: an incident is then its one alert, with no changes known.
+  alerts: z._default(z.array(AlertWire), []),
+  changes: z._default(z.array(ChangeWire), []),
 });
 export type IncidentDetail = z.infer<typeof IncidentDetailWire>;
 
@@ -200,3 +258,20 @@ export const OnCallsWire = z.object({ items: z.array(OnCallWire) });
 
 /** The API's error body: `{"error":{"code","message"}}`. */
 export const ErrorWire = z.object({ error: z.object({ code: text, message: text }) });
+
+/** One alarm's metric over the incident's time range (`GET /incidents/{id}/metrics`). */
+export const MetricSeriesWire = z.object({
+  alarmName: text,
+  label: text,
+  periodSeconds: z.number(),
+  statistic: text,
+  threshold: z.nullable(z.number()),
+  comparison: optionalText,
+  unit: z.optional(optionalText),
+  points: z.array(z.object({ at: text, value: z.number() })),
+});
+export type MetricSeries = z.infer<typeof MetricSeriesWire>;
+export const MetricsWire = z.object({
+  items: z.array(z.object({ series: MetricSeriesWire, summary: text })),
+});
+export type Metrics = z.infer<typeof MetricsWire>;

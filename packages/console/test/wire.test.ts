@@ -1,4 +1,12 @@
-import type { ActionView, Incident, Silence, Summary, TimelineEntry } from "@firebreak/core";
+import type {
+  ActionView,
+  AlertView,
+  Change,
+  Incident,
+  Silence,
+  Summary,
+  TimelineEntry,
+} from "@firebreak/core";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import type { z } from "zod/mini";
 import type { LocalStack } from "../../local/src/stack";
@@ -7,6 +15,8 @@ import { bucketSignals } from "../app/components/chart-data";
 import { forReading } from "../app/order";
 import {
   type ActionWire,
+  type AlertWire,
+  type ChangeWire,
   IncidentDetailWire,
   IncidentPageWire,
   type IncidentWire,
@@ -25,6 +35,8 @@ describe("what the console reads is what the API sends", () => {
     >();
     expectTypeOf<TimelineEntry>().toExtend<z.input<typeof TimelineEntryWire>>();
     expectTypeOf<ActionView>().toExtend<z.input<typeof ActionWire>>();
+    expectTypeOf<AlertView>().toExtend<z.input<typeof AlertWire>>();
+    expectTypeOf<Change>().toExtend<z.input<typeof ChangeWire>>();
     expectTypeOf<Silence>().toExtend<z.input<typeof SilenceWire>>();
     expectTypeOf<Summary>().toExtend<z.input<typeof SummaryWire>>();
   });

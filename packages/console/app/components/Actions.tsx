@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { age, utc } from "../format";
+import { ladderStep } from "../grouping";
 import type { Action, AwsRequest } from "../wire";
 import { ActionStatus } from "./badges";
 
@@ -20,6 +21,14 @@ const TRIGGER_WORDS: Record<string, string> = {
   acknowledged: "on acknowledgement",
   held: "automation held",
   failure: "on failure",
+  ineffective: "after an ineffective action",
+};
+
+const VERDICT_WORDS: Record<string, string> = {
+  pending: "Verification pending",
+  effective: "Effective",
+  ineffective: "Ineffective",
+  "not-verified": "Not verified",
 };
 
 interface Props {
@@ -70,6 +79,33 @@ export function Actions({ actions, now, busy, onApprove }: Props) {
             {action.attempts > 1 && <span>{action.attempts} attempts</span>}
             {action.approvedBy && <span>approved by {action.approvedBy}</span>}
           </p>
+          {ladderStep(action) && <p class="action-ladder">{ladderStep(action)}</p>}
+          {action.verification && (
+            <p class={`action-verification verdict-${action.verification.status}`}>
+              <strong>
+                {VERDICT_WORDS[action.verification.status] ?? action.verification.status}
+              </strong>
+              {action.verification.evidence && <span>: {action.verification.evidence}</span>}
+              {action.verification.status === "pending" && action.verification.dueAt && (
+                <span class="muted">
+                  {" "}
+                  (checked{" "}
+                  <time dateTime={action.verification.dueAt}>{utc(action.verification.dueAt)}</time>
+                  )
+                </span>
+              )}
+              {action.verification.checkedAt && (
+                <span class="muted">
+                  {" "}
+                  (checked{" "}
+                  <time dateTime={action.verification.checkedAt}>
+                    {utc(action.verification.checkedAt)}
+                  </time>
+                  )
+                </span>
+              )}
+            </p>
+          )}
           {action.before && (
             <p class="action-before">
               <span class="muted">Before:</span> {action.before}

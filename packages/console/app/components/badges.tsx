@@ -37,6 +37,12 @@ export function ActionStatus({ status }: { status: string }) {
   return <span class={`pill action-${known}`}>{actionStatusWord(status)}</span>;
 }
 
-export function Marker({ kind, children }: { kind: "flapping" | "silenced"; children: string }) {
+export function Marker({
+  kind,
+  children,
+}: {
+  kind: "flapping" | "silenced" | "held" | "approval";
+  children: string;
+}) {
   return <span class={`marker marker-${kind}`}>{children}</span>;
 }

@@ -1,9 +1,12 @@
+import { useRef } from "preact/hooks";
 import { useApi } from "../App";
 import type { IncidentFilters } from "../api";
 import { Marker, SeverityBadge, StatusPill } from "../components/badges";
 import { describeError } from "../components/Message";
 import { OnCallPanel } from "../components/OnCall";
 import { age, plural, utc } from "../format";
+import { groupByService, type Markers, servicesIn } from "../grouping";
+import { useMarkers } from "../markers";
 import { forReading } from "../order";
 import { REFRESH_MS, useNow, usePoll } from "../poll";
 import { href, replaceQuery } from "../route";
@@ -21,6 +24,10 @@ function filtersOf(query: URLSearchParams): IncidentFilters {
     status: pick("status", ["open", ...STATUSES], "open"),
     severity: pick("severity", SEVERITIES, ""),
     source: pick("source", SOURCES, ""),
+    // Any name the API accepts; the API answers 400 to one it does not.
+    service: /^[a-z0-9][a-z0-9._-]{0,62}$/i.test(query.get("service") ?? "")
+      ? (query.get("service") as string)
+      : "",
   };
 }
 
@@ -32,6 +39,12 @@ export function IncidentList({ query }: { query: URLSearchParams }) {
   const key = JSON.stringify({ ...filters, limit });
   const polled = usePoll(key, () => api.incidents(filters, limit), REFRESH_MS);
   const items = polled.data ? forReading(polled.data.items) : null;
+  const markers = useMarkers(api, items);
+  // Services seen on any page so far: filtering by one must not empty the filter's choices.
+  const known = useRef(new Set<string>());
+  const services = servicesIn(items ?? [], known.current);
+  for (const service of services) known.current.add(service);
+  if (filters.service && !services.includes(filters.service)) services.push(filters.service);
   // On the list's own rhythm; the last answer stays while a refresh fails, as the list's does.
   const onCall = usePoll("oncall", () => api.onCall(), REFRESH_MS);
 
@@ -77,6 +90,13 @@ export function IncidentList({ query }: { query: URLSearchParams }) {
             options={[["", "All"], ...SOURCES.map((value) => [value, sourceWord(value)] as const)]}
             onChange={(value) => setFilter("source", value)}
           />
+          <Choice
+            id="filter-service"
+            label="Service"
+            value={filters.service}
+            options={[["", "All"], ...services.map((value) => [value, value] as const)]}
+            onChange={(value) => setFilter("service", value)}
+          />
           <button
             type="button"
             class="quiet"
@@ -99,18 +119,34 @@ export function IncidentList({ query }: { query: URLSearchParams }) {
       {items && items.length === 0 && (
         <p class="empty">
           <span aria-hidden="true">✓ </span>
-          {filters.status === "open" && !filters.severity && !filters.source
+          {filters.status === "open" && !filters.severity && !filters.source && !filters.service
             ? "Nothing open. All quiet."
             : "No incidents match these filters."}
         </p>
       )}
-      {items && items.length > 0 && (
-        <ul class="incidents" aria-label="Incidents">
-          {items.map((incident) => (
-            <IncidentRow key={incident.id} incident={incident} now={now} />
-          ))}
-        </ul>
-      )}
+      {items &&
+        groupByService(items).map((group) => (
+          <section
+            key={group.label}
+            class={`service-group${group.service === null ? " no-service" : ""}`}
+            aria-label={`Service: ${group.label}`}
+          >
+            <h2 class="service-head">
+              {group.label}{" "}
+              <span class="muted small">{plural(group.items.length, "incident")}</span>
+            </h2>
+            <ul class="incidents" aria-label={`Incidents of ${group.label}`}>
+              {group.items.map((incident) => (
+                <IncidentRow
+                  key={incident.id}
+                  incident={incident}
+                  markers={markers(incident)}
+                  now={now}
+                />
+              ))}
+            </ul>
+          </section>
+        ))}
       {polled.data?.nextCursor &&
         (limit < MAX_LIMIT ? (
           <button
@@ -131,6 +167,8 @@ const SOURCE_WORDS: Record<string, string> = {
   cloudwatch: "CloudWatch",
   logs: "Logs",
   sentry: "Sentry",
+  security: "Security",
+  health: "AWS Health",
 };
 export const sourceWord = (source: string) => SOURCE_WORDS[source] ?? source;
 const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
@@ -154,7 +192,15 @@ function Counts({ items }: { items: IncidentItem[] }) {
   );
 }
 
-function IncidentRow({ incident, now }: { incident: IncidentItem; now: number }) {
+function IncidentRow({
+  incident,
+  markers,
+  now,
+}: {
+  incident: IncidentItem;
+  markers: Markers;
+  now: number;
+}) {
   const last = incident.lastSeenAt !== incident.firstSeenAt;
   return (
     <li class={`incident sev-edge-${incident.severity} is-${incident.status}`}>
@@ -171,6 +217,14 @@ function IncidentRow({ incident, now }: { incident: IncidentItem; now: number })
             {incident.flapping && <Marker kind="flapping">Flapping</Marker>}
             {incident.silencedBy && (
               <Marker kind="silenced">{`Silenced (${incident.silencedBy})`}</Marker>
+            )}
+            {markers.hold && markers.hold.kind !== "silence" && (
+              <Marker kind="held">{`Held: ${markers.hold.text}`}</Marker>
+            )}
+            {markers.awaitingApproval > 0 && (
+              <Marker kind="approval">
+                {`Waiting for approval (${plural(markers.awaitingApproval, "action")})`}
+              </Marker>
             )}
           </span>
         </span>

@@ -2,12 +2,16 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi } from "../App";
 import { ApiError } from "../api";
 import { Actions } from "../components/Actions";
+import { Alerts } from "../components/Alerts";
 import { Marker, SeverityBadge, StatusPill } from "../components/badges";
+import { Changes } from "../components/Changes";
 import { describeError, type Outcome, OutcomeLine } from "../components/Message";
+import { MetricCharts } from "../components/MetricChart";
 import { Postmortem } from "../components/Postmortem";
 import { SignalChart } from "../components/SignalChart";
 import { Timeline } from "../components/Timeline";
 import { age, duration, plural, utc } from "../format";
+import { httpUrl, markersOf } from "../grouping";
 import { REFRESH_MS, useNow, usePoll } from "../poll";
 import { href } from "../route";
 import type { CommandResult, Escalation, IncidentDetail } from "../wire";
@@ -62,6 +66,11 @@ export function IncidentPage({ id }: { id: string }) {
   }
 
   const waiting = incident.actions.filter((action) => action.status === "awaiting-approval");
+  const { hold } = markersOf(incident, incident);
+  const open = incident.status !== "resolved";
+  const cloudwatch =
+    incident.source === "cloudwatch" ||
+    incident.alerts.some((alert) => alert.source === "cloudwatch");
   return (
     <article class={`incident-page sev-edge-${incident.severity}`}>
       <a class="back" href={href.incidents()}>
@@ -75,13 +84,24 @@ export function IncidentPage({ id }: { id: string }) {
           {incident.silencedBy && (
             <Marker kind="silenced">{`Silenced (${incident.silencedBy})`}</Marker>
           )}
+          {hold && hold.kind !== "silence" && <Marker kind="held">{`Held: ${hold.text}`}</Marker>}
+          {waiting.length > 0 && <Marker kind="approval">Waiting for approval</Marker>}
           <Freshness updatedAt={polled.updatedAt} now={now} loading={polled.loading} />
         </div>
         <h1 tabIndex={-1}>{incident.title}</h1>
         <p class="incident-meta">
           <span class="mono">{incident.id}</span>
           <span>{sourceWord(incident.source)}</span>
+          <span>{incident.service ? `service ${incident.service}` : "no service"}</span>
           {incident.rule && <span>rule {incident.rule}</span>}
+          {incident.mergedInto && (
+            <span>
+              merged into{" "}
+              <a class="mono" href={href.incident(incident.mergedInto)}>
+                {incident.mergedInto}
+              </a>
+            </span>
+          )}
           {incident.sequence > 1 && <span>{ordinal(incident.sequence)} time this fired</span>}
         </p>
       </header>
@@ -133,6 +153,31 @@ export function IncidentPage({ id }: { id: string }) {
         </div>
       </section>
 
+      <section aria-labelledby="alerts-h">
+        <h2 id="alerts-h">Alerts ({incident.alerts.length})</h2>
+        <Alerts
+          alerts={incident.alerts}
+          now={now}
+          busy={busy !== null}
+          onSplit={
+            open && incident.alerts.length > 1
+              ? (alertId) => void run(`split:${alertId}`, () => api.split(incident.id, alertId))
+              : null
+          }
+        />
+        {open && (
+          <MergeForm
+            disabled={busy !== null}
+            onMerge={(into) => run("merge", () => api.merge(incident.id, into))}
+          />
+        )}
+      </section>
+
+      <section aria-labelledby="changes-h">
+        <h2 id="changes-h">Changes before it</h2>
+        <Changes changes={incident.changes} firstSeenAt={incident.firstSeenAt} />
+      </section>
+
       <section aria-labelledby="actions-h">
         <h2 id="actions-h">What Firebreak did</h2>
         <Actions
@@ -145,10 +190,18 @@ export function IncidentPage({ id }: { id: string }) {
         />
       </section>
 
-      <section aria-labelledby="chart-h">
-        <h2 id="chart-h">Signals over time</h2>
-        <SignalChart incident={incident} now={now} />
-      </section>
+      <div class="charts">
+        <section aria-labelledby="chart-h">
+          <h2 id="chart-h">Signals over time</h2>
+          <SignalChart incident={incident} now={now} />
+        </section>
+        {cloudwatch && (
+          <section aria-labelledby="metric-h">
+            <h2 id="metric-h">Alarm metric</h2>
+            <MetricCharts incident={incident} now={now} />
+          </section>
+        )}
+      </div>
 
       {incident.detail && (
         <section aria-labelledby="detail-h">
@@ -254,6 +307,26 @@ function Facts({ incident, now }: { incident: IncidentDetail; now: number }) {
           )}
         </dd>
       </div>
+      <div class="wide">
+        <dt>Runbook</dt>
+        <dd>
+          {incident.runbook ? (
+            httpUrl(incident.runbook) ? (
+              <a
+                href={httpUrl(incident.runbook) as string}
+                target="_blank"
+                rel="noopener noreferrer"
+              >
+                {incident.runbook}
+              </a>
+            ) : (
+              incident.runbook
+            )
+          ) : (
+            <span class="muted">none</span>
+          )}
+        </dd>
+      </div>
       {link && (
         <div class="wide">
           <dt>Source</dt>
@@ -286,6 +359,43 @@ function Facts({ incident, now }: { incident: IncidentDetail; now: number }) {
         <dd class="mono">{incident.fingerprint}</dd>
       </div>
     </dl>
+  );
+}
+
+/** Moves this incident's alerts into another incident (it then resolves); the API says why not. */
+function MergeForm({
+  disabled,
+  onMerge,
+}: {
+  disabled: boolean;
+  onMerge: (into: string) => Promise<boolean>;
+}) {
+  const [into, setInto] = useState("");
+  const value = into.trim().toUpperCase();
+  return (
+    <form
+      class="merge-form"
+      method="post"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (value && (await onMerge(value))) setInto("");
+      }}
+    >
+      <label for="merge-into">Merge into incident</label>
+      <input
+        id="merge-into"
+        class="mono"
+        maxLength={16}
+        autoComplete="off"
+        spellcheck={false}
+        placeholder="K7Q2XPD"
+        value={into}
+        onInput={(event) => setInto(event.currentTarget.value)}
+      />
+      <button type="submit" disabled={disabled || value === ""}>
+        Merge
+      </button>
+    </form>
   );
 }
 

@@ -23,7 +23,10 @@ export function SignIn({ notice, onSignedIn }: Props) {
     setBusy(true);
     setError(null);
     try {
-      await createApi(candidate).incidents({ status: "open", severity: "", source: "" }, 1);
+      await createApi(candidate).incidents(
+        { status: "open", severity: "", source: "", service: "" },
+        1,
+      );
       onSignedIn(candidate);
     } catch (failure) {
       setError(signInError(failure));
