@@ -1,6 +1,7 @@
 export * from "./accounts";
 export * from "./cloudwatch-reader";
 export * from "./dynamodb-changes";
+export * from "./dynamodb-counters";
 export * from "./dynamodb-store";
 export * from "./override-store";
 export * from "./page-transport";

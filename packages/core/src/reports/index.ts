@@ -1,4 +1,16 @@
 export {
+  type CountRange,
+  hasCounts,
+  hourBounds,
+  hourExpiresAt,
+  hourOf,
+  NO_SIGNAL_COUNTS,
+  type SignalCounters,
+  type SignalCounts,
+  SignalCountsSchema,
+  sumCounts,
+} from "./counters";
+export {
   buildPostmortem,
   type Postmortem,
   type PostmortemLine,
