@@ -253,19 +253,26 @@ export class LocalQueue {
   /** Accepts bodies durably; resolves with their message ids. */
   async send(bodies: ReadonlyArray<string>): Promise<string[]> {
     const now = Date.now();
-    const entries = bodies.map((body) => this.entry(randomUUID(), body, now));
+    const ids: string[] = [];
+    // One journal write for the whole send, each body escaped once (its put line also sizes it).
+    let lines = "";
+    for (const body of bodies) {
+      const id = randomUUID();
+      const line = putLineOf(id, body, now);
+      const entry = this.entry(id, body, now, line);
+      this.entries.set(id, entry);
+      this.visible.set(id, entry);
+      this.livePutBytes += entry.putBytes;
+      if (this.journalPath) lines += line.text;
+      ids.push(id);
+    }
     // Every change of state is appended as it happens, so that a compaction's snapshot never
     // misses a line already on its way to the journal; the caller is answered once it is synced.
-    const synced = entries.map((entry) => {
-      this.entries.set(entry.id, entry);
-      this.visible.set(entry.id, entry);
-      this.livePutBytes += entry.putBytes;
-      return this.append({ op: "put", id: entry.id, body: entry.body, at: now }, true);
-    });
-    this.counts.sent += entries.length;
+    const synced = this.appendText(lines, true);
+    this.counts.sent += ids.length;
     this.pump();
-    await Promise.all(synced);
-    return entries.map((entry) => entry.id);
+    await synced;
+    return ids;
   }
 
   /** Resolves when each message has been processed, filtered out or dead-lettered. */
@@ -389,14 +396,19 @@ export class LocalQueue {
     this.journal = null;
   }
 
-  private entry(id: string, body: string, sentAt: number): Entry {
+  private entry(
+    id: string,
+    body: string,
+    sentAt: number,
+    line: PutLine = putLineOf(id, body, sentAt),
+  ): Entry {
     return {
       id,
       body,
       sentAt,
       receiveCount: 0,
-      putBytes: Buffer.byteLength(lineOf({ op: "put", id, body, at: sentAt })),
-      payloadBytes: Buffer.byteLength(JSON.stringify(body)) + RECORD_OVERHEAD_BYTES,
+      putBytes: line.bytes,
+      payloadBytes: line.bodyBytes + RECORD_OVERHEAD_BYTES,
       state: "visible",
       receipt: 0,
     };
@@ -651,10 +663,14 @@ export class LocalQueue {
   }
 
   private append(entry: JournalLine, durable: boolean): Promise<void> {
-    if (!this.journalPath) return Promise.resolve();
-    const line = lineOf(entry);
+    return this.appendText(this.journalPath ? lineOf(entry) : "", durable);
+  }
+
+  /** Appends whole lines; resolves once they are written (and synced, when `durable`). */
+  private appendText(text: string, durable: boolean): Promise<void> {
+    if (!this.journalPath || !text) return Promise.resolve();
     return new Promise((done, failed) => {
-      this.unsynced.push({ line, durable, done, failed });
+      this.unsynced.push({ line: text, durable, done, failed });
       this.scheduleFlush();
     });
   }
@@ -819,6 +835,26 @@ export class LocalQueue {
 
 function lineOf(entry: JournalLine): string {
   return `${JSON.stringify(entry)}\n`;
+}
+
+/** A put line, with its size and its body's size as JSON (what the invoke payload carries). */
+interface PutLine {
+  text: string;
+  bytes: number;
+  bodyBytes: number;
+}
+
+/**
+ * `lineOf({ op: "put", id, body, at })`, byte for byte, with the body escaped and measured once:
+ * the line's frame and `at` are ASCII, so their bytes are their characters.
+ */
+function putLineOf(id: string, body: string, at: number): PutLine {
+  const escaped = JSON.stringify(body);
+  const idJson = JSON.stringify(id);
+  const text = `{"op":"put","id":${idJson},"body":${escaped},"at":${at}}\n`;
+  const bodyBytes = Buffer.byteLength(escaped);
+  const frame = text.length - escaped.length - idJson.length;
+  return { text, bytes: bodyBytes + Buffer.byteLength(idJson) + frame, bodyBytes };
 }
 
 async function writeAll(handle: FileHandle, text: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm, stat } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
@@ -390,6 +390,36 @@ describe("LocalQueue: durability", () => {
     await restarted.settled();
     expect(seen.map((message) => [message.body, message.receiveCount])).toEqual([["in-flight", 2]]);
     held.resolve();
+  });
+
+  it("journals a batch of bodies as the lines a restart reads back, byte for byte", async () => {
+    const path = await journal();
+    const bodies = [
+      '{"alarm":"checkout-5xx","reason":"a \\"quoted\\" value"}',
+      "line one\nline two\ttabbed",
+      "Überlast: 3 von 3 Datenpunkten über dem Schwellenwert ⚠️",
+      "",
+    ];
+    const sent = await openQueue({ journalPath: path });
+    const ids = await sent.send(bodies);
+    // Every line is one JSON value, as replay reads it; its bytes are what the stats count.
+    const text = await readFile(path, "utf8");
+    const lines = text.trimEnd().split("\n");
+    expect(lines.map((line) => JSON.parse(line))).toEqual(
+      ids.map((id, index) => ({ op: "put", id, body: bodies[index], at: expect.any(Number) })),
+    );
+    expect(sent.stats().journalBytes).toBe(Buffer.byteLength(text));
+
+    const restarted = await openQueue({ journalPath: path });
+    const seen: QueuedMessage[] = [];
+    restarted.start(async (messages) => {
+      seen.push(...messages);
+      return {};
+    });
+    await restarted.settled();
+    expect(seen.map((message) => [message.id, message.body])).toEqual(
+      ids.map((id, index) => [id, bodies[index]]),
+    );
   });
 
   it("dead-letters a message that keeps killing the process, by its journaled receives", async () => {
