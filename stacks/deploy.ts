@@ -12,4 +12,5 @@ export const DEPLOY: DeployOptionsInput = {
   // { name: "/ecs/orders", filterPattern: "?ERROR ?FATAL ?Exception" }.
   logGroups: [],
   alarms: { heartbeat: "6h", emails: [] },
+  // An organization's member accounts forwarding their events here: organizationId: "o-a1b2c3d4e5".
 };

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { organizationBusPolicy } from "./accounts";
 import { incidentConsole } from "./console";
 import { eventSources } from "./events";
 import { httpApi } from "./http";
@@ -96,6 +97,9 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
   });
 
   const site = options.console ? incidentConsole(http.api.url) : undefined;
+  const organizationEvents = options.organizationId
+    ? organizationBusPolicy(options.organizationId)
+    : undefined;
 
   const routeUrl = (route: string) => $interpolate`${http.api.url}${route.split(" ")[1]}`;
   return {
@@ -130,6 +134,7 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       ...responses,
       ...monitoring,
       site,
+      organizationEvents,
     },
   };
 }

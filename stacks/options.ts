@@ -131,6 +131,15 @@ export const DeployOptionsSchema = z.strictObject({
       emails: z.array(z.email()).default([]),
     })
     .prefault({}),
+  /**
+   * An AWS Organizations id (`o-...`): every account of the organization may put events on this
+   * account's default event bus (its resource policy, `aws:PrincipalOrgID`), so member accounts'
+   * alarms, deploys and findings reach this Firebreak. Absent: no bus policy is created.
+   */
+  organizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/, "an organization id such as o-a1b2c3d4e5")
+    .optional(),
   /** The incident console: a static site (S3 and CloudFront) calling the API from browsers. */
   console: z.boolean().default(true),
   /** Turn off an integration you do not use: its route, function and secret are not created. */

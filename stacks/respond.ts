@@ -1,3 +1,4 @@
+import { cloudWatchReadGrants, memberRoleGrants } from "./accounts";
 import { type FunctionDefaults, firebreakFunction } from "./lambda";
 import { type DeployedPolicy, remediationStatements } from "./policy";
 import type { StageSecrets } from "./secrets";
@@ -41,6 +42,8 @@ export function respond({ defaults, policy, table, apiUrl, secrets }: RespondArg
       // granted only when someone in the policy has a phone.
       ...(policy.sms ? [{ actions: ["sns:Publish"], resources: ["*"] }] : []),
       ...secretGrants,
+      // Remediation in member accounts goes through exactly the roles `accounts` names.
+      ...memberRoleGrants(policy.config),
     ],
   );
 
@@ -59,9 +62,20 @@ export function respond({ defaults, policy, table, apiUrl, secrets }: RespondArg
     defaults,
   );
 
+  // The sweep verifies remediations by the alarms' states, in their own accounts.
+  const verification = $resolve([env.partition, env.region, env.account]).apply(
+    ([partition, region, account]) => [
+      ...cloudWatchReadGrants({ partition, region, account, metrics: false }),
+      ...memberRoleGrants(policy.config),
+    ],
+  );
   const escalationsFn = firebreakFunction(
     "escalations",
-    { environment: { TABLE_NAME: table.name }, table: TABLE_ACCESS.readWrite },
+    {
+      environment: { TABLE_NAME: table.name },
+      permissions: verification,
+      table: TABLE_ACCESS.readWrite,
+    },
     defaults,
   );
 

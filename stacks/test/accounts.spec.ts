@@ -1,0 +1,93 @@
+import { defineConfig } from "@firebreak/core";
+import { beforeAll, describe, expect, test } from "vitest";
+import { firebreak } from "../index";
+import { ACCOUNT, REGION, type Synth, statementsOf, synth } from "./harness";
+
+const MEMBER_ROLES = [
+  "arn:aws:iam::111122223333:role/firebreak-remediation",
+  "arn:aws:iam::444455556666:role/firebreak-remediation",
+];
+
+const config = defineConfig({
+  responders: "anyone",
+  rules: [
+    {
+      name: "checkout",
+      match: { source: "cloudwatch", alarmName: "checkout-*" },
+      severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: { kind: "ecs-service", cluster: "prod", service: "checkout" },
+          by: 2,
+          max: 10,
+        },
+      ],
+    },
+  ],
+  accounts: {
+    "111122223333": { roleArn: MEMBER_ROLES[0] as string, externalId: "firebreak-prod" },
+    "444455556666": { roleArn: MEMBER_ROLES[1] as string },
+  },
+});
+
+// One synth per file: Pulumi's runtime is global to the process.
+let organization: Synth;
+beforeAll(async () => {
+  organization = await synth(
+    async () =>
+      firebreak({
+        config,
+        configOrigin: "test config",
+        options: { console: false, organizationId: "o-a1b2c3d4e5" },
+      }).outputs,
+    { stage: "staging" },
+  );
+  // Bundling every function on a busy machine can take minutes; nothing here waits on a clock.
+}, 600_000);
+
+const grants = (s: Synth, role: string, prefix: string) =>
+  statementsOf(s.named("aws:iam/role:Role", role)).flatMap((statement) =>
+    statement.Action.filter((action) => action.startsWith(prefix)).map(
+      (action) => `${action} ${[...statement.Resource].sort().join(" ")}`,
+    ),
+  );
+
+describe("member accounts", () => {
+  test("the dispatcher and the sweep may assume exactly the configured roles, and no other function any", () => {
+    const assume = `sts:AssumeRole ${MEMBER_ROLES.join(" ")}`;
+    expect(grants(organization, "DispatchRole", "sts:")).toEqual([assume]);
+    expect(grants(organization, "EscalationsRole", "sts:")).toEqual([assume]);
+    for (const role of ["IngestRole", "ProcessRole", "SlackRole", "SentryWebhookRole"]) {
+      expect(grants(organization, role, "sts:")).toEqual([]);
+    }
+  });
+
+  test("the sweep reads its own region's alarm states, and nothing else of CloudWatch", () => {
+    expect(grants(organization, "EscalationsRole", "cloudwatch:")).toEqual([
+      `cloudwatch:DescribeAlarms arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`,
+    ]);
+    expect(grants(organization, "DispatchRole", "cloudwatch:")).toEqual([]);
+  });
+
+  test("the organization's accounts may put events on the default bus", () => {
+    const policies = organization.resources.filter(
+      (resource) => resource.type === "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.inputs.eventBusName).toBe("default");
+    expect(JSON.parse(policies[0]?.inputs.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "OrganizationPutEvents",
+          Effect: "Allow",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`,
+          Condition: { StringEquals: { "aws:PrincipalOrgID": "o-a1b2c3d4e5" } },
+        },
+      ],
+    });
+  });
+});
