@@ -56,6 +56,7 @@ export type SlashCommand =
   | { kind: "show"; id: string }
   | { kind: "list"; severity: Severity | null }
   | { kind: "approve"; id: string; actionId: string }
+  | { kind: "merge"; id: string; into: string }
   | {
       kind: "silence";
       /** The matcher as typed: `alarmName=api-* source=cloudwatch`. */
@@ -81,6 +82,7 @@ export const CHANGING_COMMANDS = [
   "resolve",
   "note",
   "approve",
+  "merge",
   "silence",
   "silence-incident",
   "unsilence",
@@ -143,6 +145,13 @@ export function parseSlashCommand(input: string): SlashCommand {
         return list(rest);
       case "approve":
         return approve(rest);
+      case "merge": {
+        const usage = "merge needs two incident ids, e.g. merge K7Q2XPD H4M9RTA";
+        const [id, after] = incidentIdOf(rest, usage);
+        const [into, extra] = incidentIdOf(after, usage);
+        nothingMore("merge", extra, "two incident ids");
+        return { kind: "merge", id, into };
+      }
       case "silence":
         return silence(rest);
       case "unsilence":
@@ -193,6 +202,8 @@ export function describeAttempt(command: ChangingCommand): string {
       return "add a note";
     case "approve":
       return `approve ${command.actionId}`;
+    case "merge":
+      return `merge ${command.id} into ${command.into}`;
     case "silence":
       return `silence ${clip(command.matcher, 100)}`;
     case "silence-incident":
@@ -453,6 +464,12 @@ async function run(
       const result = await incidentCommands(deps).resolve(command.id, by, command.note);
       return outcome("resolve", result, () =>
         changeMessage({ kind: "resolve", incident: result.incident, by, note: command.note }),
+      );
+    }
+    case "merge": {
+      const result = await incidentCommands(deps).merge(command.id, command.into, by);
+      return outcome("merge", result, () =>
+        changeMessage({ kind: "merge", incident: result.incident, by }),
       );
     }
     case "note": {

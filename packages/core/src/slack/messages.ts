@@ -335,6 +335,11 @@ const SUBCOMMAND_HELP: ReadonlyArray<[usage: string, does: string, example: stri
   ["note <id> <text>", "add a note to the timeline", "note K7Q2XPD writer restarted"],
   ["approve <id> <action>", "run an action waiting for approval", "approve K7Q2XPD a1"],
   [
+    "merge <id> <into>",
+    "merge an incident into another (it takes the alerts)",
+    "merge K7Q2XPD H4M9RTA",
+  ],
+  [
     "silence <key=value...> <duration> [reason]",
     "record matching signals but respond to none, for a while",
     "silence alarmName=api-* 2h deploy",
@@ -380,6 +385,7 @@ export type SlackChange =
   | { kind: "ack"; incident: Incident; by: string }
   | { kind: "resolve"; incident: Incident; by: string; note: string | null }
   | { kind: "note"; incident: Incident; by: string; text: string }
+  | { kind: "merge"; incident: Incident; by: string }
   | {
       kind: "approve";
       incident: Incident;
@@ -417,6 +423,15 @@ export function changeMessage(change: SlackChange): SlackMessage {
         titleOf(change.incident),
         quote(prose(change.text, 1500)),
       );
+    case "merge": {
+      const { incident } = change;
+      const into = code(incident.mergedInto ?? "");
+      return changed(
+        `:link: ${code(incident.id)} merged into ${into} by ${by}`,
+        titleOf(incident),
+        `Its alerts are ${into}'s now; their signals go there.`,
+      );
+    }
     case "approve": {
       const { action, incident } = change;
       const next = change.followUp
