@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,8 @@ export interface StackMetrics {
     deadLettered: number;
   };
   invocations: Record<string, number>;
+  /** Milliseconds each function has run, summed. */
+  invocationMs: Record<string, number>;
   pendingIncidents?: number;
   memory: { rss: number };
 }
@@ -98,13 +100,20 @@ export async function startStack(
     },
   );
   const client = new LoadClient("127.0.0.1", port, 32);
-  for (let attempt = 0; ; attempt++) {
+  // tsx compiles the stack as it starts: seconds on a quiet machine, a minute on a busy one.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
     try {
       if ((await client.request("GET", "/health")).status === 200) break;
     } catch {
       // not listening yet
     }
-    if (attempt > 200 || child.exitCode !== null) throw new Error("the local stack did not start");
+    if (Date.now() > deadline || child.exitCode !== null) {
+      client.close();
+      child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error("the local stack did not start");
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
@@ -123,10 +132,12 @@ export async function startStack(
     },
     async stop() {
       client.close();
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

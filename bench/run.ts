@@ -1,7 +1,9 @@
 import { signSlackRequest } from "@firebreak/core";
 import { loadRawEvent } from "@firebreak/events";
-import { alertJobs, alertmanagerRate, alertmanagerVersion, findAlertmanager } from "./alertmanager";
+import type { FunctionName } from "../stacks/topology";
+import { type CostPerMillion, costLines, costPerMillion, type UsageCounts } from "./cost";
 import { localEventJobs, logsEvents, sentryJobs, stormEvents } from "./generators";
+import { compareIngest, type IngestComparison, ingestLines } from "./ingest";
 import { drive, type Job, percentile, round } from "./load";
 import {
   BENCH_SLACK_SECRET,
@@ -10,6 +12,7 @@ import {
   type RunningStack,
   startStack,
 } from "./local-stack";
+import { alarmToFirstPage, type PageLatency, pageStormJobs } from "./page-latency";
 import { MACHINE, writeResult } from "./results";
 
 const quick = process.argv.includes("--quick");
@@ -35,6 +38,8 @@ interface FirebreakResult {
   dynamodbWritesPerEvent: number;
   lambdaInvocationsPerEvent: number;
   peakMemoryMb: { stack: number; dynamodb: number };
+  /** What the run used, for dollars per million signals. */
+  usage: UsageCounts;
 }
 
 /** The API token: the incidents API and the local routes that show payloads want it. */
@@ -111,10 +116,9 @@ async function firebreak(
       ]),
     );
     const total = Object.values(requests).reduce((sum, count) => sum + count, 0);
-    const writes = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"].reduce(
-      (sum, name) => sum + (requests[name] ?? 0),
-      0,
-    );
+    const count = (names: string[]) => names.reduce((sum, name) => sum + (requests[name] ?? 0), 0);
+    const writes = count(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
+    const reads = count(["GetItem", "Query", "Scan", "BatchGetItem"]);
     const incidents = await paged(stack, "/incidents");
     const outbox = JSON.parse(
       (await stack.client.request("GET", "/local/outbox", undefined, BENCH_AUTH)).body,
@@ -124,10 +128,22 @@ async function firebreak(
     const invoked = (name: string) =>
       (metrics.invocations[name] ?? 0) - (baseline.invocations[name] ?? 0);
     // What runs per signal on AWS; the API and the escalation sweep (a schedule) are left out.
-    const lambdaInvocations = ["ingest", "sentry-webhook", "process", "dispatch"].reduce(
-      (sum, name) => sum + invoked(name),
-      0,
-    );
+    const billed: FunctionName[] = ["ingest", "sentry-webhook", "process", "dispatch"];
+    const lambdaInvocations = billed.reduce((sum, name) => sum + invoked(name), 0);
+    const ranMs = (name: string) =>
+      (metrics.invocationMs[name] ?? 0) - (baseline.invocationMs[name] ?? 0);
+    const usage: UsageCounts = {
+      signals: events,
+      httpRequests: jobs[0]?.path.startsWith("/webhooks/") ? jobs.length + latencies.length : 0,
+      invocations: Object.fromEntries(billed.map((name) => [name, invoked(name)])),
+      invocationMs: Object.fromEntries(billed.map((name) => [name, ranMs(name)])),
+      dynamodb: { reads, writes },
+      sqs: {
+        sent: metrics.queue.sent - baseline.queue.sent,
+        batches: metrics.queue.batches - baseline.queue.batches,
+      },
+      pages: outbox.items.length,
+    };
     const result: FirebreakResult = {
       scenario,
       form,
@@ -149,6 +165,7 @@ async function firebreak(
       dynamodbWritesPerEvent: round(writes / events, 4),
       lambdaInvocationsPerEvent: round(lambdaInvocations / events, 4),
       peakMemoryMb: stack.peakMemoryMb(),
+      usage,
     };
     console.log(
       `${scenario.padEnd(8)} ${form.padEnd(7)} ${String(result.acceptedPerSecond).padStart(6)} ev/s accepted, ${String(result.processedPerSecond).padStart(6)} ev/s processed, ` +
@@ -317,38 +334,21 @@ async function main() {
   const slack = runs("slack") ? await slackCommands() : null;
   const response = runs("responses") ? await responses() : null;
 
-  const binary = runs("storm") || runs("alertmanager") ? findAlertmanager() : undefined;
-  let alertmanager: { version: string; single: number; batched: number } | null = null;
-  if (binary) {
-    const single = await alertmanagerRate(
-      binary,
-      nextPort++,
-      alertJobs(stormCount, 50, 1),
-      CLIENTS,
-    );
-    const batched = await alertmanagerRate(
-      binary,
-      nextPort++,
-      alertJobs(stormCount, 50, BATCH),
-      CLIENTS,
-    );
-    alertmanager = {
-      version: alertmanagerVersion(binary),
-      single: round(single),
-      batched: round(batched),
-    };
-    console.log(
-      `alertmanager ${alertmanager.version}: ${alertmanager.single} alerts/s single, ${alertmanager.batched} alerts/s batched`,
-    );
-    const [stormSingle, stormBatched] = results;
-    console.log(
-      `ratio Firebreak/Alertmanager (accepted): single ${round((stormSingle?.acceptedPerSecond ?? 0) / single, 2)}, batched ${round((stormBatched?.acceptedPerSecond ?? 0) / batched, 2)}`,
-    );
-  } else if (runs("storm") || runs("alertmanager")) {
-    console.log(
-      "alertmanager not on PATH (apt-get install prometheus-alertmanager): no peer figures",
-    );
+  const ingest = runs("ingest") ? await ingestComparison(stormCount) : null;
+  const pages = runs("pages") ? await firstPages(stormCount) : null;
+
+  // Dollars per million signals, from the storm (one per request) and distinct runs' counts.
+  const costs: Array<{ shape: string; cost: CostPerMillion }> = [];
+  const storm = results.find((result) => result.scenario === "storm" && result.form === "single");
+  const distinct = results.find((result) => result.scenario === "distinct");
+  if (storm) costs.push({ shape: "storm-shaped (50 alarms)", cost: costPerMillion(storm.usage) });
+  if (distinct) {
+    costs.push({
+      shape: "distinct-shaped (new Sentry issues)",
+      cost: costPerMillion(distinct.usage),
+    });
   }
+  if (costs.length) for (const line of costLines(costs)) console.log(line);
 
   const report = {
     at: new Date().toISOString(),
@@ -358,11 +358,58 @@ async function main() {
     results,
     slack,
     responses: response,
-    alertmanager,
+    ingest,
+    pages,
+    costs,
   };
   writeResult("latest.json", report);
   writeResult("latest.md", markdown(report));
   console.log("written: bench/results/latest.json, bench/results/latest.md");
+}
+
+/** Ingest side by side (bare Node, Alertmanager, Firebreak) with the storm's events. */
+async function ingestComparison(count: number): Promise<IngestComparison> {
+  const result = await compareIngest({
+    count,
+    clients: CLIENTS,
+    perRequest: BATCH,
+    port: () => nextPort++,
+  });
+  for (const line of ingestLines(result)) console.log(line);
+  return result;
+}
+
+interface FirstPages {
+  alone: PageLatency;
+  inStorm: PageLatency & { stormEvents: number };
+}
+
+/** Alarm to first page, alone on an idle stack and during a storm, each on a fresh stack. */
+async function firstPages(stormCount: number): Promise<FirstPages> {
+  const quiet = await startStack(nextPort++);
+  let alone: PageLatency;
+  try {
+    alone = await alarmToFirstPage(quiet, { probes: quick ? 10 : 30, label: "alone" });
+  } finally {
+    await quiet.stop();
+  }
+  const busy = await startStack(nextPort++);
+  let inStorm: PageLatency;
+  try {
+    inStorm = await alarmToFirstPage(busy, {
+      probes: quick ? 10 : 50,
+      label: "storm",
+      storm: pageStormJobs(stormCount),
+      clients: CLIENTS,
+    });
+  } finally {
+    await busy.stop();
+  }
+  const line = (name: string, figure: PageLatency) =>
+    `alarm to first page, ${name}: p50 ${figure.p50Ms} ms, p99 ${figure.p99Ms} ms, max ${figure.maxMs} ms (${figure.probes} alarms)`;
+  console.log(line("alone", alone));
+  console.log(line(`in a storm of ${stormCount} events`, inStorm));
+  return { alone, inStorm: { ...inStorm, stormEvents: stormCount } };
 }
 
 function markdown(report: {
@@ -371,7 +418,9 @@ function markdown(report: {
   results: FirebreakResult[];
   slack: SlackResult | null;
   responses: ResponsesResult | null;
-  alertmanager: { version: string; single: number; batched: number } | null;
+  ingest: IngestComparison | null;
+  pages: FirstPages | null;
+  costs: Array<{ shape: string; cost: CostPerMillion }>;
 }): string {
   const lines = [
     `Measured ${report.at} on ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
@@ -384,6 +433,15 @@ function markdown(report: {
     ),
     "",
   ];
+  if (report.ingest) lines.push("```", ...ingestLines(report.ingest), "```", "");
+  if (report.pages) {
+    const { alone, inStorm } = report.pages;
+    lines.push(
+      `Alarm to first page: alone p50 ${alone.p50Ms} ms, p99 ${alone.p99Ms} ms (${alone.probes} alarms); in a storm of ${inStorm.stormEvents} events p50 ${inStorm.p50Ms} ms, p99 ${inStorm.p99Ms} ms (${inStorm.probes} alarms).`,
+      "",
+    );
+  }
+  if (report.costs.length) lines.push("```", ...costLines(report.costs), "```", "");
   if (report.slack) {
     lines.push(
       `Slack slash command, ${report.slack.commands} signed commands one after another (list, show, ack, note): median ${report.slack.medianMs} ms, p99 ${report.slack.p99Ms} ms, max ${report.slack.maxMs} ms (Slack allows 3 s).`,
@@ -393,14 +451,6 @@ function markdown(report: {
   if (report.responses) {
     lines.push(
       `Alarm to response (the repository's policy, ${report.responses.alarms} alarms): scale-out call ${report.responses.toScaleCallMs} ms; page median ${report.responses.toPageMs.median} ms, max ${report.responses.toPageMs.max} ms.`,
-      "",
-    );
-  }
-  if (report.alertmanager) {
-    const [single, batched] = report.results;
-    lines.push(
-      `Alertmanager ${report.alertmanager.version}, same run, same alert load: ${report.alertmanager.single} alerts/s single, ${report.alertmanager.batched} alerts/s batched (100 per request).`,
-      `Firebreak/Alertmanager (accepted): single ${round((single?.acceptedPerSecond ?? 0) / report.alertmanager.single, 2)}, batched ${round((batched?.acceptedPerSecond ?? 0) / report.alertmanager.batched, 2)}.`,
       "",
     );
   }
