@@ -1,18 +1,4 @@
 import {
-  AccountAccess,
-  AwsSdkGateway,
-  cloudWatchInAccounts,
-  DynamoDbChangeStore,
-  DynamoDbIncidentStore,
-  DynamoDbOverrideStore,
-  DynamoDbReplayGuard,
-  DynamoDbSilenceStore,
-  DynamoDbVersionedItems,
-  FetchPageTransport,
-  SqsMessageQueue,
-  sdkSts,
-} from "@firebreak/aws";
-import {
   type AppPorts,
   composeApp,
   GuardKeeper,
@@ -37,9 +23,13 @@ import { stageSecrets } from "./secrets";
 const SDK_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 5000 };
 
 // Each factory reads only the variables it needs, so a function is configured with exactly
-// what it uses. The SDK comes from the Lambda runtime, outside the bundle, where esbuild cannot
-// drop an unused import: clients are imported inside the factories, so a function loads only
-// the clients it calls (each costs its cold start 20 to 90 ms).
+// what it uses. Adapters and their SDK clients are imported inside the factories (./adapters,
+// each a chunk of its own in the split bundles: stacks/bundle.ts), so a function loads only the
+// clients it calls: each costs its cold start 20 to 90 ms.
+const dynamodbAdapters = () => import("./adapters/dynamodb");
+const sqsAdapters = () => import("./adapters/sqs");
+const accountAdapters = () => import("./adapters/accounts");
+const responderAdapters = () => import("./adapters/responders");
 
 /** The policy from `MONITORING_CONFIG`, a JSON file the stack ships beside the handler. */
 const awsPolicy = /* @__PURE__ */ once(async () => {
@@ -49,7 +39,7 @@ const awsPolicy = /* @__PURE__ */ once(async () => {
 
 const awsTable = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ TABLE_NAME: z.string().min(1) }));
-  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { DynamoDBClient } = await dynamodbAdapters();
   return {
     client: new DynamoDBClient({ requestHandler: SDK_TIMEOUTS }),
     tableName: env.TABLE_NAME,
@@ -57,29 +47,32 @@ const awsTable = /* @__PURE__ */ once(async () => {
 });
 
 // The policy decides each incident's due time and expiry.
-const awsStore = /* @__PURE__ */ once(
-  async () =>
-    new DynamoDbIncidentStore({ ...(await awsTable()), config: (await awsPolicy()).config }),
-);
+const awsStore = /* @__PURE__ */ once(async () => {
+  const { DynamoDbIncidentStore } = await dynamodbAdapters();
+  return new DynamoDbIncidentStore({ ...(await awsTable()), config: (await awsPolicy()).config });
+});
 
 const awsSilences = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
+  const { DynamoDbSilenceStore } = await dynamodbAdapters();
   return new DynamoDbSilenceStore(client, tableName);
 });
 
 const awsReplays = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
+  const { DynamoDbReplayGuard } = await dynamodbAdapters();
   return new DynamoDbReplayGuard(client, tableName, systemClock);
 });
 
 const awsOverrides = /* @__PURE__ */ once(async () => {
   const { client, tableName } = await awsTable();
+  const { DynamoDbOverrideStore } = await dynamodbAdapters();
   return new DynamoDbOverrideStore(client, tableName);
 });
 
 const awsChanges = /* @__PURE__ */ once(
   async () =>
-    new DynamoDbChangeStore({
+    new (await dynamodbAdapters()).DynamoDbChangeStore({
       ...(await awsTable()),
       retentionMs: (await awsPolicy()).config.incidents.retention,
       clock: systemClock,
@@ -88,7 +81,7 @@ const awsChanges = /* @__PURE__ */ once(
 
 const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
-  const { SQSClient } = await import("@aws-sdk/client-sqs");
+  const { SQSClient, SqsMessageQueue } = await sqsAdapters();
   return new SqsMessageQueue({
     client: new SQSClient({ requestHandler: SDK_TIMEOUTS }),
     queueUrl: env.QUEUE_URL,
@@ -143,20 +136,24 @@ async function channelSecrets(config: Policy["config"]) {
 }
 
 /** Member accounts through their roles (`accounts`), each role assumed once per cold start. */
-const awsAccounts = /* @__PURE__ */ once(
-  async () =>
-    new AccountAccess({ accounts: (await awsPolicy()).config.accounts, sts: sdkSts(awsRegion()) }),
-);
+const awsAccounts = /* @__PURE__ */ once(async () => {
+  const { AccountAccess, sdkSts } = await accountAdapters();
+  return new AccountAccess({
+    accounts: (await awsPolicy()).config.accounts,
+    sts: sdkSts(awsRegion()),
+  });
+});
 
 /** Alarm states and metrics, in the alarm's own account. */
 const awsCloudWatch = /* @__PURE__ */ once(async () =>
-  cloudWatchInAccounts(awsRegion(), await awsAccounts()),
+  (await accountAdapters()).cloudWatchInAccounts(awsRegion(), await awsAccounts()),
 );
 
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
 const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
   const { client, tableName } = await awsTable();
+  const { AwsSdkGateway, DynamoDbVersionedItems, FetchPageTransport } = await responderAdapters();
   const policy = await awsPolicy();
   const region = awsRegion();
   const secrets = await channelSecrets(policy.config);
