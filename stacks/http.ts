@@ -1,3 +1,4 @@
+import { cloudWatchReadGrants, type Grant } from "./accounts";
 import { API_CORS } from "./console";
 import { type FirebreakFunctionArgs, type FunctionDefaults, firebreakFunction } from "./lambda";
 import type { StageSecrets } from "./secrets";
@@ -11,6 +12,8 @@ export interface HttpArgs {
   secrets: StageSecrets;
   /** Whether browsers (the console) may call the API. */
   consoleCors: boolean;
+  /** The member-account roles an incident's metrics are read through (`memberRoleGrants`). */
+  memberRoles: Grant[];
 }
 
 type RouteSettings = {
@@ -27,7 +30,7 @@ type RouteSettings = {
  * (256 KB, functions/lib/http.ts): HTTP APIs have no body-size setting of their own (10 MB fixed)
  * and take no WAF.
  */
-export function httpApi({ defaults, table, secrets, consoleCors }: HttpArgs) {
+export function httpApi({ defaults, table, secrets, consoleCors, memberRoles }: HttpArgs) {
   const { options, topology, queues } = defaults;
   const { stageThrottle, routes } = topology;
   // Route settings name routes, which exist only after the stage: the stage waits for them
@@ -56,9 +59,20 @@ export function httpApi({ defaults, table, secrets, consoleCors }: HttpArgs) {
     api: () => {
       // The calendar feeds check a token of their own (calendar apps send no headers).
       const access = secrets.access(["API_TOKENS", "CALENDAR_TOKEN"]);
+      // An incident's metric context (`GET /incidents/{id}/metrics`), in the alarm's account.
+      const metrics = $resolve([
+        aws.getPartitionOutput({}).partition,
+        aws.getRegionOutput({}).region,
+        aws.getCallerIdentityOutput({}).accountId,
+      ]).apply(([partition, region, account]) => [
+        ...cloudWatchReadGrants({ partition, region, account, metrics: true }),
+        ...memberRoles,
+      ]);
       return {
         environment: { TABLE_NAME: table.name, ...access.environment },
-        permissions: access.permissions,
+        permissions: $resolve([$output(access.permissions), metrics]).apply(
+          ([secretGrants, metricGrants]) => [...secretGrants, ...metricGrants],
+        ),
         // Silences are deleted when someone ends one (API, Slack).
         table: tableNeeds,
       };

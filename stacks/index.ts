@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { organizationBusPolicy } from "./accounts";
+import { memberRoleGrants, organizationBusPolicy } from "./accounts";
 import { incidentConsole } from "./console";
 import { eventSources } from "./events";
 import { httpApi } from "./http";
@@ -65,7 +65,13 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
   ];
 
   const signals = ingest({ defaults, table, alarmPrefix: prefix });
-  const http = httpApi({ defaults, table, secrets, consoleCors: options.console });
+  const http = httpApi({
+    defaults,
+    table,
+    secrets,
+    consoleCors: options.console,
+    memberRoles: memberRoleGrants(policy.config),
+  });
   const responses = respond({
     defaults,
     policy,

@@ -54,20 +54,26 @@ const grants = (s: Synth, role: string, prefix: string) =>
   );
 
 describe("member accounts", () => {
-  test("the dispatcher and the sweep may assume exactly the configured roles, and no other function any", () => {
+  test("the dispatcher, the sweep and the API may assume exactly the configured roles, and no other function any", () => {
     const assume = `sts:AssumeRole ${MEMBER_ROLES.join(" ")}`;
     expect(grants(organization, "DispatchRole", "sts:")).toEqual([assume]);
     expect(grants(organization, "EscalationsRole", "sts:")).toEqual([assume]);
+    expect(grants(organization, "ApiRole", "sts:")).toEqual([assume]);
     for (const role of ["IngestRole", "ProcessRole", "SlackRole", "SentryWebhookRole"]) {
       expect(grants(organization, role, "sts:")).toEqual([]);
     }
   });
 
-  test("the sweep reads its own region's alarm states, and nothing else of CloudWatch", () => {
+  test("the sweep reads its own region's alarm states, the API their metrics too", () => {
     expect(grants(organization, "EscalationsRole", "cloudwatch:")).toEqual([
       `cloudwatch:DescribeAlarms arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`,
     ]);
     expect(grants(organization, "DispatchRole", "cloudwatch:")).toEqual([]);
+    // The API reads metrics too; GetMetricData has no resource type to narrow it to.
+    expect(grants(organization, "ApiRole", "cloudwatch:")).toEqual([
+      `cloudwatch:DescribeAlarms arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*`,
+      "cloudwatch:GetMetricData *",
+    ]);
   });
 
   test("the organization's accounts may put events on the default bus", () => {
