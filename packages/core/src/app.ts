@@ -263,8 +263,10 @@ export function composeApp(ports: AppPorts): App {
         metrics: ports.metrics,
         // The sweep sends the page budget's digests as each minute turns.
         digests: pageBudget ? { budget: pageBudget, pager, consoleUrl } : undefined,
-        // Alarm states, to verify the remediations that are due.
+        // Alarm states, to verify the remediations that are due; the last change, for ladders
+        // that roll it back.
         cloudwatch: await ports.cloudwatch(),
+        changes: lastChangeLookup(await ports.changes()),
       };
     }),
   };

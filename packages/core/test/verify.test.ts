@@ -7,6 +7,7 @@ import {
   actionView,
   assembleTimeline,
   buildPostmortem,
+  type Change,
   type CloudWatchReader,
   type ConfigInput,
   Correlator,
@@ -87,6 +88,24 @@ const configInput: ConfigInput = {
       actions: [{ type: "scale", target: ecs("plain"), by: 1, max: 8 }],
     },
     {
+      name: "checkout",
+      match: { alarmName: "checkout-*" },
+      severity: "critical",
+      actions: [
+        {
+          type: "scale",
+          target: ecs("checkout"),
+          by: 1,
+          max: 8,
+          verifyAfter: "1m",
+          ifIneffective: [
+            { type: "rollback", target: "last-change" },
+            { type: "scale", target: ecs("checkout-workers"), by: 1, max: 8 },
+          ],
+        },
+      ],
+    },
+    {
       name: "shop",
       match: { alarmName: "shop-*" },
       severity: "critical",
@@ -125,7 +144,10 @@ const configInput: ConfigInput = {
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
   safety: { cooldown: "10m", maxActionsPerHour: 20 },
   // The shop's alarms group into one incident, whose every firing alarm is checked.
-  services: { shop: { match: [{ alarmName: "shop-*" }] } },
+  services: {
+    shop: { match: [{ alarmName: "shop-*" }] },
+    checkout: { match: [{ alarmName: "checkout-*" }], group: false },
+  },
 };
 const config = aConfig(configInput);
 
@@ -222,6 +244,14 @@ function harness() {
   const pager = new FakePager();
   const cloudwatch = new FakeCloudWatch();
   const silences = new MemorySilenceStore();
+  const lastChanges = new Map<string, Change>();
+  const changes = {
+    asked: [] as string[],
+    async lastChange(service: string, before: string): Promise<Change | null> {
+      changes.asked.push(`${service}@${before}`);
+      return lastChanges.get(service) ?? null;
+    },
+  };
   const correlator = new Correlator({
     store,
     policy: new Policy(config),
@@ -269,7 +299,8 @@ function harness() {
   const dispatchAll = async () => {
     for (const id of await store.listPending()) await dispatcher.dispatch(id);
   };
-  const runSweep = () => sweep({ store, silences, config, clock, region: "us-east-1", cloudwatch });
+  const runSweep = () =>
+    sweep({ store, silences, config, clock, region: "us-east-1", cloudwatch, changes });
   return {
     clock,
     store,
@@ -277,6 +308,8 @@ function harness() {
     pager,
     cloudwatch,
     silences,
+    lastChanges,
+    changes,
     commands,
     alarm,
     logLine,
@@ -716,6 +749,58 @@ describe("ifIneffective: the ladder", () => {
     ]);
     // Looked at again when the silence ends.
     expect(nextDueAt(record, config)).toBe(Date.parse(endsAt));
+  });
+
+  it("rolls back exactly the service's last change when the ladder says last-change", async () => {
+    const h = harness();
+    h.lastChanges.set("checkout", {
+      id: "chg-7",
+      service: "checkout",
+      version: "43",
+      previousVersion: "42",
+      target: { kind: "lambda-alias", functionName: "checkout-api", alias: "live" },
+      commit: "abc123",
+      author: "ci",
+      url: null,
+      at: iso(START - 4 * MINUTE),
+      origin: "lambda",
+      account: "123456789012",
+    });
+    const id = await h.alarm("checkout-5xx");
+    await h.dispatchAll();
+    h.cloudwatch.set("checkout-5xx", "ALARM", START);
+    h.clock.time = START + MINUTE;
+    await h.runSweep();
+    expect(h.changes.asked).toEqual([`checkout@${iso(START + MINUTE)}`]);
+    expect(await h.action(id, "a2")).toMatchObject({
+      type: "rollback",
+      status: "planned",
+      targetKey: "lambda-alias:us-east-1/checkout-api:live",
+      spec: { change: { id: "chg-7", version: "43", previousVersion: "42" } },
+      follows: { action: "a1", root: "a1", step: 0 },
+    });
+  });
+
+  it("goes on past a last-change rollback with no change to roll back", async () => {
+    const h = harness();
+    const id = await h.alarm("checkout-latency");
+    await h.dispatchAll();
+    h.cloudwatch.set("checkout-latency", "ALARM", START);
+    h.clock.time = START + MINUTE;
+    await h.runSweep();
+    const [, skipped, next] = (await h.record(id)).actions;
+    expect(skipped).toMatchObject({
+      type: "rollback",
+      status: "skipped",
+      reason: "rollback of the last change: no change to checkout recorded",
+      follows: { action: "a1", root: "a1", step: 0 },
+    });
+    expect(next).toMatchObject({
+      type: "scale",
+      status: "planned",
+      targetKey: "ecs-service:us-east-1/prod/checkout-workers",
+      follows: { action: "a2", root: "a1", step: 1 },
+    });
   });
 
   it("stops climbing once a step is effective", async () => {

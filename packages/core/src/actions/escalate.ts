@@ -15,6 +15,7 @@ import { type SilenceStore, silenceFor } from "../silences/silence";
 import { type EscalationPolicy, personChannel } from "./escalation-policy";
 import type { ActionRecord } from "./model";
 import { type PlanContext, planPage, planResponses, recordSkippedPage, reviseHold } from "./plan";
+import type { ChangeLookup } from "./targets";
 import { verificationsDueAt, verifyDue } from "./verify";
 
 const iso = (time: number) => new Date(time).toISOString();
@@ -403,6 +404,8 @@ export interface SweepOptions {
    * judged by its incident alone (resolved: effective; still open: ineffective).
    */
   cloudwatch?: CloudWatchReader;
+  /** The last change to a service, for ladders that roll it back (`target: "last-change"`). */
+  changes?: ChangeLookup;
 }
 
 export interface SweepReport {
@@ -459,6 +462,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
         onCall,
         hold,
         cloudwatch: options.cloudwatch,
+        changes: options.changes,
         logger: options.logger,
       });
       if (verified) {

@@ -1,3 +1,4 @@
+import type { Change } from "../changes/model";
 import type { AlarmState, CloudWatchReader } from "../cloudwatch/ports";
 import { formatDuration } from "../duration";
 import type { IncidentRecord } from "../incidents/model";
@@ -7,6 +8,7 @@ import { silenceFor } from "../silences/silence";
 import type { ActionRecord, Verification } from "./model";
 import { humanChannels, type PlanContext, planAction, planPage } from "./plan";
 import type { ChainStep } from "./schema";
+import { type ChangeLookup, needsLastChange } from "./targets";
 
 /** `verifyAfter` when an action says none. */
 export const DEFAULT_VERIFY_AFTER_MS = 5 * 60_000;
@@ -231,6 +233,11 @@ function alarmFinding(
 
 export interface VerifyContext extends PlanContext {
   cloudwatch?: CloudWatchReader;
+  /**
+   * The last change to the incident's service, read when a ladder may roll it back (`target:
+   * "last-change"`), unless `lastChange` was read already.
+   */
+  changes?: ChangeLookup;
   logger?: Logger;
 }
 
@@ -252,6 +259,9 @@ export async function verifyDue(
   );
   if (due.length === 0) return null;
   const record = structuredClone(current);
+  const lastChange = await lastChangeFor(record, context);
+  if (lastChange === false) return null;
+  const planning = lastChange === undefined ? context : { ...context, lastChange };
   let changed = false;
   for (const { id } of due) {
     const action = record.actions.find((candidate) => candidate.id === id) as ActionRecord;
@@ -291,11 +301,35 @@ export async function verifyDue(
       status: action.status,
       reason: `verified ${finding.status}: ${finding.evidence}`,
     });
-    if (finding.status === "ineffective") climbLadder(record, action, context);
+    if (finding.status === "ineffective") climbLadder(record, action, planning);
   }
   if (!changed) return null;
   record.version += 1;
   return record;
+}
+
+/**
+ * The last change to the incident's service when its rule's ladders may roll it back and it
+ * was not read yet; undefined: nothing to read; false: it could not be read (the sweep tries
+ * again, rather than plan a `last-change` rollback that says changes are not recorded).
+ */
+async function lastChangeFor(
+  record: IncidentRecord,
+  context: VerifyContext,
+): Promise<Change | null | undefined | false> {
+  const { service, rule: ruleName } = record.incident;
+  if (!context.changes || context.lastChange !== undefined || !service) return undefined;
+  const rule = context.config.rules.find((candidate) => candidate.name === ruleName);
+  if (!rule || !needsLastChange(rule.actions)) return undefined;
+  try {
+    return await context.changes.lastChange(service, iso(context.now));
+  } catch (error) {
+    context.logger?.warn("could not read the last change, will verify later", {
+      incidentId: record.incident.id,
+      error: String(error),
+    });
+    return false;
+  }
 }
 
 /**
@@ -375,21 +409,27 @@ function climbLadder(record: IncidentRecord, action: ActionRecord, context: Plan
     }
     return;
   }
+  // The action the next step follows: the ineffective one, then any step skipped as planned.
+  let previous = action;
   for (; index < steps.length; index++) {
     const step = steps[index] as ChainStep;
     const remaining = steps.slice(index + 1).some((later) => later.type !== "page");
     if (step.type === "page") {
       const note = remaining
-        ? `${describe(action)} did not help (${whyNot(action)}); ${firing}, trying the next step of ${root.id}'s ladder`
+        ? `${describe(previous)} did not help (${whyNot(previous)}); ${firing}, trying the next step of ${root.id}'s ladder`
         : finalNote(record, root, firing);
       const page = planPage(record, step.channel, "page", "ineffective", note, context);
-      page.follows = link(action, index);
+      page.follows = link(previous, index);
       pagedOnTheWay = true;
       continue;
     }
     const planned = planAction(record, rule, step, "ineffective", context, undefined);
-    planned.follows = link(action, index);
-    return;
+    planned.follows = link(previous, index);
+    // Skipped as it was planned (no change to roll back, a target that did not resolve): it
+    // changed nothing, so the ladder goes on. A flapping incident's hold waits for a person.
+    if (planned.status !== "skipped" || record.incident.flapping) return;
+    previous = planned;
+    pagedOnTheWay = false;
   }
   if (pagedOnTheWay) return;
   const note = finalNote(record, root, firing);
