@@ -14,13 +14,14 @@ export interface ServiceGroup {
 }
 
 /**
- * The list as groups by service, each keeping the order it was given (read `forReading` first),
- * and the groups ordered by their most urgent incident: a critical incident without a service
- * is not pushed below a service's warnings.
+ * The list as groups by service, each keeping the order it was given (read `forReading` first).
+ * Groups come in a stable order, services by name and "no service" last, so a new incident
+ * never moves a whole group under the reader's eyes (nor breaks the browser's scroll anchoring);
+ * urgency orders the incidents inside each group, and the counts above the list cover them all.
  *
  * @example
  * groupByService(forReading(page.items)).map((group) => group.label);
- * // ["checkout", "no service", "orders-db"]
+ * // ["checkout", "orders-db", "no service"]
  */
 export function groupByService(items: ReadonlyArray<IncidentItem>): ServiceGroup[] {
   const groups = new Map<string | null, ServiceGroup>();
@@ -33,7 +34,9 @@ export function groupByService(items: ReadonlyArray<IncidentItem>): ServiceGroup
     }
     group.items.push(item);
   }
-  return [...groups.values()];
+  return [...groups.values()].sort((a, b) =>
+    a.service === null ? 1 : b.service === null ? -1 : a.service.localeCompare(b.service),
+  );
 }
 
 /** What holds an incident quiet: recorded, but nothing pages or acts. */

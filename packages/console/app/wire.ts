@@ -76,7 +76,7 @@ export const TimelineEntryWire = z.object({
   late: z.optional(z.boolean()),
   from: z.optional(text),
   to: z.optional(text),
-  by: z.optional(text),
+  by: z.optional(optionalText),
   reason: z.optional(optionalText),
   text: z.optional(text),
   attempted: z.optional(text),

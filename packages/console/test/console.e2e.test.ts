@@ -62,6 +62,13 @@ const CONFIG: ConfigInput = {
     },
   ],
   default: { severity: "info" },
+  // One service whose alarms group into one incident: its database writer and its replica lag.
+  services: {
+    ledger: {
+      match: [{ source: "cloudwatch", alarmName: "ledger-*" }],
+      runbook: "https://wiki.example.com/runbooks/ledger",
+    },
+  },
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:oncall" } },
   // Re-triggers within the cooldown do not scale again: one scale-out, as in production.
   safety: { cooldown: "10m", maxActionsPerHour: 50 },
@@ -126,6 +133,22 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(200);
+  // The ledger: a deploy four minutes before its writer went down, then its replica lagging.
+  const change = await api.post(
+    "/changes",
+    {
+      service: "ledger",
+      version: "43",
+      previousVersion: "42",
+      commit: "abc123",
+      author: "ci",
+      at: minutesAgo(10).toISOString(),
+    },
+    { authorization: `Bearer ${TOKEN}` },
+  );
+  expect(change.status).toBe(201);
+  ids.ledger = await alarm("ledger-writer-down", { at: minutesAgo(6) });
+  expect(await alarm("ledger-replica-lag", { at: minutesAgo(5) })).toBe(ids.ledger);
   // Let the dispatcher run what the rules asked for (scale, page, the failover's approval).
   await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -304,6 +327,71 @@ describe("the incident console in Chromium", () => {
     await page.locator(".incident-head").getByText("Resolved", { exact: true }).waitFor();
     expect(await seen(page.locator("ol.timeline"))).toContain("Failed over to the reader.");
     await expectClean(main);
+  });
+
+  it("groups a service's alerts into one incident: alerts, the change before it, the approval it waits for", async () => {
+    const { page } = main;
+    await page.goto(`${stack.url}/#/incidents`);
+    const ledgerGroup = page.getByRole("region", { name: "Service: ledger" });
+    await ledgerGroup.waitFor();
+    const ledger = row(page, "ledger-writer-down");
+    expect(await ledgerGroup.getByRole("listitem").count()).toBe(1);
+    // The approval marker arrives with the incident's detail, read after the list.
+    await expect.poll(() => seen(ledger), POLL).toContain("Waiting for approval (1 action)");
+    expect(await seen(ledger)).toMatch(/Critical/);
+    // Every other incident has no service: they are grouped under "no service".
+    const others = page.getByRole("region", { name: "Service: no service" });
+    expect(await others.getByText("checkout-api-5xx", { exact: true }).count()).toBe(1);
+    expect(await others.getByText("ledger-writer-down", { exact: true }).count()).toBe(0);
+
+    await page.getByLabel("Service").selectOption("ledger");
+    await expect.poll(() => page.locator("li.incident").count(), POLL).toBe(1);
+    expect(page.url()).toContain("service=ledger");
+    await page.getByLabel("Service").selectOption("");
+    await expect.poll(() => row(page, "checkout-api-5xx").count(), POLL).toBe(1);
+
+    await ledger.getByRole("link").click();
+    await page.getByRole("heading", { level: 1, name: "ledger-writer-down" }).waitFor();
+    expect(await seen(page.locator(".incident-head"))).toContain("Waiting for approval");
+    expect(await seen(page.locator(".incident-head"))).toContain("service ledger");
+    const alerts = page.locator("table.alerts tbody tr");
+    expect(await alerts.count()).toBe(2);
+    expect(await seen(alerts.nth(0))).toMatch(
+      /CloudWatch\s+ledger-writer-down al1[\s\S]*Critical\s+firing\s+1/,
+    );
+    expect(await seen(alerts.nth(1))).toMatch(/ledger-replica-lag al2[\s\S]*Info\s+firing/);
+    expect(await seen(page.locator("ul.changes"))).toContain(
+      "changed 4 minutes before: ledger 42 → 43 by ci (commit abc123)",
+    );
+    const runbook = page.getByRole("link", { name: "https://wiki.example.com/runbooks/ledger" });
+    expect(await runbook.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await seen(page.locator("#action-a1"))).toMatch(/Fail over[\s\S]*Waiting for approval/);
+    // The simulated CloudWatch's series of the alarm, drawn beside the signals chart.
+    const metric = page.getByRole("img", { name: /^ledger-writer-down: / });
+    await metric.waitFor();
+    expect(await page.locator(".metric-chart polyline.metric-line").count()).toBeGreaterThan(0);
+
+    // A refused merge says why; the page stays as it was.
+    await page.getByLabel("Merge into incident").fill("ZZZZ999");
+    await page.getByRole("button", { name: "Merge", exact: true }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Failed: .*\(404\)$/ })
+      .waitFor();
+    expect(await alerts.count()).toBe(2);
+
+    // Splitting the replica's alert off leaves one alert here and opens an incident for it.
+    await page.getByRole("button", { name: "Split al2 off" }).click();
+    await page.getByRole("status").filter({ hasText: /split/i }).waitFor();
+    await expect.poll(() => alerts.count(), POLL).toBe(1);
+    expect(await page.getByRole("button", { name: /^Split / }).count()).toBe(0);
+    expect(await seen(page.locator("ol.timeline"))).toMatch(/split/i);
+    await screenshot(page, "incident-grouped");
+    expect(main.dialogs).toEqual([]);
+    expect(await main.cspViolations()).toEqual([]);
+    // The refused merge was a 404: the browser logs the failed request, nothing else.
+    expect(main.problems.filter((problem) => !/status of 404/.test(problem))).toEqual([]);
+    main.problems.length = 0;
   });
 
   it("lists, creates and removes silences", async () => {
