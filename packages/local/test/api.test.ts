@@ -346,6 +346,7 @@ describe("the OpenAPI description", () => {
       "status",
       "severity",
       "source",
+      "service",
       "since",
       "until",
       "limit",
