@@ -251,6 +251,7 @@ const silence = {
   createdBy: "slack:U012AB3CD",
   createdAt: "2026-11-26T10:00:00.000Z",
   endsAt: "2026-11-26T12:00:00.000Z",
+  incidentId: null,
 };
 
 describe("Slack messages", () => {
