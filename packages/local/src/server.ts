@@ -288,18 +288,34 @@ export async function startServer(stack: Stack, options: ServerOptions) {
     }
     const parsed = AlarmStateBodySchema.safeParse(body);
     if (!parsed.success) throw new InvalidInputError(z.prettifyError(parsed.error));
-    const { state, reason, account } = parsed.data;
-    const alarm = stack.simulation.cloudwatch.setState(name, {
-      state,
-      reason: reason ?? `set through the local stack`,
-      account: account ?? null,
-    });
+    const { state, reason, account, deliver } = parsed.data;
+    const cloudwatch = stack.simulation.cloudwatch;
+    const why = reason ?? "set through the local stack";
+    let incidents: string[] | undefined;
+    if (deliver) {
+      // As in AWS: the state changes, and EventBridge tells Firebreak (the stack's delivery
+      // updates the simulation from the event, like any other).
+      const raw = cloudwatch.stateChangeEvent(name, { state, reason: why, account }, LOCAL_REGION);
+      const { format, signals } = normalizeEvent(raw, { policy, region: LOCAL_REGION });
+      const ids = await stack.deliver([{ raw, route: EVENT_FORMATS[format], signals }]);
+      await stack.queue.waitFor(ids);
+      incidents = stack.incidentsOf(ids);
+    } else {
+      cloudwatch.setState(name, { state, reason: why, account: account ?? null });
+    }
+    // The one just changed: of that name (in that account), changed last.
+    const alarm = cloudwatch
+      .snapshot()
+      .filter((found) => found.alarmName === name && (!account || found.account === account))
+      .sort((a, b) => b.since.localeCompare(a.since))[0];
+    if (!alarm) throw new InvalidInputError(`alarm ${name} was not set`);
     sendJson(response, 200, {
       alarmName: alarm.alarmName,
       account: alarm.account,
       state: alarm.state,
       since: alarm.since,
       reason: alarm.reason,
+      ...(incidents ? { incidents } : {}),
     });
   }
 

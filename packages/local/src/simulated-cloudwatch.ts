@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { AlarmState, CloudWatchReader, MetricSeries } from "@firebreak/core";
 import * as z from "zod";
 
@@ -46,8 +47,15 @@ export const AlarmStateBodySchema = z.strictObject({
     .string()
     .regex(/^\d{12}$/)
     .optional(),
+  /**
+   * Also send Firebreak the EventBridge state change CloudWatch would (so an OK resolves the
+   * incident, as in AWS); the simulation then follows that event like any other.
+   */
+  deliver: z.boolean().default(false),
 });
 
+/** The account the local stack plays when an alarm names none (as its queue's sender). */
+const LOCAL_ACCOUNT = "000000000000";
 /** How far from now an event's own time is believed (as `incidents.trustedTime` defaults). */
 const TRUSTED_PAST_MS = 24 * 60 * 60 * 1000;
 const TRUSTED_FUTURE_MS = 5 * 60 * 1000;
@@ -255,6 +263,46 @@ export class SimulatedCloudWatch implements CloudWatchReader {
       comparison: metric.comparison,
       unit: metric.unit,
       points,
+    };
+  }
+
+  /**
+   * The EventBridge "CloudWatch Alarm State Change" CloudWatch would send for this alarm moving
+   * to `state` now: in `account`, else the alarm's own, else the local stack's.
+   */
+  stateChangeEvent(
+    alarmName: string,
+    change: { state: StateValue; reason: string; account?: string },
+    region: string,
+  ): Record<string, unknown> {
+    const alarm = this.find(alarmName, change.account);
+    const account = change.account ?? alarm?.account ?? LOCAL_ACCOUNT;
+    const now = new Date(this.clock()).toISOString();
+    // CloudWatch writes offsets as "+0000".
+    const cloudWatchTime = (iso: string) => iso.replace("Z", "+0000");
+    return {
+      version: "0",
+      id: randomUUID(),
+      "detail-type": "CloudWatch Alarm State Change",
+      source: "aws.cloudwatch",
+      account,
+      time: now.replace(/\.\d{3}Z$/, "Z"),
+      region,
+      resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`],
+      detail: {
+        alarmName,
+        state: { value: change.state, reason: change.reason, timestamp: cloudWatchTime(now) },
+        ...(alarm
+          ? {
+              previousState: {
+                value: alarm.state,
+                reason: alarm.reason ?? "",
+                timestamp: cloudWatchTime(alarm.since),
+              },
+            }
+          : {}),
+        configuration: {},
+      },
     };
   }
 

@@ -152,4 +152,25 @@ describe("remediation in an organization's member accounts (local stack)", () =>
     expect((await set({ state: "RED" })).status).toBe(400);
     expect((await set({ state: "OK" }, "wrong")).status).toBe(401);
   });
+
+  it("delivers the state change to Firebreak when asked, as EventBridge would: the OK resolves the incident", async () => {
+    const id = await alarm("checkout-latency-recovers", MEMBER);
+    await finishedActions(id);
+
+    const response = await fetch(`${stack.url}/local/aws/alarms/checkout-latency-recovers/state`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ state: "OK", reason: "rolled back", deliver: true }),
+    });
+
+    expect(response.status).toBe(200);
+    // The alarm's own account, from the event that made it fire.
+    expect(await response.json()).toMatchObject({
+      state: "OK",
+      account: MEMBER,
+      reason: "rolled back",
+      incidents: [id],
+    });
+    expect((await api.incident(id)).status).toBe("resolved");
+  });
 });
