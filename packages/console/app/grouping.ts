@@ -15,13 +15,14 @@ export interface ServiceGroup {
 
 /**
  * The list as groups by service, each keeping the order it was given (read `forReading` first).
- * Groups come in a stable order, services by name and "no service" last, so a new incident
- * never moves a whole group under the reader's eyes (nor breaks the browser's scroll anchoring);
- * urgency orders the incidents inside each group, and the counts above the list cover them all.
+ * Groups come in a stable order, "no service" first (what the config does not know yet, one
+ * incident per alert) and then services by name, so a new incident never moves a whole group
+ * under the reader's eyes nor the browser's scroll anchor; urgency orders the incidents inside
+ * each group, and the counts above the list cover them all.
  *
  * @example
  * groupByService(forReading(page.items)).map((group) => group.label);
- * // ["checkout", "orders-db", "no service"]
+ * // ["no service", "checkout", "orders-db"]
  */
 export function groupByService(items: ReadonlyArray<IncidentItem>): ServiceGroup[] {
   const groups = new Map<string | null, ServiceGroup>();
@@ -35,7 +36,7 @@ export function groupByService(items: ReadonlyArray<IncidentItem>): ServiceGroup
     group.items.push(item);
   }
   return [...groups.values()].sort((a, b) =>
-    a.service === null ? 1 : b.service === null ? -1 : a.service.localeCompare(b.service),
+    a.service === null ? -1 : b.service === null ? 1 : a.service.localeCompare(b.service),
   );
 }
 

@@ -338,16 +338,16 @@ describe("the incident console in Chromium", () => {
     expect(await ledgerGroup.getByRole("listitem").count()).toBe(1);
     // The approval marker arrives with the incident's detail, read after the list.
     await expect.poll(() => seen(ledger), POLL).toContain("Waiting for approval (1 action)");
-    expect(await seen(ledger)).toMatch(/Critical/);
+    expect(await seen(ledger)).toMatch(/Critical/i);
     // Every other incident has no service: they are grouped under "no service".
     const others = page.getByRole("region", { name: "Service: no service" });
     expect(await others.getByText("checkout-api-5xx", { exact: true }).count()).toBe(1);
     expect(await others.getByText("ledger-writer-down", { exact: true }).count()).toBe(0);
 
-    await page.getByLabel("Service").selectOption("ledger");
+    await page.getByLabel("Service", { exact: true }).selectOption("ledger");
     await expect.poll(() => page.locator("li.incident").count(), POLL).toBe(1);
     expect(page.url()).toContain("service=ledger");
-    await page.getByLabel("Service").selectOption("");
+    await page.getByLabel("Service", { exact: true }).selectOption("");
     await expect.poll(() => row(page, "checkout-api-5xx").count(), POLL).toBe(1);
 
     await ledger.getByRole("link").click();

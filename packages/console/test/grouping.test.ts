@@ -105,7 +105,7 @@ function detail(
 }
 
 describe("incidents grouped by service", () => {
-  it("keeps the reading order inside each group; services by name, then no service", () => {
+  it("keeps the reading order inside each group; no service first, then services by name", () => {
     const items = forReading([
       incident({ id: "INFO001", severity: "info", service: "checkout" }),
       incident({ id: "WARN001", severity: "warning", service: "orders-db" }),
@@ -115,16 +115,16 @@ describe("incidents grouped by service", () => {
     ]);
     const groups = groupByService(items);
     expect(groups.map((group) => [group.label, group.items.map((item) => item.id)])).toEqual([
+      [NO_SERVICE, ["CRIT001", "ACKD001"]],
       ["checkout", ["CRIT002", "INFO001"]],
       ["orders-db", ["WARN001"]],
-      [NO_SERVICE, ["CRIT001", "ACKD001"]],
     ]);
-    expect(groups.at(-1)?.service).toBeNull();
+    expect(groups[0]?.service).toBeNull();
     // A new, more urgent incident does not move the groups.
     const more = groupByService(
       forReading([...items, incident({ id: "CRIT003", severity: "critical", service: null })]),
     );
-    expect(more.map((group) => group.label)).toEqual(["checkout", "orders-db", NO_SERVICE]);
+    expect(more.map((group) => group.label)).toEqual([NO_SERVICE, "checkout", "orders-db"]);
     // Every incident is in exactly one group.
     expect(groups.flatMap((group) => group.items)).toHaveLength(items.length);
   });
