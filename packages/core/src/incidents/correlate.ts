@@ -192,6 +192,8 @@ export class Correlator {
     // incident, not where another fingerprint's alert lives.
     const routeStates = new Map<string, FingerprintState>();
     while (pending.length > 0) {
+      // Sent on by this attempt: kept only once the attempt's write has gone through.
+      const sent: WorkItem[] = [];
       try {
         const state = await this.current(key);
         const current = state.record;
@@ -206,7 +208,7 @@ export class Correlator {
           pending = [];
           for (const route of routes) {
             if (route.key !== key) {
-              elsewhere.push({ key: route.key, group: route.signals, hops: work.hops + 1 });
+              sent.push({ key: route.key, group: route.signals, hops: work.hops + 1 });
               continue;
             }
             pending.push(...route.signals);
@@ -215,7 +217,7 @@ export class Correlator {
               pointers.set(fingerprint, fingerprintState.record?.incident.id ?? null);
             }
           }
-          if (pending.length === 0) return { results, elsewhere };
+          if (pending.length === 0) return { results, elsewhere: [...elsewhere, ...sent] };
         }
         const now = this.options.clock.now();
         const archived = await this.archivedMarks(key, current, pending, now);
@@ -246,14 +248,14 @@ export class Correlator {
         }
         if (reduction.detached.length > 0) {
           for (const [fingerprint, signals] of groupBy(reduction.detached, (s) => s.fingerprint)) {
-            elsewhere.push({ key: fingerprint, group: signals, hops: MAX_HOPS });
+            sent.push({ key: fingerprint, group: signals, hops: MAX_HOPS });
           }
         }
         if (!reduction.record) {
           for (const { signal, outcome } of reduction.outcomes) {
             results.push({ signal, outcome, incidentId: current?.incident.id ?? null });
           }
-          return { results, elsewhere };
+          return { results, elsewhere: [...elsewhere, ...sent] };
         }
         // Before the item that drops them: a mark is always inline, archived, or both.
         if (reduction.archive.length > 0) {
@@ -272,13 +274,12 @@ export class Correlator {
         for (const { signal, outcome } of reduction.outcomes) {
           results.push({ signal, outcome, incidentId: saved.incident.id });
         }
+        elsewhere.push(...sent);
         pending = reduction.rest;
         attempt = 0;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
         this.cache.delete(key);
-        // Detached signals of the failed attempt are decided again on the retry.
-        elsewhere.length = 0;
         attempt += 1;
         if (attempt >= MAX_ATTEMPTS) throw error;
         await backoff(attempt);

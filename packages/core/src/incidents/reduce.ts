@@ -293,12 +293,10 @@ export function reduce(
     }
 
     const recoveredAt = newestRecovery(signal.fingerprint);
-    // Late: timed before the resolution of the incident that held its alert, or of the alert.
+    // Late: timed before its own alert's resolution (an incident resolves with its alerts; a
+    // trigger after its alert recovered is news even when another alert resolved the incident).
     const late =
-      held !== undefined &&
-      [target?.incident.resolvedAt ?? null, held.resolvedAt].some(
-        (resolvedAt) => resolvedAt !== null && ms(signal.at) <= ms(resolvedAt),
-      );
+      held !== undefined && held.resolvedAt !== null && ms(signal.at) <= ms(held.resolvedAt);
     // Older than a recovery of its own fingerprint that nothing held: opens or joins nothing.
     const stale = recoveredAt !== null && olderAtCoarsestPrecision(signal.at, recoveredAt);
     if (stale && (open ? !held : !late)) {
