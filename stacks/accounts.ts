@@ -1,4 +1,5 @@
 import type { MonitoringConfig } from "@firebreak/core";
+import { type DeployedPolicy, remediationStatements } from "./policy";
 
 /** A grant as the functions take them (`sst.aws.FunctionPermissionArgs`). */
 export interface Grant {
@@ -64,4 +65,55 @@ export function organizationBusPolicy(organizationId: string) {
       ],
     }),
   });
+}
+
+export interface MemberRoleArgs {
+  policy: Pick<DeployedPolicy, "config" | "remediations">;
+  partition: string;
+  region: string;
+  /** The account Firebreak runs in, whose functions assume the role. */
+  firebreakAccount: string;
+}
+
+/**
+ * What each member account's role must be, for its administrators to create (README, "Every
+ * account"): trusting Firebreak's account with the configured ExternalId, and allowed exactly
+ * the remediation operations the policy's actions declare on that account's targets, plus
+ * reading its alarms and their metrics. Firebreak's own roles may assume it only where
+ * `memberRoleGrants` says so.
+ */
+export function memberRolePolicies({
+  policy,
+  partition,
+  region,
+  firebreakAccount,
+}: MemberRoleArgs) {
+  return Object.fromEntries(
+    Object.entries(policy.config.accounts).map(([account, { roleArn, externalId }]) => [
+      account,
+      {
+        roleArn,
+        trustPolicy: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { AWS: `arn:${partition}:iam::${firebreakAccount}:root` },
+              Action: "sts:AssumeRole",
+              ...(externalId
+                ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } }
+                : {}),
+            },
+          ],
+        },
+        permissionsPolicy: {
+          Version: "2012-10-17",
+          Statement: [
+            ...remediationStatements(policy.remediations, { partition, region, account }),
+            ...cloudWatchReadGrants({ partition, region, account, metrics: true }),
+          ].map((grant) => ({ Effect: "Allow", Action: grant.actions, Resource: grant.resources })),
+        },
+      },
+    ]),
+  );
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { memberRoleGrants, organizationBusPolicy } from "./accounts";
+import { memberRoleGrants, memberRolePolicies, organizationBusPolicy } from "./accounts";
 import { incidentConsole } from "./console";
 import { eventSources } from "./events";
 import { httpApi } from "./http";
@@ -107,6 +107,17 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
     ? organizationBusPolicy(options.organizationId)
     : undefined;
 
+  // What each member account's administrators create for Firebreak (README, "Every account").
+  const memberAccountRoles =
+    Object.keys(policy.config.accounts).length > 0
+      ? $resolve([
+          aws.getPartitionOutput({}).partition,
+          aws.getRegionOutput({}).region,
+          aws.getCallerIdentityOutput({}).accountId,
+        ]).apply(([partition, region, firebreakAccount]) =>
+          memberRolePolicies({ policy, partition, region, firebreakAccount }),
+        )
+      : undefined;
   const routeUrl = (route: string) => $interpolate`${http.api.url}${route.split(" ")[1]}`;
   return {
     outputs: {
@@ -130,6 +141,7 @@ export function firebreak({ config, configOrigin, options: input }: FirebreakArg
       /** The SecureString parameters this stage reads: put each before its function's first use. */
       secretParameters: secretNames.map(secrets.parameterName),
       tableName: table.name,
+      ...(memberAccountRoles ? { memberAccountRoles } : {}),
     },
     resources: {
       table,

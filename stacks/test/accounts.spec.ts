@@ -96,4 +96,35 @@ describe("member accounts", () => {
       ],
     });
   });
+
+  test("each member account's role is in the outputs: trust with its ExternalId, exactly the remediation and alarm reads there", () => {
+    const roles = organization.outputs.memberAccountRoles as Record<
+      string,
+      { roleArn: string; trustPolicy: unknown; permissionsPolicy: { Statement: unknown[] } }
+    >;
+    expect(Object.keys(roles)).toEqual(["111122223333", "444455556666"]);
+    expect(roles["111122223333"]?.trustPolicy).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "sts:ExternalId": "firebreak-prod" } },
+        },
+      ],
+    });
+    // No ExternalId configured: no condition on it.
+    expect(JSON.stringify(roles["444455556666"]?.trustPolicy)).not.toContain("ExternalId");
+    expect(roles["444455556666"]?.permissionsPolicy.Statement).toContainEqual({
+      Effect: "Allow",
+      Action: ["ecs:DescribeServices", "ecs:UpdateService"],
+      Resource: [`arn:aws:ecs:${REGION}:444455556666:service/prod/checkout`],
+    });
+    expect(roles["444455556666"]?.permissionsPolicy.Statement).toContainEqual({
+      Effect: "Allow",
+      Action: ["cloudwatch:DescribeAlarms"],
+      Resource: [`arn:aws:cloudwatch:${REGION}:444455556666:alarm:*`],
+    });
+  });
 });
