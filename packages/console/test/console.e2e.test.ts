@@ -357,9 +357,9 @@ describe("the incident console in Chromium", () => {
     const alerts = page.locator("table.alerts tbody tr");
     expect(await alerts.count()).toBe(2);
     expect(await seen(alerts.nth(0))).toMatch(
-      /CloudWatch\s+ledger-writer-down al1[\s\S]*Critical\s+firing\s+1/,
+      /CloudWatch\s+ledger-writer-down al1[\s\S]*Critical\s+firing\s+1\s/i,
     );
-    expect(await seen(alerts.nth(1))).toMatch(/ledger-replica-lag al2[\s\S]*Info\s+firing/);
+    expect(await seen(alerts.nth(1))).toMatch(/ledger-replica-lag al2[\s\S]*Info\s+firing/i);
     expect(await seen(page.locator("ul.changes"))).toContain(
       "changed 4 minutes before: ledger 42 → 43 by ci (commit abc123)",
     );

@@ -41,6 +41,16 @@ export function Timeline({
   );
 }
 
+/** What happened to an alert of the incident, in words. */
+const ALERT_CHANGE_WORDS: Record<string, string> = {
+  joined: "joined",
+  severity: "changed severity",
+  resolved: "resolved",
+  fired: "fired again",
+  merged: "came by merge",
+  split: "split off",
+};
+
 function describe(entry: TimelineEntry) {
   switch (entry.type) {
     case "opened":
@@ -116,6 +126,24 @@ function describe(entry: TimelineEntry) {
           {actionStatusWord(entry.status ?? "")}
           {entry.reason && <span class="tl-detail">{entry.reason}</span>}
           {entry.by ? ` (by ${entry.by})` : ""}
+        </>
+      );
+    case "alert":
+      return (
+        <>
+          <strong>Alert {entry.alertId}</strong>{" "}
+          {ALERT_CHANGE_WORDS[entry.change ?? ""] ?? entry.change}: {entry.title}
+          {entry.severity ? ` (${entry.severity})` : ""}
+          {entry.by ? ` by ${entry.by}` : ""}
+          {entry.reason && <span class="tl-detail">{entry.reason}</span>}
+        </>
+      );
+    case "edited":
+      return (
+        <>
+          <strong>Edited</strong> {entry.field}: {entry.from} → {entry.to}
+          {entry.by ? ` by ${entry.by}` : ""}
+          {entry.reason && <span class="tl-detail">{entry.reason}</span>}
         </>
       );
     default:
