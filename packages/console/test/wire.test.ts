@@ -3,6 +3,7 @@ import type {
   AlertView,
   Change,
   Incident,
+  MetricSeries,
   Silence,
   Summary,
   TimelineEntry,
@@ -20,6 +21,8 @@ import {
   IncidentDetailWire,
   IncidentPageWire,
   type IncidentWire,
+  type MetricSeriesWire,
+  MetricsWire,
   SilencesWire,
   type SilenceWire,
   SummaryWire,
@@ -37,6 +40,7 @@ describe("what the console reads is what the API sends", () => {
     expectTypeOf<ActionView>().toExtend<z.input<typeof ActionWire>>();
     expectTypeOf<AlertView>().toExtend<z.input<typeof AlertWire>>();
     expectTypeOf<Change>().toExtend<z.input<typeof ChangeWire>>();
+    expectTypeOf<MetricSeries>().toExtend<z.input<typeof MetricSeriesWire>>();
     expectTypeOf<Silence>().toExtend<z.input<typeof SilenceWire>>();
     expectTypeOf<Summary>().toExtend<z.input<typeof SummaryWire>>();
   });
@@ -78,6 +82,10 @@ describe("what the console reads is what the API sends", () => {
         status: "awaiting-approval",
       });
       expect(detail.timeline.map((entry) => entry.type)).toContain("signals");
+      expect(detail.alerts.map((alert) => alert.title)).toEqual(["orders-writer-down"]);
+      const metrics = MetricsWire.parse(await read(`/incidents/${id}/metrics`));
+      expect(metrics.items.map((item) => item.series.alarmName)).toEqual(["orders-writer-down"]);
+      expect(metrics.items[0]?.series.points.length).toBeGreaterThan(0);
       expect(SummaryWire.parse(await read("/reports/summary")).incidents).toBe(1);
       expect(SilencesWire.parse(await read("/silences")).items).toHaveLength(1);
 
