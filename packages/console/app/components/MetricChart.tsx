@@ -17,7 +17,12 @@ const METRICS_MS = 30_000;
  */
 export function MetricCharts({ incident, now }: { incident: IncidentDetail; now: number }) {
   const api = useApi();
-  const polled = usePoll(`metrics:${incident.id}`, () => api.metrics(incident.id), METRICS_MS);
+  const polled = usePoll(
+    // Again when an alert joins or leaves (merge, split): the alarms to draw changed.
+    `metrics:${incident.id}:${incident.alerts.map((alert) => alert.id).join(",")}`,
+    () => api.metrics(incident.id),
+    METRICS_MS,
+  );
   if (polled.error !== null && !polled.data) {
     return <p class="muted">Could not read the alarm's metric: {describeError(polled.error)}</p>;
   }
