@@ -72,7 +72,9 @@ export async function startStack(
   port: number,
   extraEnv: Record<string, string> = {},
 ): Promise<RunningStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), "firebreak-bench-"));
+  // Not `firebreak-*`: a test run anywhere on the machine removes those it saw appear as it ends
+  // (vitest.global-setup.ts), and a benchmark beside it would lose its data mid-run.
+  const dataDir = mkdtempSync(join(tmpdir(), "fbbench-"));
   // BENCH_PROFILE=<dir> writes a CPU profile of the stack there (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE
     ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]

@@ -1,4 +1,4 @@
-import { NODEJS } from "./bundle";
+import { nodejsFor } from "./bundle";
 import { componentName } from "./names";
 import type { DeployOptions } from "./options";
 import type { Queues } from "./queues";
@@ -100,7 +100,7 @@ export function firebreakFunction(
       ...args.environment,
     },
     ...(spec.policy ? { copyFiles: [{ from: defaults.policyFile, to: POLICY_FILE }] } : {}),
-    nodejs: { ...NODEJS },
+    nodejs: nodejsFor(key),
     permissions: $output(args.permissions ?? []).apply((permissions) => [
       ...permissions,
       ...granted,

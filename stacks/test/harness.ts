@@ -163,7 +163,19 @@ async function startRpc(work: string, builds: Map<string, RecordedBuild>) {
         return { handler: "", out: "", errors: [`Handler not found: ${handler}`], sourcemaps: [] };
       const out = path.join(work, "artifacts", `${input.functionID}-src`);
       const file = base.replaceAll(".", "-");
-      const result = await build(sstEsbuildOptions(entry, path.join(out, `${file}.mjs`)));
+      // Built with the function's own `nodejs` settings, as SST's CLI builds it.
+      const nodejs = (input.properties ?? {}) as {
+        splitting?: boolean;
+        esbuild?: { external?: string[] };
+      };
+      const result = await build(
+        sstEsbuildOptions(entry, path.join(out, `${file}.mjs`), {
+          minify: true,
+          sourcemap: false,
+          splitting: nodejs.splitting ?? false,
+          esbuild: { external: nodejs.esbuild?.external ?? [] },
+        }),
+      );
       const bytes = Object.values(result.metafile?.outputs ?? {}).reduce(
         (sum, o) => sum + o.bytes,
         0,

@@ -5,6 +5,9 @@ import { beforeAll, describe, expect, test } from "vitest";
 import monitoringConfig from "../../monitoring.config";
 import { createTableInput } from "../../packages/aws/src/table";
 import { matchesAnyFilter } from "../../packages/local/src/content-filter";
+import { nodejsFor, SDK_SOURCE } from "../bundle";
+import { componentName } from "../names";
+import type { FunctionName } from "../topology";
 import {
   API_ROUTES,
   DISPATCH_FILTER,
@@ -103,6 +106,20 @@ describe("functions", () => {
       expect(env(stage, name).MONITORING_CONFIG).toBe("firebreak.config.json");
       const file = path.resolve(ROOT, build.copyFiles[0]?.from ?? "");
       expect(parseConfig(JSON.parse(readFileSync(file, "utf8")))).toEqual(shipped);
+    }
+  });
+
+  test("each function bundles the AWS SDK or leaves it to the runtime as its measured choice says", () => {
+    for (const key of Object.keys(SDK_SOURCE) as FunctionName[]) {
+      const build = stage.builds.get(componentName(key));
+      expect(build?.properties).toMatchObject({
+        splitting: true,
+        esbuild: { external: nodejsFor(key).esbuild.external },
+      });
+      // Bundled, the function's files hold the SDK's clients (about 1.2 MB of chunks loaded on
+      // demand); from the runtime, they import it.
+      const sdkBundled = (build?.bytes ?? 0) > 1_000_000;
+      expect(sdkBundled).toBe(SDK_SOURCE[key] === "bundled");
     }
   });
 });
