@@ -28,4 +28,8 @@ export default defineConfig({
   ],
   channels: { oncall: { sns: "arn:aws:sns:us-east-1:123456789012:bench-oncall" } },
   escalation: { maxRepeats: 0 },
+  // At the default budget (20 pages a minute per channel) a storm's first 20 pages go out and the
+  // rest wait for the minute's digest, by design: alarm to first page in a storm would measure
+  // the budget's minute, not the pipeline. The highest budget lets every first page through.
+  paging: { budget: { perMinute: 1000, perHour: 10_000 } },
 });
