@@ -58,6 +58,7 @@ import { changeRoutes, incidentChanges } from "./routes/changes";
 import { groupingRoutes } from "./routes/grouping";
 import { maintenanceRoutes } from "./routes/maintenance";
 import { metricRoutes } from "./routes/metrics";
+import { summaryRecords } from "./routes/summary";
 
 const Timestamp = z.iso
   .datetime({ offset: true })
@@ -341,27 +342,17 @@ export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
     route<z.output<typeof SummaryQuery>>({
       method: "GET",
       path: "/reports/summary",
-      summary: "Counts, MTTA and MTTR by severity, and the noisiest fingerprints",
+      summary:
+        "Counts, MTTA and MTTR by severity, the noisiest fingerprints and services, alerts per incident, ignored and held",
       tags: ["reports"],
       query: SummaryQuery,
       responses: { 200: { description: "The summary", schema: SummarySchema }, ...errors },
       handle: async ({ query }) => {
-        const { store } = await deps();
-        const incidents: Incident[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.list({
-            since: query.since,
-            until: query.until,
-            limit: 200,
-            cursor,
-          });
-          incidents.push(...page.items);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor && incidents.length < 50_000);
+        const { store, counters } = await deps();
+        const range = { since: query.since ?? null, until: query.until ?? null };
         return json(
           200,
-          summarize(incidents, { since: query.since ?? null, until: query.until ?? null }),
+          summarize(await summaryRecords(store, range), range, await counters.totals(range)),
         );
       },
     }),

@@ -18,7 +18,7 @@ type SqsEvent = z.infer<typeof SqsSchema>;
 export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
   const logger = createLogger("process");
   return lambda<SqsEvent, SQSBatchResponse>(logger, async (event) => {
-    const { correlator, policy, region, listener, changes: deploys } = await deps();
+    const { correlator, policy, region, listener, changes: deploys, countIgnored } = await deps();
     const failed = new Set<string>();
     const signalsOf = new Map<string, Signal[]>();
     const recordChange = async (messageId: string, body: string) => {
@@ -59,6 +59,8 @@ export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
     listener?.changed(changes);
 
     let next = 0;
+    // Only messages that are not retried count: a retried one counts when it is processed.
+    let ignored = 0;
     for (const [messageId, own] of signalsOf) {
       const mine = results.slice(next, next + own.length);
       next += own.length;
@@ -66,9 +68,11 @@ export function createProcessHandler(deps: () => Promise<ProcessDeps>) {
         failed.add(messageId);
         continue;
       }
+      ignored += mine.filter((result) => result.outcome === "dropped").length;
       const incidents = mine.flatMap((result) => (result.incidentId ? [result.incidentId] : []));
       listener?.processed(messageId, [...new Set(incidents)]);
     }
+    await countIgnored(ignored);
     if (failed.size > 0) logger.warn("messages left for retry", { count: failed.size });
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   }).use(parser({ schema: SqsSchema }));

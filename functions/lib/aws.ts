@@ -79,6 +79,15 @@ const awsChanges = /* @__PURE__ */ once(
     }),
 );
 
+const awsCounters = /* @__PURE__ */ once(
+  async () =>
+    new (await dynamodbAdapters()).DynamoDbSignalCounters({
+      ...(await awsTable()),
+      retentionMs: (await awsPolicy()).config.incidents.retention,
+      clock: systemClock,
+    }),
+);
+
 const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
   const { SQSClient, SqsMessageQueue } = await sqsAdapters();
@@ -192,6 +201,7 @@ export const awsPorts: AppPorts = {
   calendarToken: awsCalendarToken,
   cloudwatch: awsCloudWatch,
   changes: awsChanges,
+  counters: awsCounters,
 };
 
 /** The application every Lambda entry point runs (each function builds only what it calls). */

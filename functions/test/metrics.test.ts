@@ -24,4 +24,25 @@ describe("operational metrics", () => {
     });
     expect(typeof line._aws.Timestamp).toBe("number");
   });
+
+  it("writes a batch's ignored signals as one EMF count by function", () => {
+    const lines: string[] = [];
+    emfMetrics("firebreak-prod-process", (line) => lines.push(line)).signalsIgnored(37);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      {
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [
+            {
+              Namespace: "Firebreak",
+              Dimensions: [["FunctionName"]],
+              Metrics: [{ Name: "SignalsIgnored", Unit: "Count" }],
+            },
+          ],
+        },
+        FunctionName: "firebreak-prod-process",
+        SignalsIgnored: 37,
+      },
+    ]);
+  });
 });

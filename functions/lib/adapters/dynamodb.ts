@@ -7,5 +7,6 @@ export {
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
+  DynamoDbSignalCounters,
   DynamoDbSilenceStore,
 } from "@firebreak/aws";

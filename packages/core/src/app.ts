@@ -18,6 +18,7 @@ import type {
   OverrideStore,
   ReplayGuard,
 } from "./ports";
+import type { SignalCounters } from "./reports/counters";
 import { HoldReader } from "./silences/holds";
 import type { SilenceStore } from "./silences/silence";
 
@@ -42,6 +43,8 @@ export interface ProcessingListener {
 export interface OperationalMetrics {
   /** How long the longest-waiting due action has waited for the dispatcher (every sweep). */
   pendingActionsOldestAge(seconds: number): void;
+  /** Signals ignore rules dropped in one processed batch (only batches that dropped some). */
+  signalsIgnored(count: number): void;
 }
 
 export interface EscalationsDeps extends SweepOptions {
@@ -86,6 +89,8 @@ export interface AppPorts {
   cloudwatch(): Promise<CloudWatchReader>;
   /** Where deploys and pipeline-reported changes live (the table in AWS). */
   changes(): Promise<ChangeStore>;
+  /** Counts per hour of what is never stored, such as ignored signals (the table in AWS). */
+  counters(): Promise<SignalCounters>;
   listener?: ProcessingListener;
   /** Where operational metrics go (CloudWatch through EMF in Lambda; kept in memory locally). */
   metrics?: OperationalMetrics;
@@ -117,6 +122,11 @@ export interface ProcessDeps {
   policy: Policy;
   region: string;
   listener?: ProcessingListener;
+  /**
+   * Counts a batch's signals that ignore rules dropped (in the hour's counters and as a metric).
+   * Never throws: a count that cannot be written is logged, the batch is not retried for it.
+   */
+  countIgnored(count: number): Promise<void>;
 }
 
 export interface SentryWebhookDeps {
@@ -135,6 +145,8 @@ export interface ApiDeps extends IncidentDeps {
   cloudwatch: () => Promise<CloudWatchReader>;
   /** `POST /changes`, `GET /changes` and an incident's `changes`. */
   changes: ChangeStore;
+  /** The summary report's `ignored`. */
+  counters: SignalCounters;
 }
 
 export interface SlackDeps extends IncidentDeps {
@@ -219,11 +231,24 @@ export function composeApp(ports: AppPorts): App {
             deployWatch: await deployWatchFor(changes, record.incident, events, policy.config),
           }),
       });
+      const counters = await ports.counters();
+      const countLogger = ports.logger("counters");
       return {
         correlator,
         policy,
         region,
         listener: ports.listener,
+        countIgnored: async (count: number) => {
+          if (count === 0) return;
+          ports.metrics?.signalsIgnored(count);
+          try {
+            await counters.add(clock.now(), { ignored: count });
+          } catch (error) {
+            // Counting is telemetry: failing the batch for it would send processed signals round
+            // again, and to the dead-letter queue while the table refuses. The count is lost.
+            countLogger.warn("ignored signals not counted", { count, error: String(error) });
+          }
+        },
         changes: new ChangeRecorder({ store: changes, config: policy.config, clock }),
       };
     }),
@@ -239,6 +264,7 @@ export function composeApp(ports: AppPorts): App {
       calendarToken: once(() => ports.calendarToken()),
       cloudwatch: once(() => ports.cloudwatch()),
       changes: await ports.changes(),
+      counters: await ports.counters(),
     })),
     slack: once(async () => ({
       ...(await incidentDeps()),

@@ -12,6 +12,7 @@ import {
   DynamoDbIncidentStore,
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
+  DynamoDbSignalCounters,
   DynamoDbSilenceStore,
   DynamoDbVersionedItems,
   sdkSts,
@@ -315,6 +316,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
       return live ? changes : followedBy(simulation, changes);
     },
+    counters: async () =>
+      new DynamoDbSignalCounters({
+        client,
+        tableName: TABLE_NAME,
+        retentionMs: config.incidents.retention,
+        clock: ports.clock,
+      }),
     silenceCacheMs: options.silenceCacheMs,
     listener: {
       processed(messageId, incidentIds) {
