@@ -1,3 +1,4 @@
+import type { AssumeRoleCommandInput } from "@aws-sdk/client-sts";
 import type { MonitoringConfig } from "@firebreak/core";
 import * as z from "zod";
 
@@ -14,14 +15,6 @@ export interface TemporaryCredentials {
 /** A provider SDK v3 clients call for credentials, and again as they near their expiry. */
 export type CredentialsProvider = () => Promise<TemporaryCredentials>;
 
-/** STS `AssumeRole`'s input, as the SDK's `AssumeRoleCommand` takes it. */
-export interface AssumeRoleInput {
-  RoleArn: string;
-  RoleSessionName: string;
-  ExternalId?: string;
-  DurationSeconds: number;
-}
-
 /** The part of `AssumeRole`'s output Firebreak reads, checked rather than trusted. */
 const AssumeRoleOutputSchema = z.object({
   Credentials: z.object({
@@ -32,9 +25,12 @@ const AssumeRoleOutputSchema = z.object({
   }),
 });
 
-/** The STS calls account access makes: one `AssumeRole`, and `GetCallerIdentity` once. */
+/**
+ * The STS calls account access makes: one `AssumeRole` per session, and `GetCallerIdentity`
+ * once ({@link sdkSts} on AWS).
+ */
 export interface StsApi {
-  assumeRole(input: AssumeRoleInput): Promise<unknown>;
+  assumeRole(input: AssumeRoleCommandInput): Promise<unknown>;
   /** The account Firebreak's own credentials belong to. */
   callerAccount(): Promise<string>;
 }
@@ -150,67 +146,33 @@ export class AccountAccess {
   }
 }
 
+/** The STS package and one client in `region`, imported on first use. */
+async function loadSts(region: string) {
+  const sdk = await import("@aws-sdk/client-sts");
+  return { sdk, client: new sdk.STSClient({ region, maxAttempts: 3 }) };
+}
+
 /**
- * STS through the Lambda runtime's SDK (`@aws-sdk/client-sts`), on the regional endpoint. The
- * package is not among this repository's installed dependencies, so it is loaded by name on
- * first use, as the runtime provides it; a machine without it fails then, saying so.
+ * STS on SDK v3, on the regional endpoint. The client package is imported on the first call, so
+ * that a cold start with no member account to reach never loads it.
  */
 export function sdkSts(region: string): StsApi {
-  let loaded: Promise<{ client: SdkSender; sdk: Record<StsExport, SdkConstructor> }> | undefined;
+  let loaded: ReturnType<typeof loadSts> | undefined;
   const load = () => {
-    loaded ??= importRuntimeSdk("@aws-sdk/client-sts", STS_EXPORTS).then(
-      (sdk) => ({ client: new sdk.STSClient({ region, maxAttempts: 3 }) as SdkSender, sdk }),
-      (error: unknown) => {
-        loaded = undefined;
-        throw error;
-      },
-    );
+    loaded ??= loadSts(region);
     return loaded;
   };
   return {
     assumeRole: async (input) => {
-      const { client, sdk } = await load();
+      const { sdk, client } = await load();
       return client.send(new sdk.AssumeRoleCommand(input));
     },
     callerAccount: async () => {
-      const { client, sdk } = await load();
+      const { sdk, client } = await load();
       const { Account } = z
         .object({ Account: z.string() })
         .parse(await client.send(new sdk.GetCallerIdentityCommand({})));
       return Account;
     },
   };
-}
-
-const STS_EXPORTS = ["STSClient", "AssumeRoleCommand", "GetCallerIdentityCommand"] as const;
-type StsExport = (typeof STS_EXPORTS)[number];
-
-/** What the reader and STS adapters need of an SDK v3 client. */
-export interface SdkSender {
-  send(command: object): Promise<unknown>;
-}
-
-type SdkConstructor = new (input: object) => object;
-
-/**
- * An SDK package the Lambda runtime provides but this repository does not install, with the
- * named exports checked. The specifier is a variable so that neither the type checker nor the
- * bundler looks for it here.
- */
-export async function importRuntimeSdk<Name extends string>(
-  specifier: string,
-  names: readonly Name[],
-): Promise<Record<Name, SdkConstructor>> {
-  let sdk: Record<string, unknown>;
-  try {
-    sdk = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`${specifier} is not available here (the Lambda runtime provides it)`, {
-      cause: error,
-    });
-  }
-  for (const name of names) {
-    if (typeof sdk[name] !== "function") throw new Error(`${specifier} has no ${name}`);
-  }
-  return sdk as Record<Name, SdkConstructor>;
 }

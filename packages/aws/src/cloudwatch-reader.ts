@@ -1,3 +1,8 @@
+import type {
+  DescribeAlarmsCommandInput,
+  GetMetricDataCommandInput,
+  StandardUnit,
+} from "@aws-sdk/client-cloudwatch";
 import {
   type AlarmState,
   type CloudWatchReader,
@@ -5,12 +10,7 @@ import {
   type MetricSeries,
 } from "@firebreak/core";
 import * as z from "zod";
-import {
-  type AccountAccess,
-  type CredentialsProvider,
-  importRuntimeSdk,
-  type SdkSender,
-} from "./accounts";
+import type { AccountAccess, CredentialsProvider } from "./accounts";
 import { awsErrorCode, awsErrorMessage, isRetryableAwsError } from "./remediation-gateway";
 
 /** A CloudWatch read that failed; `retryable` as for remediation calls (throttling, 5xx). */
@@ -27,13 +27,8 @@ export class CloudWatchReadError extends FirebreakError {
   }
 }
 
-/** `DescribeAlarms`' input as the SDK's `DescribeAlarmsCommand` takes it (the part sent). */
-export interface DescribeAlarmsInput {
-  AlarmNames: string[];
-  AlarmTypes: Array<"MetricAlarm" | "CompositeAlarm">;
-  MaxRecords: number;
-  NextToken?: string;
-}
+/** CloudWatch's own unit, sent back as it came: the reader need not know the SDK's list. */
+const UnitSchema = z.custom<StandardUnit>((unit) => typeof unit === "string");
 
 /** One `MetricDataQuery`, as alarms carry them and `GetMetricData` takes them. */
 const MetricDataQuerySchema = z.object({
@@ -47,7 +42,7 @@ const MetricDataQuerySchema = z.object({
       }),
       Period: z.number().int().positive(),
       Stat: z.string(),
-      Unit: z.string().optional(),
+      Unit: UnitSchema.optional(),
     })
     .optional(),
   Expression: z.string().optional(),
@@ -58,19 +53,10 @@ const MetricDataQuerySchema = z.object({
 });
 type MetricDataQuery = z.infer<typeof MetricDataQuerySchema>;
 
-/** `GetMetricData`'s input as the SDK's `GetMetricDataCommand` takes it. */
-export interface GetMetricDataInput {
-  MetricDataQueries: MetricDataQuery[];
-  StartTime: Date;
-  EndTime: Date;
-  ScanBy: "TimestampAscending";
-  NextToken?: string;
-}
-
-/** The CloudWatch calls the reader makes, in one account; `send` of an SDK v3 client fits. */
+/** The CloudWatch calls the reader makes, in one account ({@link sdkCloudWatch} on AWS). */
 export interface CloudWatchApi {
-  describeAlarms(input: DescribeAlarmsInput): Promise<unknown>;
-  getMetricData(input: GetMetricDataInput): Promise<unknown>;
+  describeAlarms(input: DescribeAlarmsCommandInput): Promise<unknown>;
+  getMetricData(input: GetMetricDataCommandInput): Promise<unknown>;
 }
 
 const StateSchema = z.enum(["OK", "ALARM", "INSUFFICIENT_DATA"]);
@@ -88,7 +74,7 @@ const MetricAlarmSchema = z.object({
   Statistic: z.string().optional(),
   ExtendedStatistic: z.string().optional(),
   Period: z.number().int().positive().optional(),
-  Unit: z.string().optional(),
+  Unit: UnitSchema.optional(),
   Threshold: z.number().optional(),
   ComparisonOperator: z.string().optional(),
   Metrics: z.array(MetricDataQuerySchema).optional(),
@@ -324,32 +310,31 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
 }
 
 /**
- * CloudWatch through the Lambda runtime's SDK (`@aws-sdk/client-cloudwatch`, not installed in
- * this repository: loaded by name at run time), with the given credentials for a member account.
+ * CloudWatch on SDK v3 in `region`, with the given credentials for a member account. The client
+ * package is imported here, on first use, so that a cold start that reads no alarm never loads it
+ * (as the remediation gateway does with its clients).
  */
 export async function sdkCloudWatch(
   region: string,
   credentials?: CredentialsProvider,
 ): Promise<CloudWatchApi> {
-  const sdk = await importRuntimeSdk("@aws-sdk/client-cloudwatch", [
-    "CloudWatchClient",
-    "DescribeAlarmsCommand",
-    "GetMetricDataCommand",
-  ]);
-  const client = new sdk.CloudWatchClient({
+  const { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } = await import(
+    "@aws-sdk/client-cloudwatch"
+  );
+  const client = new CloudWatchClient({
     region,
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
     ...(credentials ? { credentials } : {}),
-  }) as SdkSender;
+  });
   return {
-    describeAlarms: (input) => client.send(new sdk.DescribeAlarmsCommand(input)),
-    getMetricData: (input) => client.send(new sdk.GetMetricDataCommand(input)),
+    describeAlarms: (input) => client.send(new DescribeAlarmsCommand(input)),
+    getMetricData: (input) => client.send(new GetMetricDataCommand(input)),
   };
 }
 
 /**
- * The reader on the runtime's SDK in every account `access` reaches: Firebreak's own with its
+ * The reader on SDK v3 in every account `access` reaches: Firebreak's own with its
  * own credentials, a member account through its role. One client per account, kept.
  */
 export function cloudWatchInAccounts(

@@ -1,74 +1,63 @@
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { AccountNotConfiguredError } from "@firebreak/core";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-vitest/extend";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  AccountAccess,
-  type AssumeRoleInput,
-  AwsSdkGateway,
-  createSdkClient,
-  type SdkClient,
-  type StsApi,
-} from "../src";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccountAccess, AwsSdkGateway, createSdkClient, type SdkClient, sdkSts } from "../src";
 
 const MEMBER = "111122223333";
 const ROLE = `arn:aws:iam::${MEMBER}:role/firebreak-remediation`;
 const OWN = "999999999999";
 
-/** STS that records each AssumeRole input and answers numbered sessions lasting 15 minutes. */
-function recordingSts(now: () => number) {
-  const assumed: AssumeRoleInput[] = [];
-  let callerCalls = 0;
-  let fail: Error | null = null;
-  const sts: StsApi = {
-    async assumeRole(input) {
-      assumed.push(structuredClone(input));
-      if (fail) throw fail;
-      return {
-        Credentials: {
-          AccessKeyId: `ASIA${assumed.length}`,
-          SecretAccessKey: "secret",
-          SessionToken: `session-${assumed.length}`,
-          Expiration: new Date(now() + 15 * 60_000),
-        },
-      };
-    },
-    async callerAccount() {
-      callerCalls += 1;
-      return OWN;
-    },
-  };
-  return {
-    sts,
-    assumed,
-    callerCalls: () => callerCalls,
-    failWith: (error: Error | null) => {
-      fail = error;
-    },
-  };
+// AccountAccess on the real STS client (`sdkSts`); only the client's `send` is mocked, so the
+// tests see the exact AssumeRole and GetCallerIdentity commands.
+const sts = mockClient(STSClient);
+
+/** STS answers numbered sessions lasting 15 minutes from `now()`, and knows Firebreak's account. */
+function answerSessions(now: () => number) {
+  let sessions = 0;
+  sts.on(AssumeRoleCommand).callsFake(() => {
+    sessions += 1;
+    return {
+      Credentials: {
+        AccessKeyId: `ASIA${sessions}`,
+        SecretAccessKey: "secret",
+        SessionToken: `session-${sessions}`,
+        Expiration: new Date(now() + 15 * 60_000),
+      },
+    };
+  });
+  sts.on(GetCallerIdentityCommand).resolves({ Account: OWN, Arn: `arn:aws:iam::${OWN}:role/fb` });
 }
+
+const assumeRoleInputs = () =>
+  sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input);
+
+beforeEach(() => sts.reset());
 
 describe("AccountAccess", () => {
   it("assumes a member account's role with its ExternalId, and keeps the session until shortly before it expires", async () => {
     let now = Date.UTC(2026, 11, 2, 12);
-    const recorded = recordingSts(() => now);
+    answerSessions(() => now);
     const access = new AccountAccess({
       accounts: { [MEMBER]: { roleArn: ROLE, externalId: "firebreak-7f3a" } },
-      sts: recorded.sts,
+      sts: sdkSts("eu-west-1"),
       clock: () => now,
     });
 
     const route = await access.route(MEMBER);
     if (route.kind !== "role") throw new Error(`expected a role, got ${route.kind}`);
     const [first, concurrent] = await Promise.all([route.credentials(), route.credentials()]);
-    now += 9 * 60_000;
+    // The session expires 15 minutes in; it serves until 5 minutes before that, and no longer,
+    // so that no call starts with a session that lapses on its way.
+    now += 10 * 60_000 - 1;
     const stillValid = await route.credentials();
-    // Ten minutes in, five are left: renewed before a call could start with a lapsing session.
-    now += 60_000;
+    now += 1;
     const renewed = await route.credentials();
+    const renewedAgain = await route.credentials();
 
-    expect(recorded.assumed).toEqual([
+    expect(assumeRoleInputs()).toEqual([
       {
         RoleArn: ROLE,
         RoleSessionName: "firebreak",
@@ -87,36 +76,49 @@ describe("AccountAccess", () => {
       "session-1",
       "session-1",
     ]);
-    expect(renewed).toMatchObject({ accessKeyId: "ASIA2", sessionToken: "session-2" });
+    expect(renewed).toEqual({
+      accessKeyId: "ASIA2",
+      secretAccessKey: "secret",
+      sessionToken: "session-2",
+      expiration: new Date(now + 15 * 60_000),
+    });
+    expect(renewedAgain).toBe(renewed);
     expect(route.roleArn).toBe(ROLE);
   });
 
   it("sends no ExternalId when the account has none, and assumes again after a failure", async () => {
     const now = Date.UTC(2026, 11, 2, 12);
-    const recorded = recordingSts(() => now);
+    const denied = Object.assign(new Error("not authorized"), { name: "AccessDenied" });
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(denied)
+      .resolvesOnce({
+        Credentials: {
+          AccessKeyId: "ASIA2",
+          SecretAccessKey: "secret",
+          SessionToken: "session-2",
+          Expiration: new Date(now + 60 * 60_000),
+        },
+      });
     const access = new AccountAccess({
       accounts: { [MEMBER]: { roleArn: ROLE } },
-      sts: recorded.sts,
+      sts: sdkSts("eu-west-1"),
       sessionName: "firebreak-prod",
+      durationSeconds: 3600,
     });
     const route = await access.route(MEMBER);
     if (route.kind !== "role") throw new Error("expected a role");
 
-    recorded.failWith(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
     await expect(route.credentials()).rejects.toThrow("not authorized");
-    recorded.failWith(null);
     await expect(route.credentials()).resolves.toMatchObject({ sessionToken: "session-2" });
 
-    expect(recorded.assumed[0]).toEqual({
-      RoleArn: ROLE,
-      RoleSessionName: "firebreak-prod",
-      DurationSeconds: 900,
-    });
+    const input = { RoleArn: ROLE, RoleSessionName: "firebreak-prod", DurationSeconds: 3600 };
+    expect(assumeRoleInputs()).toEqual([input, input]);
   });
 
   it("knows its own account (GetCallerIdentity, once) and refuses accounts with no role", async () => {
-    const recorded = recordingSts(() => 0);
-    const access = new AccountAccess({ accounts: {}, sts: recorded.sts });
+    answerSessions(() => 0);
+    const access = new AccountAccess({ accounts: {}, sts: sdkSts("eu-west-1") });
 
     expect(await access.route(undefined)).toEqual({ kind: "own" });
     expect(await access.route(OWN)).toEqual({ kind: "own" });
@@ -124,8 +126,10 @@ describe("AccountAccess", () => {
       kind: "unknown",
       account: "444455556666",
     });
-    expect(recorded.callerCalls()).toBe(1);
-    expect(recorded.assumed).toEqual([]);
+    expect(sts.commandCalls(GetCallerIdentityCommand).map((call) => call.args[0].input)).toEqual([
+      {},
+    ]);
+    expect(assumeRoleInputs()).toEqual([]);
   });
 });
 
@@ -135,10 +139,10 @@ describe("AwsSdkGateway in member accounts", () => {
 
   it("sends a member account's request with a client signed by its role, and Firebreak's own with its own", async () => {
     const now = Date.UTC(2026, 11, 2, 12);
-    const recorded = recordingSts(() => now);
+    answerSessions(() => now);
     const access = new AccountAccess({
       accounts: { [MEMBER]: { roleArn: ROLE, externalId: "firebreak-7f3a" } },
-      sts: recorded.sts,
+      sts: sdkSts("eu-west-1"),
       clock: () => now,
     });
     const clients: Array<{ credentialed: boolean; client: SdkClient }> = [];
@@ -173,15 +177,22 @@ describe("AwsSdkGateway in member accounts", () => {
       accessKeyId: "ASIA1",
       sessionToken: "session-1",
     });
-    expect(recorded.assumed.map((call) => call.ExternalId)).toEqual(["firebreak-7f3a"]);
+    expect(assumeRoleInputs()).toEqual([
+      {
+        RoleArn: ROLE,
+        RoleSessionName: "firebreak",
+        ExternalId: "firebreak-7f3a",
+        DurationSeconds: 900,
+      },
+    ]);
   });
 
   it("refuses an account with no role before any client exists", async () => {
-    const recorded = recordingSts(() => 0);
+    answerSessions(() => 0);
     let built = 0;
     const gateway = new AwsSdkGateway({
       region: "eu-west-1",
-      accounts: new AccountAccess({ accounts: {}, sts: recorded.sts }),
+      accounts: new AccountAccess({ accounts: {}, sts: sdkSts("eu-west-1") }),
       clientFactory: async (service, region) => {
         built += 1;
         return createSdkClient(service, region);

@@ -1,40 +1,39 @@
-import { describe, expect, it } from "vitest";
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type MetricAlarm,
+  type MetricDataQuery,
+} from "@aws-sdk/client-cloudwatch";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   AccountAccess,
-  type AssumeRoleInput,
   AwsCloudWatchReader,
-  type CloudWatchApi,
   CloudWatchReadError,
   cloudWatchInAccounts,
-  type DescribeAlarmsInput,
-  type GetMetricDataInput,
-  type StsApi,
+  sdkCloudWatch,
+  sdkSts,
 } from "../src";
 
-/**
- * A CloudWatch API that records each call's input exactly as the SDK command would get it, and
- * answers from scripted pages. `@aws-sdk/client-cloudwatch` is not installed in this repository
- * (the Lambda runtime provides it), so the SDK's commands are one step away: the binding in
- * `sdkCloudWatch` hands these same inputs to `DescribeAlarmsCommand` and `GetMetricDataCommand`.
- */
-class RecordingCloudWatch implements CloudWatchApi {
-  readonly describeCalls: DescribeAlarmsInput[] = [];
-  readonly metricCalls: GetMetricDataInput[] = [];
-  constructor(
-    private readonly describePages: unknown[],
-    private readonly metricPages: unknown[] = [],
-  ) {}
-  async describeAlarms(input: DescribeAlarmsInput) {
-    this.describeCalls.push(structuredClone(input));
-    return this.describePages[this.describeCalls.length - 1] ?? {};
-  }
-  async getMetricData(input: GetMetricDataInput) {
-    this.metricCalls.push(structuredClone(input));
-    return this.metricPages[this.metricCalls.length - 1] ?? {};
-  }
-}
+// The reader on the real SDK clients; only their `send` is mocked, so each test sees the exact
+// commands CloudWatch and STS would get.
+const cloudwatch = mockClient(CloudWatchClient);
+const sts = mockClient(STSClient);
 
-const latencyAlarm = {
+beforeEach(() => {
+  cloudwatch.reset();
+  sts.reset();
+});
+
+const reader = () => new AwsCloudWatchReader({ api: () => sdkCloudWatch("eu-west-1") });
+const describeInputs = () =>
+  cloudwatch.commandCalls(DescribeAlarmsCommand).map((call) => call.args[0].input);
+const metricInputs = () =>
+  cloudwatch.commandCalls(GetMetricDataCommand).map((call) => call.args[0].input);
+
+const latencyAlarm: MetricAlarm = {
   AlarmName: "checkout-latency",
   StateValue: "ALARM",
   StateReason:
@@ -55,23 +54,20 @@ const minute = (m: number) => new Date(Date.UTC(2026, 11, 2, 12, m));
 
 describe("AwsCloudWatchReader", () => {
   it("reads metric and composite alarm states with one DescribeAlarms naming both types", async () => {
-    const api = new RecordingCloudWatch([
-      {
-        MetricAlarms: [latencyAlarm],
-        CompositeAlarms: [
-          {
-            AlarmName: "checkout-health",
-            StateValue: "OK",
-            StateTransitionedTimestamp: new Date("2026-12-02T11:00:00Z"),
-          },
-        ],
-      },
-    ]);
-    const reader = new AwsCloudWatchReader({ api: async () => api });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [latencyAlarm],
+      CompositeAlarms: [
+        {
+          AlarmName: "checkout-health",
+          StateValue: "OK",
+          StateTransitionedTimestamp: new Date("2026-12-02T11:00:00Z"),
+        },
+      ],
+    });
 
-    const states = await reader.alarmStates(["checkout-latency", "checkout-health", "gone"]);
+    const states = await reader().alarmStates(["checkout-latency", "checkout-health", "gone"]);
 
-    expect(api.describeCalls).toEqual([
+    expect(describeInputs()).toEqual([
       {
         AlarmNames: ["checkout-latency", "checkout-health", "gone"],
         AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
@@ -97,19 +93,28 @@ describe("AwsCloudWatchReader", () => {
 
   it("follows NextToken and asks at most 100 names per call", async () => {
     const names = Array.from({ length: 150 }, (_, index) => `alarm-${index}`);
-    const api = new RecordingCloudWatch([
-      { MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-0" }], NextToken: "page-2" },
-      { MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-99", StateValue: "OK" }] },
-      { MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-149" }] },
-    ]);
-    const reader = new AwsCloudWatchReader({ api: async () => api });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({
+        MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-0" }],
+        NextToken: "page-2",
+      })
+      .resolvesOnce({
+        MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-99", StateValue: "OK" }],
+      })
+      .resolvesOnce({ MetricAlarms: [{ ...latencyAlarm, AlarmName: "alarm-149" }] });
 
-    const states = await reader.alarmStates(names);
+    const states = await reader().alarmStates(names);
 
-    expect(api.describeCalls.map((call) => [call.AlarmNames.length, call.NextToken])).toEqual([
-      [100, undefined],
-      [100, "page-2"],
-      [50, undefined],
+    const batch = (from: number, to: number) => ({
+      AlarmNames: names.slice(from, to),
+      AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
+      MaxRecords: 100,
+    });
+    expect(describeInputs()).toEqual([
+      batch(0, 100),
+      { ...batch(0, 100), NextToken: "page-2" },
+      batch(100, 150),
     ]);
     expect(states.map((state) => `${state.alarmName} ${state.state}`)).toEqual([
       "alarm-0 ALARM",
@@ -119,21 +124,18 @@ describe("AwsCloudWatchReader", () => {
   });
 
   it("asks GetMetricData for the alarm's metric at its period and extended statistic, oldest first across pages", async () => {
-    const api = new RecordingCloudWatch(
-      [{ MetricAlarms: [latencyAlarm] }],
-      [
-        {
-          MetricDataResults: [{ Id: "m1", Timestamps: [minute(0), minute(1)], Values: [0.4, 2.3] }],
-          NextToken: "more",
-        },
-        { MetricDataResults: [{ Id: "m1", Timestamps: [minute(2)], Values: [0.6] }] },
-      ],
-    );
-    const reader = new AwsCloudWatchReader({ api: async () => api });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [latencyAlarm] });
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .resolvesOnce({
+        MetricDataResults: [{ Id: "m1", Timestamps: [minute(0), minute(1)], Values: [0.4, 2.3] }],
+        NextToken: "more",
+      })
+      .resolvesOnce({ MetricDataResults: [{ Id: "m1", Timestamps: [minute(2)], Values: [0.6] }] });
     const from = minute(0).getTime();
     const to = minute(3).getTime();
 
-    const series = await reader.metricSeries("checkout-latency", from, to);
+    const series = await reader().metricSeries("checkout-latency", from, to);
 
     const query = {
       MetricDataQueries: [
@@ -156,7 +158,14 @@ describe("AwsCloudWatchReader", () => {
       EndTime: new Date(to),
       ScanBy: "TimestampAscending",
     };
-    expect(api.metricCalls).toEqual([query, { ...query, NextToken: "more" }]);
+    expect(describeInputs()).toEqual([
+      {
+        AlarmNames: ["checkout-latency"],
+        AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
+        MaxRecords: 100,
+      },
+    ]);
+    expect(metricInputs()).toEqual([query, { ...query, NextToken: "more" }]);
     expect(series).toEqual({
       alarmName: "checkout-latency",
       label: "AWS/ApplicationELB TargetResponseTime (p99, 60s)",
@@ -174,7 +183,7 @@ describe("AwsCloudWatchReader", () => {
   });
 
   it("sends a metric-math alarm's own queries and reads the expression, not its inputs", async () => {
-    const errorRate = {
+    const errorRate: MetricAlarm = {
       AlarmName: "checkout-error-rate",
       StateValue: "ALARM",
       Threshold: 5,
@@ -206,15 +215,21 @@ describe("AwsCloudWatchReader", () => {
         },
       ],
     };
-    const api = new RecordingCloudWatch(
-      [{ MetricAlarms: [errorRate] }],
-      [{ MetricDataResults: [{ Id: "rate", Timestamps: [minute(5)], Values: [7.5] }] }],
-    );
-    const reader = new AwsCloudWatchReader({ api: async () => api });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [errorRate] });
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: "rate", Timestamps: [minute(5)], Values: [7.5] }],
+    });
 
-    const series = await reader.metricSeries("checkout-error-rate", 0, minute(10).getTime());
+    const series = await reader().metricSeries("checkout-error-rate", 0, minute(10).getTime());
 
-    expect(api.metricCalls[0]?.MetricDataQueries).toEqual(errorRate.Metrics);
+    expect(metricInputs()).toEqual([
+      {
+        MetricDataQueries: errorRate.Metrics,
+        StartTime: new Date(0),
+        EndTime: minute(10),
+        ScanBy: "TimestampAscending",
+      },
+    ]);
     expect(series).toMatchObject({
       label: "Error %",
       periodSeconds: 300,
@@ -225,101 +240,87 @@ describe("AwsCloudWatchReader", () => {
   });
 
   it("shows an anomaly alarm's metric, not its band, and has no series for a composite alarm", async () => {
-    const anomaly = {
+    const placed: MetricDataQuery = {
+      Id: "m1",
+      MetricStat: {
+        Metric: { Namespace: "Orders", MetricName: "Placed", Dimensions: [] },
+        Period: 60,
+        Stat: "Average",
+      },
+      ReturnData: true,
+    };
+    const band: MetricDataQuery = {
+      Id: "band",
+      Expression: "ANOMALY_DETECTION_BAND(m1, 2)",
+      ReturnData: true,
+    };
+    const anomaly: MetricAlarm = {
       AlarmName: "orders-anomaly",
       StateValue: "OK",
       ComparisonOperator: "GreaterThanUpperThreshold",
       ThresholdMetricId: "band",
-      Metrics: [
-        {
-          Id: "m1",
-          MetricStat: {
-            Metric: { Namespace: "Orders", MetricName: "Placed", Dimensions: [] },
-            Period: 60,
-            Stat: "Average",
-          },
-          ReturnData: true,
-        },
-        { Id: "band", Expression: "ANOMALY_DETECTION_BAND(m1, 2)", ReturnData: true },
-      ],
+      Metrics: [placed, band],
     };
-    const api = new RecordingCloudWatch([
-      { MetricAlarms: [anomaly] },
-      { CompositeAlarms: [{ AlarmName: "site-down", StateValue: "ALARM" }] },
-    ]);
-    const reader = new AwsCloudWatchReader({ api: async () => api });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({ MetricAlarms: [anomaly] })
+      .resolvesOnce({ CompositeAlarms: [{ AlarmName: "site-down", StateValue: "ALARM" }] });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    const read = reader();
 
-    const series = await reader.metricSeries("orders-anomaly", 0, 60_000);
-    const composite = await reader.metricSeries("site-down", 0, 60_000);
+    const series = await read.metricSeries("orders-anomaly", 0, 60_000);
+    const composite = await read.metricSeries("site-down", 0, 60_000);
 
-    expect(
-      api.metricCalls[0]?.MetricDataQueries.map((query) => [query.Id, query.ReturnData]),
-    ).toEqual([
-      ["m1", true],
-      ["band", false],
+    expect(metricInputs()).toEqual([
+      {
+        MetricDataQueries: [placed, { ...band, ReturnData: false }],
+        StartTime: new Date(0),
+        EndTime: new Date(60_000),
+        ScanBy: "TimestampAscending",
+      },
     ]);
     expect(series).toMatchObject({ label: "Orders Placed (Average, 60s)", threshold: null });
     expect(composite).toBeNull();
-    expect(api.metricCalls).toHaveLength(1);
   });
 
   it("turns SDK errors into CloudWatchReadErrors that say whether to retry", async () => {
-    const failing = (error: Error): CloudWatchApi => ({
-      describeAlarms: async () => {
-        throw error;
-      },
-      getMetricData: async () => ({}),
-    });
     const throttled = Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
     const denied = Object.assign(new Error("not authorized"), { name: "AccessDenied" });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .rejectsOnce(throttled)
+      .rejectsOnce(throttled)
+      .rejectsOnce(denied);
+    const read = reader();
 
-    const retry = new AwsCloudWatchReader({ api: async () => failing(throttled) });
-    const refuse = new AwsCloudWatchReader({ api: async () => failing(denied) });
-
-    await expect(retry.alarmStates(["a"])).rejects.toBeInstanceOf(CloudWatchReadError);
-    await expect(retry.alarmStates(["a"])).rejects.toMatchObject({
+    await expect(read.alarmStates(["a"])).rejects.toBeInstanceOf(CloudWatchReadError);
+    await expect(read.alarmStates(["a"])).rejects.toMatchObject({
       name: "CloudWatchReadError",
       operation: "DescribeAlarms",
       errorCode: "Throttling",
       retryable: true,
       cause: throttled,
     });
-    await expect(refuse.alarmStates(["a"])).rejects.toMatchObject({
+    await expect(read.alarmStates(["a"])).rejects.toMatchObject({
       errorCode: "AccessDenied",
       retryable: false,
     });
   });
 });
 
-/** STS that records AssumeRole inputs and hands out numbered sessions. */
-class RecordingSts implements StsApi {
-  readonly assumed: AssumeRoleInput[] = [];
-  callerCalls = 0;
-  constructor(
-    private readonly now: () => number,
-    private readonly own = "999999999999",
-  ) {}
-  async assumeRole(input: AssumeRoleInput) {
-    this.assumed.push(structuredClone(input));
-    return {
-      Credentials: {
-        AccessKeyId: `ASIA${this.assumed.length}`,
-        SecretAccessKey: "secret",
-        SessionToken: `session-${this.assumed.length}`,
-        Expiration: new Date(this.now() + 15 * 60_000),
-      },
-    };
-  }
-  async callerAccount() {
-    this.callerCalls += 1;
-    return this.own;
-  }
-}
-
 describe("cloudWatchInAccounts", () => {
   it("reads a member account's alarms through its role, Firebreak's own with its own credentials", async () => {
     const now = Date.UTC(2026, 11, 2, 12);
-    const sts = new RecordingSts(() => now);
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: "ASIA1",
+        SecretAccessKey: "secret",
+        SessionToken: "session-1",
+        Expiration: new Date(now + 15 * 60_000),
+      },
+    });
+    sts.on(GetCallerIdentityCommand).resolves({ Account: "999999999999" });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [latencyAlarm] });
     const access = new AccountAccess({
       accounts: {
         "111122223333": {
@@ -327,37 +328,44 @@ describe("cloudWatchInAccounts", () => {
           externalId: "firebreak-prod",
         },
       },
-      sts,
+      sts: sdkSts("eu-west-1"),
       clock: () => now,
     });
-    const built: Array<{ region: string; credentials: string | null }> = [];
-    const reader = cloudWatchInAccounts("eu-west-1", access, async (region, credentials) => {
-      const session = credentials ? (await credentials()).sessionToken : null;
-      built.push({ region, credentials: session });
-      return new RecordingCloudWatch([
-        { MetricAlarms: [latencyAlarm] },
-        { MetricAlarms: [latencyAlarm] },
-      ]);
-    });
+    const read = cloudWatchInAccounts("eu-west-1", access);
 
-    await reader.alarmStates(["checkout-latency"], "111122223333");
-    await reader.alarmStates(["checkout-latency"], "111122223333");
-    await reader.alarmStates(["checkout-latency"]);
+    await read.alarmStates(["checkout-latency"], "111122223333");
+    await read.alarmStates(["checkout-latency"], "111122223333");
+    await read.alarmStates(["checkout-latency"]);
 
-    expect(sts.assumed[0]).toEqual({
-      RoleArn: "arn:aws:iam::111122223333:role/firebreak-member",
-      RoleSessionName: "firebreak",
-      ExternalId: "firebreak-prod",
-      DurationSeconds: 900,
+    // One client per account, kept: the member's for both of its reads, Firebreak's own apart.
+    const clients: CloudWatchClient[] = cloudwatch
+      .commandCalls(DescribeAlarmsCommand)
+      .map((call) => call.thisValue);
+    const [member, again, own] = clients;
+    if (!member || !own) throw new Error("expected the member's client and Firebreak's own");
+    expect(again).toBe(member);
+    expect(own).not.toBe(member);
+    expect(await own.config.region()).toBe("eu-west-1");
+    expect(await member.config.region()).toBe("eu-west-1");
+    // The mock skips signing, which is when a client asks for its credentials: ask as it would.
+    expect(await member.config.credentials()).toMatchObject({
+      accessKeyId: "ASIA1",
+      sessionToken: "session-1",
     });
-    // One client per account, kept: the member's once, Firebreak's own once.
-    expect(built).toEqual([
-      { region: "eu-west-1", credentials: "session-1" },
-      { region: "eu-west-1", credentials: null },
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        RoleArn: "arn:aws:iam::111122223333:role/firebreak-member",
+        RoleSessionName: "firebreak",
+        ExternalId: "firebreak-prod",
+        DurationSeconds: 900,
+      },
     ]);
-    await expect(reader.alarmStates(["x"], "444455556666")).rejects.toMatchObject({
+    await expect(read.alarmStates(["x"], "444455556666")).rejects.toMatchObject({
       errorCode: "AccountNotConfigured",
       retryable: false,
     });
+    expect(sts.commandCalls(GetCallerIdentityCommand).map((call) => call.args[0].input)).toEqual([
+      {},
+    ]);
   });
 });
