@@ -35,8 +35,7 @@ export function sweepIncident(
   const { incident } = current;
   if (incident.status === "resolved") return null;
 
-  const quietFor =
-    incident.source === "cloudwatch" ? false : config.incidents.autoResolve[incident.source];
+  const quietFor = autoResolveAfter(current, config.incidents.autoResolve);
   const lastHeard = lastHeardAt(current);
   if (quietFor !== false && now - lastHeard >= quietFor) {
     const record = structuredClone(current);
@@ -47,6 +46,9 @@ export function sweepIncident(
       resolvedAt: at,
       resolvedBy: "auto-resolve",
     });
+    for (const alert of record.alerts) {
+      if (alert.status === "firing") Object.assign(alert, { status: "resolved", resolvedAt: at });
+    }
     record.timeline.push({ type: "resolved", at, by: "auto-resolve", reason });
     record.version += 1;
     return planResponses(record, [{ type: "resolved", at, by: "auto-resolve" }], context);
@@ -306,6 +308,27 @@ function sweepPolicy(
 }
 
 /** Quiet since the last signal's own time or since it arrived, whichever is later. */
+/**
+ * How long an incident must be quiet to resolve itself: the longest of its firing alerts'
+ * sources' `autoResolve`, and never while one of them cannot (an alarm in a grouped incident
+ * resolves only on its own OK, whatever the log lines beside it do).
+ */
+function autoResolveAfter(
+  record: IncidentRecord,
+  settings: MonitoringConfig["incidents"]["autoResolve"],
+): number | false {
+  const firing = record.alerts.filter((alert) => alert.status === "firing");
+  const sources =
+    firing.length > 0 ? firing.map((alert) => alert.source) : [record.incident.source];
+  let longest = 0;
+  for (const source of new Set(sources)) {
+    const quietFor = source === "cloudwatch" ? false : settings[source];
+    if (quietFor === false) return false;
+    longest = Math.max(longest, quietFor);
+  }
+  return longest;
+}
+
 function lastHeardAt(record: IncidentRecord): number {
   return Math.max(
     Date.parse(record.incident.lastSeenAt),
@@ -366,10 +389,8 @@ export function nextDueAt(record: IncidentRecord, config?: SweepPolicy): number 
   const { incident } = record;
   const times: number[] = [];
   if (incident.status !== "resolved") {
-    if (incident.source !== "cloudwatch") {
-      const quietFor = config ? config.incidents.autoResolve[incident.source] : 0;
-      if (quietFor !== false) times.push(lastHeardAt(record) + quietFor);
-    }
+    const quietFor = config ? autoResolveAfter(record, config.incidents.autoResolve) : 0;
+    if (quietFor !== false) times.push(lastHeardAt(record) + quietFor);
     const { nextAt } = record.escalation;
     // A policy's next level or reminder is exactly `nextAt`, whatever the severity or status.
     const byPolicy = !config || policyOf(record, config) !== null;
