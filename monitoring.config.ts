@@ -1,25 +1,65 @@
 import { defineConfig } from "@firebreak/core";
 
 /**
- * Firebreak's policy: which signals matter how much, and what to do about them. Rules are tried
- * in order and the first match wins; a signal no rule matches gets `default`. Validated at start:
- * a mistake stops Firebreak with the path of the bad key. See the README's config reference.
+ * Firebreak's policy for a small system: a checkout service (an API on ECS behind a load
+ * balancer, Lambda workers, a Sentry project), the orders database it depends on, a payments
+ * queue worker and an inventory sync job. Signals are assigned to a service (first match wins),
+ * grouped into one incident per service and problem, classified by rules (first match wins) and
+ * responded to. Validated at start: a mistake stops Firebreak with the path of the bad key. See
+ * the README's config reference.
  *
  * The remediation targets and paging channels below are examples (the local stack simulates
  * them): point them at your own services and topics before deploying.
  */
 export default defineConfig({
+  services: {
+    checkout: {
+      match: [
+        { source: "cloudwatch", alarmName: "*checkout*" },
+        { source: "logs", logGroup: "/aws/lambda/checkout*" },
+        { source: "sentry", project: "checkout" },
+      ],
+      dependsOn: ["orders-db"],
+      runbook: "https://wiki.example.com/runbooks/checkout",
+      // Deploys of the checkout functions are checkout's changes...
+      changes: [{ functionName: "checkout*" }],
+      // ...and a 5xx or latency alarm in the 15 minutes after one rolls it back.
+      watch: { bake: "15m", alarms: ["api-checkout-5xx-errors", "api-checkout-latency"] },
+    },
+    "orders-db": {
+      match: [{ source: "cloudwatch", namespace: "AWS/RDS", alarmName: "orders-db-*" }],
+      runbook: "https://wiki.example.com/runbooks/orders-db",
+    },
+    payments: {
+      match: [
+        { source: "cloudwatch", alarmName: "payments-*" },
+        { source: "logs", logGroup: "/aws/lambda/payments*" },
+        { source: "sentry", project: "payments" },
+      ],
+      dependsOn: ["orders-db"],
+    },
+    inventory: {
+      match: [
+        { source: "cloudwatch", alarmName: "inventory-*" },
+        { source: "logs", logGroup: "/aws/lambda/inventory*" },
+      ],
+    },
+  },
   rules: [
-    // A fatal error right after a deploy: roll the alias back, then tell someone.
+    // Target tracking scaling policies create and own these alarms: they are how autoscaling
+    // works, not an outage. Dropped before any incident exists (counted in the summary).
+    {
+      name: "autoscaling-internals",
+      match: { source: "cloudwatch", alarmName: "TargetTracking-*" },
+      severity: "ignore",
+    },
+    // A fatal error right after a deploy: roll back that deploy, then tell someone.
     {
       name: "bad-deploy",
       match: { source: "sentry", project: "checkout", level: "fatal" },
       severity: "critical",
       actions: [
-        {
-          type: "rollback",
-          target: { kind: "lambda-alias", functionName: "checkout", alias: "live" },
-        },
+        { type: "rollback", target: "last-change" },
         { type: "page", channel: "oncall" },
       ],
     },
@@ -36,7 +76,8 @@ export default defineConfig({
       severity: "warning",
     },
 
-    // Application logs: timeouts, crashes and errors are outages in progress.
+    // Application logs: timeouts and crashes are outages in progress; other error lines are
+    // worth a look (the service's alarms say whether users are hurt).
     {
       name: "lambda-timeouts",
       match: { source: "logs", message: "Task timed out after" },
@@ -55,8 +96,7 @@ export default defineConfig({
     {
       name: "application-errors",
       match: { source: "logs", level: ["error", "fatal"] },
-      severity: "critical",
-      actions: [{ type: "page", channel: "oncall" }],
+      severity: "warning",
     },
 
     // Metric alarms: failing requests are critical; latency, saturation and backlogs warn.
@@ -70,6 +110,9 @@ export default defineConfig({
           target: { kind: "ecs-service", cluster: "prod", service: "checkout-api" },
           by: 2,
           max: 20,
+          // Still failing five minutes after the scale-out: roll back the last deploy.
+          verifyAfter: "5m",
+          ifIneffective: [{ type: "rollback", target: "last-change" }],
         },
         { type: "page", channel: "oncall" },
       ],
@@ -78,9 +121,13 @@ export default defineConfig({
       name: "database-writer-down",
       match: { source: "cloudwatch", namespace: "AWS/RDS", alarmName: "*-writer-down" },
       severity: "critical",
-      // Failover waits for a person to approve it (`/incident approve <id> <action>`).
+      // The cluster named by the alarm's own dimension; failover waits for a person to approve
+      // it (`/incident approve <id> <action>`).
       actions: [
-        { type: "failover", target: { kind: "rds-cluster", clusterId: "orders-db" } },
+        {
+          type: "failover",
+          target: { kind: "rds-cluster", clusterId: "{dimensions.DBClusterIdentifier}" },
+        },
         { type: "page", channel: "oncall" },
       ],
     },
@@ -97,8 +144,36 @@ export default defineConfig({
       severity: "warning",
     },
     { name: "metric-alarms", match: { source: "cloudwatch" }, severity: "warning" },
+    // GuardDuty, Security Hub and AWS Health keep their own severities (GuardDuty 7 and above
+    // critical) when no rule matches; credential misuse pages whatever its score.
+    {
+      name: "credential-misuse",
+      match: { source: "security", findingType: "UnauthorizedAccess:IAMUser/*" },
+      severity: "critical",
+      actions: [{ type: "page", channel: "oncall" }],
+    },
   ],
   default: { severity: "info" },
+  // While the database is down, the warnings of the services that depend on it are recorded but
+  // do not page: the database's incident is the one to work on.
+  inhibit: [
+    {
+      source: { service: "orders-db", severity: "critical" },
+      target: { severity: ["warning", "info"] },
+      scope: "dependents",
+    },
+  ],
+  // The database is patched on Sunday nights: its alarms then are expected.
+  maintenance: [
+    {
+      name: "orders-db-patching",
+      match: { service: "orders-db" },
+      cron: "0 2 * * SUN",
+      timeZone: "Europe/Berlin",
+      duration: "1h",
+      reason: "weekly engine patching",
+    },
+  ],
   channels: {
     oncall: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-oncall" },
     managers: { sns: "arn:aws:sns:us-east-1:123456789012:firebreak-managers" },

@@ -7,14 +7,14 @@ import {
   type TimelineEntry,
 } from "@firebreak/core";
 import { loadEvent, loadRawEvent } from "@firebreak/events";
-import shippedConfig from "../../../monitoring.config";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../src/stack";
+import testPolicy from "./policy";
 
 export const TOKEN = "test-token-0123456789abcdef";
 export const SENTRY_SECRET = "sentry-client-secret-for-tests";
 export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 
-/** A local stack in memory on a free port, with known secrets and the shipped policy. */
+/** A local stack in memory on a free port, with known secrets and the tests' policy. */
 export async function startTestStack(
   overrides: Partial<LocalStackOptions> & { configInput?: ConfigInput } = {},
 ): Promise<LocalStack> {
@@ -22,7 +22,7 @@ export async function startTestStack(
   return startLocalStack({
     port: 0,
     dataDir: null,
-    config: parseConfig(configInput ?? shippedConfig),
+    config: parseConfig(configInput ?? testPolicy),
     secrets: {
       apiTokens: [{ name: "tests", token: TOKEN }],
       sentryClientSecret: SENTRY_SECRET,
