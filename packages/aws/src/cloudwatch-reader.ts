@@ -122,7 +122,7 @@ export interface AwsCloudWatchReaderOptions {
 /**
  * The CloudWatch reader on AWS: `DescribeAlarms` for states (metric and composite alarms) and
  * `GetMetricData` for an alarm's metric at its own period and statistic, or its metric-math
- * queries, oldest first and paged by `NextToken`. SDK errors become `AwsCallError`s.
+ * queries, oldest first and paged by `NextToken`. SDK errors become `CloudWatchReadError`s.
  *
  * @example
  * const reader = cloudWatchInAccounts("eu-west-1", new AccountAccess({ accounts, sts }));
