@@ -181,7 +181,7 @@ const errors = {
 };
 
 /** The incidents API as one table: each route's schemas validate it and describe it. */
-export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
+function incidentRoutes(deps: () => Promise<ApiDeps>): Route[] {
   const view = (
     incident: Incident,
     silences: Awaited<ReturnType<SilenceStore["listActive"]>>,
@@ -572,15 +572,22 @@ function matcherText(match: Record<string, unknown>): string {
 const wantsJson = (event: HttpEvent) =>
   /\bapplication\/json\b/i.test(header(event, "accept") ?? "");
 
+/** Every route of the incidents API but its description (`GET /openapi.json`). */
+export function apiRoutes(deps: () => Promise<ApiDeps>): Route[] {
+  return [
+    ...incidentRoutes(deps),
+    ...changeRoutes(deps),
+    ...groupingRoutes(deps),
+    ...maintenanceRoutes(deps),
+    ...metricRoutes(deps),
+  ];
+}
+
 /** The incidents API behind API Gateway: bearer tokens, JSON errors, routes from one table. */
 export function createApiHandler(deps: () => Promise<ApiDeps>) {
   const logger = createLogger("api");
   const all: Route[] = [
     ...apiRoutes(deps),
-    ...changeRoutes(deps),
-    ...groupingRoutes(deps),
-    ...maintenanceRoutes(deps),
-    ...metricRoutes(deps),
     route({
       method: "GET",
       path: "/openapi.json",

@@ -13,7 +13,8 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Synthesis bundles every function: ~50 s alone, several minutes with both cores busy.
+    hookTimeout: 600_000,
     allowOnly: false,
     // Temporary directories a stopped worker could not remove go when the run ends.
     globalSetup: ["./vitest.global-setup.ts"],

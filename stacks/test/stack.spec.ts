@@ -213,17 +213,22 @@ describe("ingest", () => {
     expect(subscription.topic).toBe(stage.outputs.alarmTopicArn);
   });
 
-  test("the queue's one policy admits exactly the rule and the topic, over TLS", () => {
+  test("the queue's one policy admits exactly the rules and the topic, over TLS", () => {
     const policies = stage.ofType("aws:sqs/queuePolicy:QueuePolicy");
     expect(policies).toHaveLength(1);
     const statements = JSON.parse(policies[0]?.inputs.policy).Statement;
+    const rules = stage.ofType("aws:cloudwatch/eventRule:EventRule");
+    // Alarms, deploys, and security and health events: each rule admitted on its own ARN.
+    expect(rules).toHaveLength(3);
     expect(statements).toEqual([
-      expect.objectContaining({
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: "sqs:SendMessage",
-        Condition: { ArnEquals: { "aws:SourceArn": expect.stringContaining(":rule/") } },
-      }),
+      ...rules.map(() =>
+        expect.objectContaining({
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Condition: { ArnEquals: { "aws:SourceArn": expect.stringContaining(":rule/") } },
+        }),
+      ),
       expect.objectContaining({
         Effect: "Allow",
         Principal: { Service: "sns.amazonaws.com" },
