@@ -228,7 +228,7 @@ export function composeApp(ports: AppPorts): App {
               policy.config,
               now,
             ),
-            deployWatch: await deployWatchFor(changes, record.incident, events, policy.config),
+            deployWatch: await deployWatchFor(changes, record, events, policy.config),
           }),
       });
       const counters = await ports.counters();

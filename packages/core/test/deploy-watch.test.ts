@@ -80,14 +80,27 @@ describe("which incidents a deploy watch asks about", () => {
     );
     const watched = config({ bake: "15m", alarms: ["checkout-5xx"] });
     const record = incident("checkout-5xx");
-    expect(await deployWatchFor(store, record.incident, opened, watched)).toEqual({
+    const caught = {
       change: deploy,
       alert: "checkout-5xx",
-    });
+      alertStartedAt: record.incident.firstSeenAt,
+    };
+    expect(await deployWatchFor(store, record, opened, watched)).toEqual(caught);
     const retriggered: IncidentEvent[] = [{ type: "retriggered", at: iso(T0), count: 2 }];
-    expect(await deployWatchFor(store, record.incident, retriggered, watched)).toBeNull();
+    expect(await deployWatchFor(store, record, retriggered, watched)).toBeNull();
     const short = config({ bake: "5m", alarms: ["checkout-5xx"] });
-    expect(await deployWatchFor(store, record.incident, opened, short)).toBeNull();
+    expect(await deployWatchFor(store, record, opened, short)).toBeNull();
+    // The watched alarm joining an incident another alert opened is caught the same way...
+    const joined: IncidentEvent[] = [{ type: "alert-joined", at: iso(T0), alert: "al2" }];
+    expect(await deployWatchFor(store, record, joined, watched)).toEqual(caught);
+    // ...once: not after the watch acted on the incident.
+    const acted = planResponses(structuredClone(record), opened, {
+      config: watched,
+      now: T0,
+      region: "us-east-1",
+      deployWatch: caught,
+    });
+    expect(await deployWatchFor(store, acted, joined, watched)).toBeNull();
   });
 });
 
@@ -97,7 +110,7 @@ describe("planning the rollback", () => {
       config: settings,
       now: T0,
       region: "us-east-1",
-      deployWatch: { change: deploy, alert: "checkout-5xx" },
+      deployWatch: { change: deploy, alert: "checkout-5xx", alertStartedAt: iso(T0) },
       ...extra,
     });
 
@@ -112,7 +125,8 @@ describe("planning the rollback", () => {
         status: "planned",
         dryRun: false,
         targetKey: "lambda-alias:us-east-1/checkout-api:live",
-        reason: "rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
+        reason:
+          "rolled back 43 (deployed 6 minutes earlier): checkout-5xx fired in its bake window",
         spec: expect.objectContaining({
           type: "rollback",
           target: { ...lambda },
@@ -155,7 +169,11 @@ describe("planning the rollback", () => {
       config: config({ bake: "15m" }),
       now: T0,
       region: "us-east-1",
-      deployWatch: { change: { ...deploy, previousVersion: null }, alert: "checkout-5xx" },
+      deployWatch: {
+        change: { ...deploy, previousVersion: null },
+        alert: "checkout-5xx",
+        alertStartedAt: iso(T0),
+      },
     });
     expect(record.actions[0]).toMatchObject({ type: "rollback", status: "skipped" });
     expect(record.actions[0]?.reason).toMatch(/no previous version/);
@@ -168,7 +186,7 @@ describe("the post-mortem's changes", () => {
       config: config({ bake: "15m" }),
       now: T0,
       region: "us-east-1",
-      deployWatch: { change: deploy, alert: "checkout-5xx" },
+      deployWatch: { change: deploy, alert: "checkout-5xx", alertStartedAt: iso(T0) },
     });
     const [action] = record.actions;
     if (!action) throw new Error("no action planned");

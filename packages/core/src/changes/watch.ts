@@ -14,8 +14,12 @@ import { spanInWords } from "./text";
  */
 export interface DeployWatch {
   change: Change;
-  /** The alarm's name (the incident's title for other sources). */
+  /** The alarm's name (the alert's title for other sources). */
   alert: string;
+  /** When that alert started: the bake window is measured to it. */
+  alertStartedAt: string;
+  /** The watch's `verifyAfter` (ms) for the rollback, when it sets one. */
+  verifyAfter?: number;
 }
 
 /** The name deploy-watch actions carry as their `rule` in the ledger and the timeline. */
@@ -42,33 +46,59 @@ export function watchedAlert(incident: WatchedIncident, config: MonitoringConfig
 }
 
 /**
- * The change an opening incident catches in its bake window: the service's newest change at
- * most `watch.bake` before the incident started. Null when the events open nothing, the
- * incident is not watched, or no change is that recent. One query, only for watched openings.
+ * The change an incident catches in a bake window: when it opens, or when an alert joins it,
+ * and a firing alert is one its service's watch asks about, the service's newest change at
+ * most `watch.bake` before that alert started. Null when nothing opened or joined, the
+ * incident is not watched, the watch already acted on it, or no change is that recent. One
+ * query, only for watched openings and joins.
  *
  * @example
- * deployWatch: await deployWatchFor(changes, record.incident, events, config),
+ * deployWatch: await deployWatchFor(changes, record, events, config),
  */
 export async function deployWatchFor(
   store: ChangeStore,
-  incident: WatchedIncident,
+  record: Pick<IncidentRecord, "incident" | "alerts" | "actions">,
   events: ReadonlyArray<IncidentEvent>,
   config: MonitoringConfig,
 ): Promise<DeployWatch | null> {
-  if (!events.some((event) => event.type === "opened")) return null;
-  const alert = watchedAlert(incident, config);
+  if (!events.some((event) => event.type === "opened" || event.type === "alert-joined")) {
+    return null;
+  }
+  const { incident } = record;
   const service = incident.service ?? null;
-  const bake = service === null ? undefined : config.services[service]?.watch?.bake;
-  if (alert === null || service === null || bake === undefined) return null;
-  const start = Date.parse(incident.firstSeenAt);
-  const { items } = await store.list({
-    services: [service],
-    since: new Date(start - bake).toISOString(),
-    until: incident.firstSeenAt,
-    limit: 1,
-  });
-  const change = items[0];
-  return change ? { change, alert } : null;
+  const watch = service === null ? undefined : config.services[service]?.watch;
+  if (service === null || watch === undefined) return null;
+  const { bake, verifyAfter } = watch;
+  if (record.actions.some((action) => action.rule === watchRuleName(service))) return null;
+  for (const candidate of record.alerts) {
+    if (candidate.status !== "firing") continue;
+    const alert = watchedAlert(
+      {
+        service,
+        firstSeenAt: candidate.firstSeen,
+        severity: candidate.severity,
+        title: candidate.title,
+        attributes: candidate.attributes,
+      },
+      config,
+    );
+    if (alert === null) continue;
+    const { items } = await store.list({
+      services: [service],
+      since: new Date(Date.parse(candidate.firstSeen) - bake).toISOString(),
+      until: candidate.firstSeen,
+      limit: 1,
+    });
+    const change = items[0];
+    if (!change) return null;
+    return {
+      change,
+      alert,
+      alertStartedAt: candidate.firstSeen,
+      ...(verifyAfter === undefined ? {} : { verifyAfter }),
+    };
+  }
+  return null;
 }
 
 /** Plans one action the way rule actions are planned (guards, holds, approvals). */
@@ -96,9 +126,18 @@ export function planDeployWatch(
   ) {
     return null;
   }
-  const action = plan({ type: "rollback", target: "last-change" }, rule, change);
+  const { verifyAfter } = watch;
+  const action = plan(
+    {
+      type: "rollback",
+      target: "last-change",
+      ...(verifyAfter === undefined ? {} : { verifyAfter }),
+    },
+    rule,
+    change,
+  );
   if (action.status === "planned" || action.status === "awaiting-approval") {
-    const ago = spanInWords(Date.parse(record.incident.firstSeenAt) - Date.parse(change.at));
+    const ago = spanInWords(Date.parse(watch.alertStartedAt) - Date.parse(change.at));
     const why = `rolled back ${change.version} (deployed ${ago} earlier): ${alert} fired in its bake window`;
     action.reason = action.reason ? `${why}; ${action.reason}` : why;
     const entry = record.timeline.findLast(

@@ -112,6 +112,8 @@ export const ServiceSchema = z.strictObject({
     .strictObject({
       bake: DurationSchema.prefault("15m"),
       alarms: z.array(GlobSchema).min(1).max(100).optional(),
+      /** When to check that the rollback worked (as an action's `verifyAfter`; default 5m). */
+      verifyAfter: DurationSchema.optional(),
     })
     .optional(),
 });

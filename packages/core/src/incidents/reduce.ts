@@ -29,7 +29,9 @@ export type IncidentEvent =
       joined?: boolean;
     }
   | { type: "resolved"; at: string; by: string }
-  | { type: "acknowledged"; at: string; by: string };
+  | { type: "acknowledged"; at: string; by: string }
+  /** A new alert (fingerprint) joined the open incident: deploy watching looks at it. */
+  | { type: "alert-joined"; at: string; alert: string };
 
 /**
  * `stale-trigger`: a trigger older than a recovery already seen while nothing was open (it
@@ -351,6 +353,7 @@ export function reduce(
       record.alerts.push(alert);
       countTrigger(record, signal, now);
       record.timeline.push(alertEntry(alert, "joined", signal.at, signal.detail));
+      events.push({ type: "alert-joined", at: signal.at, alert: alert.id });
       raiseSeverity(record, signal, events, true);
       outcomes.push({ signal, outcome: "applied" });
       continue;
