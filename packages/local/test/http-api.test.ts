@@ -533,6 +533,7 @@ describe("HTTP API through the local server", () => {
         outbox: new OutboxPager(silentLogger),
         simulation: new SimulatedAws(),
         dynamodbRequests: {},
+        invocationMs: {},
         invocations: {},
         deliver: async () => [],
         capturingQueued: async (run) => ({ result: await run(), queued: [] }),
