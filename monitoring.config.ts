@@ -24,7 +24,12 @@ export default defineConfig({
       // Deploys of the checkout functions are checkout's changes...
       changes: [{ functionName: "checkout*" }],
       // ...and a 5xx or latency alarm in the 15 minutes after one rolls it back.
-      watch: { bake: "15m", alarms: ["api-checkout-5xx-errors", "api-checkout-latency"] },
+      // (checked two minutes after it ran: alarms back to OK, or the next step).
+      watch: {
+        bake: "15m",
+        alarms: ["api-checkout-5xx-errors", "api-checkout-latency"],
+        verifyAfter: "2m",
+      },
     },
     "orders-db": {
       match: [{ source: "cloudwatch", namespace: "AWS/RDS", alarmName: "orders-db-*" }],
