@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import shippedConfig from "../../../monitoring.config";
 import type { LocalStack } from "../src/stack";
-import { type Client, client, startTestStack } from "./helpers";
+import { type Client, client, drained, startTestStack } from "./helpers";
 
 let stack: LocalStack;
 let api: Client;
@@ -22,6 +22,8 @@ describe("the shipped policy", () => {
     const logs = await api.deliver("logs/lambda-timeout.json");
     const sentry = await api.sentry("issue-created.json");
     expect(sentry.status).toBe(202);
+    // The webhook's 202 means queued: wait for the processor, then for dispatch.
+    await drained(stack);
     await stack.settle();
 
     const ids = new Set([...alarm.incidents, ...logs.incidents]);
