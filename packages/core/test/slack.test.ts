@@ -310,6 +310,32 @@ describe("Slack messages", () => {
     expect(none.text).toBe("No open critical incidents.");
   });
 
+  it("groups the list by service, each where its most severe incident ranks", () => {
+    const of = (service: string | null, severity: "critical" | "warning", title: string) => ({
+      ...aRecord({ title, severity, fingerprint: title }).incident,
+      service,
+    });
+    const list = incidentList(
+      listInput([
+        of("payments", "warning", "payments-queue-backlog"),
+        of(null, "warning", "legacy-web-cpu-high"),
+        of("checkout", "critical", "checkout-5xx"),
+        of("checkout", "warning", "checkout-latency"),
+      ]),
+    );
+    const lines = texts(list).map((text) => text.split("\n")[0]);
+    expect(lines.slice(2, -1)).toEqual([
+      "*checkout*",
+      expect.stringContaining("checkout-5xx"),
+      expect.stringContaining("checkout-latency"),
+      "*payments*",
+      expect.stringContaining("payments-queue-backlog"),
+      "*no service*",
+      expect.stringContaining("legacy-web-cpu-high"),
+    ]);
+    expectSafe(list);
+  });
+
   it("renders help with every subcommand, an example each, in the configured command", () => {
     const help = helpMessage({ command: "/inc", problem: null, restricted: true });
     const all = texts(help).join("\n");

@@ -281,7 +281,8 @@ export interface IncidentListInput {
 }
 
 /**
- * Open incidents, most severe first, at most {@link LIST_LIMIT} ("and N more" for the rest).
+ * Open incidents, most severe first and grouped by service, at most {@link LIST_LIMIT} ("and N
+ * more" for the rest).
  *
  * @example
  * incidentList({ incidents, more: false, severity: "critical", silenced: new Set(), command });
@@ -298,14 +299,27 @@ export function incidentList(input: IncidentListInput): SlackMessage {
   const rest = incidents.length - shown.length;
   const total = `${incidents.length}${input.more ? "+" : ""}`;
   const blocks: SlackBlock[] = [section(`*${total} ${which}*`)];
+  // By service, each service where its most severe incident ranks; a heading per service only
+  // when some incident has one (a policy without services lists as it always did).
+  const byService = new Map<string | null, Incident[]>();
   for (const incident of shown) {
-    const facts = [
-      STATUS_WORDS[incident.status],
-      signals(incident.count),
-      `since ${when(incident.firstSeenAt)}`,
-    ];
-    if (input.silenced.has(incident.id)) facts.push(":zipper_mouth_face: silenced");
-    blocks.push(section(`${titleOf(incident, 150)}\n${facts.join(" · ")}`));
+    const group = byService.get(incident.service);
+    if (group) group.push(incident);
+    else byService.set(incident.service, [incident]);
+  }
+  const headed = [...byService.keys()].some((service) => service !== null);
+  for (const [service, group] of byService) {
+    if (headed)
+      blocks.push(section(`*${service === null ? "no service" : escapeMrkdwn(service)}*`));
+    for (const incident of group) {
+      const facts = [
+        STATUS_WORDS[incident.status],
+        signals(incident.count),
+        `since ${when(incident.firstSeenAt)}`,
+      ];
+      if (input.silenced.has(incident.id)) facts.push(":zipper_mouth_face: silenced");
+      blocks.push(section(`${titleOf(incident, 150)}\n${facts.join(" · ")}`));
+    }
   }
   const tail = [`\`${command} show ${escapeMrkdwn("<id>")}\` for details`];
   if (rest > 0 || input.more) {
