@@ -61,35 +61,16 @@ export class DynamoDbSilenceStore implements SilenceStore {
     return Item ? SilenceSchema.parse(JSON.parse(String(Item.data))) : null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const { Attributes } = await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: PARTITION, sk: id },
-        ReturnValues: "ALL_OLD",
-      }),
-    );
-    return Attributes !== undefined;
+  delete(id: string): Promise<boolean> {
+    return this.deleteItem(PARTITION, id);
   }
 
   async listActive(now: number): Promise<Silence[]> {
-    const silences: Silence[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk",
-          FilterExpression: "endsAt > :now",
-          ExpressionAttributeValues: { ":pk": PARTITION, ":now": new Date(now).toISOString() },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of result.Items ?? [])
-        silences.push(SilenceSchema.parse(JSON.parse(String(item.data))));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryAll(PARTITION, {
+      FilterExpression: "endsAt > :now",
+      ExpressionAttributeValues: { ":now": new Date(now).toISOString() },
+    });
+    const silences = items.map((item) => SilenceSchema.parse(JSON.parse(String(item.data))));
     return silences.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
@@ -103,37 +84,54 @@ export class DynamoDbSilenceStore implements SilenceStore {
     );
   }
 
-  async deleteWindow(id: string): Promise<boolean> {
+  deleteWindow(id: string): Promise<boolean> {
+    return this.deleteItem(WINDOWS, id);
+  }
+
+  async listWindows(now: number): Promise<MaintenanceWindow[]> {
+    const windows = (await this.queryAll(WINDOWS))
+      .map((item) => MaintenanceWindowRecordSchema.parse(JSON.parse(String(item.data))))
+      .filter((window) => window.cron !== null || Date.parse(window.end ?? "") > now);
+    return windows.sort((a, b) => (a.createdAt ?? "").localeCompare(b.createdAt ?? ""));
+  }
+
+  /** Deletes one item of a partition; false when there was none. */
+  private async deleteItem(pk: string, sk: string): Promise<boolean> {
     const { Attributes } = await this.documents.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { pk: WINDOWS, sk: id },
+        Key: { pk, sk },
         ReturnValues: "ALL_OLD",
       }),
     );
     return Attributes !== undefined;
   }
 
-  async listWindows(now: number): Promise<MaintenanceWindow[]> {
-    const windows: MaintenanceWindow[] = [];
+  /** Every item of a partition (strongly consistent: a silence just made holds at once). */
+  private async queryAll(
+    pk: string,
+    filter: {
+      FilterExpression?: string;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    } = {},
+  ): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": WINDOWS },
+          ...(filter.FilterExpression ? { FilterExpression: filter.FilterExpression } : {}),
+          ExpressionAttributeValues: { ":pk": pk, ...filter.ExpressionAttributeValues },
           ExclusiveStartKey: startKey,
           ConsistentRead: true,
         }),
       );
-      for (const item of result.Items ?? []) {
-        const window = MaintenanceWindowRecordSchema.parse(JSON.parse(String(item.data)));
-        if (window.cron !== null || Date.parse(window.end ?? "") > now) windows.push(window);
-      }
+      items.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
     } while (startKey);
-    return windows.sort((a, b) => (a.createdAt ?? "").localeCompare(b.createdAt ?? ""));
+    return items;
   }
 }
 
