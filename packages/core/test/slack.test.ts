@@ -310,6 +310,25 @@ describe("Slack messages", () => {
     expect(none.text).toBe("No open critical incidents.");
   });
 
+  it("shows what the team wrote on the card: the alarm's description, links only http(s), and the runbook", () => {
+    const record = aRecord({
+      attributes: {
+        alarmName: "checkout-5xx",
+        description: "Rollback guide: https://wiki.example.com/rb <!channel> javascript:alert(1)",
+      },
+    });
+    record.incident.service = "checkout";
+    record.incident.runbook = "https://wiki.example.com/runbooks/checkout";
+    const card = incidentCard({ record, silence: null, command: "/incident" });
+    const all = texts(card).join("\n");
+    expect(all).toContain(
+      "Rollback guide: <https://wiki.example.com/rb|https://wiki.example.com/rb> &lt;!channel&gt; javascript:alert(1)",
+    );
+    expect(all).toContain("Runbook: <https://wiki.example.com/runbooks/checkout|checkout>");
+    expectSafe(card, ["https://wiki.example.com/rb", "https://wiki.example.com/runbooks/checkout"]);
+    expectWithinLimits(card);
+  });
+
   it("groups the list by service, each where its most severe incident ranks", () => {
     const of = (service: string | null, severity: "critical" | "warning", title: string) => ({
       ...aRecord({ title, severity, fingerprint: title }).incident,

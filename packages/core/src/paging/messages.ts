@@ -248,7 +248,7 @@ export function slackWebhookPost(url: string, content: PageContent): HttpPost {
       text,
       blocks: [
         { type: "section", text: { type: "mrkdwn", text: `*${text}*` } },
-        ...(content.digest ? [] : contextBlocks(incident)),
+        ...(content.digest ? [] : slackContextBlocks(incident)),
         {
           type: "context",
           elements: [
@@ -271,7 +271,7 @@ export function slackWebhookPost(url: string, content: PageContent): HttpPost {
  * What the team already wrote, under the page's line: the alarm's description (its http(s)
  * links clickable, nothing else) and the service's runbook.
  */
-function contextBlocks(incident: Incident) {
+export function slackContextBlocks(incident: Incident) {
   const description = descriptionOf(incident);
   const runbook = runbookOf(incident);
   const runbookLine = runbook
@@ -284,7 +284,9 @@ function contextBlocks(incident: Incident) {
     ...(runbookLine ? [runbookLine] : []),
   ];
   if (lines.length === 0) return [];
-  return [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n"), verbatim: true } }];
+  return [
+    { type: "section", text: { type: "mrkdwn", text: lines.join("\n"), verbatim: true } },
+  ] as const;
 }
 
 /** Slack refuses a section whose text is longer than this. */

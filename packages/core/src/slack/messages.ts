@@ -2,6 +2,7 @@ import type { ActionRecord, ActionStatus } from "../actions/model";
 import { MatchSchema } from "../config/schema";
 import { formatDuration } from "../duration";
 import type { Incident, IncidentRecord, IncidentStatus } from "../incidents/model";
+import { slackContextBlocks } from "../paging/messages";
 import { type Severity, severityRank } from "../severity";
 import { clip } from "../signal";
 import type { Silence } from "../silences/silence";
@@ -12,6 +13,8 @@ import type { ChangingCommand } from "./command";
 export interface SlackMrkdwn {
   type: "mrkdwn";
   text: string;
+  /** Slack links nothing by itself in it (text from outside, its http(s) links already made). */
+  verbatim?: boolean;
 }
 
 export type SlackBlock =
@@ -247,6 +250,8 @@ export function incidentCard({ record, silence, command }: IncidentCardInput): S
   if (incident.detail) {
     blocks.push(section(`\`\`\`${prose(incident.detail, 600).replace(/```/g, "'''")}\`\`\``));
   }
+  // What the team wrote: the alarm's description and the service's runbook, as pages show them.
+  blocks.push(...slackContextBlocks(incident));
   if (silence) blocks.push(context(silenceLine(silence)));
   if (record.actions.length > 0) {
     const shown = record.actions.slice(-CARD_ACTIONS);
