@@ -299,16 +299,15 @@ describe("merge, split and edit", () => {
   async function twoIncidents() {
     const context = setup();
     await context.correlator.process([alarm("checkout-a", 0), sentryIssue(1)]);
-    await context.correlator.process([alarm("payments-x", 2)]);
+    const payments = alarm("payments-x", 2);
+    await context.correlator.process([payments]);
     const service = (await context.store.getCurrent(SERVICE)) as IncidentRecord;
-    const other = (await context.store.getCurrent(
-      alarm("payments-x", 0).fingerprint,
-    )) as IncidentRecord;
-    return { ...context, service, other };
+    const other = (await context.store.getCurrent(payments.fingerprint)) as IncidentRecord;
+    return { ...context, service, other, payments };
   }
 
   it("merges: the target takes the alerts and counts, the source resolves, its signals follow", async () => {
-    const { store, correlator, commands, service, other } = await twoIncidents();
+    const { store, correlator, commands, service, other, payments } = await twoIncidents();
     const result = await commands.merge(other.incident.id, service.incident.id, "api:alice");
     expect(result).toMatchObject({
       changed: true,
@@ -321,6 +320,9 @@ describe("merge, split and edit", () => {
       ["al3", "payments-x"],
     ]);
     expect(target?.incident.count).toBe(3);
+    // A redelivery of what the source already counted, routed here, stays a duplicate.
+    const redelivered = await correlator.process([payments]);
+    expect(redelivered.results.map((result) => result.outcome)).toEqual(["duplicate"]);
     await correlator.process([alarm("payments-x", 60)]);
     target = await store.get(service.incident.id);
     expect(target?.alerts[2]?.count).toBe(2);

@@ -6,7 +6,7 @@ import type { Clock, IncidentStore } from "../ports";
 import { maxSeverity, type Severity, severityRank } from "../severity";
 import { acknowledge, addNote, type HumanChange, resolveByPerson } from "./human";
 import { incidentId } from "./ids";
-import type { Alert, Incident, IncidentRecord } from "./model";
+import type { Alert, DedupMarks, Incident, IncidentRecord } from "./model";
 import { alertEntry, type IncidentEvent } from "./reduce";
 import { saveIncident } from "./timeline";
 
@@ -352,6 +352,13 @@ export class IncidentCommands {
         events.push({ type: "severity-raised", at, from, to: moved.severity, joined: true });
       }
     }
+    // The source's delivery marks come along: a redelivery of a signal the source already
+    // counted, routed here by `mergedInto`, stays a duplicate.
+    next.seen = mergedMarks(next.seen, source.seen);
+    const archivedUntil = [next.marksArchivedUntil, source.marksArchivedUntil].filter(
+      (until): until is string => until !== null,
+    );
+    next.marksArchivedUntil = archivedUntil.sort().at(-1) ?? null;
     next.version += 1;
     return { record: next, events };
   }
@@ -487,4 +494,17 @@ function splitRecord(
     actions: [],
     escalation: { repeats: 0, nextAt: null },
   };
+}
+
+/** Two incidents' delivery marks as one: each generation's marks, once each. */
+function mergedMarks(a: DedupMarks, b: DedupMarks): DedupMarks {
+  const byGeneration = new Map<number, Set<string>>();
+  for (const { generation, ids } of [...a, ...b]) {
+    const marks = byGeneration.get(generation) ?? new Set<string>();
+    for (const id of ids) marks.add(id);
+    byGeneration.set(generation, marks);
+  }
+  return [...byGeneration]
+    .sort(([x], [y]) => x - y)
+    .map(([generation, ids]) => ({ generation, ids: [...ids] }));
 }
