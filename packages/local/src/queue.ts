@@ -150,6 +150,8 @@ interface Batch {
   openedAt: number;
   windowTimer: NodeJS.Timeout | null;
   visibilityTimer: NodeJS.Timeout | null;
+  /** When its messages become visible again unless deleted (receive + visibility timeout). */
+  visibleAt: number;
   invocation: Promise<void> | null;
 }
 
@@ -438,6 +440,7 @@ export class LocalQueue {
       openedAt: Date.now(),
       windowTimer: null,
       visibilityTimer: null,
+      visibleAt: Number.POSITIVE_INFINITY,
       invocation: null,
     };
     this.gathering = batch;
@@ -524,8 +527,11 @@ export class LocalQueue {
     }
     this.counts.receives += batch.entries.length;
     this.counts.batches += 1;
-    const expiresIn = Math.max(0, receivedAt + this.settings.visibilityTimeoutMs - Date.now());
-    batch.visibilityTimer = setTimeout(() => this.expire(batch), expiresIn);
+    batch.visibleAt = receivedAt + this.settings.visibilityTimeoutMs;
+    batch.visibilityTimer = setTimeout(
+      () => this.expire(batch),
+      Math.max(0, batch.visibleAt - Date.now()),
+    );
     this.awaitingVisibility.add(batch);
     batch.invocation = this.run(batch);
   }
@@ -605,6 +611,13 @@ export class LocalQueue {
 
   /** The visibility timeout of a batch's receive expired: what it still holds is visible again. */
   private expire(batch: Batch): void {
+    // Node's timers keep a monotonic clock, rounded to the millisecond: one may fire a moment
+    // before the wall clock reaches its time. A message is never visible before its timeout.
+    const early = batch.visibleAt - Date.now();
+    if (early > 0) {
+      batch.visibilityTimer = setTimeout(() => this.expire(batch), early);
+      return;
+    }
     batch.visibilityTimer = null;
     this.awaitingVisibility.delete(batch);
     for (const entry of batch.entries) {
