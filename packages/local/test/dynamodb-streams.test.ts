@@ -477,7 +477,11 @@ describe("DynamoDB Local's process", () => {
          const dynamo = await startEmbeddedDynamoDb({ engine: "dynamodb-local" });
          console.log(dynamo.endpoint);`,
       ],
-      { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, NODE_NO_WARNINGS: "1" } },
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+        // No tsx compile cache left in the temp directory.
+        env: { ...process.env, NODE_NO_WARNINGS: "1", TSX_DISABLE_CACHE: "1" },
+      },
     );
     const answers = (endpoint: URL) =>
       new Promise<boolean>((resolve) => {

@@ -374,6 +374,8 @@ async function startProcess(env: Record<string, string>): Promise<RunningProcess
       DATA_DIR: "memory",
       LOG_LEVEL: "error",
       API_TOKENS: `tests:${TOKEN}`,
+      // tsx would keep its compile cache in the temp directory after the run.
+      TSX_DISABLE_CACHE: "1",
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
