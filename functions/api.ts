@@ -27,7 +27,6 @@ import {
   OverrideIdPattern,
   once,
   PostmortemSchema,
-  parseIncidentId,
   parseMatcher,
   renderCalendar,
   renderPostmortemMarkdown,
@@ -53,6 +52,7 @@ import { type HttpEvent, header, json, text } from "./lib/http";
 import { createLogger } from "./lib/logger";
 import { httpLambda } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
+import { ErrorResponse, IncidentId, IncidentParams } from "./lib/params";
 import { createRouter, type Route, route } from "./lib/router";
 import { changeRoutes, incidentChanges } from "./routes/changes";
 import { groupingRoutes } from "./routes/grouping";
@@ -75,18 +75,6 @@ export const ListIncidentsQuery = z.strictObject({
   cursor: z.string().max(2048).optional().describe("nextCursor of the previous page"),
 });
 
-const IncidentId = z.string().transform((value, ctx) => {
-  const id = parseIncidentId(value);
-  if (!id) {
-    ctx.addIssue({
-      code: "custom",
-      message: "an incident id is 7 letters and digits, like K7Q2XPD",
-    });
-    return z.NEVER;
-  }
-  return id;
-});
-const IncidentParams = z.object({ id: IncidentId });
 const ActionParams = z.object({
   id: IncidentId,
   actionId: z.string().regex(/^a\d{1,4}$/, "an action id such as a2"),
@@ -151,7 +139,6 @@ const CommandResponse = z.object({
   message: z.string(),
   incident: IncidentView,
 });
-const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 const ResolveBody = z
   .strictObject({ note: z.string().trim().min(1).max(2000).optional() })

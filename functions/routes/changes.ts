@@ -9,6 +9,7 @@ import {
 } from "@firebreak/core";
 import * as z from "zod";
 import { json } from "../lib/http";
+import { ErrorResponse } from "../lib/params";
 import { type Route, route } from "../lib/router";
 
 const Timestamp = z.iso
@@ -23,7 +24,6 @@ export const ListChangesQuery = z.strictObject({
   cursor: z.string().max(2048).optional().describe("nextCursor of the previous page"),
 });
 
-const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const errors = {
   400: { description: "A bad parameter or body", schema: ErrorResponse },
   401: { description: "No valid bearer token", schema: ErrorResponse },

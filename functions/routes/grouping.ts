@@ -3,15 +3,14 @@ import {
   type CommandResult,
   IncidentCommands,
   IncidentSchema,
-  parseIncidentId,
   SeveritySchema,
   silenceFor,
 } from "@firebreak/core";
 import * as z from "zod";
 import { json } from "../lib/http";
+import { ErrorResponse, IncidentId, IncidentParams } from "../lib/params";
 import { type Route, route } from "../lib/router";
 
-const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const errors = {
   400: {
     description: "A bad parameter or body (the message names the field)",
@@ -25,18 +24,6 @@ const errors = {
   },
 };
 
-const IncidentId = z.string().transform((value, ctx) => {
-  const id = parseIncidentId(value);
-  if (!id) {
-    ctx.addIssue({
-      code: "custom",
-      message: "an incident id is 7 letters and digits, like K7Q2XPD",
-    });
-    return z.NEVER;
-  }
-  return id;
-});
-const IncidentParams = z.object({ id: IncidentId });
 const AlertParams = z.object({
   id: IncidentId,
   alertId: z.string().regex(/^al[1-9][0-9]{0,4}$/, "an alert id such as al2"),

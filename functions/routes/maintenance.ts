@@ -11,16 +11,15 @@ import {
   NotFoundError,
   newIncidentSilence,
   newMaintenanceWindow,
-  parseIncidentId,
   policyWindows,
   SilenceSchema,
   windowView,
 } from "@firebreak/core";
 import * as z from "zod";
 import { json } from "../lib/http";
+import { ErrorResponse, IncidentParams } from "../lib/params";
 import { type Route, route } from "../lib/router";
 
-const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const errors = {
   400: { description: "A bad parameter or body", schema: ErrorResponse },
   401: { description: "No valid bearer token", schema: ErrorResponse },
@@ -40,17 +39,6 @@ const WindowParams = z.object({
           "a window id such as M4K2PX (or policy:<name>)",
         ),
     ),
-});
-
-const IncidentParams = z.object({
-  id: z.string().transform((value, ctx) => {
-    const id = parseIncidentId(value);
-    if (!id) {
-      ctx.addIssue({ code: "custom", message: "an incident id is 7 letters and digits" });
-      return z.NEVER;
-    }
-    return id;
-  }),
 });
 
 /** `{"until": "resolved"}`, or `{"duration": "2h"}`; a reason either way. */

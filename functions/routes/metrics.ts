@@ -3,28 +3,15 @@ import {
   loadIncident,
   type MetricMark,
   metricWindow,
-  parseIncidentId,
   summariseMetric,
 } from "@firebreak/core";
 import * as z from "zod";
 import { json } from "../lib/http";
+import { ErrorResponse, IncidentParams } from "../lib/params";
 import { type Route, route } from "../lib/router";
 
 /** Actions that changed something (or, simulated, would have): the marks a recovery is told against. */
 const RAN = new Set(["succeeded", "simulated"]);
-
-const ErrorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
-const IncidentParams = z.object({
-  id: z.string().transform((value, ctx) => {
-    const id = parseIncidentId(value);
-    if (!id) {
-      ctx.addIssue({ code: "custom", message: "an incident id is 7 letters and digits" });
-      return z.NEVER;
-    }
-    return id;
-  }),
-});
 
 const MetricSeriesView = z.object({
   alarmName: z.string(),
