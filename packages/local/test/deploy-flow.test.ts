@@ -3,7 +3,7 @@ import { loadEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { LocalStack } from "../src/stack";
-import { type Client, client, startTestStack } from "./helpers";
+import { type Client, client, startTestStack, until } from "./helpers";
 
 let stack: LocalStack;
 let api: Client;
@@ -64,14 +64,6 @@ function alarm(name: string, at: number) {
   event.detail.alarmName = name;
   event.detail.state.timestamp = iso(at).replace("Z", "+0000");
   return event;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const IncidentSchema = z.object({

@@ -88,6 +88,18 @@ export function client(stack: LocalStack): Client {
   };
 }
 
+/**
+ * Waits for a condition, polling every 25 ms: a busy machine takes longer, never forever (the
+ * timeout only ends a test that would otherwise hang).
+ */
+export async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Waits until the queue has nothing left to do. */
 export async function drained(stack: LocalStack, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

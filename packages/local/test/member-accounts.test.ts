@@ -3,7 +3,7 @@ import { loadEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { LocalStack } from "../src/stack";
-import { type Client, client, startTestStack, TOKEN } from "./helpers";
+import { type Client, client, startTestStack, TOKEN, until } from "./helpers";
 
 const HOME = "123456789012";
 const MEMBER = "111122223333";
@@ -59,14 +59,6 @@ async function alarm(name: string, account: string) {
   event.detail.state.timestamp = new Date().toISOString();
   event.resources = [`arn:aws:cloudwatch:us-east-1:${account}:alarm:${name}`];
   return (await api.deliver(event)).incidents[0] as string;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const IncidentActionsSchema = z.object({ actions: z.array(ActionViewSchema) });

@@ -3,7 +3,7 @@ import { loadEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { LocalStack } from "../src/stack";
-import { type Client, client, startTestStack } from "./helpers";
+import { type Client, client, startTestStack, until } from "./helpers";
 
 let stack: LocalStack;
 let api: Client;
@@ -58,15 +58,6 @@ async function alarm(name: string, state: "ALARM" | "OK" = "ALARM") {
   event.detail.state.timestamp = new Date().toISOString();
   event.resources = [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`];
   return (await api.deliver(event)).incidents[0] as string;
-}
-
-/** Waits for a condition (a busy machine takes longer, never forever). */
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const IncidentActionsSchema = z.object({
