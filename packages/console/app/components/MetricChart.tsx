@@ -3,6 +3,7 @@ import { useApi } from "../App";
 import { clock } from "../format";
 import { usePoll, useWidth } from "../poll";
 import type { IncidentDetail, MetricSeries } from "../wire";
+import { ChartMarks } from "./ChartMarks";
 import { describeError } from "./Message";
 import { metricChart } from "./metric-data";
 
@@ -113,18 +114,13 @@ function MetricChart({
         {data.points.length === 1 && data.points[0] && (
           <circle class="metric-dot" cx={x(data.points[0].at)} cy={y(data.points[0].value)} r={3} />
         )}
-        {data.marks.map((mark, index) => (
-          <g key={mark.label} class="mark mark-action">
-            <line x1={x(mark.at)} x2={x(mark.at)} y1={PAD.top} y2={y(data.min)} />
-            <text
-              x={x(mark.at) > WIDTH - PAD.right - 60 ? x(mark.at) - 4 : x(mark.at) + 4}
-              y={PAD.top + 10 + (index % 3) * 12}
-              text-anchor={x(mark.at) > WIDTH - PAD.right - 60 ? "end" : "start"}
-            >
-              {mark.label}
-            </text>
-          </g>
-        ))}
+        <ChartMarks
+          marks={data.marks}
+          x={x}
+          top={PAD.top}
+          bottom={y(data.min)}
+          right={WIDTH - PAD.right}
+        />
         <text class="tick" x={PAD.left} y={HEIGHT - 10}>
           {clock(new Date(data.start).toISOString())}
         </text>

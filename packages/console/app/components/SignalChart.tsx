@@ -2,6 +2,7 @@ import { useRef } from "preact/hooks";
 import { clock, duration, plural } from "../format";
 import { useWidth } from "../poll";
 import type { IncidentDetail } from "../wire";
+import { ChartMarks } from "./ChartMarks";
 import { bucketSignals } from "./chart-data";
 
 const HEIGHT = 160;
@@ -53,19 +54,13 @@ export function SignalChart({ incident, now }: { incident: IncidentDetail; now: 
             />
           ) : null,
         )}
-        {data.marks.map((mark, index) => (
-          <g key={`${mark.kind}-${mark.label}-${mark.at}`} class={`mark mark-${mark.kind}`}>
-            <line x1={x(mark.at)} x2={x(mark.at)} y1={PAD.top} y2={y(0)} />
-            {/* Labels near the right edge sit left of their line, inside the plot. */}
-            <text
-              x={x(mark.at) > WIDTH - PAD.right - 60 ? x(mark.at) - 4 : x(mark.at) + 4}
-              y={PAD.top + 10 + (index % 3) * 12}
-              text-anchor={x(mark.at) > WIDTH - PAD.right - 60 ? "end" : "start"}
-            >
-              {mark.label}
-            </text>
-          </g>
-        ))}
+        <ChartMarks
+          marks={data.marks}
+          x={x}
+          top={PAD.top}
+          bottom={y(0)}
+          right={WIDTH - PAD.right}
+        />
         <text class="tick" x={PAD.left} y={HEIGHT - 10}>
           {clock(new Date(data.start).toISOString())}
         </text>

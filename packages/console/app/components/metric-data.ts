@@ -1,13 +1,7 @@
 import type { Action, MetricSeries } from "../wire";
+import type { ChartMark } from "./chart-data";
 
 // No DOM here: the tests import this file under Node.
-
-export interface MetricMark {
-  at: number;
-  /** The action's id (`a1`): short enough to sit on the chart. */
-  label: string;
-  title: string;
-}
 
 export interface MetricChartData {
   start: number;
@@ -16,7 +10,7 @@ export interface MetricChartData {
   max: number;
   points: Array<{ at: number; value: number }>;
   threshold: number | null;
-  marks: MetricMark[];
+  marks: ChartMark[];
 }
 
 /**
@@ -51,6 +45,7 @@ export function metricChart(
         action.status !== "awaiting-approval",
     )
     .map((action) => ({
+      kind: "action" as const,
       at: Date.parse(action.at),
       label: action.id,
       title: `${action.id} ${action.type} ${action.status}`,
