@@ -1,8 +1,17 @@
 /**
  * Published on-demand prices of US East (N. Virginia), us-east-1, used by the benchmark's dollars
- * per million signals. Written 2026-12-02 from AWS's public pricing pages below (this machine has
- * no route to them: re-check before quoting, prices move, mostly down). Free tiers are left out:
- * they matter to a small account and not at all to a cost per million.
+ * per million signals. Free tiers are left out: they matter to a small account and not at all to
+ * a cost per million. Checked on 2026-12-02 against stored copies of public pages (this machine
+ * has no route to AWS's own pricing pages; re-check before quoting, prices move, mostly down):
+ * - Lambda: $0.20 per million requests, Arm $0.0000133334 per GB-s for the first 7.5 billion
+ *   GB-s a month (AWS's "Introducing tiered pricing for AWS Lambda" post and two 2026 guides);
+ * - DynamoDB on-demand: $0.625 per million write and $0.125 per million read request units, the
+ *   prices since AWS halved them in November 2024 (AWS's on-demand page gives the units; airbyte's
+ *   2025 guide the figures);
+ * - SQS standard $0.40 per million requests, each 64 KB chunk one request (three 2026 guides);
+ * - HTTP APIs $1.00 per million for the first 300 million (AWS's API Gateway pricing page and
+ *   three guides); SNS $0.50 per million publishes and t4g.small $0.0168 an hour: not found in the
+ *   stored copies, from AWS's pages as last read.
  */
 export const PRICES = {
   region: "us-east-1",
