@@ -1,5 +1,6 @@
 import {
   type AwsEnvironment,
+  deployedPolicyJson,
   grantsOf,
   type IamStatement,
   type MonitoringConfig,
@@ -14,7 +15,10 @@ import {
  */
 export interface DeployedPolicy {
   config: MonitoringConfig;
-  /** The policy as the functions load it (`MONITORING_CONFIG`): the validated input, as JSON. */
+  /**
+   * The policy as the functions load it (`MONITORING_CONFIG`): the parsed config, which they
+   * trust without running the schema again (`deployedPolicyJson`).
+   */
   json: string;
   /** Every remediation of every rule, in rule order, as configured (templates, `last-change`). */
   remediations: RemediationSpec[];
@@ -52,9 +56,8 @@ export const secretNameOf = sstSecretName;
  */
 export function policyForDeploy(input: unknown, origin = "monitoring.config.ts"): DeployedPolicy {
   const config = parseConfig(input, origin);
-  const json = `${JSON.stringify(input, null, 2)}\n`;
-  // The functions parse the JSON, not the module: both must mean the same policy.
-  const reparsed = parseConfig(JSON.parse(json), `${origin} (as JSON)`);
+  // A policy must mean the same as JSON (a policy file written by hand is one).
+  const reparsed = parseConfig(JSON.parse(JSON.stringify(input)), `${origin} (as JSON)`);
   if (JSON.stringify(reparsed) !== JSON.stringify(config)) {
     throw new Error(
       `${origin} does not survive JSON (a function, Date, RegExp or undefined value?): the deployed functions would read a different policy`,
@@ -127,7 +130,7 @@ export function policyForDeploy(input: unknown, origin = "monitoring.config.ts")
   );
   return {
     config,
-    json,
+    json: deployedPolicyJson(config),
     remediations,
     channelTopics: [...topics].sort(),
     sms: smsPeople,

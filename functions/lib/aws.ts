@@ -1,17 +1,12 @@
 import {
   type AppPorts,
   composeApp,
-  GuardKeeper,
-  loadConfigFile,
+  loadDeployedPolicy,
+  type MonitoringConfig,
   once,
-  PageBudgetKeeper,
-  Policy,
   parseApiTokens,
   type Responders,
-  resolveChannels,
-  resolvePeople,
   systemClock,
-  TransportPager,
 } from "@firebreak/core";
 import * as z from "zod";
 import { readEnv } from "./env";
@@ -30,12 +25,22 @@ const dynamodbAdapters = () => import("./adapters/dynamodb");
 const sqsAdapters = () => import("./adapters/sqs");
 const accountAdapters = () => import("./adapters/accounts");
 const responderAdapters = () => import("./adapters/responders");
+// The rules' matchers (and RE2 for their patterns, 150 KB): only ingest and process match rules.
+const policyAdapters = () => import("./adapters/policy");
 
-/** The policy from `MONITORING_CONFIG`, a JSON file the stack ships beside the handler. */
-const awsPolicy = /* @__PURE__ */ once(async () => {
+/**
+ * The policy from `MONITORING_CONFIG`, the JSON file the stack ships beside the handler: parsed
+ * and validated by the deploy (`deployedPolicyJson`), so a cold start does not run the schema.
+ */
+const awsConfig = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ MONITORING_CONFIG: z.string().default("firebreak.config.json") }));
-  return new Policy(await loadConfigFile(env.MONITORING_CONFIG));
+  return loadDeployedPolicy(env.MONITORING_CONFIG);
 });
+
+/** The policy with its rules compiled, for the functions that classify signals. */
+const awsPolicy = /* @__PURE__ */ once(
+  async () => new (await policyAdapters()).Policy(await awsConfig()),
+);
 
 const awsTable = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ TABLE_NAME: z.string().min(1) }));
@@ -49,7 +54,7 @@ const awsTable = /* @__PURE__ */ once(async () => {
 // The policy decides each incident's due time and expiry.
 const awsStore = /* @__PURE__ */ once(async () => {
   const { DynamoDbIncidentStore } = await dynamodbAdapters();
-  return new DynamoDbIncidentStore({ ...(await awsTable()), config: (await awsPolicy()).config });
+  return new DynamoDbIncidentStore({ ...(await awsTable()), config: await awsConfig() });
 });
 
 const awsSilences = /* @__PURE__ */ once(async () => {
@@ -74,7 +79,7 @@ const awsChanges = /* @__PURE__ */ once(
   async () =>
     new (await dynamodbAdapters()).DynamoDbChangeStore({
       ...(await awsTable()),
-      retentionMs: (await awsPolicy()).config.incidents.retention,
+      retentionMs: (await awsConfig()).incidents.retention,
       clock: systemClock,
     }),
 );
@@ -83,7 +88,7 @@ const awsCounters = /* @__PURE__ */ once(
   async () =>
     new (await dynamodbAdapters()).DynamoDbSignalCounters({
       ...(await awsTable()),
-      retentionMs: (await awsPolicy()).config.incidents.retention,
+      retentionMs: (await awsConfig()).incidents.retention,
       clock: systemClock,
     }),
 );
@@ -124,7 +129,7 @@ const awsSlackSecret = /* @__PURE__ */ once(() => stageSecrets().read("SLACK_SIG
  * The secrets the channels name (`env:NAME`), read before `resolveChannels`, which takes them
  * by name: only those, so the dispatcher asks for nothing it was not granted.
  */
-async function channelSecrets(config: Policy["config"]) {
+async function channelSecrets(config: MonitoringConfig) {
   const names = new Set(
     [
       ...Object.values(config.channels).flatMap((channel) => [
@@ -148,7 +153,7 @@ async function channelSecrets(config: Policy["config"]) {
 const awsAccounts = /* @__PURE__ */ once(async () => {
   const { AccountAccess, sdkSts } = await accountAdapters();
   return new AccountAccess({
-    accounts: (await awsPolicy()).config.accounts,
+    accounts: (await awsConfig()).accounts,
     sts: sdkSts(awsRegion()),
   });
 });
@@ -162,13 +167,22 @@ const awsCloudWatch = /* @__PURE__ */ once(async () =>
 const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
   const { client, tableName } = await awsTable();
-  const { AwsSdkGateway, DynamoDbVersionedItems, FetchPageTransport } = await responderAdapters();
-  const policy = await awsPolicy();
+  const {
+    AwsSdkGateway,
+    DynamoDbVersionedItems,
+    FetchPageTransport,
+    GuardKeeper,
+    PageBudgetKeeper,
+    resolveChannels,
+    resolvePeople,
+    TransportPager,
+  } = await responderAdapters();
+  const config = await awsConfig();
   const region = awsRegion();
-  const secrets = await channelSecrets(policy.config);
-  const channels = resolveChannels(policy.config.channels, secrets);
+  const secrets = await channelSecrets(config);
+  const channels = resolveChannels(config.channels, secrets);
   const directory = {
-    people: resolvePeople(policy.config.people, secrets),
+    people: resolvePeople(config.people, secrets),
     slackBotToken: secrets.SLACK_BOT_TOKEN,
   };
   return {
@@ -189,6 +203,7 @@ export const awsPorts: AppPorts = {
   logger: createLogger,
   metrics: emfMetrics(process.env.AWS_LAMBDA_FUNCTION_NAME ?? "escalations"),
   policy: awsPolicy,
+  config: awsConfig,
   store: awsStore,
   silences: awsSilences,
   queue: awsQueue,

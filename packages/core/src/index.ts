@@ -15,6 +15,7 @@ export * from "./auth";
 export * from "./changes";
 export * from "./cloudwatch/ports";
 export * from "./cloudwatch/summary";
+export * from "./config/deployed";
 export * from "./config/load";
 export * from "./config/schema";
 export * from "./config/secrets";
