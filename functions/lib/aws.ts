@@ -58,8 +58,10 @@ const awsStore = /* @__PURE__ */ once(async () => {
 });
 
 const awsSilences = /* @__PURE__ */ once(async () => {
-  const { client, tableName } = await awsTable();
-  const { DynamoDbSilenceStore } = await dynamodbAdapters();
+  const [{ client, tableName }, { DynamoDbSilenceStore }] = await Promise.all([
+    awsTable(),
+    import("./adapters/silences"),
+  ]);
   return new DynamoDbSilenceStore(client, tableName);
 });
 
@@ -166,7 +168,14 @@ const awsCloudWatch = /* @__PURE__ */ once(async () =>
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
 const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
-  const { client, tableName } = await awsTable();
+  const config = await awsConfig();
+  // The secrets' reads wait on Parameter Store while the table's and the pagers' code loads.
+  const [{ client, tableName }, adapters, secrets, accounts] = await Promise.all([
+    awsTable(),
+    responderAdapters(),
+    channelSecrets(config),
+    awsAccounts(),
+  ]);
   const {
     AwsSdkGateway,
     DynamoDbVersionedItems,
@@ -176,17 +185,15 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
     resolveChannels,
     resolvePeople,
     TransportPager,
-  } = await responderAdapters();
-  const config = await awsConfig();
+  } = adapters;
   const region = awsRegion();
-  const secrets = await channelSecrets(config);
   const channels = resolveChannels(config.channels, secrets);
   const directory = {
     people: resolvePeople(config.people, secrets),
     slackBotToken: secrets.SLACK_BOT_TOKEN,
   };
   return {
-    gateway: new AwsSdkGateway({ region, accounts: await awsAccounts() }),
+    gateway: new AwsSdkGateway({ region, accounts }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
     pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
     pager: new TransportPager(new FetchPageTransport({ region }), channels, directory),

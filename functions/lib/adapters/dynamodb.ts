@@ -8,5 +8,4 @@ export {
   DynamoDbOverrideStore,
   DynamoDbReplayGuard,
   DynamoDbSignalCounters,
-  DynamoDbSilenceStore,
 } from "@firebreak/aws";

@@ -187,22 +187,22 @@ export interface App {
 export function composeApp(ports: AppPorts): App {
   const { clock, region } = ports;
   const config = ports.config ?? (async () => (await ports.policy()).config);
-  const incidentDeps = once(
-    async (): Promise<IncidentDeps> => ({
-      store: await ports.store(),
-      silences: await ports.silences(),
-      overrides: await ports.overrides(),
-      config: await config(),
-      clock,
-      region,
-    }),
-  );
+  // Each function's ports are built side by side: one's request (a secret from Parameter Store)
+  // waits while another's SDK client loads, and a cold start pays for the longest, not the sum.
+  const incidentDeps = once(async (): Promise<IncidentDeps> => {
+    const [store, silences, overrides, incidentConfig] = await Promise.all([
+      ports.store(),
+      ports.silences(),
+      ports.overrides(),
+      config(),
+    ]);
+    return { store, silences, overrides, config: incidentConfig, clock, region };
+  });
   return {
-    ingest: once(async () => ({
-      policy: await ports.policy(),
-      queue: await ports.queue(),
-      region,
-    })),
+    ingest: once(async () => {
+      const [policy, queue] = await Promise.all([ports.policy(), ports.queue()]);
+      return { policy, queue, region };
+    }),
     process: once(async () => {
       const [
         { planResponses },
@@ -212,6 +212,11 @@ export function composeApp(ports: AppPorts): App {
         { deployWatchFor },
         { Correlator },
         { HoldReader },
+        policy,
+        changes,
+        store,
+        silences,
+        counters,
       ] = await Promise.all([
         import("./actions/plan"),
         import("./actions/targets"),
@@ -220,15 +225,17 @@ export function composeApp(ports: AppPorts): App {
         import("./changes/watch"),
         import("./incidents/correlate"),
         import("./silences/holds"),
+        ports.policy(),
+        ports.changes(),
+        ports.store(),
+        ports.silences(),
+        ports.counters(),
       ]);
-      const policy = await ports.policy();
-      const changes = await ports.changes();
-      const store = await ports.store();
       // Silences, maintenance windows and inhibiting incidents, each read at most once per
       // SILENCE_CACHE_MS (inhibition: one open-incident query per service it asks about).
       const holds = new HoldReader({
         store,
-        silences: await ports.silences(),
+        silences,
         config: policy.config,
         maxAgeMs: ports.silenceCacheMs ?? SILENCE_CACHE_MS,
       });
@@ -253,7 +260,6 @@ export function composeApp(ports: AppPorts): App {
             deployWatch: await deployWatchFor(changes, record, events, policy.config),
           }),
       });
-      const counters = await ports.counters();
       const countLogger = ports.logger("counters");
       return {
         correlator,
@@ -274,48 +280,80 @@ export function composeApp(ports: AppPorts): App {
         changes: new ChangeRecorder({ store: changes, config: policy.config, clock }),
       };
     }),
-    sentryWebhook: once(async () => ({
-      queue: await ports.queue(),
-      clientSecret: await ports.sentryClientSecret(),
-      clock,
-      trustedTime: (await config()).incidents.trustedTime,
-    })),
-    api: once(async () => ({
-      ...(await incidentDeps()),
-      tokens: await ports.apiTokens(),
-      calendarToken: once(() => ports.calendarToken()),
-      cloudwatch: once(() => ports.cloudwatch()),
-      changes: await ports.changes(),
-      counters: await ports.counters(),
-    })),
-    slack: once(async () => ({
-      ...(await incidentDeps()),
-      signingSecret: await ports.slackSigningSecret(),
-      replays: await ports.replays(),
-    })),
-    dispatch: once(async () => ({
-      dispatcher: new (await import("./actions/dispatch")).Dispatcher({
-        ...(await ports.responders()),
-        store: await ports.store(),
-        clock,
-        config: await config(),
-        region,
-        logger: ports.logger("dispatcher"),
-      }),
-    })),
-    escalations: once(async () => {
-      const { lastChangeLookup } = await import("./changes/store");
-      const { pageBudget, pager, consoleUrl } = await ports.responders();
+    sentryWebhook: once(async () => {
+      const [queue, clientSecret, { incidents }] = await Promise.all([
+        ports.queue(),
+        ports.sentryClientSecret(),
+        config(),
+      ]);
+      return { queue, clientSecret, clock, trustedTime: incidents.trustedTime };
+    }),
+    api: once(async () => {
+      const [incident, tokens, changes, counters] = await Promise.all([
+        incidentDeps(),
+        ports.apiTokens(),
+        ports.changes(),
+        ports.counters(),
+      ]);
       return {
-        ...(await incidentDeps()),
+        ...incident,
+        tokens,
+        calendarToken: once(() => ports.calendarToken()),
+        cloudwatch: once(() => ports.cloudwatch()),
+        changes,
+        counters,
+      };
+    }),
+    slack: once(async () => {
+      const [incident, signingSecret, replays] = await Promise.all([
+        incidentDeps(),
+        ports.slackSigningSecret(),
+        ports.replays(),
+      ]);
+      return { ...incident, signingSecret, replays };
+    }),
+    dispatch: once(async () => {
+      const [{ Dispatcher }, responders, store, dispatchConfig] = await Promise.all([
+        import("./actions/dispatch"),
+        ports.responders(),
+        ports.store(),
+        config(),
+      ]);
+      return {
+        dispatcher: new Dispatcher({
+          ...responders,
+          store,
+          clock,
+          config: dispatchConfig,
+          region,
+          logger: ports.logger("dispatcher"),
+        }),
+      };
+    }),
+    escalations: once(async () => {
+      const [
+        { lastChangeLookup },
+        { pageBudget, pager, consoleUrl },
+        incident,
+        cloudwatch,
+        changes,
+      ] = await Promise.all([
+        import("./changes/store"),
+        ports.responders(),
+        incidentDeps(),
+        ports.cloudwatch(),
+        ports.changes(),
+      ]);
+      return {
+        ...incident,
         logger: ports.logger("escalations"),
         metrics: ports.metrics,
         // The sweep sends the page budget's digests as each minute turns.
         digests: pageBudget ? { budget: pageBudget, pager, consoleUrl } : undefined,
         // Alarm states, to verify the remediations that are due; the last change, for ladders
         // that roll it back.
-        cloudwatch: await ports.cloudwatch(),
-        changes: lastChangeLookup(await ports.changes()),
+        cloudwatch,
+        changes: lastChangeLookup(changes),
       };
     }),
   };
