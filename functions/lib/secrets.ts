@@ -48,8 +48,10 @@ const DEFAULT_MAX_AGE_SECONDS = 3600;
 
 /**
  * Reads secrets from SSM Parameter Store (SecureString, decrypted by SSM with the function's own
- * permissions) when a path is given, else from the environment. The SDK and Powertools load only
- * on the first SSM read, so a function that reads no secret pays nothing for them.
+ * permissions) when a path is given, else from the environment. The SSM client loads only on the
+ * first SSM read, so a function that reads no secret pays nothing for it; one GetParameter per
+ * secret, with the SDK's own client rather than Powertools' provider (about 35 KB less to load
+ * at a cold start, and the caching it added is the few lines below).
  *
  * @example
  * const secrets = createSecretReader({ path: "/firebreak/prod" });
@@ -67,42 +69,55 @@ export function createSecretReader(options: SecretReaderOptions = {}): SecretRea
       },
     };
   }
-  const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
-  let provider: Promise<import("@aws-lambda-powertools/parameters/ssm").SSMProvider> | undefined;
+  const maxAgeMs = (options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS) * 1000;
+  let client: Promise<SSMClient> | undefined;
   const ssm = () => {
-    provider ??= (async () => {
-      const { SSMProvider } = await import("@aws-lambda-powertools/parameters/ssm");
-      const client =
-        options.client ??
-        new (await import("@aws-sdk/client-ssm")).SSMClient({
-          // A hung call fails instead, and the SDK's retries (and Lambda's) take over.
-          requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
-        });
-      return new SSMProvider({ awsSdkV3Client: client });
-    })();
-    return provider;
+    client ??= options.client
+      ? Promise.resolve(options.client)
+      : import("@aws-sdk/client-ssm").then(
+          ({ SSMClient }) =>
+            new SSMClient({
+              // A hung call fails instead, and the SDK's retries (and Lambda's) take over.
+              requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+            }),
+        );
+    return client;
+  };
+  // One read per parameter at a time and per maximum age; a failed read is not kept.
+  const kept = new Map<string, { value: Promise<string>; until: number }>();
+  const fetchValue = async (envName: string, name: string): Promise<string> => {
+    const [sdk, { GetParameterCommand, ParameterNotFound }] = await Promise.all([
+      ssm(),
+      import("@aws-sdk/client-ssm"),
+    ]);
+    try {
+      const { Parameter } = await sdk.send(
+        new GetParameterCommand({ Name: name, WithDecryption: true }),
+      );
+      if (!Parameter?.Value) throw new ParameterNotFound({ message: name, $metadata: {} });
+      return Parameter.Value;
+    } catch (error) {
+      if (error instanceof ParameterNotFound) {
+        throw new ConfigError(
+          `secret ${envName}: SSM parameter ${name} does not exist (create it with: aws ssm put-parameter --type SecureString --name ${name} --value ...)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   };
   return {
-    read: async (envName) => {
+    read: (envName) => {
       const name = secretParameterName(path, envName);
-      const { ParameterNotFoundError } = await import("@aws-lambda-powertools/parameters/errors");
-      try {
-        const value = await (await ssm()).get(name, {
-          decrypt: true,
-          maxAge,
-          throwOnMissing: true,
-        });
-        if (typeof value !== "string" || !value) throw new ParameterNotFoundError(name);
-        return value;
-      } catch (error) {
-        if (error instanceof ParameterNotFoundError) {
-          throw new ConfigError(
-            `secret ${envName}: SSM parameter ${name} does not exist (create it with: aws ssm put-parameter --type SecureString --name ${name} --value ...)`,
-            { cause: error },
-          );
-        }
-        throw error;
-      }
+      const now = Date.now();
+      const cached = kept.get(name);
+      if (cached && cached.until > now) return cached.value;
+      const value = fetchValue(envName, name);
+      kept.set(name, { value, until: now + maxAgeMs });
+      value.catch(() => {
+        if (kept.get(name)?.value === value) kept.delete(name);
+      });
+      return value;
     },
   };
 }
