@@ -22,7 +22,8 @@
  *   npx tsx bench/cold-start.ts --only ingest,slack   those functions only
  *   npx tsx bench/cold-start.ts --smoke   one run of each deployed bundle, nothing written: every
  *                                         bundle loads and handles its event (CI's test:infra)
- *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child
+ *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child (its
+ *                                         bundles keep their identifiers, so profiles name functions)
  *
  * It is a benchmark: nothing is asserted against the targets. It exits 1 when a handler throws
  * or answers with an error (5xx, an unexpected status, batch item failures): a cold start that
@@ -632,7 +633,13 @@ try {
     for (const sdk of variants) {
       const dir = path.join(work, `${name}-${sdk}`);
       const file = path.join(dir, `${path.basename(entry, ".ts")}.mjs`);
-      const result = await build(sstEsbuildOptions(entry, file, nodejsOptions(sdk)));
+      const options = sstEsbuildOptions(entry, file, nodejsOptions(sdk));
+      // Profiles name the functions they time: identifiers kept, the rest minified as deployed.
+      const result = await build(
+        profileDir
+          ? { ...options, minify: false, minifySyntax: true, minifyWhitespace: true }
+          : options,
+      );
       const metafile = result.metafile as Metafile;
       if (fn.policy) writeFileSync(path.join(dir, POLICY_FILE), policy.json);
       const externals = Object.values(metafile.outputs)

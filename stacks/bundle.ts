@@ -10,11 +10,10 @@ export type SdkSource = "runtime" | "bundled";
  * Each function's SDK, chosen by measured cold start (`npm run bench:cold-start` builds both and
  * writes bench/results/cold-start.json). Bundled, the clients are tree-shaken ESM chunks of the
  * function's own files, loaded when a port first needs them; from the runtime, Node loads the
- * `nodejs22.x` image's CommonJS copy, file by file. Measured 2026-12-02 (3 runs each, a machine
- * others loaded about 18-fold, so by the children's CPU time): bundled took 8 to 33% less CPU
- * than the runtime's copy for every function (ingest 589 against 752 ms, slack 1,011 against
- * 1,412, sentry-webhook 1,013 against 1,404). A function whose measurement turns the other way
- * is switched here, and nowhere else.
+ * `nodejs22.x` image's CommonJS copy, file by file. Measured 2026-12-02 on a quiet machine (5 runs
+ * each, load about 1): bundled took 23 to 40% less CPU than the runtime's copy for every function
+ * (ingest 375 against 485 ms, sentry-webhook 338 against 564, slack 483 against 717). A function
+ * whose measurement turns the other way is switched here, and nowhere else.
  */
 export const SDK_SOURCE: Readonly<Record<FunctionName, SdkSource>> = {
   ingest: "bundled",
@@ -39,10 +38,11 @@ export interface NodejsOptions {
 /**
  * The `nodejs` options a function deploys with: ESM, minified, no source maps shipped; the AWS
  * SDK v3 bundled or left to the runtime as `sdk` says; zod keeps only its English messages.
- * Code splitting: every function carries the one composition root, whose ports import their SDK
- * clients (and the dispatcher's remediation clients) dynamically; split, each dynamic import is a
- * chunk of its own that a function loads only when it calls it, instead of every client being
- * parsed by every function at import.
+ * Code splitting: every function carries the one composition root, which imports each function's
+ * pieces (the correlator, the dispatcher) when that function first builds them, and whose ports
+ * import their SDK clients (and the dispatcher's remediation clients) dynamically; split, each
+ * dynamic import is a chunk of its own that a function loads only when it calls it, instead of
+ * every client and every other function's code being parsed by every function at import.
  */
 export function nodejsOptions(sdk: SdkSource): NodejsOptions {
   return {
