@@ -14,6 +14,7 @@ import {
 } from "./local-stack";
 import { alarmToFirstPage, type PageLatency, pageStormJobs } from "./page-latency";
 import { MACHINE, writeResult } from "./results";
+import { type StormDrain, stormDrain, stormLines } from "./storm";
 
 const quick = process.argv.includes("--quick");
 const only = process.argv[process.argv.indexOf("--only") + 1];
@@ -314,6 +315,15 @@ async function main() {
     const batched = localEventJobs(stormEvents(stormCount, 50), BATCH);
     results.push(await firebreak("storm", "batched", batched, probes));
   }
+  // Issue 15's storm target, at its own sizes whatever the scale: 10,000 and 50,000 events.
+  const storms: StormDrain[] = [];
+  if (runs("storm")) {
+    for (const size of [10_000, 50_000]) {
+      const storm = await stormDrain(size, nextPort++);
+      for (const line of stormLines(storm)) console.log(line);
+      storms.push(storm);
+    }
+  }
   if (runs("distinct")) {
     // Probes are issues of their own, so each opens an incident as the load's do.
     const probes = sentryJobs(200, 1_000_000);
@@ -356,6 +366,7 @@ async function main() {
     machine: MACHINE,
     clients: CLIENTS,
     results,
+    storms,
     slack,
     responses: response,
     ingest,
@@ -416,6 +427,7 @@ function markdown(report: {
   at: string;
   machine: typeof MACHINE;
   results: FirebreakResult[];
+  storms: StormDrain[];
   slack: SlackResult | null;
   responses: ResponsesResult | null;
   ingest: IngestComparison | null;
@@ -433,6 +445,7 @@ function markdown(report: {
     ),
     "",
   ];
+  if (report.storms.length) lines.push("```", ...report.storms.flatMap(stormLines), "```", "");
   if (report.ingest) lines.push("```", ...ingestLines(report.ingest), "```", "");
   if (report.pages) {
     const { alone, inStorm } = report.pages;
