@@ -71,6 +71,11 @@ class Interrupted extends Error {
 /** A change to one action (and maybe more pages), applied to a fresh copy of the record. */
 type Finish = (record: IncidentRecord, action: ActionRecord) => void;
 
+/** The record as this dispatch last wrote (or was shown) it; null once it may be stale. */
+interface Latest {
+  record: IncidentRecord | null;
+}
+
 /**
  * Runs the actions an incident's ledger holds, each at most once: claim it with a
  * compare-and-set, check cooldowns and circuit breakers, describe the target and act (or page),
@@ -81,30 +86,53 @@ type Finish = (record: IncidentRecord, action: ActionRecord) => void;
 export class Dispatcher {
   private readonly logger: Logger;
   private readonly backoffMs: (attempt: number) => number;
+  /** The last remediation started on each target, which the next one on it waits for. */
+  private readonly targetsBusy = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.logger = options.logger ?? silentLogger;
     this.backoffMs = options.backoffMs ?? defaultBackoffMs;
   }
 
-  /** Runs everything due on one incident, in plan order. */
-  async dispatch(incidentId: string): Promise<DispatchReport> {
+  /**
+   * Runs everything due on one incident, in plan order. `seen`: the record as a stream record
+   * showed it, so the first step needs no read; an image that is no longer current only costs
+   * the claim's failed compare-and-set, and the record is then read.
+   */
+  async dispatch(incidentId: string, seen?: IncidentRecord): Promise<DispatchReport> {
     const ran: DispatchReport["ran"] = [];
     const tried = new Set<string>();
+    // The record as last written or seen; null: read it. Each write's result is the next step's
+    // record, so an incident whose page goes out costs its two writes and no read.
+    const latest: Latest = { record: seen ?? null };
+    let image = seen !== undefined;
     for (;;) {
-      const record = await this.options.store.get(incidentId);
+      const fromImage = image;
+      image = false;
+      const record = latest.record ?? (await this.options.store.get(incidentId));
+      latest.record = null;
       if (!record) return { ran, nextDueAt: null };
       const now = this.options.clock.now();
       const action = record.actions.find(
         (candidate) => this.isDue(candidate, now) && !tried.has(candidate.id),
       );
+      // Work planned after a seen image wrote a stream record of its own, which dispatches it.
       if (!action) return { ran, nextDueAt: this.nextDueAt(record) };
-      tried.add(action.id);
-      const token = await this.claim(record, action.id, now);
-      if (!token) continue;
+      // Tried once; but a claim lost on a stale image says nothing about the action.
+      if (!fromImage) tried.add(action.id);
+      const claimed = await this.claim(record, action.id, now);
+      if (!claimed) continue;
+      const { token } = claimed;
+      latest.record = claimed.record;
       try {
-        const finish = await this.run(record, action, now, token);
-        const done = await this.complete(incidentId, action.id, token, finish);
+        // Remediations of one target run one at a time: each decides from what the last did.
+        const done = await this.exclusive(
+          action.type === "page" ? null : action.targetKey,
+          async () => {
+            const finish = await this.run(record, action, now, token, latest);
+            return this.complete(incidentId, action.id, token, finish, true, latest);
+          },
+        );
         if (done) ran.push({ id: done.id, type: done.type, status: done.status });
         if (done?.followUp && done.status !== "planned") await this.reportBack(incidentId, done);
       } catch (error) {
@@ -115,8 +143,29 @@ export class Dispatcher {
           action: action.id,
           error: String(error),
         });
+        latest.record = null;
         await this.handBack(incidentId, action.id, token, error);
       }
+    }
+  }
+
+  /**
+   * Runs `work` after every earlier work on the same target of this dispatcher has finished
+   * (incidents of one stream batch are dispatched side by side); a null target runs at once.
+   */
+  private async exclusive<T>(target: string | null, work: () => Promise<T>): Promise<T> {
+    if (target === null) return work();
+    const before = this.targetsBusy.get(target) ?? Promise.resolve();
+    const mine = before.then(work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.targetsBusy.set(target, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.targetsBusy.get(target) === settled) this.targetsBusy.delete(target);
     }
   }
 
@@ -167,12 +216,15 @@ export class Dispatcher {
     return due[0] ?? null;
   }
 
-  /** Takes the action for this dispatcher; null when someone else changed the record first. */
+  /**
+   * Takes the action for this dispatcher; null when someone else changed the record first.
+   * Returns the record as stored, which the next write starts from.
+   */
   private async claim(
     record: IncidentRecord,
     actionId: string,
     now: number,
-  ): Promise<string | null> {
+  ): Promise<{ token: string; record: IncidentRecord } | null> {
     const next = structuredClone(record);
     const action = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
     const token = randomUUID();
@@ -180,8 +232,7 @@ export class Dispatcher {
     action.attempts += 1;
     next.version += 1;
     try {
-      await saveIncident(this.options.store, next);
-      return token;
+      return { token, record: await saveIncident(this.options.store, next) };
     } catch (error) {
       if (error instanceof VersionConflictError) return null;
       throw error;
@@ -199,9 +250,13 @@ export class Dispatcher {
     token: string,
     finish: Finish,
     final = true,
+    latest: Latest = { record: null },
   ): Promise<ActionRecord | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const record = await this.options.store.get(incidentId);
+      // What this dispatcher wrote last is current unless another writer came between: then
+      // the version check fails and the record is read.
+      const record = latest.record ?? (await this.options.store.get(incidentId));
+      latest.record = null;
       const action = record?.actions.find((candidate) => candidate.id === actionId);
       if (!record || !action || action.claim?.token !== token) {
         this.logger.warn("lost the claim on an action before recording it", {
@@ -216,7 +271,7 @@ export class Dispatcher {
       next.version += 1;
       if (!final) {
         try {
-          await saveIncident(this.options.store, next);
+          latest.record = await saveIncident(this.options.store, next);
           return mine;
         } catch (error) {
           if (!(error instanceof VersionConflictError)) throw error;
@@ -238,7 +293,7 @@ export class Dispatcher {
       // successor is planned, each exactly once.
       settleOutcome(next, mine, this.planContext(this.options.clock.now()));
       try {
-        await saveIncident(this.options.store, next);
+        latest.record = await saveIncident(this.options.store, next);
         return mine;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
@@ -270,9 +325,10 @@ export class Dispatcher {
     action: ActionRecord,
     now: number,
     token: string,
+    latest: Latest,
   ): Promise<Finish> {
     if (action.type === "page") return this.runPage(record, action, now);
-    return this.runRemediation(record, action, now, token);
+    return this.runRemediation(record, action, now, token, latest);
   }
 
   private async runRemediation(
@@ -280,6 +336,7 @@ export class Dispatcher {
     action: ActionRecord,
     now: number,
     token: string,
+    latest: Latest,
   ): Promise<Finish> {
     const spec = action.spec as unknown as RemediationAction;
     const { config } = this.options;
@@ -326,6 +383,7 @@ export class Dispatcher {
               mine.reason = `sending: ${reason}`;
             },
             false,
+            latest,
           ).catch((error: unknown) => {
             throw new Interrupted(error);
           });

@@ -10,6 +10,8 @@ const DIGEST_CLAIM_MS = 2 * MINUTE;
 const MAX_LISTED = 2000;
 /** Titles as kept in the window's item, for the digest's one line per incident. */
 const MAX_TITLE = 80;
+/** Budget items a keeper keeps its last copy of (a few channels' current minute and hour). */
+const KEPT_ITEMS = 64;
 
 const FoldedSchema = z.object({ ref: z.string(), incidentId: z.string(), title: z.string() });
 export type FoldedPage = z.infer<typeof FoldedSchema>;
@@ -89,15 +91,64 @@ const emptyMinute = (): MinuteWindow => ({ sent: [], folded: [], unlisted: 0, di
  *   title: "api-5xx", now: Date.now(), limits: { perMinute: 20, perHour: 200 } });
  */
 export class PageBudgetKeeper implements PageBudgetStore {
+  /**
+   * Items as this keeper last wrote or read them: a write's success proves what is stored, so
+   * the next change starts from it without a read (another writer's change fails the version
+   * check, and the item is then read). Only a few windows are ever current.
+   */
+  private readonly known = new Map<string, { value: unknown; version: number }>();
+  /** Pages waiting for their window's next read-modify-write, by channel and window. */
+  private readonly waiting = new Map<string, Array<Waiting>>();
+  private readonly running = new Set<string>();
+
   constructor(private readonly items: VersionedItems) {}
 
-  async take(request: PageRequest): Promise<PageBudgetDecision> {
-    const { channel, ref, now, limits } = request;
+  /**
+   * Pages taken while another take of the same channel and minute is being written join the
+   * next write: a storm's concurrent pages cost one write per item and round, not one each.
+   */
+  take(request: PageRequest): Promise<PageBudgetDecision> {
+    const round = `${request.channel}\n${Math.floor(request.now / MINUTE)}`;
+    return new Promise((resolve, reject) => {
+      const queue = this.waiting.get(round);
+      if (queue) queue.push({ request, resolve, reject });
+      else this.waiting.set(round, [{ request, resolve, reject }]);
+      if (!this.running.has(round)) {
+        this.running.add(round);
+        // Pages of one stream batch arrive within a turn of the event loop: let them gather.
+        setImmediate(() => void this.drain(round));
+      }
+    });
+  }
+
+  private async drain(round: string): Promise<void> {
+    try {
+      for (let queue = this.waiting.get(round); queue; queue = this.waiting.get(round)) {
+        this.waiting.delete(round);
+        try {
+          const decisions = await this.takeAll(queue.map((entry) => entry.request));
+          for (const [index, entry] of queue.entries()) {
+            entry.resolve(decisions[index] as PageBudgetDecision);
+          }
+        } catch (error) {
+          for (const entry of queue) entry.reject(error);
+        }
+      }
+    } finally {
+      this.running.delete(round);
+    }
+  }
+
+  /** Decides pages of one channel and minute in order, as if taken one after another. */
+  private async takeAll(requests: ReadonlyArray<PageRequest>): Promise<PageBudgetDecision[]> {
+    const first = requests[0] as PageRequest;
+    const { channel, now } = first;
     const minuteStart = Math.floor(now / MINUTE) * MINUTE;
     const minute = minuteKey(channel, minuteStart);
     const digestAfter = iso(minuteStart + MINUTE);
     const folded = (reason: string): PageBudgetDecision => ({ paged: false, reason, digestAfter });
-    const fold = (window: MinuteWindow) => {
+    const fold = (window: MinuteWindow, request: PageRequest): MinuteWindow => {
+      const { ref } = request;
       if (window.folded.some((entry) => entry.ref === ref)) return window;
       if (window.folded.length >= MAX_LISTED) return { ...window, unlisted: window.unlisted + 1 };
       const title = request.title.slice(0, MAX_TITLE);
@@ -108,42 +159,62 @@ export class PageBudgetKeeper implements PageBudgetStore {
     };
 
     // The minute first: it is what a flood spends, and its item holds the folds.
-    let minuteSpent = false;
-    await this.update(minute, MinuteWindowSchema, emptyMinute, (window) => {
-      minuteSpent = false;
-      if (window.sent.includes(ref)) return null;
-      if (window.folded.some((entry) => entry.ref === ref)) {
-        minuteSpent = true;
-        return null;
-      }
-      if (window.sent.length < limits.perMinute) return { ...window, sent: [...window.sent, ref] };
-      minuteSpent = true;
-      return fold(window);
+    let minuteSpent: boolean[] = [];
+    await this.update(minute, MinuteWindowSchema, emptyMinute, (stored) => {
+      let window = stored;
+      minuteSpent = requests.map((request) => {
+        const { ref, limits } = request;
+        if (window.sent.includes(ref)) return false;
+        if (window.folded.some((entry) => entry.ref === ref)) return true;
+        if (window.sent.length < limits.perMinute) {
+          window = { ...window, sent: [...window.sent, ref] };
+          return false;
+        }
+        window = fold(window, request);
+        return true;
+      });
+      return window === stored ? null : window;
     });
-    if (minuteSpent) {
-      return folded(`page budget for ${channel} spent: ${limits.perMinute} pages this minute`);
-    }
 
-    let hourSpent = false;
-    const hourStart = Math.floor(now / HOUR) * HOUR;
-    await this.update(
-      hourKey(channel, hourStart),
-      HourWindowSchema,
-      (): HourWindow => ({ sent: [] }),
-      (window) => {
-        hourSpent = false;
-        if (window.sent.includes(ref)) return null;
-        if (window.sent.length < limits.perHour) return { sent: [...window.sent, ref] };
-        hourSpent = true;
-        return null;
-      },
-    );
-    if (!hourSpent) return { paged: true };
-    // The minute's slot goes back, and the page joins the minute's digest.
-    await this.update(minute, MinuteWindowSchema, emptyMinute, (window) =>
-      fold({ ...window, sent: window.sent.filter((sent) => sent !== ref) }),
-    );
-    return folded(`page budget for ${channel} spent: ${limits.perHour} pages this hour`);
+    let hourSpent: boolean[] = requests.map(() => false);
+    const hourly = requests.filter((_, index) => !minuteSpent[index]);
+    if (hourly.length > 0) {
+      const hourStart = Math.floor(now / HOUR) * HOUR;
+      await this.update(
+        hourKey(channel, hourStart),
+        HourWindowSchema,
+        (): HourWindow => ({ sent: [] }),
+        (stored) => {
+          let window = stored;
+          hourSpent = requests.map(({ ref, limits }, index) => {
+            if (minuteSpent[index] || window.sent.includes(ref)) return false;
+            if (window.sent.length < limits.perHour) {
+              window = { sent: [...window.sent, ref] };
+              return false;
+            }
+            return true;
+          });
+          return window === stored ? null : window;
+        },
+      );
+    }
+    const overHour = requests.filter((_, index) => hourSpent[index]);
+    if (overHour.length > 0) {
+      // The minute's slots go back, and those pages join the minute's digest.
+      const refs = new Set(overHour.map((request) => request.ref));
+      await this.update(minute, MinuteWindowSchema, emptyMinute, (window) =>
+        overHour.reduce(fold, { ...window, sent: window.sent.filter((sent) => !refs.has(sent)) }),
+      );
+    }
+    return requests.map(({ limits }, index) => {
+      if (minuteSpent[index]) {
+        return folded(`page budget for ${channel} spent: ${limits.perMinute} pages this minute`);
+      }
+      if (hourSpent[index]) {
+        return folded(`page budget for ${channel} spent: ${limits.perHour} pages this hour`);
+      }
+      return { paged: true };
+    });
   }
 
   async claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]> {
@@ -187,8 +258,10 @@ export class PageBudgetKeeper implements PageBudgetStore {
   }
 
   /**
-   * Reads an item, lets `change` decide (null: leave it), writes it back with a version check;
-   * retries races. `empty` is what a missing item reads as (null: leave a missing item alone).
+   * Reads an item (or starts from the copy this keeper last wrote), lets `change` decide (null:
+   * leave it), writes it back with a version check; retries races. `empty` is what a missing
+   * item reads as (null: leave a missing item alone). A change that does nothing is only
+   * trusted on a fresh read: a kept copy may miss another writer's change.
    */
   private async update<T>(
     key: string,
@@ -197,21 +270,43 @@ export class PageBudgetKeeper implements PageBudgetStore {
     change: (value: T) => T | null,
   ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const stored = await this.items.get(key);
+      const kept = this.known.get(key);
+      const stored = kept ?? (await this.items.get(key));
       if (!stored && !empty) return;
       const value = stored ? schema.parse(stored.value) : (empty as () => T)();
       const next = change(value);
-      if (next === null) return;
+      if (next === null) {
+        if (!kept) return;
+        this.known.delete(key);
+        continue;
+      }
+      const version = (stored?.version ?? 0) + 1;
       try {
-        await this.items.put(key, next, (stored?.version ?? 0) + 1);
+        await this.items.put(key, next, version);
+        this.keep(key, { value: next, version });
         return;
       } catch (error) {
+        this.known.delete(key);
         // A flood puts every dispatcher on one item: retry longer than the guards do.
         if (!(error instanceof VersionConflictError) || attempt >= 200) throw error;
+        // A stale copy is not a race: read at once.
+        if (kept) continue;
         await new Promise((resolve) =>
           setTimeout(resolve, Math.random() * 5 * Math.min(attempt + 1, 20)),
         );
       }
     }
   }
+
+  private keep(key: string, item: { value: unknown; version: number }): void {
+    this.known.delete(key);
+    this.known.set(key, item);
+    if (this.known.size > KEPT_ITEMS) this.known.delete(this.known.keys().next().value as string);
+  }
+}
+
+interface Waiting {
+  request: PageRequest;
+  resolve: (decision: PageBudgetDecision) => void;
+  reject: (error: unknown) => void;
 }
