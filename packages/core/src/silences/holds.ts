@@ -33,7 +33,8 @@ export class HoldReader {
   private readonly silenceCache: SilenceCache;
   private readonly openIncidents: OpenIncidentCache;
   private readonly fromPolicy: MaintenanceWindow[];
-  private windows: { at: number; windows: MaintenanceWindow[] } | null = null;
+  /** The read in flight or done: concurrent incidents of a batch share one query. */
+  private windows: { at: number; windows: Promise<MaintenanceWindow[]> } | null = null;
 
   constructor(private readonly options: HoldReaderOptions) {
     this.silenceCache = new SilenceCache(options.silences, options.maxAgeMs);
@@ -90,8 +91,12 @@ export class HoldReader {
   private async activeWindows(now: number): Promise<MaintenanceWindow[]> {
     const { maxAgeMs, silences } = this.options;
     if (!this.windows || now - this.windows.at > maxAgeMs || now < this.windows.at) {
-      this.windows = { at: now, windows: await silences.listWindows(now) };
+      const read = { at: now, windows: silences.listWindows(now) };
+      this.windows = read;
+      read.windows.catch(() => {
+        if (this.windows === read) this.windows = null;
+      });
     }
-    return [...this.fromPolicy, ...this.windows.windows];
+    return [...this.fromPolicy, ...(await this.windows.windows)];
   }
 }

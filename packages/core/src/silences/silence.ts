@@ -213,7 +213,8 @@ export function silenceFor(
  * must not turn into one silence query per batch).
  */
 export class SilenceCache {
-  private cached: { at: number; silences: Silence[] } | null = null;
+  /** The read in flight or done: concurrent incidents of a batch share one query. */
+  private cached: { at: number; silences: Promise<Silence[]> } | null = null;
 
   constructor(
     private readonly store: SilenceStore,
@@ -222,9 +223,14 @@ export class SilenceCache {
 
   async active(now: number): Promise<Silence[]> {
     if (!this.cached || now - this.cached.at > this.maxAgeMs || now < this.cached.at) {
-      this.cached = { at: now, silences: await this.store.listActive(now) };
+      const read = { at: now, silences: this.store.listActive(now) };
+      this.cached = read;
+      // A failed read is not kept: the next caller reads again.
+      read.silences.catch(() => {
+        if (this.cached === read) this.cached = null;
+      });
     }
-    return this.cached.silences.filter((silence) => Date.parse(silence.endsAt) > now);
+    return (await this.cached.silences).filter((silence) => Date.parse(silence.endsAt) > now);
   }
 
   /** Forget what was read: the next `active` reads again (after a change through this process). */
