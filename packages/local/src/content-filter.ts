@@ -51,7 +51,23 @@ export const MAX_FILTER_PATTERN_LENGTH = 4096;
  *   { detail: { state: "running" } }); // true
  */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  return compiledMatches(compilePattern(pattern, ""), event);
+  return compiledMatches(compiledPatternOf(pattern), event);
+}
+
+/**
+ * A matcher for several patterns (ORed), compiled once: the event is flattened once per call and
+ * only along the paths the patterns name. What a rule table of EventBridge matches per event.
+ * Throws {@link InvalidPatternError} at once on a pattern AWS would refuse.
+ *
+ * @example
+ * const delivered = anyPatternMatcher(Object.values(rules).map((rule) => rule.pattern));
+ * delivered({ source: "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change" });
+ */
+export function anyPatternMatcher(
+  patterns: ReadonlyArray<EventPattern>,
+): (event: unknown) => boolean {
+  const compiled = mergeCompiled(patterns.map((pattern) => compilePattern(pattern, "")));
+  return (event) => compiledMatches(compiled, event);
 }
 
 /**
@@ -89,8 +105,9 @@ export function matchesAnyFilter(patterns: ReadonlyArray<string>, record: unknow
       `${patterns.length} filters, more than the ${MAX_FILTERS_PER_EVENT_SOURCE} an event source takes`,
     );
   }
-  const compiled = patterns.map((text, index) => compileFilter(text, `filters[${index}]`));
-  return compiled.length === 0 || compiled.some((rules) => compiledMatches(rules, record));
+  if (patterns.length === 0) return true;
+  const compiled = patterns.map((text, index) => compiledFilterOf(text, `filters[${index}]`));
+  return compiledMatches(mergeCompiled(compiled), record);
 }
 
 /**
@@ -115,7 +132,62 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
-function compileFilter(text: string, where: string): SubRule[] {
+// ---- Compiled patterns, kept -----------------------------------------------------------------------
+
+/**
+ * Sub-rules with their steps in the order they are tried, and every dotted path (and parent path)
+ * they name: flattening an event visits only those.
+ */
+interface Compiled {
+  readonly rules: ReadonlyArray<ReadonlyArray<readonly [string, FieldTest]>>;
+  readonly paths: ReadonlySet<string>;
+}
+
+/** Patterns and filters are few and fixed (a deploy's rules and mappings): each compiles once. */
+const MAX_KEPT = 1024;
+const compiledPatterns = new WeakMap<object, Compiled>();
+const compiledFilters = new Map<string, Compiled>();
+
+function compiledPatternOf(pattern: EventPattern): Compiled {
+  const kept = compiledPatterns.get(pattern);
+  if (kept) return kept;
+  const compiled = compilePattern(pattern, "");
+  compiledPatterns.set(pattern, compiled);
+  return compiled;
+}
+
+function compiledFilterOf(text: string, where: string): Compiled {
+  const kept = compiledFilters.get(text);
+  if (kept) return kept;
+  const compiled = compileFilter(text, where);
+  if (compiledFilters.size >= MAX_KEPT) compiledFilters.clear();
+  compiledFilters.set(text, compiled);
+  return compiled;
+}
+
+function mergeCompiled(compiled: ReadonlyArray<Compiled>): Compiled {
+  if (compiled.length === 1) return compiled[0] as Compiled;
+  return {
+    rules: compiled.flatMap((each) => each.rules),
+    paths: new Set(compiled.flatMap((each) => [...each.paths])),
+  };
+}
+
+function compiledOf(rules: ReadonlyArray<SubRule>): Compiled {
+  const paths = new Set<string>();
+  const ordered = rules.map((rule) => {
+    for (const path of rule.keys()) {
+      paths.add(path);
+      for (let dot = path.indexOf("."); dot >= 0; dot = path.indexOf(".", dot + 1)) {
+        paths.add(path.slice(0, dot));
+      }
+    }
+    return [...rule].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  });
+  return { rules: ordered, paths };
+}
+
+function compileFilter(text: string, where: string): Compiled {
   if (text.length > MAX_FILTER_PATTERN_LENGTH) {
     throw new InvalidPatternError(where, `longer than ${MAX_FILTER_PATTERN_LENGTH} characters`);
   }
@@ -154,9 +226,9 @@ function fail(where: string, reason: string): never {
   throw new InvalidPatternError(where, reason);
 }
 
-function compilePattern(pattern: unknown, where: string): SubRule[] {
+function compilePattern(pattern: unknown, where: string): Compiled {
   if (!isObject(pattern)) fail(where, "a pattern must be a JSON object");
-  return compileObject(pattern, [], where, [new Map()], false);
+  return compiledOf(compileObject(pattern, [], where, [new Map()], false));
 }
 
 function compileObject(
@@ -511,13 +583,17 @@ interface Field {
   readonly membership: ReadonlyMap<number, number>;
 }
 
-function compiledMatches(rules: ReadonlyArray<SubRule>, event: unknown): boolean {
+function compiledMatches(compiled: Compiled, event: unknown): boolean {
   if (!isObject(event)) throw new TypeError("an event must be a JSON object");
-  const fields = flatten(event);
-  return rules.some((rule) => ruleMatches(rule, fields));
+  const fields = flatten(event, compiled.paths);
+  return compiled.rules.some((steps) => ruleMatches(steps, fields));
 }
 
-function flatten(event: Record<string, unknown>): Map<string, Field[]> {
+/**
+ * The event's leaves on `paths`. A field below a path no pattern names cannot be one a pattern
+ * names (a descendant's path extends its parent's with a dot), so such subtrees are not visited.
+ */
+function flatten(event: Record<string, unknown>, paths: ReadonlySet<string>): Map<string, Field[]> {
   const fields = new Map<string, Field[]>();
   const membership = new Map<number, number>();
   let arrays = 0;
@@ -536,7 +612,10 @@ function flatten(event: Record<string, unknown>): Map<string, Field[]> {
         }
       });
     } else if (isObject(value)) {
-      for (const [key, child] of Object.entries(value)) visit(child, [...path, key]);
+      for (const [key, child] of Object.entries(value)) {
+        const childPath = [...path, key];
+        if (paths.has(childPath.join("."))) visit(child, childPath);
+      }
     } else if (isLeaf(value)) {
       const name = path.join(".");
       const list = fields.get(name) ?? [];
@@ -548,8 +627,10 @@ function flatten(event: Record<string, unknown>): Map<string, Field[]> {
   return fields;
 }
 
-function ruleMatches(rule: SubRule, fields: ReadonlyMap<string, ReadonlyArray<Field>>): boolean {
-  const steps = [...rule].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+function ruleMatches(
+  steps: ReadonlyArray<readonly [string, FieldTest]>,
+  fields: ReadonlyMap<string, ReadonlyArray<Field>>,
+): boolean {
   // The outcome of the remaining steps depends only on the array elements chosen so far, so it is
   // remembered: many matching values outside arrays of objects (long `resources` lists) would
   // otherwise multiply the search path by path.
