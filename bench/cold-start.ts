@@ -20,6 +20,7 @@
  *   npx tsx bench/cold-start.ts
  *   npx tsx bench/cold-start.ts --runs 9   more runs per function and variant (default 5)
  *   npx tsx bench/cold-start.ts --only ingest,slack   those functions only
+ *   npx tsx bench/cold-start.ts --sdk bundled   one SDK source only (runtime or bundled)
  *   npx tsx bench/cold-start.ts --smoke   one run of each deployed bundle, nothing written: every
  *                                         bundle loads and handles its event (CI's test:infra)
  *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child (its
@@ -65,6 +66,12 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("--runs takes a whole n
 const onlyArgument = process.argv.indexOf("--only");
 /** `--only ingest,slack`: those functions only. */
 const ONLY = onlyArgument > 0 ? new Set(process.argv[onlyArgument + 1]?.split(",")) : null;
+const sdkArgument = process.argv.indexOf("--sdk");
+/** `--sdk bundled`: that SDK source only, for every function measured. */
+const SDK_ONLY = sdkArgument > 0 ? process.argv[sdkArgument + 1] : undefined;
+if (SDK_ONLY !== undefined && SDK_ONLY !== "runtime" && SDK_ONLY !== "bundled") {
+  throw new Error("--sdk takes runtime or bundled");
+}
 // The dispatcher's runs take incidents the processor's runs opened.
 if (ONLY?.has("dispatch")) ONLY.add("process");
 /** Median cold start each function should stay within (issue 15). */
@@ -628,7 +635,11 @@ try {
   >) {
     const entry = path.join(ROOT, `${fn.handler.slice(0, fn.handler.lastIndexOf("."))}.ts`);
     if (ONLY && !ONLY.has(name)) continue;
-    const variants: SdkSource[] = SMOKE ? [SDK_SOURCE[name]] : ["runtime", "bundled"];
+    const variants: SdkSource[] = SMOKE
+      ? [SDK_SOURCE[name]]
+      : SDK_ONLY
+        ? [SDK_ONLY]
+        : ["runtime", "bundled"];
     const built: Bundle[] = [];
     for (const sdk of variants) {
       const dir = path.join(work, `${name}-${sdk}`);
@@ -981,7 +992,8 @@ try {
       if (result.error) console.error(`${result.name} (${result.sdk}) FAILED: ${result.error}`);
     }
 
-    if (!failed && !SMOKE) {
+    // A partial run (some functions, one SDK source) is for iterating: bench/results keeps full runs.
+    if (!failed && !SMOKE && !ONLY && !SDK_ONLY) {
       writeResult("cold-start.json", {
         runsPerFunctionAndSdk: RUNS,
         targetsMs: TARGET_MS,

@@ -74,7 +74,7 @@ export function createSecretReader(options: SecretReaderOptions = {}): SecretRea
   const ssm = () => {
     client ??= options.client
       ? Promise.resolve(options.client)
-      : import("@aws-sdk/client-ssm").then(
+      : import("./adapters/ssm").then(
           ({ SSMClient }) =>
             new SSMClient({
               // A hung call fails instead, and the SDK's retries (and Lambda's) take over.
@@ -88,7 +88,7 @@ export function createSecretReader(options: SecretReaderOptions = {}): SecretRea
   const fetchValue = async (envName: string, name: string): Promise<string> => {
     const [sdk, { GetParameterCommand, ParameterNotFound }] = await Promise.all([
       ssm(),
-      import("@aws-sdk/client-ssm"),
+      import("./adapters/ssm"),
     ]);
     try {
       const { Parameter } = await sdk.send(
