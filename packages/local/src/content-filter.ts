@@ -585,19 +585,29 @@ interface Field {
 
 function compiledMatches(compiled: Compiled, event: unknown): boolean {
   if (!isObject(event)) throw new TypeError("an event must be a JSON object");
-  const fields = flatten(event, compiled.paths);
-  return compiled.rules.some((steps) => ruleMatches(steps, fields));
+  const { fields, inArrays } = flatten(event, compiled.paths);
+  return compiled.rules.some((steps) =>
+    inArrays ? ruleMatches(steps, fields) : plainRuleMatches(steps, fields),
+  );
 }
 
+/** Membership of a leaf outside any array of objects (most leaves): one shared empty map. */
+const OUTSIDE_ARRAYS: ReadonlyMap<number, number> = new Map();
+
 /**
- * The event's leaves on `paths`. A field below a path no pattern names cannot be one a pattern
- * names (a descendant's path extends its parent's with a dot), so such subtrees are not visited.
+ * The event's leaves on `paths`, and whether any lies inside an array of objects. A field below
+ * a path no pattern names cannot be one a pattern names (a descendant's path extends its
+ * parent's with a dot), so such subtrees are not visited.
  */
-function flatten(event: Record<string, unknown>, paths: ReadonlySet<string>): Map<string, Field[]> {
+function flatten(
+  event: Record<string, unknown>,
+  paths: ReadonlySet<string>,
+): { fields: Map<string, Field[]>; inArrays: boolean } {
   const fields = new Map<string, Field[]>();
   const membership = new Map<number, number>();
   let arrays = 0;
-  const visit = (value: unknown, path: ReadonlyArray<string>): void => {
+  let inArrays = false;
+  const visit = (value: unknown, path: string): void => {
     if (Array.isArray(value)) {
       const array = arrays++;
       value.forEach((element, index) => {
@@ -612,19 +622,43 @@ function flatten(event: Record<string, unknown>, paths: ReadonlySet<string>): Ma
         }
       });
     } else if (isObject(value)) {
-      for (const [key, child] of Object.entries(value)) {
-        const childPath = [...path, key];
-        if (paths.has(childPath.join("."))) visit(child, childPath);
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        const childPath = path ? `${path}.${key}` : key;
+        if (paths.has(childPath)) visit(value[key], childPath);
       }
     } else if (isLeaf(value)) {
-      const name = path.join(".");
-      const list = fields.get(name) ?? [];
-      list.push({ value, membership: new Map(membership) });
-      fields.set(name, list);
+      const list = fields.get(path);
+      const field = {
+        value,
+        membership: membership.size ? new Map(membership) : OUTSIDE_ARRAYS,
+      };
+      if (membership.size) inArrays = true;
+      if (list) list.push(field);
+      else fields.set(path, [field]);
     }
   };
-  visit(event, []);
-  return fields;
+  visit(event, "");
+  return { fields, inArrays };
+}
+
+/**
+ * {@link ruleMatches} when no leaf lies in an array of objects: every choice is consistent, so
+ * each step only asks whether one of its path's values passes (or the path is absent and may be).
+ */
+function plainRuleMatches(
+  steps: ReadonlyArray<readonly [string, FieldTest]>,
+  fields: ReadonlyMap<string, ReadonlyArray<Field>>,
+): boolean {
+  for (const [path, test] of steps) {
+    const candidates = fields.get(path);
+    if (!candidates || candidates.length === 0) {
+      if (!test.absentOk) return false;
+    } else if (!candidates.some((field) => test.accepts(field.value))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function ruleMatches(

@@ -180,9 +180,14 @@ export class SimulatedCloudWatch implements CloudWatchReader {
       if (value !== undefined) Object.assign(alarm.metric, { [field]: value });
     }
     // Events arrive out of order: a transition older than the latest one is history only.
-    const latest = alarm.history.at(-1);
-    alarm.history.push({ state: change.state, at });
-    alarm.history.sort((a, b) => a.at - b.at);
+    // Kept in order by inserting after the last transition not later than this one (as a
+    // stable sort would place it): a storm appends, and a late event moves only what follows it.
+    const { history } = alarm;
+    const latest = history.at(-1);
+    let index = history.length;
+    while (index > 0 && (history[index - 1] as { at: number }).at > at) index--;
+    if (index === history.length) history.push({ state: change.state, at });
+    else history.splice(index, 0, { state: change.state, at });
     if (!latest || at >= latest.at) {
       if (change.state !== alarm.state || !latest) alarm.since = new Date(at).toISOString();
       alarm.state = change.state;
@@ -196,21 +201,29 @@ export class SimulatedCloudWatch implements CloudWatchReader {
    * Anything else (logs, Sentry, deploy events) is not CloudWatch's and is left alone.
    */
   observe(raw: unknown): boolean {
-    const eventBridge = EventBridgeAlarmSchema.safeParse(raw);
-    if (eventBridge.success) {
-      this.followAlarmData(eventBridge.data.detail, eventBridge.data.account);
-      return true;
+    // Each payload is parsed only by the schema its keys say it could match (each schema
+    // requires those keys): a storm of one kind costs one parse per event, not four.
+    if (typeof raw !== "object" || raw === null) return false;
+    if ("detail-type" in raw && raw["detail-type"] === "CloudWatch Alarm State Change") {
+      const eventBridge = EventBridgeAlarmSchema.safeParse(raw);
+      if (eventBridge.success) {
+        this.followAlarmData(eventBridge.data.detail, eventBridge.data.account);
+        return true;
+      }
     }
-    const action = AlarmActionSchema.safeParse(raw);
-    if (action.success) {
-      this.followAlarmData(action.data.alarmData, action.data.accountId);
-      return true;
+    if ("alarmData" in raw) {
+      const action = AlarmActionSchema.safeParse(raw);
+      if (action.success) {
+        this.followAlarmData(action.data.alarmData, action.data.accountId);
+        return true;
+      }
     }
-    const envelope = SnsEnvelopeSchema.safeParse(raw);
-    const lambdaSns = SnsLambdaEventSchema.safeParse(raw);
-    const messages = envelope.success
+    const envelope = "Message" in raw ? SnsEnvelopeSchema.safeParse(raw) : null;
+    const lambdaSns =
+      !envelope?.success && "Records" in raw ? SnsLambdaEventSchema.safeParse(raw) : null;
+    const messages = envelope?.success
       ? [envelope.data.Message]
-      : lambdaSns.success
+      : lambdaSns?.success
         ? lambdaSns.data.Records.map((record) => record.Sns.Message)
         : [];
     let followed = false;

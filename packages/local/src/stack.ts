@@ -44,7 +44,7 @@ import { DEPLOY } from "@firebreak/stacks/deploy";
 import { type DeployOptionsInput, deployOptions } from "@firebreak/stacks/options";
 import { type FunctionName, type Topology, topology } from "@firebreak/stacks/topology";
 import type { Context } from "aws-lambda";
-import { matchesPattern, validatePattern } from "./content-filter";
+import { anyPatternMatcher, validatePattern } from "./content-filter";
 import {
   type EmbeddedDynamoDb,
   type EmbeddedDynamoDbOptions,
@@ -419,21 +419,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { result, queued };
   };
 
-  const rulePatterns = Object.values(deployed.rules).map((rule) => rule.pattern);
+  // The rule table compiled once: an event is flattened once for all of its patterns.
+  const anyRuleMatches = anyPatternMatcher(
+    Object.values(deployed.rules).map((rule) => rule.pattern),
+  );
   const deliver: LocalStack["deliver"] = async (events) => {
-    // AWS changed first (the alarm's state, the alias), then told Firebreak.
-    for (const event of events) simulation.observe(event.raw);
-    // EventBridge delivers what one of its rules' patterns matches, nothing else; SNS delivers
-    // the envelope to its subscribed queue; the rest is pushed to `ingest` by AWS.
-    const direct = events.filter(
-      (event) =>
-        event.route === "queue" &&
-        (!isEventBridgeEvent(event.raw) ||
-          rulePatterns.some((pattern) => matchesPattern(pattern, event.raw))),
-    );
-    const ids = direct.length
-      ? await queue.send(direct.map((event) => JSON.stringify(event.raw)))
-      : [];
+    // AWS changed first (the alarm's state, the alias), then told Firebreak. EventBridge
+    // delivers what one of its rules' patterns matches, nothing else; SNS delivers the envelope
+    // to its subscribed queue; the rest is pushed to `ingest` by AWS.
+    const direct: string[] = [];
+    let pushed = false;
+    for (const event of events) {
+      simulation.observe(event.raw);
+      if (event.route !== "queue") pushed = true;
+      else if (!isEventBridgeEvent(event.raw) || anyRuleMatches(event.raw)) {
+        direct.push(JSON.stringify(event.raw));
+      }
+    }
+    const ids = direct.length ? await queue.send(direct) : [];
+    if (!pushed) return ids;
     for (const event of events) {
       if (event.route !== "ingest") continue;
       const { queued } = await capturingQueued(() =>

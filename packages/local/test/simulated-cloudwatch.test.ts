@@ -109,6 +109,21 @@ describe("SimulatedCloudWatch", () => {
     expect(await cloudwatch.metricSeries("never-seen", 0, NOW)).toBeNull();
   });
 
+  it("follows SNS's Lambda event, and refuses a payload whose keys match a kind but not its shape", async () => {
+    const cloudwatch = new SimulatedCloudWatch(() => NOW);
+    const broken = structuredClone(eventBridgeAlarm("ALARM", NOW)) as Record<string, unknown>;
+    broken.detail = { state: { value: "ALARM" } };
+
+    expect(cloudwatch.observe(broken)).toBe(false);
+    expect(cloudwatch.observe({ alarmData: { alarmName: "" }, source: "aws.cloudwatch" })).toBe(
+      false,
+    );
+    expect(cloudwatch.observe({ Records: [{ Sns: { Message: "not json" } }] })).toBe(false);
+    expect(cloudwatch.snapshot()).toEqual([]);
+    expect(cloudwatch.observe(loadEvent("cloudwatch/sns-lambda-single-metric.json"))).toBe(true);
+    expect(cloudwatch.snapshot()).toHaveLength(1);
+  });
+
   it("keeps the latest state when an older event arrives late, and has no data while INSUFFICIENT_DATA", async () => {
     const cloudwatch = new SimulatedCloudWatch(() => NOW);
     cloudwatch.setState("orders-5xx", { state: "ALARM", at: NOW - 10 * MINUTE });
