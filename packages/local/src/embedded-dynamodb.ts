@@ -113,11 +113,39 @@ async function startChildDynamoDb(
 /** Requests sent, by operation: counted in SDK middleware, once per attempt (retries count). */
 export type RequestCounts = Record<string, number>;
 
+/** Capacity units the requests consumed, as DynamoDB bills them on demand (see `countUnits`). */
+export interface CapacityUnits {
+  read: number;
+  write: number;
+}
+
+/** Operations that take ReturnConsumedCapacity, and whether they read or write. */
+const DATA_OPERATIONS: Record<string, "read" | "write"> = {
+  GetItem: "read",
+  BatchGetItem: "read",
+  Query: "read",
+  Scan: "read",
+  TransactGetItems: "read",
+  PutItem: "write",
+  UpdateItem: "write",
+  DeleteItem: "write",
+  BatchWriteItem: "write",
+  TransactWriteItems: "write",
+};
+
 /**
  * A client for a local endpoint. Dummy credentials: dynalite checks only that there are some.
- * Every request is counted by operation name in `counts`.
+ * Every request is counted by operation name in `counts`, and the capacity units it consumed in
+ * `units`: each data request asks for ReturnConsumedCapacity TOTAL (free on AWS too) and adds up
+ * what the database answers. A conditional write that fails is billed as well, at the size of
+ * the item it names (at least 1 unit); this counts a failed PutItem at its item's JSON size (a
+ * little over DynamoDB's measure) and a failed UpdateItem at 1 unit.
  */
-export function localDynamoDbClient(endpoint: string, counts: RequestCounts = {}): DynamoDBClient {
+export function localDynamoDbClient(
+  endpoint: string,
+  counts: RequestCounts = {},
+  units: CapacityUnits = { read: 0, write: 0 },
+): DynamoDBClient {
   const client = new DynamoDBClient({
     endpoint,
     region: "us-east-1",
@@ -126,15 +154,51 @@ export function localDynamoDbClient(endpoint: string, counts: RequestCounts = {}
     // A request to a database that went away must fail (and be retried), not hang.
     requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
   });
+  const operation = (context: { commandName?: string }) =>
+    (context.commandName ?? "unknown").replace(/Command$/, "");
+  // Asks for the units and reads them from the deserialized answer, or bills a failed
+  // conditional write.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = operation(context);
+      const kind = DATA_OPERATIONS[name];
+      if (!kind) return next(args);
+      const input = args.input as { ReturnConsumedCapacity?: string; Item?: unknown };
+      input.ReturnConsumedCapacity ??= "TOTAL";
+      try {
+        const result = await next(args);
+        units[kind] += consumedUnits(result.output);
+        return result;
+      } catch (error) {
+        if ((error as Error).name === "ConditionalCheckFailedException") {
+          const bytes = name === "PutItem" ? JSON.stringify(input.Item ?? null).length : 0;
+          units.write += Math.max(1, Math.ceil(bytes / 1024));
+        }
+        throw error;
+      }
+    },
+    { step: "initialize", name: "firebreakConsumedCapacity" },
+  );
+  // Every attempt counts (retries too).
   client.middlewareStack.add(
     (next, context) => (args) => {
-      const name = (context.commandName ?? "unknown").replace(/Command$/, "");
+      const name = operation(context);
       counts[name] = (counts[name] ?? 0) + 1;
       return next(args);
     },
     { step: "deserialize", name: "firebreakRequestCounter" },
   );
   return client;
+}
+
+/** ConsumedCapacity of one answer: one entry, or one per table (batches, transactions). */
+function consumedUnits(output: unknown): number {
+  const consumed = (output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+  const entries = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return entries.reduce(
+    (sum: number, entry: { CapacityUnits?: number }) => sum + (entry.CapacityUnits ?? 0),
+    0,
+  );
 }
 
 export interface EnsureTableOptions {
