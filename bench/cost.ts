@@ -9,7 +9,8 @@ export interface UsageCounts {
   httpRequests: number;
   invocations: Partial<Record<FunctionName, number>>;
   invocationMs: Partial<Record<FunctionName, number>>;
-  dynamodb: { reads: number; writes: number };
+  /** Read and write capacity units consumed, as DynamoDB reported them (what on-demand bills). */
+  dynamodb: { readUnits: number; writeUnits: number };
   /** Messages sent to the signal queue, and the batches the event source mapping invoked. */
   sqs: { sent: number; batches: number };
   pages: number;
@@ -30,8 +31,9 @@ export interface CostPerMillion {
 const SQS_MESSAGES_PER_CALL = 10;
 
 /**
- * Dollars per million signals at PRICES, from a run's counts. Approximations, each stated: a
- * DynamoDB request is one unit (items under 1 KB written, 4 KB read); a function's local running
+ * Dollars per million signals at PRICES, from a run's counts. Approximations, each stated: the
+ * DynamoDB units are the embedded database's own count by item size (a failed conditional write
+ * at its item's size: `localDynamoDbClient`); a function's local running
  * time stands for its billed duration at its deployed memory (this machine's x86 cores for
  * Lambda's arm64 ones); SQS counts one request per message sent (EventBridge and SNS deliver one
  * by one), and receives and deletes in calls of 10; every page is one SNS publish. Left out:
@@ -47,8 +49,8 @@ export function costPerMillion(usage: UsageCounts): CostPerMillion {
   }
   const lambda = requests * PRICES.lambda.perRequest + gbSeconds * PRICES.lambda.perGbSecondArm;
   const dynamodb =
-    usage.dynamodb.reads * PRICES.dynamodb.perReadUnit +
-    usage.dynamodb.writes * PRICES.dynamodb.perWriteUnit;
+    usage.dynamodb.readUnits * PRICES.dynamodb.perReadUnit +
+    usage.dynamodb.writeUnits * PRICES.dynamodb.perWriteUnit;
   const receivesAndDeletes = 2 * Math.ceil(usage.sqs.sent / SQS_MESSAGES_PER_CALL);
   const sqs =
     (usage.sqs.sent + Math.max(receivesAndDeletes, usage.sqs.batches)) * PRICES.sqs.perRequest;

@@ -23,6 +23,8 @@ export interface RunningStack {
 
 export interface StackMetrics {
   dynamodbRequests: Record<string, number>;
+  /** Capacity units those requests consumed, as DynamoDB reported them (on-demand billing). */
+  dynamodbUnits: { read: number; write: number };
   queue: {
     ready: number;
     inFlight: number;

@@ -119,7 +119,6 @@ async function firebreak(
     const total = Object.values(requests).reduce((sum, count) => sum + count, 0);
     const count = (names: string[]) => names.reduce((sum, name) => sum + (requests[name] ?? 0), 0);
     const writes = count(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
-    const reads = count(["GetItem", "Query", "Scan", "BatchGetItem"]);
     const incidents = await paged(stack, "/incidents");
     const outbox = JSON.parse(
       (await stack.client.request("GET", "/local/outbox", undefined, BENCH_AUTH)).body,
@@ -138,7 +137,10 @@ async function firebreak(
       httpRequests: jobs[0]?.path.startsWith("/webhooks/") ? jobs.length + latencies.length : 0,
       invocations: Object.fromEntries(billed.map((name) => [name, invoked(name)])),
       invocationMs: Object.fromEntries(billed.map((name) => [name, ranMs(name)])),
-      dynamodb: { reads, writes },
+      dynamodb: {
+        readUnits: metrics.dynamodbUnits.read - baseline.dynamodbUnits.read,
+        writeUnits: metrics.dynamodbUnits.write - baseline.dynamodbUnits.write,
+      },
       sqs: {
         sent: metrics.queue.sent - baseline.queue.sent,
         batches: metrics.queue.batches - baseline.queue.batches,

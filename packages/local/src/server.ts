@@ -40,6 +40,7 @@ type Stack = Pick<
   | "outbox"
   | "simulation"
   | "dynamodbRequests"
+  | "dynamodbUnits"
   | "invocations"
   | "invocationMs"
   | "capturingQueued"
@@ -422,6 +423,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
           max: loopDelay.max / 1e6,
         },
         dynamodbRequests: stack.dynamodbRequests,
+        dynamodbUnits: stack.dynamodbUnits,
         invocations: stack.invocations,
         invocationMs: stack.invocationMs,
         queue: stack.queue.stats(),

@@ -46,6 +46,7 @@ import { type FunctionName, type Topology, topology } from "@firebreak/stacks/to
 import type { Context } from "aws-lambda";
 import { anyPatternMatcher, validatePattern } from "./content-filter";
 import {
+  type CapacityUnits,
   type EmbeddedDynamoDb,
   type EmbeddedDynamoDbOptions,
   ensureTable,
@@ -158,6 +159,8 @@ export interface LocalStack {
   functions: Record<FunctionName, LambdaFunction>;
   /** DynamoDB requests sent so far, by operation (the benchmarks' requests per event). */
   dynamodbRequests: RequestCounts;
+  /** Capacity units those requests consumed (the benchmarks' DynamoDB dollars). */
+  dynamodbUnits: CapacityUnits;
   /** Invocations of each function so far (the benchmarks' Lambda invocations per event). */
   invocations: Record<string, number>;
   /** Milliseconds each function has run so far, summed (the benchmarks' Lambda durations). */
@@ -218,7 +221,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     : await startEmbeddedDynamoDb(embeddedOptions);
   const dynamodbEndpoint = options.dynamodbEndpoint ?? (embedded as EmbeddedDynamoDb).endpoint;
   const dynamodbRequests: RequestCounts = {};
-  const client = localDynamoDbClient(dynamodbEndpoint, dynamodbRequests);
+  const dynamodbUnits: CapacityUnits = { read: 0, write: 0 };
+  const client = localDynamoDbClient(dynamodbEndpoint, dynamodbRequests, dynamodbUnits);
   await ensureTable(client, TABLE_NAME, { streamViewType: deployed.streamView });
   const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
   if (!Table?.LatestStreamArn) throw new Error(`table ${TABLE_NAME} has no stream`);
@@ -455,6 +459,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamodbEndpoint,
     functions,
     dynamodbRequests,
+    dynamodbUnits,
     invocations,
     invocationMs,
     injectedFaults,

@@ -533,6 +533,7 @@ describe("HTTP API through the local server", () => {
         outbox: new OutboxPager(silentLogger),
         simulation: new SimulatedAws(),
         dynamodbRequests: {},
+        dynamodbUnits: { read: 0, write: 0 },
         invocationMs: {},
         invocations: {},
         deliver: async () => [],
