@@ -44,6 +44,32 @@ describe("PageBudgetKeeper", () => {
     expect((await budget.take(request(2, { limits: tight }))).paged).toBe(false);
   });
 
+  it("holds a page taken as a claim for everyone else until the claim lapses", async () => {
+    const items = new MemoryVersionedItems();
+    const claim = (until: number, now = AT) =>
+      new PageBudgetKeeper(items).take(request(1, { claimUntil: until, now }));
+    expect(await claim(AT + 120_000)).toEqual({ paged: true });
+    // A redelivered record's dispatcher, and a classic retry: neither sends it meanwhile.
+    const held = { paged: false, held: true, until: "2026-11-26T10:03:30.000Z" };
+    expect(await claim(AT + 130_000, AT + 5_000)).toEqual(held);
+    expect(await new PageBudgetKeeper(items).take(request(1, { now: AT + 5_000 }))).toEqual(held);
+    // Another page still pages: the claim counts as one sent.
+    expect(await claim(AT + 120_000)).toEqual(held);
+    expect(await new PageBudgetKeeper(items).take(request(2))).toEqual({ paged: true });
+  });
+
+  it("refuses a claim on a page taken before without one, which the caller then claims itself", async () => {
+    const budget = new PageBudgetKeeper(new MemoryVersionedItems());
+    expect(await budget.take(request(1))).toEqual({ paged: true });
+    expect(await budget.take(request(1, { claimUntil: AT + 120_000 }))).toEqual({
+      paged: false,
+      held: true,
+      until: new Date(AT).toISOString(),
+    });
+    // Counted once, as any retry of it.
+    expect(await budget.take(request(1))).toEqual({ paged: true });
+  });
+
   it("holds the hourly budget across minutes, folding into each minute's digest", async () => {
     const budget = new PageBudgetKeeper(new MemoryVersionedItems());
     const small = { perMinute: 3, perHour: 5 };

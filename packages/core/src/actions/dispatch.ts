@@ -3,7 +3,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { VersionConflictError } from "../errors";
 import type { IncidentRecord } from "../incidents/model";
 import { saveIncident } from "../incidents/timeline";
-import type { PageBudgetStore } from "../paging/budget";
+import type { PageBudgetDecision, PageBudgetStore, PageRequest } from "../paging/budget";
 import { type PageContent, pageText } from "../paging/messages";
 import type { Pager } from "../paging/pager";
 import type { Clock, IncidentStore, Logger } from "../ports";
@@ -23,6 +23,14 @@ const DEFAULT_CLAIM_MS = 2 * 60_000;
 const MAX_ATTEMPTS = 5;
 /** Delivery attempts per transport before a page gives up on it. */
 const MAX_DELIVERY_ATTEMPTS = 8;
+const MINUTE = 60_000;
+/**
+ * How far apart two dispatchers' clocks may be (Lambda's are NTP-synced to milliseconds): a page
+ * is claimed through the budget's minute only well inside that minute, see `budgetClaim`.
+ */
+const CLOCK_SKEW_MS = 1000;
+/** Tokens of claims taken through the page budget: the incident item holds none. */
+const BUDGET_CLAIM = "budget:";
 
 export interface DispatcherOptions {
   store: IncidentStore;
@@ -65,6 +73,14 @@ class Interrupted extends Error {
   constructor(override readonly cause: unknown) {
     super("interrupted", { cause });
     this.name = "Interrupted";
+  }
+}
+
+/** The page budget says another dispatcher's claim holds this page until `until`. */
+class Held extends Error {
+  constructor(readonly until: string) {
+    super(`held by another dispatcher until ${until}`);
+    this.name = "Held";
   }
 }
 
@@ -120,7 +136,17 @@ export class Dispatcher {
       if (!action) return { ran, nextDueAt: this.nextDueAt(record) };
       // Tried once; but a claim lost on a stale image says nothing about the action.
       if (!fromImage) tried.add(action.id);
-      const claimed = await this.claim(record, action.id, now);
+      // A first page is claimed by its budget take, the one write before it goes out.
+      const budgeted = await this.budgetClaim(record, action, now);
+      if (budgeted && "held" in budgeted && Date.parse(budgeted.until) > now) {
+        // Another dispatcher sends it and records its outcome (or its claim lapses).
+        tried.add(action.id);
+        continue;
+      }
+      const byBudget = budgeted && !("held" in budgeted) ? budgeted : undefined;
+      const claimed = byBudget
+        ? { token: `${BUDGET_CLAIM}${randomUUID()}`, record }
+        : await this.claim(record, action.id, now);
       if (!claimed) continue;
       const { token } = claimed;
       latest.record = claimed.record;
@@ -129,7 +155,7 @@ export class Dispatcher {
         const done = await this.exclusive(
           action.type === "page" ? null : action.targetKey,
           async () => {
-            const finish = await this.run(record, action, now, token, latest);
+            const finish = await this.run(record, action, now, token, latest, byBudget);
             return this.complete(incidentId, action.id, token, finish, true, latest);
           },
         );
@@ -144,7 +170,8 @@ export class Dispatcher {
           error: String(error),
         });
         latest.record = null;
-        await this.handBack(incidentId, action.id, token, error);
+        const retryAt = error instanceof Held ? Date.parse(error.until) : undefined;
+        await this.handBack(incidentId, action.id, token, error, retryAt);
       }
     }
   }
@@ -178,6 +205,7 @@ export class Dispatcher {
     actionId: string,
     token: string,
     error: unknown,
+    retryAt?: number,
   ): Promise<void> {
     for (let attempt = 1; attempt <= 5; attempt++) {
       try {
@@ -188,7 +216,7 @@ export class Dispatcher {
           token,
           (_next, mine) => {
             mine.claim = null;
-            mine.notBefore = iso(now + this.backoffMs(mine.attempts));
+            mine.notBefore = iso(retryAt ?? now + this.backoffMs(mine.attempts));
             // A prepared action keeps its "sending: ..." reason: the retry completes those.
             if (!mine.reason?.startsWith("sending: "))
               mine.reason = `retrying: ${(error as Error).message}`;
@@ -214,6 +242,42 @@ export class Dispatcher {
       .map((action) => action.notBefore ?? action.plannedAt)
       .sort();
     return due[0] ?? null;
+  }
+
+  /**
+   * Claims a first page through its budget take, when it can: the minute's budget item then
+   * records the claim, and the incident item gets only the outcome (one write, not two). Safe
+   * because every dispatcher that took this page did so after it was due: if that was in this
+   * very minute (and not within clock skew of its edges), this minute's item names it, so a
+   * redelivered stream record (or a stale image, or a second dispatcher) finds it `held`.
+   * Null: claim it on the incident item (remediations, retries, people, pages due earlier).
+   */
+  private async budgetClaim(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+  ): Promise<PageBudgetDecision | null> {
+    const request = this.budgetRequest(record, action, now);
+    if (!request || action.claim || action.attempts > 0 || !action.page) return null;
+    const minuteStart = Math.floor(now / MINUTE) * MINUTE;
+    const due = Math.max(Date.parse(action.plannedAt), Date.parse(action.notBefore ?? "") || 0);
+    if (due < minuteStart + CLOCK_SKEW_MS || now >= minuteStart + MINUTE - CLOCK_SKEW_MS) {
+      return null;
+    }
+    const claimUntil = now + (this.options.claimMs ?? DEFAULT_CLAIM_MS);
+    return (this.options.pageBudget as PageBudgetStore).take({ ...request, claimUntil });
+  }
+
+  /** Whether an action is still this dispatcher's to record (see `budgetClaim`). */
+  private owns(action: ActionRecord | undefined, token: string): action is ActionRecord {
+    if (!action) return false;
+    // A budget claim: the page is ours until it is recorded as tried. A classic claim taken
+    // meanwhile found the budget's claim and hands the action back without sending.
+    if (token.startsWith(BUDGET_CLAIM)) {
+      const tried = Object.values(action.page?.deliveries ?? {}).some((d) => d.attempts > 0);
+      return action.status === "planned" && !tried;
+    }
+    return action.claim?.token === token;
   }
 
   /**
@@ -258,7 +322,7 @@ export class Dispatcher {
       const record = latest.record ?? (await this.options.store.get(incidentId));
       latest.record = null;
       const action = record?.actions.find((candidate) => candidate.id === actionId);
-      if (!record || !action || action.claim?.token !== token) {
+      if (!record || !this.owns(action, token)) {
         this.logger.warn("lost the claim on an action before recording it", {
           incidentId,
           actionId,
@@ -267,6 +331,8 @@ export class Dispatcher {
       }
       const next = structuredClone(record);
       const mine = next.actions.find((candidate) => candidate.id === actionId) as ActionRecord;
+      // A budget claim wrote nothing to the incident: its one write counts the attempt.
+      if (token.startsWith(BUDGET_CLAIM)) mine.attempts = action.attempts + 1;
       finish(next, mine);
       next.version += 1;
       if (!final) {
@@ -326,8 +392,9 @@ export class Dispatcher {
     now: number,
     token: string,
     latest: Latest,
+    budgeted?: PageBudgetDecision,
   ): Promise<Finish> {
-    if (action.type === "page") return this.runPage(record, action, now);
+    if (action.type === "page") return this.runPage(record, action, now, budgeted);
     return this.runRemediation(record, action, now, token, latest);
   }
 
@@ -432,6 +499,7 @@ export class Dispatcher {
     record: IncidentRecord,
     action: ActionRecord,
     now: number,
+    budgeted?: PageBudgetDecision,
   ): Promise<Finish> {
     const page = action.page;
     if (!page)
@@ -445,7 +513,7 @@ export class Dispatcher {
       // For the page's buttons: Approve for each action waiting for a person.
       actions: record.actions,
     };
-    const folded = await this.foldedByBudget(record, action, now);
+    const folded = await this.foldedByBudget(record, action, now, budgeted);
     if (folded) {
       return (_next, mine) => {
         mine.status = "skipped";
@@ -511,7 +579,23 @@ export class Dispatcher {
     record: IncidentRecord,
     action: ActionRecord,
     now: number,
+    budgeted?: PageBudgetDecision,
   ): Promise<{ reason: string; digestAfter: string } | null> {
+    const request = budgeted ? null : this.budgetRequest(record, action, now);
+    const decision =
+      budgeted ?? (request && (await (this.options.pageBudget as PageBudgetStore).take(request)));
+    if (!decision || decision.paged) return null;
+    // A page claimed through the budget by another dispatcher: not ours to send.
+    if ("held" in decision) throw new Held(decision.until);
+    return decision;
+  }
+
+  /** The budget take a page needs: first pages and escalations to channels, not yet tried. */
+  private budgetRequest(
+    record: IncidentRecord,
+    action: ActionRecord,
+    now: number,
+  ): PageRequest | null {
     const { pageBudget } = this.options;
     const page = action.page;
     if (!pageBudget || !page || (page.kind !== "page" && page.kind !== "escalation")) return null;
@@ -519,15 +603,14 @@ export class Dispatcher {
     // them, so escalation policies' notifications to people are not counted.
     if (personOf(page.channel) !== null) return null;
     if (Object.values(page.deliveries).some((delivery) => delivery.attempts > 0)) return null;
-    const decision = await pageBudget.take({
+    return {
       channel: page.channel,
       ref: `${record.incident.id}/${action.id}`,
       incidentId: record.incident.id,
       title: record.incident.title,
       now,
       limits: this.options.config.paging.budget,
-    });
-    return decision.paged ? null : decision;
+    };
   }
 
   private pageHumans(record: IncidentRecord, note: string, trigger: "held" | "failure"): void {

@@ -22,6 +22,11 @@ const MinuteWindowSchema = z.object({
   folded: z.array(FoldedSchema),
   /** Folded pages beyond `MAX_LISTED`: counted in the digest, not named. */
   unlisted: z.number().int().nonnegative(),
+  /**
+   * Pages taken as a dispatcher's claim (ref: until when): the take is the only write before
+   * the page goes out, so whoever finds the ref here while it holds does not send it again.
+   */
+  claims: z.record(z.string(), z.iso.datetime()).optional(),
   digest: z
     .union([
       z.object({ claim: z.object({ token: z.string(), until: z.iso.datetime() }) }),
@@ -46,12 +51,23 @@ export interface PageRequest {
   title: string;
   now: number;
   limits: PageBudgetLimits;
+  /**
+   * Take the page as the dispatcher's claim on it, held until then: a page this minute's item
+   * already names (taken, claimed or folded) is then not this caller's to send, and comes back
+   * `held` (until a time past if nobody's claim holds: the caller must claim it another way).
+   * Without it, a retry of a page counts once, unless a live claim holds it.
+   */
+  claimUntil?: number;
 }
 
-/** `paged`: send it; otherwise it was folded into the minute's digest, for `reason`. */
+/**
+ * `paged`: send it; `held`: another dispatcher's claim holds it until `until` (do not send it);
+ * otherwise it was folded into the minute's digest, for `reason`.
+ */
 export type PageBudgetDecision =
   | { paged: true }
-  | { paged: false; reason: string; digestAfter: string };
+  | { paged: false; reason: string; digestAfter: string }
+  | { paged: false; held: true; until: string };
 
 /** A closed minute's folded pages, claimed by one sender until it marks them sent. */
 export interface Digest {
@@ -158,16 +174,32 @@ export class PageBudgetKeeper implements PageBudgetStore {
       };
     };
 
-    // The minute first: it is what a flood spends, and its item holds the folds.
+    // The minute first: it is what a flood spends, and its item holds the folds and claims.
     let minuteSpent: boolean[] = [];
+    let held: Array<string | null> = [];
     await this.update(minute, MinuteWindowSchema, emptyMinute, (stored) => {
       let window = stored;
-      minuteSpent = requests.map((request) => {
-        const { ref, limits } = request;
+      held = requests.map(() => null);
+      minuteSpent = requests.map((request, index) => {
+        const { ref, limits, claimUntil } = request;
+        const claim = window.claims?.[ref];
+        const live = claim !== undefined && Date.parse(claim) > now;
+        const isFolded = window.folded.some((entry) => entry.ref === ref);
+        if (claimUntil !== undefined && (claim || isFolded || window.sent.includes(ref))) {
+          held[index] = live ? (claim as string) : iso(now);
+          return false;
+        }
+        if (live) {
+          held[index] = claim as string;
+          return false;
+        }
         if (window.sent.includes(ref)) return false;
-        if (window.folded.some((entry) => entry.ref === ref)) return true;
+        if (isFolded) return true;
         if (window.sent.length < limits.perMinute) {
           window = { ...window, sent: [...window.sent, ref] };
+          if (claimUntil !== undefined) {
+            window = { ...window, claims: { ...window.claims, [ref]: iso(claimUntil) } };
+          }
           return false;
         }
         window = fold(window, request);
@@ -177,7 +209,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
     });
 
     let hourSpent: boolean[] = requests.map(() => false);
-    const hourly = requests.filter((_, index) => !minuteSpent[index]);
+    const hourly = requests.filter((_, index) => !minuteSpent[index] && held[index] === null);
     if (hourly.length > 0) {
       const hourStart = Math.floor(now / HOUR) * HOUR;
       await this.update(
@@ -187,7 +219,9 @@ export class PageBudgetKeeper implements PageBudgetStore {
         (stored) => {
           let window = stored;
           hourSpent = requests.map(({ ref, limits }, index) => {
-            if (minuteSpent[index] || window.sent.includes(ref)) return false;
+            if (minuteSpent[index] || held[index] !== null || window.sent.includes(ref)) {
+              return false;
+            }
             if (window.sent.length < limits.perHour) {
               window = { sent: [...window.sent, ref] };
               return false;
@@ -200,13 +234,18 @@ export class PageBudgetKeeper implements PageBudgetStore {
     }
     const overHour = requests.filter((_, index) => hourSpent[index]);
     if (overHour.length > 0) {
-      // The minute's slots go back, and those pages join the minute's digest.
+      // The minute's slots (and claims) go back, and those pages join the minute's digest.
       const refs = new Set(overHour.map((request) => request.ref));
-      await this.update(minute, MinuteWindowSchema, emptyMinute, (window) =>
-        overHour.reduce(fold, { ...window, sent: window.sent.filter((sent) => !refs.has(sent)) }),
-      );
+      await this.update(minute, MinuteWindowSchema, emptyMinute, (window) => {
+        const claims = window.claims && { ...window.claims };
+        for (const ref of refs) delete claims?.[ref];
+        const sent = window.sent.filter((ref) => !refs.has(ref));
+        return overHour.reduce(fold, { ...window, sent, ...(claims ? { claims } : {}) });
+      });
     }
-    return requests.map(({ limits }, index) => {
+    return requests.map(({ limits }, index): PageBudgetDecision => {
+      const until = held[index];
+      if (until) return { paged: false, held: true, until };
       if (minuteSpent[index]) {
         return folded(`page budget for ${channel} spent: ${limits.perMinute} pages this minute`);
       }
