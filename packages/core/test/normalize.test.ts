@@ -8,6 +8,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  alarmTransitionId,
   decodeQueueMessage,
   encodeSignalBatches,
   errorSignature,
@@ -18,6 +19,7 @@ import {
   Policy,
   parseLogLine,
   type Signal,
+  shortHash,
   signalFromSentry,
   verifySentrySignature,
 } from "../src";
@@ -40,6 +42,19 @@ function broken(name: string, change: (event: Editable) => void): unknown {
   change(event);
   return event;
 }
+
+describe("digests", () => {
+  it("are SHA-256 prefixes, so fingerprints and delivery ids stay the same across releases", () => {
+    expect(shortHash("abc")).toBe("ba7816bf8f01cfea");
+    expect(
+      alarmTransitionId(
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:api",
+        "ALARM",
+        "2024-11-05T14:03:40.536Z",
+      ),
+    ).toBe("cloudwatch-state:4bea7ba2194e72ae");
+  });
+});
 
 describe("CloudWatch alarms", () => {
   const latency = "cloudwatch:123456789012:us-east-1:api-checkout-latency";

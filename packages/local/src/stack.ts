@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createHash, randomBytes } from "node:crypto";
+import * as crypto from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
@@ -308,7 +308,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     slackSigningSecret: async () => secrets.slackSigningSecret,
     replays: async () => new DynamoDbReplayGuard(client, TABLE_NAME, ports.clock),
     overrides: async () => new DynamoDbOverrideStore(client, TABLE_NAME),
-    calendarToken: async () => secrets.calendarToken ?? randomBytes(24).toString("base64url"),
+    calendarToken: async () =>
+      secrets.calendarToken ?? crypto.randomBytes(24).toString("base64url"),
     cloudwatch: async () =>
       liveAccounts ? cloudWatchInAccounts(liveRegion, liveAccounts) : simulation.cloudwatch,
     changes: async () => {
@@ -551,6 +552,12 @@ function announce(change: IncidentChange, logger: Logger): void {
   }
 }
 
+// One-shot `hash` where Node has it (20.12 and later): a tenth of a Hash object's cost.
+const md5Hex: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("md5", text, "hex")
+    : (text) => crypto.createHash("md5").update(text).digest("hex");
+
 /** Queue messages as the SQS event source mapping hands them to the processor. */
 function sqsEvent(messages: ReadonlyArray<QueuedMessage>, queueName: string) {
   return {
@@ -565,7 +572,7 @@ function sqsEvent(messages: ReadonlyArray<QueuedMessage>, queueName: string) {
         ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
       },
       messageAttributes: {},
-      md5OfBody: createHash("md5").update(message.body).digest("hex"),
+      md5OfBody: md5Hex(message.body),
       eventSource: "aws:sqs",
       eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName}`,
       awsRegion: LOCAL_REGION,
