@@ -35,6 +35,28 @@ describe("PageBudgetKeeper", () => {
     });
   });
 
+  it("writes one item for a batch of pages that all go out, two when some fold", async () => {
+    const items = new MemoryVersionedItems();
+    const puts: string[] = [];
+    const put = items.put.bind(items);
+    items.put = async (key, value, version) => {
+      puts.push(key.split(":").slice(0, 3).join(":"));
+      return put(key, value, version);
+    };
+    const budget = new PageBudgetKeeper(items);
+    const take = (from: number, count: number) =>
+      Promise.all(Array.from({ length: count }, (_, index) => budget.take(request(from + index))));
+    expect((await take(0, 10)).every((decision) => decision.paged)).toBe(true);
+    expect(puts).toEqual(["page-budget:oncall:hour"]);
+    const decisions = await take(10, 20);
+    expect(decisions.filter((decision) => decision.paged)).toHaveLength(10);
+    expect(puts).toEqual([
+      "page-budget:oncall:hour",
+      "page-budget:oncall:hour",
+      "page-budget:oncall:minute",
+    ]);
+  });
+
   it("counts a retried page once", async () => {
     const budget = new PageBudgetKeeper(new MemoryVersionedItems());
     const tight = { perMinute: 1, perHour: 10 };

@@ -245,11 +245,12 @@ export class Dispatcher {
   }
 
   /**
-   * Claims a first page through its budget take, when it can: the minute's budget item then
+   * Claims a first page through its budget take, when it can: the hour's budget item then
    * records the claim, and the incident item gets only the outcome (one write, not two). Safe
    * because every dispatcher that took this page did so after it was due: if that was in this
-   * very minute (and not within clock skew of its edges), this minute's item names it, so a
-   * redelivered stream record (or a stale image, or a second dispatcher) finds it `held`.
+   * very minute (and not within clock skew of its edges), the budget lists it among this
+   * minute's pages, so a redelivered stream record (or a stale image, or a second dispatcher)
+   * finds it `held`. A page folded into a digest is folded again (its budget stays spent).
    * Null: claim it on the incident item (remediations, retries, people, pages due earlier).
    */
   private async budgetClaim(

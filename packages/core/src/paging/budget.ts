@@ -10,23 +10,25 @@ const DIGEST_CLAIM_MS = 2 * MINUTE;
 const MAX_LISTED = 2000;
 /** Titles as kept in the window's item, for the digest's one line per incident. */
 const MAX_TITLE = 80;
+/**
+ * Minutes an hour's item counts and holds claims for: the latest three, so a claim (two minutes)
+ * stays visible while it holds, and a late or skewed dispatcher's minute is still counted.
+ */
+const KEPT_MINUTES = 3;
 /** Budget items a keeper keeps its last copy of (a few channels' current minute and hour). */
 const KEPT_ITEMS = 64;
 
 const FoldedSchema = z.object({ ref: z.string(), incidentId: z.string(), title: z.string() });
 export type FoldedPage = z.infer<typeof FoldedSchema>;
 
-/** One channel's minute: the pages it sent, those it folded, and its digest's state. */
+/**
+ * One channel's minute as its digest needs it: the pages it folded, and the digest's state
+ * (what it sent is counted in the hour's item, which is all a minute without folds writes).
+ */
 const MinuteWindowSchema = z.object({
-  sent: z.array(z.string()),
   folded: z.array(FoldedSchema),
   /** Folded pages beyond `MAX_LISTED`: counted in the digest, not named. */
   unlisted: z.number().int().nonnegative(),
-  /**
-   * Pages taken as a dispatcher's claim (ref: until when): the take is the only write before
-   * the page goes out, so whoever finds the ref here while it holds does not send it again.
-   */
-  claims: z.record(z.string(), z.iso.datetime()).optional(),
   digest: z
     .union([
       z.object({ claim: z.object({ token: z.string(), until: z.iso.datetime() }) }),
@@ -35,8 +37,28 @@ const MinuteWindowSchema = z.object({
     .nullable(),
 });
 type MinuteWindow = z.infer<typeof MinuteWindowSchema>;
-const HourWindowSchema = z.object({ sent: z.array(z.string()) });
+/** One channel's hour: the pages it sent, and those of its latest minutes with their claims. */
+const HourWindowSchema = z.object({
+  sent: z.array(z.string()),
+  /** By the minute's start (ISO), the last `KEPT_MINUTES` minutes that sent pages. */
+  minutes: z
+    .record(
+      z.string(),
+      z.object({
+        sent: z.array(z.string()),
+        /**
+         * Pages taken as a dispatcher's claim (ref: until when): the take is the only write
+         * before the page goes out, so whoever finds the ref here while it holds does not
+         * send it again.
+         */
+        claims: z.record(z.string(), z.iso.datetime()),
+      }),
+    )
+    .default({}),
+});
 type HourWindow = z.infer<typeof HourWindowSchema>;
+/** How a page's take came out: sent, folded for the minute's or the hour's budget, or held. */
+type Outcome = "paged" | "minute" | "hour" | { held: string };
 
 export interface PageBudgetLimits {
   perMinute: number;
@@ -52,8 +74,8 @@ export interface PageRequest {
   now: number;
   limits: PageBudgetLimits;
   /**
-   * Take the page as the dispatcher's claim on it, held until then: a page this minute's item
-   * already names (taken, claimed or folded) is then not this caller's to send, and comes back
+   * Take the page as the dispatcher's claim on it, held until then: a page the budget already
+   * counts this hour (or holds a claim on) is then not this caller's to send, and comes back
    * `held` (until a time past if nobody's claim holds: the caller must claim it another way).
    * Without it, a retry of a page counts once, unless a live claim holds it.
    */
@@ -94,7 +116,8 @@ export interface PageBudgetStore {
 const iso = (time: number) => new Date(time).toISOString();
 const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
 const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
-const emptyMinute = (): MinuteWindow => ({ sent: [], folded: [], unlisted: 0, digest: null });
+const emptyMinute = (): MinuteWindow => ({ folded: [], unlisted: 0, digest: null });
+const emptyHour = (): HourWindow => ({ sent: [], minutes: {} });
 
 /**
  * The page budget on any versioned item store (the table in AWS and locally): one item per
@@ -155,14 +178,17 @@ export class PageBudgetKeeper implements PageBudgetStore {
     }
   }
 
-  /** Decides pages of one channel and minute in order, as if taken one after another. */
+  /**
+   * Decides pages of one channel and minute in order, as if taken one after another: one write
+   * of the hour's item, which counts the hour and its latest minutes and holds the claims; a
+   * second write, of the minute's item, only for pages folded into its digest.
+   */
   private async takeAll(requests: ReadonlyArray<PageRequest>): Promise<PageBudgetDecision[]> {
     const first = requests[0] as PageRequest;
     const { channel, now } = first;
     const minuteStart = Math.floor(now / MINUTE) * MINUTE;
-    const minute = minuteKey(channel, minuteStart);
+    const minute = iso(minuteStart);
     const digestAfter = iso(minuteStart + MINUTE);
-    const folded = (reason: string): PageBudgetDecision => ({ paged: false, reason, digestAfter });
     const fold = (window: MinuteWindow, request: PageRequest): MinuteWindow => {
       const { ref } = request;
       if (window.folded.some((entry) => entry.ref === ref)) return window;
@@ -174,85 +200,71 @@ export class PageBudgetKeeper implements PageBudgetStore {
       };
     };
 
-    // The minute first: it is what a flood spends, and its item holds the folds and claims.
-    let minuteSpent: boolean[] = [];
-    let held: Array<string | null> = [];
-    await this.update(minute, MinuteWindowSchema, emptyMinute, (stored) => {
-      let window = stored;
-      held = requests.map(() => null);
-      minuteSpent = requests.map((request, index) => {
+    let outcomes: Outcome[] = [];
+    const hourStart = Math.floor(now / HOUR) * HOUR;
+    await this.update(hourKey(channel, hourStart), HourWindowSchema, emptyHour, (stored) => {
+      let sent = stored.sent;
+      const before = stored.minutes[minute] ?? { sent: [], claims: {} };
+      let counts = before;
+      const claimOf = (ref: string) =>
+        Object.values(stored.minutes).find((kept) => kept.claims[ref] !== undefined)?.claims[ref];
+      outcomes = requests.map((request): Outcome => {
         const { ref, limits, claimUntil } = request;
-        const claim = window.claims?.[ref];
+        const claim = counts.claims[ref] ?? claimOf(ref);
         const live = claim !== undefined && Date.parse(claim) > now;
-        const isFolded = window.folded.some((entry) => entry.ref === ref);
-        if (claimUntil !== undefined && (claim || isFolded || window.sent.includes(ref))) {
-          held[index] = live ? (claim as string) : iso(now);
-          return false;
+        // Taken before this minute (or this hour, without a claim): not the caller's to claim.
+        if (claimUntil !== undefined && (claim !== undefined || sent.includes(ref))) {
+          return { held: live ? (claim as string) : iso(now) };
         }
-        if (live) {
-          held[index] = claim as string;
-          return false;
-        }
-        if (window.sent.includes(ref)) return false;
-        if (isFolded) return true;
-        if (window.sent.length < limits.perMinute) {
-          window = { ...window, sent: [...window.sent, ref] };
-          if (claimUntil !== undefined) {
-            window = { ...window, claims: { ...window.claims, [ref]: iso(claimUntil) } };
-          }
-          return false;
-        }
-        window = fold(window, request);
-        return true;
+        if (live) return { held: claim as string };
+        if (sent.includes(ref)) return "paged";
+        // A folded page is not listed here: its budget stays spent, so a retry folds it again
+        // (and folding is idempotent), never pages it.
+        if (counts.sent.length >= limits.perMinute) return "minute";
+        if (sent.length >= limits.perHour) return "hour";
+        sent = [...sent, ref];
+        counts = {
+          sent: [...counts.sent, ref],
+          claims:
+            claimUntil === undefined ? counts.claims : { ...counts.claims, [ref]: iso(claimUntil) },
+        };
+        return "paged";
       });
-      return window === stored ? null : window;
+      if (counts === before) return null;
+      const minutes = Object.fromEntries(
+        Object.entries({ ...stored.minutes, [minute]: counts })
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .slice(-KEPT_MINUTES),
+      );
+      return { sent, minutes };
     });
 
-    let hourSpent: boolean[] = requests.map(() => false);
-    const hourly = requests.filter((_, index) => !minuteSpent[index] && held[index] === null);
-    if (hourly.length > 0) {
-      const hourStart = Math.floor(now / HOUR) * HOUR;
+    const folds = requests.filter(
+      (_, index) => outcomes[index] === "minute" || outcomes[index] === "hour",
+    );
+    if (folds.length > 0) {
       await this.update(
-        hourKey(channel, hourStart),
-        HourWindowSchema,
-        (): HourWindow => ({ sent: [] }),
-        (stored) => {
-          let window = stored;
-          hourSpent = requests.map(({ ref, limits }, index) => {
-            if (minuteSpent[index] || held[index] !== null || window.sent.includes(ref)) {
-              return false;
-            }
-            if (window.sent.length < limits.perHour) {
-              window = { sent: [...window.sent, ref] };
-              return false;
-            }
-            return true;
-          });
-          return window === stored ? null : window;
+        minuteKey(channel, minuteStart),
+        MinuteWindowSchema,
+        emptyMinute,
+        (window) => {
+          const next = folds.reduce(fold, window);
+          return next === window ? null : next;
         },
       );
     }
-    const overHour = requests.filter((_, index) => hourSpent[index]);
-    if (overHour.length > 0) {
-      // The minute's slots (and claims) go back, and those pages join the minute's digest.
-      const refs = new Set(overHour.map((request) => request.ref));
-      await this.update(minute, MinuteWindowSchema, emptyMinute, (window) => {
-        const claims = window.claims && { ...window.claims };
-        for (const ref of refs) delete claims?.[ref];
-        const sent = window.sent.filter((ref) => !refs.has(ref));
-        return overHour.reduce(fold, { ...window, sent, ...(claims ? { claims } : {}) });
-      });
-    }
     return requests.map(({ limits }, index): PageBudgetDecision => {
-      const until = held[index];
-      if (until) return { paged: false, held: true, until };
-      if (minuteSpent[index]) {
-        return folded(`page budget for ${channel} spent: ${limits.perMinute} pages this minute`);
+      const outcome = outcomes[index] as Outcome;
+      if (outcome === "paged") return { paged: true };
+      if (outcome === "minute") {
+        const reason = `page budget for ${channel} spent: ${limits.perMinute} pages this minute`;
+        return { paged: false, reason, digestAfter };
       }
-      if (hourSpent[index]) {
-        return folded(`page budget for ${channel} spent: ${limits.perHour} pages this hour`);
+      if (outcome === "hour") {
+        const reason = `page budget for ${channel} spent: ${limits.perHour} pages this hour`;
+        return { paged: false, reason, digestAfter };
       }
-      return { paged: true };
+      return { paged: false, held: true, until: outcome.held };
     });
   }
 
