@@ -25,6 +25,7 @@
  *                                         bundle loads and handles its event (CI's test:infra)
  *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child (its
  *                                         bundles keep their identifiers, so profiles name functions)
+ *                                         and each bundle's esbuild metafile (what each chunk holds)
  *
  * It is a benchmark: nothing is asserted against the targets. It exits 1 when a handler throws
  * or answers with an error (5xx, an unexpected status, batch item failures): a cold start that
@@ -33,7 +34,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import { isBuiltin } from "node:module";
 import type { AddressInfo } from "node:net";
@@ -611,6 +612,7 @@ interface Bundle {
 }
 
 const profileDir = process.env.COLD_START_PROFILE;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 // Inside the repository so the bundles' external `@aws-sdk/*` imports resolve from its
 // node_modules, as they resolve from the runtime's in Lambda.
 const work = mkdtempSync(path.join(ROOT, ".bench-cold-"));
@@ -652,6 +654,10 @@ try {
           : options,
       );
       const metafile = result.metafile as Metafile;
+      // Beside the profiles: which sources each chunk a profile names was built from.
+      if (profileDir) {
+        writeFileSync(path.join(profileDir, `${name}-${sdk}.meta.json`), JSON.stringify(metafile));
+      }
       if (fn.policy) writeFileSync(path.join(dir, POLICY_FILE), policy.json);
       const externals = Object.values(metafile.outputs)
         .flatMap((output) => output.imports)

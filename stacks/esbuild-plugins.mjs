@@ -58,4 +58,33 @@ export const zodMembersForPowertools = {
   },
 };
 
-export default [zodEnglishOnly, zodMembersForPowertools];
+/**
+ * Powertools' parser declares no `sideEffects`, so a bundle that imports one schema from its
+ * barrel (`SqsSchema` from `@aws-lambda-powertools/parser/schemas`) keeps every event schema it
+ * has (Cognito, S3, Kafka, AppSync...: about 36 KB of zod schemas built at import). Its schema
+ * modules only define schemas: marked free of side effects, esbuild keeps the ones used.
+ */
+export const powertoolsSchemasPure = {
+  name: "powertools-schemas-pure",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+      if (args.pluginData?.powertoolsSchemasPure) return undefined;
+      if (
+        !/[\\/]@aws-lambda-powertools[\\/]parser[\\/]lib[\\/]esm[\\/]schemas[\\/]/.test(
+          args.importer,
+        )
+      ) {
+        return undefined;
+      }
+      const result = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { powertoolsSchemasPure: true },
+      });
+      return result.errors.length > 0 ? undefined : { ...result, sideEffects: false };
+    });
+  },
+};
+
+export default [zodEnglishOnly, zodMembersForPowertools, powertoolsSchemasPure];
