@@ -176,9 +176,7 @@ export class SimulatedCloudWatch implements CloudWatchReader {
       };
       this.alarms.set(key, alarm);
     }
-    for (const [field, value] of Object.entries(change.metric ?? {})) {
-      if (value !== undefined) Object.assign(alarm.metric, { [field]: value });
-    }
+    if (change.metric) assignDefined(alarm.metric, change.metric);
     // Events arrive out of order: a transition older than the latest one is history only.
     // Kept in order by inserting after the last transition not later than this one (as a
     // stable sort would place it): a storm appends, and a late event moves only what follows it.
@@ -347,7 +345,9 @@ export class SimulatedCloudWatch implements CloudWatchReader {
   }
 
   private followAlarmData(data: z.infer<typeof AlarmDataSchema>, account: string | undefined) {
-    const reasonData = ReasonDataSchema.safeParse(parseJson(data.state.reasonData ?? ""));
+    const reasonData = ReasonDataSchema.safeParse(
+      data.state.reasonData ? parseJson(data.state.reasonData) : undefined,
+    );
     const shown =
       data.configuration?.metrics?.find((metric) => metric.returnData !== false) ??
       data.configuration?.metrics?.[0];
@@ -422,6 +422,14 @@ const keyOf = (alarmName: string, account: string | null) => `${account ?? ""}/$
 function comparisonIn(reason: string | undefined): Partial<SimulatedMetric> {
   const found = REASON_COMPARISONS.find(([phrase]) => reason?.includes(phrase));
   return found ? { comparison: found[1] } : {};
+}
+
+/** Sets the fields `source` defines, leaving the others as they are. */
+function assignDefined<T extends object>(target: T, source: Partial<T>): void {
+  for (const key in source) {
+    const value = source[key];
+    if (value !== undefined) target[key] = value;
+  }
 }
 
 function parseJson(text: string): unknown {
