@@ -9,6 +9,7 @@ import {
   systemClock,
 } from "@firebreak/core";
 import * as z from "zod";
+import { envCredentials } from "./credentials";
 import { readEnv } from "./env";
 import { createLogger } from "./logger";
 import { emfMetrics } from "./metrics";
@@ -16,6 +17,9 @@ import { stageSecrets } from "./secrets";
 
 /** A call that hangs fails instead, and the SDK's retries (and Lambda's) take over. */
 const SDK_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 5000 };
+
+/** Every client's options: the timeouts, and the role's credentials as Lambda sets them. */
+const sdkOptions = () => ({ requestHandler: SDK_TIMEOUTS, credentials: envCredentials() });
 
 // Each factory reads only the variables it needs, so a function is configured with exactly
 // what it uses. Adapters and their SDK clients are imported inside the factories (./adapters,
@@ -46,7 +50,7 @@ const awsTable = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ TABLE_NAME: z.string().min(1) }));
   const { DynamoDBClient } = await dynamodbAdapters();
   return {
-    client: new DynamoDBClient({ requestHandler: SDK_TIMEOUTS }),
+    client: new DynamoDBClient(sdkOptions()),
     tableName: env.TABLE_NAME,
   };
 });
@@ -99,7 +103,7 @@ const awsQueue = /* @__PURE__ */ once(async () => {
   const env = readEnv(z.object({ QUEUE_URL: z.url() }));
   const { SQSClient, SqsMessageQueue } = await sqsAdapters();
   return new SqsMessageQueue({
-    client: new SQSClient({ requestHandler: SDK_TIMEOUTS }),
+    client: new SQSClient(sdkOptions()),
     queueUrl: env.QUEUE_URL,
   });
 });

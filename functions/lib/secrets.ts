@@ -1,6 +1,7 @@
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ConfigError, sstSecretName } from "@firebreak/core";
 import * as z from "zod";
+import { envCredentials } from "./credentials";
 import { readEnv } from "./env";
 
 /**
@@ -79,6 +80,8 @@ export function createSecretReader(options: SecretReaderOptions = {}): SecretRea
             new SSMClient({
               // A hung call fails instead, and the SDK's retries (and Lambda's) take over.
               requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+              // The role's credentials as Lambda sets them, without the default chain.
+              credentials: envCredentials(options.env ?? process.env),
             }),
         );
     return client;
