@@ -14,7 +14,9 @@ import {
   errorSignature,
   hmacSha256Hex,
   InvalidEventError,
+  MAX_JSON_DEPTH,
   type NormalizeOptions,
+  nestsDeeperThan,
   normalizeEvent,
   Policy,
   parseLogLine,
@@ -53,6 +55,18 @@ describe("digests", () => {
         "2024-11-05T14:03:40.536Z",
       ),
     ).toBe("cloudwatch-state:4bea7ba2194e72ae");
+  });
+});
+
+describe("nesting", () => {
+  it("counts levels of objects and arrays, not leaves, without recursing", () => {
+    expect(nestsDeeperThan(JSON.parse("[[[1]]]"), 2)).toBe(true);
+    expect(nestsDeeperThan(JSON.parse("[[[1]]]"), 3)).toBe(false);
+    expect(nestsDeeperThan({ a: { b: "leaf" }, c: [1, { d: null }] }, 3)).toBe(false);
+    expect(nestsDeeperThan({ a: { b: "leaf" }, c: [1, { d: {} }] }, 3)).toBe(true);
+    expect(nestsDeeperThan("leaf", 0)).toBe(false);
+    const deep = JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    expect(nestsDeeperThan(deep, MAX_JSON_DEPTH)).toBe(true);
   });
 });
 

@@ -86,12 +86,23 @@ export const MAX_JSON_DEPTH = 32;
  * nestsDeeperThan(JSON.parse("[[[1]]]"), 2); // true
  */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [current, depth] = next;
-    if (typeof current !== "object" || current === null) continue;
+  // Two parallel stacks of objects still to look into, and only objects are pushed: an event's
+  // leaves cost a type check each, nothing allocated.
+  const pending: object[] = [];
+  const depths: number[] = [];
+  if (typeof value === "object" && value !== null) {
+    pending.push(value);
+    depths.push(1);
+  }
+  for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+    const depth = depths.pop() as number;
     if (depth > limit) return true;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === "object" && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return false;
 }
