@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -27,6 +31,7 @@ import {
   isExpired,
   nextDueAt,
   pendingSince,
+  StaleRecordError,
   type SweepPolicy,
   systemClock,
   type TimelineEntry,
@@ -291,67 +296,137 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
     const first = record.version === 1;
     const now = this.clock.now();
-    const shard = shardOf(incident.id);
-    const pending = record.actions.filter((action) => action.status === "planned").length;
-    const due = nextDueAt(record, this.config);
+    const item = this.incidentItem(record, expiresAt);
+    if (first) {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            // Version 1 may replace an expired incident of the same id: after its pointer
+            // expired, the fingerprint numbers its incidents from 1 again, and TTL deletes lazily.
+            ConditionExpression: "attribute_not_exists(pk) OR #expiresAt <= :now",
+            ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+            ExpressionAttributeValues: { ":now": Math.floor(now / 1000) },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          throw new VersionConflictError(`incident ${incident.id}`, { cause: error });
+        }
+        throw error;
+      }
+      // A predecessor it replaced was expired: its pages keep their own TTL.
+      if (expiresAt !== undefined) await this.setExpiry(record, expiresAt);
+      return;
+    }
+    // The usual update keeps the expiry: asking for it as a condition spares returning the old
+    // item (the whole record) with every write. Only a change of expiry (resolved, reopened)
+    // fails it and pays a second write that returns the old expiry.
+    const sameExpiry =
+      expiresAt === undefined ? "attribute_not_exists(#expiresAt)" : "#expiresAt = :expiresAt";
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: `version = :previous AND ${sameExpiry}`,
+          ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+          ExpressionAttributeValues: {
+            ":previous": record.version - 1,
+            ...(expiresAt === undefined ? {} : { ":expiresAt": expiresAt }),
+          },
+          // DynamoDB returns the item that failed the condition; dynalite does not (read below).
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = error.Item
+        ? failedItem(error.Item)
+        : await this.getItem(incidentKey(incident.id));
+      if (stored?.version !== record.version - 1) {
+        const live = stored && !isExpired(StoredExpiry.parse(stored).expiresAt, now);
+        throw new StaleRecordError(`incident ${incident.id}`, live ? parseRecord(stored) : null, {
+          cause: error,
+        });
+      }
+    }
     let previous: Record<string, unknown> | undefined;
     try {
       const result = await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...incidentKey(incident.id),
-            [TABLE.listPartitionKey]: listPartition(listGroup(incident.status), shard),
-            [TABLE.listSortKey]: `${incident.firstSeenAt}#${incident.id}`,
-            status: incident.status,
-            severity: incident.severity,
-            source: incident.source,
-            // Absent (not null) without a service: a filter on it then matches nothing.
-            service: incident.service ?? undefined,
-            version: record.version,
-            pending,
-            ...(pending > 0
-              ? {
-                  [TABLE.pendingPartitionKey]: pendingPartition(shard),
-                  // Oldest waiting work first: the sweep reports its age (an alarm watches it).
-                  [TABLE.pendingSortKey]: `${pendingSince(record) ?? incident.lastSeenAt}#${incident.id}`,
-                }
-              : {}),
-            // Past year 9999 an ISO time no longer sorts as text: such a time is never due.
-            ...(due !== null && due <= LAST_SORTABLE_TIME
-              ? {
-                  [TABLE.duePartitionKey]: duePartition(shard),
-                  [TABLE.dueSortKey]: `${iso(due)}#${incident.id}`,
-                }
-              : {}),
-            [TABLE.ttlAttribute]: expiresAt,
-            data: JSON.stringify(record),
-          },
-          // Version 1 may replace an expired incident of the same id: after its pointer expired,
-          // the fingerprint numbers its incidents from 1 again, and TTL deletes lazily.
-          ConditionExpression: first
-            ? "attribute_not_exists(pk) OR #expiresAt <= :now"
-            : "version = :previous",
-          ExpressionAttributeNames: first ? { "#expiresAt": TABLE.ttlAttribute } : undefined,
-          ExpressionAttributeValues: first
-            ? { ":now": Math.floor(now / 1000) }
-            : { ":previous": record.version - 1 },
-          // Only to see whether the expiry changed (resolved or reopened); costs no capacity.
+          Item: item,
+          ConditionExpression: "version = :previous",
+          ExpressionAttributeValues: { ":previous": record.version - 1 },
           ReturnValues: "ALL_OLD",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       previous = result.Attributes;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new VersionConflictError(`incident ${incident.id}`, { cause: error });
+        const stored = error.Item ? failedItem(error.Item) : undefined;
+        const live = stored && !isExpired(StoredExpiry.parse(stored).expiresAt, now);
+        throw new StaleRecordError(`incident ${incident.id}`, live ? parseRecord(stored) : null, {
+          cause: error,
+        });
       }
       throw error;
     }
     const stored = previous ? StoredIncident.parse(previous) : undefined;
-    // An expired predecessor (replaced above) is not this incident: its pages keep their TTL.
-    const before =
-      stored && !isExpired(stored.expiresAt, now) && !first ? stored.expiresAt : undefined;
+    // An expired predecessor is not this incident's state: its expiry does not count.
+    const before = stored && !isExpired(stored.expiresAt, now) ? stored.expiresAt : undefined;
     if (before !== expiresAt) await this.setExpiry(record, expiresAt);
+  }
+
+  /** The incident item: the record as JSON, with the attributes the indexes need beside it. */
+  private incidentItem(
+    record: IncidentRecord,
+    expiresAt: number | undefined,
+  ): Record<string, unknown> {
+    const { incident } = record;
+    const shard = shardOf(incident.id);
+    const pending = record.actions.filter((action) => action.status === "planned").length;
+    const due = nextDueAt(record, this.config);
+    return {
+      ...incidentKey(incident.id),
+      [TABLE.listPartitionKey]: listPartition(listGroup(incident.status), shard),
+      [TABLE.listSortKey]: `${incident.firstSeenAt}#${incident.id}`,
+      status: incident.status,
+      severity: incident.severity,
+      source: incident.source,
+      // Absent (not null) without a service: a filter on it then matches nothing.
+      service: incident.service ?? undefined,
+      version: record.version,
+      pending,
+      ...(pending > 0
+        ? {
+            [TABLE.pendingPartitionKey]: pendingPartition(shard),
+            // Oldest waiting work first: the sweep reports its age (an alarm watches it).
+            [TABLE.pendingSortKey]: `${pendingSince(record) ?? incident.lastSeenAt}#${incident.id}`,
+          }
+        : {}),
+      // Past year 9999 an ISO time no longer sorts as text: such a time is never due.
+      ...(due !== null && due <= LAST_SORTABLE_TIME
+        ? {
+            [TABLE.duePartitionKey]: duePartition(shard),
+            [TABLE.dueSortKey]: `${iso(due)}#${incident.id}`,
+          }
+        : {}),
+      [TABLE.ttlAttribute]: expiresAt,
+      data: JSON.stringify(record),
+    };
+  }
+
+  /** One item by key, read consistently. */
+  private async getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return Item;
   }
 
   /**
@@ -665,6 +740,20 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
     return keys.flatMap(({ pk }) => found.get(pk) ?? []);
   }
+}
+
+/**
+ * The attributes of an incident item a failed write returned (raw attribute values: the
+ * document client does not convert an error's item), as the document client would read them.
+ */
+function failedItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const number = (value: AttributeValue | undefined) =>
+    value?.N === undefined ? undefined : Number(value.N);
+  return {
+    version: number(item.version),
+    [TABLE.ttlAttribute]: number(item[TABLE.ttlAttribute]),
+    data: item.data?.S,
+  };
 }
 
 function parseRecord(item: Record<string, unknown>): IncidentRecord {

@@ -1,3 +1,4 @@
+import { VersionConflictError } from "./errors";
 import type { Incident, IncidentRecord, IncidentStatus, TimelinePage } from "./incidents/model";
 import type { ArchivedMark } from "./incidents/reduce";
 import type { ScheduleOverride } from "./oncall/overrides";
@@ -48,9 +49,25 @@ export interface FingerprintState {
 }
 
 /**
+ * A lost compare-and-set on an incident that also tells what won: the stored record (null when
+ * there is none, or it expired), so the writer reduces again without reading it back. DynamoDB
+ * returns it with the failed write (`ReturnValuesOnConditionCheckFailure`); a store that cannot
+ * throws a plain `VersionConflictError` or reads it itself.
+ */
+export class StaleRecordError extends VersionConflictError {
+  constructor(
+    key: string,
+    readonly current: IncidentRecord | null,
+    options?: ErrorOptions,
+  ) {
+    super(key, options);
+  }
+}
+
+/**
  * Where incidents live. Writes are compare-and-set on `version`: a record with version 1 is
  * created only if absent; version n replaces the stored version n-1, else
- * `VersionConflictError`. There are no multi-item transactions: every decision is made so one
+ * `VersionConflictError` (`StaleRecordError` when the store knows the stored record). There are no multi-item transactions: every decision is made so one
  * conditional write per item is enough.
  */
 export interface IncidentStore {

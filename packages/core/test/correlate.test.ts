@@ -99,6 +99,37 @@ describe("Correlator", () => {
     expect(current?.incident.count).toBe(3);
   });
 
+  it("reduces again against the record that won a race, without reading it back", async () => {
+    const store = new MemoryIncidentStore();
+    const reads: string[] = [];
+    const counted = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== "get" && name !== "getFingerprint") return value;
+        return (...args: unknown[]) => {
+          reads.push(String(name));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const a = new Correlator({ store: counted, policy, clock });
+    const b = new Correlator({ store, policy, clock });
+    await a.process([alarm("api-w", 0)]);
+    await b.process([alarm("api-w", 1)]);
+    reads.length = 0;
+    await a.process([alarm("api-w", 2)]); // a's cached copy is one version behind
+    expect(reads).toEqual([]);
+    const fingerprint = "cloudwatch:123456789012:us-east-1:api-w";
+    expect((await store.getCurrent(fingerprint))?.incident.count).toBe(3);
+
+    // Resolved by the winner: the next trigger opens the next incident, read afresh.
+    await b.process([alarm("api-w", 3, { kind: "recovery" })]);
+    await a.process([alarm("api-w", 4)]);
+    expect(reads).toContain("getFingerprint");
+    const next = await store.getCurrent(fingerprint);
+    expect(next?.incident).toMatchObject({ sequence: 2, count: 1, status: "triggered" });
+  });
+
   it("repairs a pointer left behind by a crash between create and pointer", async () => {
     const store = new MemoryIncidentStore();
     const crashing = { ...bind(store), setCurrent: async () => Promise.reject(new Error("crash")) };

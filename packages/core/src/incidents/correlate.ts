@@ -1,7 +1,7 @@
 import { VersionConflictError } from "../errors";
 import type { Policy } from "../policy/classify";
 import type { Clock, FingerprintState, IncidentStore, Logger } from "../ports";
-import { silentLogger } from "../ports";
+import { StaleRecordError, silentLogger } from "../ports";
 import type { Signal } from "../signal";
 import { deliveryMark } from "./ids";
 import type { IncidentRecord } from "./model";
@@ -57,6 +57,8 @@ export interface CorrelatorOptions {
 
 const MAX_ATTEMPTS = 30;
 const MAX_SALT = 4;
+/** Lost saves retried at once against the record that won, before backing off. */
+const QUICK_RETRIES = 3;
 /** How often a signal may be sent on to another incident (merges of merges): never a loop. */
 const MAX_HOPS = 3;
 const SERVICE_KEY = "service:";
@@ -138,7 +140,13 @@ export class Correlator {
 
     const byDelivery = new Map<ClassifiedSignal, SignalResult>();
     const changes: IncidentChange[] = [];
-    const queue: WorkItem[] = [...groups].map(([key, group]) => ({ key, group, hops: 0 }));
+    // Concurrent batches of a storm hold the same keys, met in the same order: each takes them
+    // in an order of its own, so that two rarely update one incident at the same moment.
+    const queue: WorkItem[] = shuffled([...groups]).map(([key, group]) => ({
+      key,
+      group,
+      hops: 0,
+    }));
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { key, group } = next;
@@ -194,6 +202,8 @@ export class Correlator {
     while (pending.length > 0) {
       // Sent on by this attempt: kept only once the attempt's write has gone through.
       const sent: WorkItem[] = [];
+      // Set while an open incident's update is being saved: a lost race then needs no reads.
+      let saving: FingerprintState | null = null;
       try {
         const state = await this.current(key);
         const current = state.record;
@@ -265,6 +275,7 @@ export class Correlator {
         const decided = this.options.respond
           ? await this.options.respond(reduction.record, reduction.events, now)
           : reduction.record;
+        if (!reduction.created) saving = state;
         const saved = await this.commit(decided, reduction.created);
         this.remember(key, {
           record: saved,
@@ -282,6 +293,16 @@ export class Correlator {
         this.cache.delete(key);
         attempt += 1;
         if (attempt >= MAX_ATTEMPTS) throw error;
+        // The record that won is current now, not after a backoff: retried at once, a few times.
+        // Past that the race is crowded; backing off, then reading afresh, spreads it out.
+        const lost = attempt <= QUICK_RETRIES ? saving : null;
+        if (
+          lost &&
+          error instanceof StaleRecordError &&
+          this.takeWinner(key, lost, error.current)
+        ) {
+          continue;
+        }
         await backoff(attempt);
       }
     }
@@ -353,6 +374,22 @@ export class Correlator {
     return state;
   }
 
+  /**
+   * After losing a save, reduces next against the record that won (the store returned it with
+   * the failed write) instead of reading the pointer and the incident again. Only while that
+   * incident is still open and still the key's: the pointer moves only to a fingerprint's next
+   * incident, which opens after this one resolves, and a recovery the pointer remembers while
+   * it is open concerns only alerts the incident holds, which decide by their own state.
+   * Otherwise the next attempt reads both afresh.
+   */
+  private takeWinner(key: string, lost: FingerprintState, winner: IncidentRecord | null): boolean {
+    if (!winner || !lost.record || winner.incident.id !== lost.record.incident.id) return false;
+    if (!isOpen(winner)) return false;
+    if (!key.startsWith(SERVICE_KEY) && !holds(winner, key)) return false;
+    this.remember(key, { record: winner, recoveredAt: lost.recoveredAt });
+    return this.cache.has(key);
+  }
+
   /** The incident id a fingerprint's pointer leads to, or null. */
   private async pointerOf(fingerprint: string): Promise<string | null> {
     return (await this.options.store.getFingerprint(fingerprint)).record?.incident.id ?? null;
@@ -418,6 +455,15 @@ export class Correlator {
     }
     throw new Error(`no free incident id for ${fingerprint} after ${MAX_SALT} salts`);
   }
+}
+
+/** A copy in random order (Fisher-Yates). */
+function shuffled<T>(items: T[]): T[] {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [items[index], items[other]] = [items[other] as T, items[index] as T];
+  }
+  return items;
 }
 
 /** Full-jitter exponential backoff: spreads racing writers apart without a fixed rhythm. */

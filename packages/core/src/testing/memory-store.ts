@@ -9,6 +9,7 @@ import {
   type IncidentPage,
   type IncidentQuery,
   type IncidentStore,
+  StaleRecordError,
   systemClock,
 } from "../ports";
 
@@ -105,7 +106,8 @@ export class MemoryIncidentStore implements IncidentStore {
     const stored = this.records.get(id);
     const expected = record.version - 1;
     if ((stored?.version ?? 0) !== expected) {
-      throw new VersionConflictError(`incident ${id}`);
+      // As DynamoDB's failed write does, it tells what won.
+      throw new StaleRecordError(`incident ${id}`, stored ? structuredClone(stored) : null);
     }
     this.writes += 1;
     this.records.set(id, structuredClone(record));

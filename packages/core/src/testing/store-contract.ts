@@ -4,7 +4,7 @@ import { InvalidInputError, NotFoundError, VersionConflictError } from "../error
 import { resolveByPerson } from "../incidents/human";
 import type { IncidentRecord } from "../incidents/model";
 import { loadIncident } from "../incidents/retention";
-import type { Clock, IncidentStore } from "../ports";
+import { type Clock, type IncidentStore, StaleRecordError } from "../ports";
 import { aConfig, aRecord } from "./builders";
 
 /** What a store under contract is built with: the contract moves the clock. */
@@ -67,6 +67,30 @@ export function describeIncidentStoreContract(
       skipping.version += 1;
       await expect(store.save(skipping, null)).rejects.toBeInstanceOf(VersionConflictError);
       expect((await store.get(record.incident.id))?.incident.count).toBe(2);
+    });
+
+    it("tells a lost write which record won, the expiry changed or not", async () => {
+      const record = aRecord({ fingerprint: "fp:lost" });
+      await store.save(record, null);
+      const winner = nextVersion(record, (next) => {
+        next.incident.count = 2;
+      });
+      await store.save(winner, null);
+      const lost = await store
+        .save(
+          nextVersion(record, () => {}),
+          null,
+        )
+        .catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(StaleRecordError);
+      expect((lost as StaleRecordError).current).toEqual(winner);
+
+      // A resolve changes the item's expiry: the write still goes through once, and only once.
+      const resolved = resolveByPerson(winner, "api:test", "2026-11-22T23:00:00.000Z", null).record;
+      await store.save(resolved, null);
+      const late = await store.save(resolved, null).catch((e: unknown) => e);
+      expect((late as StaleRecordError).current).toEqual(resolved);
+      expect(await store.get(record.incident.id)).toEqual(resolved);
     });
 
     it("points a fingerprint at its current incident and never back", async () => {
