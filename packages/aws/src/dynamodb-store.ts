@@ -33,6 +33,7 @@ import {
   pendingSince,
   StaleRecordError,
   type SweepPolicy,
+  storedRecord,
   systemClock,
   type TimelineEntry,
   TimelineEntrySchema,
@@ -417,7 +418,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
           }
         : {}),
       [TABLE.ttlAttribute]: expiresAt,
-      data: JSON.stringify(record),
+      data: JSON.stringify(storedRecord(record)),
     };
   }
 

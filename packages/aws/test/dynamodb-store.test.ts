@@ -1,8 +1,11 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { deliveryMark } from "@firebreak/core";
 import {
+  aRecord,
   describeIncidentStoreContract,
   describeSilenceStoreContract,
 } from "@firebreak/core/testing";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type EmbeddedDynamoDb,
   ensureTable,
@@ -31,4 +34,36 @@ describeSilenceStoreContract("DynamoDB (embedded dynalite)", async () => {
   const tableName = `silences-${++tables}`;
   await ensureTable(client, tableName);
   return new DynamoDbSilenceStore(client, tableName);
+});
+
+describe("DynamoDbIncidentStore item format", () => {
+  it("writes a generation's delivery marks as one string and reads items written as lists", async () => {
+    const client = localDynamoDbClient(dynamo.endpoint);
+    const tableName = `format-${++tables}`;
+    await ensureTable(client, tableName);
+    const store = new DynamoDbIncidentStore({ client, tableName });
+    const documents = DynamoDBDocumentClient.from(client);
+    const record = aRecord({ fingerprint: "fp:format" });
+    record.seen = [
+      { generation: 7, ids: [deliveryMark("a"), deliveryMark("b")] },
+      { generation: 8, ids: [deliveryMark("c")] },
+    ];
+    await store.save(record, null);
+    const key = { pk: `INC#${record.incident.id}`, sk: "INC" };
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key }));
+    expect(JSON.parse(String(Item?.data)).seen).toEqual([
+      { generation: 7, marks: `${deliveryMark("a")}${deliveryMark("b")}` },
+      { generation: 8, marks: deliveryMark("c") },
+    ]);
+    expect(await store.get(record.incident.id)).toEqual(record);
+
+    // As deployed tables hold them: marks as lists.
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...Item, data: JSON.stringify(record) },
+      }),
+    );
+    expect(await store.get(record.incident.id)).toEqual(record);
+  });
 });

@@ -37,6 +37,9 @@ export function parseIncidentId(text: string): string | undefined {
   return IncidentIdPattern.test(id) ? id : undefined;
 }
 
+/** How long a delivery mark is: 12 base64url characters, 72 bits of a SHA-256. */
+export const DELIVERY_MARK_LENGTH = 12;
+
 /** A short, fixed-size digest of a delivery id, so remembering thousands stays small. */
 export const deliveryMark = (deliveryId: string): string =>
-  createHash("sha256").update(deliveryId).digest("base64url").slice(0, 12);
+  createHash("sha256").update(deliveryId).digest("base64url").slice(0, DELIVERY_MARK_LENGTH);

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { ActionRecordSchema, ActionStatusSchema, ActionTypeSchema } from "../actions/model";
 import { SeveritySchema } from "../severity";
 import { LinkSchema, SignalAttributesSchema, SourceSchema } from "../signal";
+import { DELIVERY_MARK_LENGTH } from "./ids";
 
 export const INCIDENT_STATUSES = ["triggered", "acknowledged", "resolved"] as const;
 export const IncidentStatusSchema = z.enum(INCIDENT_STATUSES);
@@ -230,11 +231,30 @@ export interface TimelinePage {
   entries: TimelineEntry[];
 }
 
-/** Delivery ids seen recently for a fingerprint, bucketed by generation so old ones age out. */
-export const DedupMarksSchema = z.array(
-  z.object({ generation: z.number().int(), ids: z.array(z.string()) }),
-);
-export type DedupMarks = z.infer<typeof DedupMarksSchema>;
+const DedupGenerationSchema = z.object({ generation: z.number().int(), ids: z.array(z.string()) });
+/**
+ * A generation as `storedRecord` writes it: its marks (all of one length) as one string, so
+ * a storm's thousand marks are one value to write, escape, parse and check, not a thousand.
+ */
+const StoredGenerationSchema = z
+  .object({
+    generation: z.number().int(),
+    marks: z.string().regex(new RegExp(`^(?:[A-Za-z0-9_-]{${DELIVERY_MARK_LENGTH}})*$`)),
+  })
+  .transform(({ generation, marks }) => {
+    const ids: string[] = [];
+    for (let at = 0; at < marks.length; at += DELIVERY_MARK_LENGTH) {
+      ids.push(marks.slice(at, at + DELIVERY_MARK_LENGTH));
+    }
+    return { generation, ids };
+  });
+
+/**
+ * Delivery ids seen recently for a fingerprint, bucketed by generation so old ones age out.
+ * Read in either stored shape: a list of marks (items written before) or one string.
+ */
+export const DedupMarksSchema = z.array(z.union([StoredGenerationSchema, DedupGenerationSchema]));
+export type DedupMarks = Array<z.infer<typeof DedupGenerationSchema>>;
 
 /**
  * An incident with the bookkeeping that makes writes safe: the optimistic-concurrency
@@ -289,6 +309,21 @@ export const IncidentRecordSchema = z.preprocess(
   IncidentRecordFields,
 );
 export type IncidentRecord = z.infer<typeof IncidentRecordFields>;
+
+/**
+ * The record as a store writes it (then `JSON.stringify`): each generation's delivery marks as
+ * one string, which `IncidentRecordSchema` reads back as the list. A generation holding a mark
+ * of another length stays a list.
+ */
+export function storedRecord(record: IncidentRecord): object {
+  const compact = (marks: string[]) => marks.every((id) => id.length === DELIVERY_MARK_LENGTH);
+  return {
+    ...record,
+    seen: record.seen.map(({ generation, ids }) =>
+      compact(ids) ? { generation, marks: ids.join("") } : { generation, ids },
+    ),
+  };
+}
 
 interface LegacyRecord {
   incident: Record<string, unknown>;

@@ -189,7 +189,7 @@ export function reduce(
     for (; archivedRead < archive.length; archivedRead++) {
       archivedNow.add((archive[archivedRead] as ArchivedMark).mark);
     }
-    const mark = deliveryMark(deliveryId);
+    const mark = markOf(deliveryId);
     return memory.archived.has(mark) || archivedNow.has(mark);
   };
   // Only a grouping key takes alerts of other fingerprints; any other key only its own and
@@ -200,7 +200,7 @@ export function reduce(
   /** Copy on first write, so the caller's `current` is never mutated. */
   const edit = (): IncidentRecord => {
     if (!target) throw new Error("no incident to edit");
-    if (!changed && !created) target = structuredClone(target);
+    if (!changed && !created) target = copyRecord(target);
     changed = true;
     return target;
   };
@@ -702,7 +702,30 @@ function markSet(marks: DedupMarks): Set<string> {
 }
 
 export function hasSeen(marks: DedupMarks, deliveryId: string): boolean {
-  return markSet(marks).has(deliveryMark(deliveryId));
+  return markSet(marks).has(markOf(deliveryId));
+}
+
+/** Marks of recent deliveries: a signal is checked and marked, often more than once (retries). */
+const recentMarks = new Map<string, string>();
+const RECENT_MARKS = 8192;
+
+function markOf(deliveryId: string): string {
+  let mark = recentMarks.get(deliveryId);
+  if (mark === undefined) {
+    mark = deliveryMark(deliveryId);
+    if (recentMarks.size >= RECENT_MARKS)
+      recentMarks.delete(recentMarks.keys().next().value as string);
+    recentMarks.set(deliveryId, mark);
+  }
+  return mark;
+}
+
+/** A deep copy; the marks (thousands of immutable strings) are copied as lists, not cloned. */
+function copyRecord(record: IncidentRecord): IncidentRecord {
+  const { seen, ...rest } = record;
+  const copy = structuredClone(rest) as IncidentRecord;
+  copy.seen = seen.map(({ generation, ids }) => ({ generation, ids: ids.slice() }));
+  return copy;
 }
 
 /**
@@ -726,7 +749,7 @@ function markSeen(
     bucket = { generation, ids: [] };
     record.seen.push(bucket);
   }
-  const mark = deliveryMark(deliveryId);
+  const mark = markOf(deliveryId);
   bucket.ids.push(mark);
   const set = markSet(record.seen);
   set.add(mark);
