@@ -159,6 +159,66 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
   }
 
+  async getFingerprints(
+    fingerprints: ReadonlyArray<string>,
+  ): Promise<Map<string, FingerprintState>> {
+    const now = this.clock.now();
+    const unique = [...new Set(fingerprints)];
+    const pointers = await this.getItems(unique.map(pointerKey));
+    const states = new Map<string, FingerprintState>();
+    const pointing = new Map<string, { incidentId: string; recoveredAt: string | null }>();
+    for (const fingerprint of unique) {
+      const item = pointers.get(pointerKey(fingerprint).pk);
+      const pointer = item ? StoredPointer.parse(item) : undefined;
+      if (!pointer || isExpired(pointer.expiresAt, now)) {
+        states.set(fingerprint, { record: null, recoveredAt: null });
+      } else if (pointer.incidentId === undefined) {
+        states.set(fingerprint, { record: null, recoveredAt: pointer.recoveredAt ?? null });
+      } else {
+        const { incidentId, recoveredAt } = pointer;
+        pointing.set(fingerprint, { incidentId, recoveredAt: recoveredAt ?? null });
+      }
+    }
+    const ids = [...new Set([...pointing.values()].map(({ incidentId }) => incidentId))];
+    const incidents = await this.getItems(ids.map(incidentKey));
+    for (const [fingerprint, { incidentId, recoveredAt }] of pointing) {
+      const item = incidents.get(incidentKey(incidentId).pk);
+      const live = item && !isExpired(StoredExpiry.parse(item).expiresAt, now);
+      states.set(fingerprint, { record: live ? parseRecord(item) : null, recoveredAt });
+    }
+    return states;
+  }
+
+  /**
+   * Items by key (each key's `sk` fixed by its `pk`), read consistently with BatchGetItem: 100
+   * keys a request, the requests side by side, keys left unprocessed asked again.
+   */
+  private async getItems(
+    keys: ReadonlyArray<{ pk: string; sk: string }>,
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const chunks = Array.from({ length: Math.ceil(keys.length / 100) }, (_, index) =>
+      keys.slice(index * 100, index * 100 + 100),
+    );
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let request: ReadonlyArray<Record<string, unknown>> | undefined = chunk;
+        while (request?.length) {
+          const result: BatchGetCommandOutput = await this.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: [...request], ConsistentRead: true } },
+            }),
+          );
+          for (const item of result.Responses?.[this.tableName] ?? []) {
+            found.set(String(item.pk), item);
+          }
+          request = result.UnprocessedKeys?.[this.tableName]?.Keys;
+        }
+      }),
+    );
+    return found;
+  }
+
   /**
    * One conditional update of the pointer. With an incident, the recovery rides on its pointer
    * (and its expiry); with none, the pointer holds only the recovery and expires at `until`.

@@ -92,6 +92,11 @@ export interface IncidentStore {
   /** `getCurrent` with the recovery remembered for the fingerprint, read from the same pointer. */
   getFingerprint(fingerprint: string): Promise<FingerprintState>;
   /**
+   * `getFingerprint` of many at once (in DynamoDB, batched reads: the pointers, then their
+   * incidents), each fingerprint in the map.
+   */
+  getFingerprints(fingerprints: ReadonlyArray<string>): Promise<Map<string, FingerprintState>>;
+  /**
    * Remembers a recovery that arrived while nothing was open, at least until `until` (ms), on
    * the fingerprint's pointer: one conditional write. Only while the pointer still leads to
    * `incidentId` (null: to no live incident) and keeps no recovery as new, else

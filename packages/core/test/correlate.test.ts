@@ -130,6 +130,33 @@ describe("Correlator", () => {
     expect(next?.incident).toMatchObject({ sequence: 2, count: 1, status: "triggered" });
   });
 
+  it("reads the states of a batch's new keys together, then none of them one by one", async () => {
+    const store = new MemoryIncidentStore();
+    const reads: string[] = [];
+    const counted = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof name !== "string" || !name.startsWith("get")) return value;
+        return (...args: unknown[]) => {
+          reads.push(name);
+          return value.apply(target, args);
+        };
+      },
+    });
+    const correlator = new Correlator({ store: counted, policy, clock });
+    const names = Array.from({ length: 20 }, (_, index) => `db-${index}`);
+    await correlator.process(names.map((name) => alarm(name, 0)));
+    expect(reads).toEqual(["getFingerprints"]);
+    // Resolved ones are not kept between batches: read together again.
+    await correlator.process(names.map((name) => alarm(name, 1, { kind: "recovery" })));
+    reads.length = 0;
+    const { results } = await correlator.process(names.map((name) => alarm(name, 2)));
+    expect(reads).toEqual(["getFingerprints"]);
+    expect(results.every((result) => result.outcome === "applied")).toBe(true);
+    const reopened = await store.getCurrent("cloudwatch:123456789012:us-east-1:db-3");
+    expect(reopened?.incident).toMatchObject({ sequence: 2, status: "triggered" });
+  });
+
   it("repairs a pointer left behind by a crash between create and pointer", async () => {
     const store = new MemoryIncidentStore();
     const crashing = { ...bind(store), setCurrent: async () => Promise.reject(new Error("crash")) };
@@ -212,6 +239,7 @@ function bind(store: MemoryIncidentStore) {
   return {
     getCurrent: store.getCurrent.bind(store),
     getFingerprint: store.getFingerprint.bind(store),
+    getFingerprints: store.getFingerprints.bind(store),
     rememberRecovery: store.rememberRecovery.bind(store),
     archiveMarks: store.archiveMarks.bind(store),
     findArchivedMarks: store.findArchivedMarks.bind(store),

@@ -138,6 +138,14 @@ export class Correlator {
       else groups.set(key, [one]);
     }
 
+    // The keys' states not kept from earlier batches, read together (each used once: a retry
+    // after a lost race reads afresh).
+    const unknown = [...groups.keys()].filter((key) => !this.cache.has(key));
+    const prefetched =
+      unknown.length > 1
+        ? await this.options.store.getFingerprints(unknown)
+        : new Map<string, FingerprintState>();
+
     const byDelivery = new Map<ClassifiedSignal, SignalResult>();
     const changes: IncidentChange[] = [];
     // Concurrent batches of a storm hold the same keys, met in the same order: each takes them
@@ -151,7 +159,7 @@ export class Correlator {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const { key, group } = next;
         try {
-          const { results, elsewhere } = await this.applyGroup(next, changes);
+          const { results, elsewhere } = await this.applyGroup(next, changes, prefetched);
           for (const result of results) {
             byDelivery.set(result.signal as ClassifiedSignal, result);
           }
@@ -184,6 +192,7 @@ export class Correlator {
   private async applyGroup(
     work: WorkItem,
     changes: IncidentChange[],
+    prefetched: Map<string, FingerprintState>,
   ): Promise<{ results: SignalResult[]; elsewhere: WorkItem[] }> {
     const { key } = work;
     const results: SignalResult[] = [];
@@ -203,9 +212,17 @@ export class Correlator {
       // Sent on by this attempt: kept only once the attempt's write has gone through.
       const sent: WorkItem[] = [];
       // Set while an open incident's update is being saved: a lost race then needs no reads.
-      let saving: FingerprintState | null = null;
+      let saving: { id: string; recoveredAt: string | null } | null = null;
       try {
-        const state = await this.current(key);
+        const read = prefetched.get(key);
+        prefetched.delete(key);
+        let state: FingerprintState;
+        if (read && !this.cache.has(key)) {
+          this.remember(key, read);
+          state = read;
+        } else {
+          state = await this.current(key);
+        }
         const current = state.record;
         // Signals whose alert another incident holds go there (at most a few hops).
         const routes =
@@ -275,7 +292,7 @@ export class Correlator {
         const decided = this.options.respond
           ? await this.options.respond(reduction.record, reduction.events, now)
           : reduction.record;
-        if (!reduction.created) saving = state;
+        saving = { id: reduction.record.incident.id, recoveredAt: state.recoveredAt };
         const saved = await this.commit(decided, reduction.created);
         this.remember(key, {
           record: saved,
@@ -299,7 +316,7 @@ export class Correlator {
         if (
           lost &&
           error instanceof StaleRecordError &&
-          this.takeWinner(key, lost, error.current)
+          this.takeWinner(key, lost.id, lost.recoveredAt, error.current)
         ) {
           continue;
         }
@@ -375,18 +392,23 @@ export class Correlator {
   }
 
   /**
-   * After losing a save, reduces next against the record that won (the store returned it with
-   * the failed write) instead of reading the pointer and the incident again. Only while that
+   * After losing a save (or a create: another processor opened the same incident), reduces
+   * next against the record that won (the store returned it with the failed write, or the
+   * create's check read it) instead of reading the pointer and the incident again. Only while that
    * incident is still open and still the key's: the pointer moves only to a fingerprint's next
    * incident, which opens after this one resolves, and a recovery the pointer remembers while
    * it is open concerns only alerts the incident holds, which decide by their own state.
    * Otherwise the next attempt reads both afresh.
    */
-  private takeWinner(key: string, lost: FingerprintState, winner: IncidentRecord | null): boolean {
-    if (!winner || !lost.record || winner.incident.id !== lost.record.incident.id) return false;
-    if (!isOpen(winner)) return false;
+  private takeWinner(
+    key: string,
+    id: string,
+    recoveredAt: string | null,
+    winner: IncidentRecord | null,
+  ): boolean {
+    if (!winner || winner.incident.id !== id || !isOpen(winner)) return false;
     if (!key.startsWith(SERVICE_KEY) && !holds(winner, key)) return false;
-    this.remember(key, { record: winner, recoveredAt: lost.recoveredAt });
+    this.remember(key, { record: winner, recoveredAt });
     return this.cache.has(key);
   }
 
@@ -445,9 +467,11 @@ export class Correlator {
         const existing = await store.get(candidate.incident.id);
         if (existing?.incident.fingerprint === fingerprint) {
           // Created by a concurrent processor or by an earlier attempt that stopped before
-          // moving the pointer: repair the pointer, then reload and reduce against it.
+          // moving the pointer: repair the pointer, then reduce against it.
           await store.setCurrent(fingerprint, existing.incident.id, existing.incident.sequence);
-          throw error;
+          throw new StaleRecordError(`incident ${existing.incident.id}`, existing, {
+            cause: error,
+          });
         }
         if (!existing) throw error;
         this.logger.warn("incident id collision, salting", { id: candidate.incident.id });

@@ -48,6 +48,16 @@ export class MemoryIncidentStore implements IncidentStore {
     return pointer ? this.get(pointer.incidentId) : null;
   }
 
+  async getFingerprints(
+    fingerprints: ReadonlyArray<string>,
+  ): Promise<Map<string, FingerprintState>> {
+    const states = new Map<string, FingerprintState>();
+    for (const fingerprint of fingerprints) {
+      states.set(fingerprint, await this.getFingerprint(fingerprint));
+    }
+    return states;
+  }
+
   async getFingerprint(fingerprint: string): Promise<FingerprintState> {
     const recovery = this.recoveries.get(fingerprint);
     return {

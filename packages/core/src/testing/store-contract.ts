@@ -139,6 +139,43 @@ export function describeIncidentStoreContract(
       );
     });
 
+    it("reads many fingerprints at once as it reads them one by one", async () => {
+      // More than one batched read holds (100 keys), with every kind of pointer among them.
+      const fingerprints = Array.from({ length: 130 }, (_, index) => `fp:many-${index}`);
+      await Promise.all(
+        fingerprints.map(async (fingerprint, index) => {
+          if (index % 3 === 0) {
+            const record = aRecord({ fingerprint });
+            await store.save(record, null);
+            await store.setCurrent(fingerprint, record.incident.id, 1);
+            if (index % 2 === 0) {
+              const at = "2026-11-22T23:00:00.000Z";
+              await store.rememberRecovery(fingerprint, at, record.incident.id, START + DAY);
+            }
+          } else if (index % 3 === 1) {
+            await store.rememberRecovery(
+              fingerprint,
+              "2026-11-22T23:00:00.000Z",
+              null,
+              START + DAY,
+            );
+          }
+        }),
+      );
+      const states = await store.getFingerprints([...fingerprints, "fp:many-0"]);
+      expect([...states.keys()].sort()).toEqual([...fingerprints].sort());
+      for (const fingerprint of fingerprints) {
+        expect(states.get(fingerprint)).toEqual(await store.getFingerprint(fingerprint));
+      }
+      expect(states.get("fp:many-0")?.recoveredAt).toBe("2026-11-22T23:00:00.000Z");
+      expect(states.get("fp:many-3")?.record?.incident.fingerprint).toBe("fp:many-3");
+      expect(states.get("fp:many-4")).toEqual({
+        record: null,
+        recoveredAt: "2026-11-22T23:00:00.000Z",
+      });
+      expect(states.get("fp:many-5")).toEqual({ record: null, recoveredAt: null });
+    });
+
     it("forgets a recovery kept alone once its time has passed, and remembers anew", async () => {
       await store.rememberRecovery("fp:forget", "2026-11-22T23:00:00.000Z", null, START + DAY);
       clock.time = START + DAY + 1000;
