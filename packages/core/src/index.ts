@@ -7,6 +7,7 @@ export * from "./actions/model";
 export * from "./actions/plan";
 export * from "./actions/remediations";
 export * from "./actions/schema";
+export * from "./actions/sweep";
 export * from "./actions/targets";
 export * from "./actions/verify";
 export * from "./actions/view";

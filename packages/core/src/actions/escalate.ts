@@ -7,7 +7,7 @@ import type { IncidentRecord } from "../incidents/model";
 import { saveIncident } from "../incidents/timeline";
 import { whoIsOnCall } from "../oncall/overrides";
 import { onCallAt } from "../oncall/rotation";
-import { type PageDigestsDeps, sendDigests } from "../paging/digest";
+import type { PageDigestsDeps } from "../paging/digest";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { holdRevisitAt } from "../silences/hold";
 import { HoldReader } from "../silences/holds";
@@ -441,20 +441,18 @@ export interface SweepReport {
 }
 
 /**
- * The `escalations` function, run every minute (every second locally): reads the incidents with
- * something due (`IncidentStore.listDue`), escalates and auto-resolves (each change a
- * compare-and-set; a lost race is retried next sweep), and nudges incidents with stuck actions
- * so the dispatcher sees them again.
+ * The due part of a sweep (see `sweep` in ./sweep, which imports this module only when
+ * `IncidentStore.listDue` names something): reads the silences and who is on call once, then,
+ * for each incident, verifies what is due, escalates or auto-resolves (each change a
+ * compare-and-set; a lost race is retried next sweep), and nudges it when its actions are stuck,
+ * so the dispatcher sees them again. Fills `report` in.
  */
-export async function sweep(options: SweepOptions): Promise<SweepReport> {
+export async function sweepDue(
+  options: SweepOptions,
+  due: ReadonlyArray<string>,
+  report: SweepReport,
+): Promise<void> {
   const { store, clock } = options;
-  const report: SweepReport = {
-    escalated: [],
-    autoResolved: [],
-    nudged: [],
-    verified: [],
-    pendingActionsOldestAgeSeconds: 0,
-  };
   const silences = (await options.silences?.listActive(clock.now())) ?? [];
   // Holds are read once per sweep (each read kept for the whole sweep): one silence and one
   // window query, and one open-incident query per service an inhibit rule asks about.
@@ -469,7 +467,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const onCall = options.overrides
     ? await onCallLookup(options.config, options.overrides, clock.now())
     : rotationsOnly(options.config);
-  for (const id of await store.listDue(clock.now())) {
+  for (const id of due) {
     let record = await store.get(id);
     if (!record) continue;
     const context = { config: options.config, now: clock.now(), region: options.region };
@@ -506,18 +504,4 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       if (!(error instanceof VersionConflictError)) throw error;
     }
   }
-  if (options.digests) {
-    const { config, logger } = options;
-    await sendDigests(
-      { ...options.digests, store, channels: config.channels, logger },
-      clock.now(),
-    );
-  }
-  // Read after the nudges: what the dispatcher still has not taken (an alarm watches it).
-  const since = await store.oldestPendingSince();
-  report.pendingActionsOldestAgeSeconds = since
-    ? Math.max(0, Math.round((clock.now() - Date.parse(since)) / 1000))
-    : 0;
-  options.logger?.debug("sweep", { ...report });
-  return report;
 }
