@@ -3,15 +3,12 @@ import {
   type ConfigInput,
   ConfigSchema,
   Correlator,
-  type DeliveryOutcome,
   Dispatcher,
   GuardKeeper,
   IncidentCommands,
   type IncidentRecord,
   newOverride,
   PageBudgetKeeper,
-  type PageDelivery,
-  type Pager,
   Policy,
   planResponses,
   sweep,
@@ -22,6 +19,7 @@ import {
   MemoryIncidentStore,
   MemoryOverrideStore,
   MemoryVersionedItems,
+  RecordingPager,
 } from "../src/testing";
 
 const START = Date.parse("2026-11-26T10:00:00.000Z"); // a Thursday
@@ -71,13 +69,7 @@ const base: ConfigInput = {
 };
 
 /** Records what was delivered: `kind:recipient:transport`. */
-class FakePager implements Pager {
-  readonly delivered: PageDelivery[] = [];
-  async followUp(): Promise<void> {}
-  async deliver(delivery: PageDelivery): Promise<DeliveryOutcome> {
-    this.delivered.push(delivery);
-    return { status: "sent", detail: "ok" };
-  }
+class FakePager extends RecordingPager {
   /** In delivery order, except that the transports of one page (sent at once) are sorted. */
   sent = () =>
     this.delivered.map((page) => `${page.content.kind}:${page.channel}:${page.transport}`);

@@ -1,17 +1,20 @@
 import { describe, expect, it } from "vitest";
 import {
   Correlator,
-  type DeliveryOutcome,
   Dispatcher,
   GuardKeeper,
   type IncidentRecord,
   PageBudgetKeeper,
-  type PageDelivery,
-  type Pager,
   Policy,
   planResponses,
 } from "../src";
-import { aConfig, aSignal, MemoryIncidentStore, MemoryVersionedItems } from "../src/testing";
+import {
+  aConfig,
+  aSignal,
+  MemoryIncidentStore,
+  MemoryVersionedItems,
+  RecordingPager,
+} from "../src/testing";
 
 /** Well inside a minute: a first page here is claimed by its budget take alone. */
 const START = Date.parse("2026-11-26T10:00:20.000Z");
@@ -36,15 +39,6 @@ const config = aConfig({
   paging: { budget: { perMinute: 100, perHour: 1000 } },
 });
 
-class FakePager implements Pager {
-  readonly delivered: PageDelivery[] = [];
-  async followUp(): Promise<void> {}
-  async deliver(delivery: PageDelivery): Promise<DeliveryOutcome> {
-    this.delivered.push(delivery);
-    return { status: "sent", detail: "ok" };
-  }
-}
-
 /** The incident store as the dispatcher sees it, counting its writes; `dead` fails them all. */
 class CountingStore extends MemoryIncidentStore {
   saves = 0;
@@ -64,7 +58,7 @@ function harness() {
     },
   };
   const store = new CountingStore({ config, clock });
-  const pager = new FakePager();
+  const pager = new RecordingPager();
   // One table: each dispatcher (a Lambda instance of its own) has its own keeper over it.
   const budgetItems = new MemoryVersionedItems();
   const correlator = new Correlator({

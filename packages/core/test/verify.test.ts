@@ -11,14 +11,11 @@ import {
   type CloudWatchReader,
   type ConfigInput,
   Correlator,
-  type DeliveryOutcome,
   Dispatcher,
   GuardKeeper,
   IncidentCommands,
   type IncidentRecord,
   nextDueAt,
-  type PageDelivery,
-  type Pager,
   Policy,
   planResponses,
   renderPostmortemMarkdown,
@@ -31,6 +28,7 @@ import {
   MemoryIncidentStore,
   MemorySilenceStore,
   MemoryVersionedItems,
+  RecordingPager,
 } from "../src/testing";
 
 const START = Date.parse("2026-11-26T10:00:00.000Z");
@@ -204,15 +202,6 @@ class FakeAws implements AwsGateway {
   }
 }
 
-class FakePager implements Pager {
-  readonly delivered: PageDelivery[] = [];
-  async followUp(): Promise<void> {}
-  async deliver(delivery: PageDelivery): Promise<DeliveryOutcome> {
-    this.delivered.push(delivery);
-    return { status: "sent", detail: "ok" };
-  }
-}
-
 /** Alarm states as a test sets them; every question asked is kept. */
 class FakeCloudWatch implements CloudWatchReader {
   readonly states = new Map<string, AlarmState>();
@@ -241,7 +230,7 @@ function harness() {
   const clock = { time: START, now: () => clock.time };
   const store = new MemoryIncidentStore({ config, clock });
   const aws = new FakeAws();
-  const pager = new FakePager();
+  const pager = new RecordingPager();
   const cloudwatch = new FakeCloudWatch();
   const silences = new MemorySilenceStore();
   const lastChanges = new Map<string, Change>();

@@ -9,5 +9,6 @@ export * from "./memory-replays";
 export * from "./memory-silences";
 export * from "./memory-store";
 export * from "./override-contract";
+export * from "./recording-pager";
 export * from "./silence-contract";
 export * from "./store-contract";
