@@ -92,6 +92,7 @@ export async function startStack(
         DATA_DIR: dataDir,
         LOG_LEVEL: "warn",
         MONITORING_CONFIG: "bench/bench.config.ts",
+        DEPLOY_OPTIONS: "bench/bench.deploy.ts",
         API_TOKENS: `bench:${BENCH_TOKEN}`,
         SENTRY_CLIENT_SECRET: BENCH_SENTRY_SECRET,
         SLACK_SIGNING_SECRET: BENCH_SLACK_SECRET,

@@ -101,9 +101,13 @@ async function firebreak(
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
+    // When the load fails, its error is the one to report: the probe in flight then fails as the
+    // stack stops, which must not end the run first as an unhandled rejection.
+    probing.catch(() => undefined);
     const started = performance.now();
-    const acceptMs = await drive(stack.client, jobs, CLIENTS, 202);
-    loading = false;
+    const acceptMs = await drive(stack.client, jobs, CLIENTS, 202).finally(() => {
+      loading = false;
+    });
     await probing;
     const metrics = await drained(stack);
     const processedMs = performance.now() - started;

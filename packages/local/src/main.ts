@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { relative } from "node:path";
 import { ConfigError, loadConfigFile } from "@firebreak/core";
 import { consoleLogger } from "./console-logger";
-import { dataDirOf, localSecrets, readLocalEnv } from "./settings";
+import { dataDirOf, loadDeployOptions, localSecrets, readLocalEnv } from "./settings";
 import { startLocalStack } from "./stack";
 
 // Handlers log through Powertools; locally only their warnings reach the console.
@@ -22,6 +22,7 @@ async function main() {
     dataDir,
     config,
     secrets,
+    ...(env.DEPLOY_OPTIONS ? { deploy: await loadDeployOptions(env.DEPLOY_OPTIONS) } : {}),
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
     remediation: env.REMEDIATION_MODE,
     intervals: { escalationsMs: env.ESCALATIONS_INTERVAL_MS },

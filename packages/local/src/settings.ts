@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type ApiToken, ConfigError, formatIssues, parseApiTokens } from "@firebreak/core";
+import type { DeployOptionsInput } from "@firebreak/stacks/options";
 import * as z from "zod";
 import type { LocalSecrets } from "./stack";
 
@@ -11,6 +13,8 @@ export const LocalEnvSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default(".data"),
   MONITORING_CONFIG: z.string().min(1).default("monitoring.config.ts"),
+  /** A module exporting `DEPLOY` (another stage's deploy options); unset: stacks/deploy.ts. */
+  DEPLOY_OPTIONS: z.string().min(1).optional(),
   API_TOKENS: z.string().optional(),
   SENTRY_CLIENT_SECRET: z.string().min(1).optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
@@ -33,6 +37,22 @@ export function readLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
   if (!result.success)
     throw new ConfigError(`Invalid environment: ${formatIssues(result.error, 20)}`);
   return result.data;
+}
+
+/** The deploy options a `DEPLOY_OPTIONS` module exports as `DEPLOY` (validated by the stack). */
+export async function loadDeployOptions(path: string): Promise<DeployOptionsInput> {
+  const absolute = resolve(path);
+  let module: { DEPLOY?: unknown };
+  try {
+    module = (await import(pathToFileURL(absolute).href)) as { DEPLOY?: unknown };
+  } catch (error) {
+    throw new ConfigError(`Cannot read deploy options ${absolute}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (typeof module.DEPLOY !== "object" || module.DEPLOY === null)
+    throw new ConfigError(`Deploy options ${absolute} export no DEPLOY object`);
+  return module.DEPLOY as DeployOptionsInput;
 }
 
 /** `DATA_DIR=memory` keeps DynamoDB and the queue in memory; anything else is a directory. */
