@@ -397,7 +397,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
             ":previous": record.version - 1,
             ...(expiresAt === undefined ? {} : { ":expiresAt": expiresAt }),
           },
-          // DynamoDB returns the item that failed the condition; dynalite does not (read below).
+          // The item that failed the condition comes with the failure (DynamoDB, DynamoDB Local and
+          // the embedded dynalite alike); one without it (none stored) is read below.
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );

@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { deliveryMark } from "@firebreak/core";
+import { deliveryMark, StaleRecordError } from "@firebreak/core";
 import {
   aRecord,
   describeIncidentStoreContract,
@@ -10,6 +10,7 @@ import {
   type EmbeddedDynamoDb,
   ensureTable,
   localDynamoDbClient,
+  type RequestCounts,
   startEmbeddedDynamoDb,
 } from "../../local/src/embedded-dynamodb";
 import { DynamoDbIncidentStore, DynamoDbSilenceStore } from "../src";
@@ -65,5 +66,30 @@ describe("DynamoDbIncidentStore item format", () => {
       }),
     );
     expect(await store.get(record.incident.id)).toEqual(record);
+  });
+});
+
+describe("DynamoDbIncidentStore lost saves", () => {
+  it("learns the record that won from the failed write itself, without reading it", async () => {
+    const counts: RequestCounts = {};
+    const client = localDynamoDbClient(dynamo.endpoint, counts);
+    const tableName = `lost-${++tables}`;
+    await ensureTable(client, tableName);
+    const store = new DynamoDbIncidentStore({ client, tableName });
+    const record = aRecord({ fingerprint: "fp:lost-read" });
+    await store.save(record, null);
+    const winner = { ...structuredClone(record), version: record.version + 1 };
+    winner.incident.count = 2;
+    await store.save(winner, null);
+    const loser = { ...structuredClone(record), version: record.version + 1 };
+    const before = { ...counts };
+    const lost = await store.save(loser, null).catch((error: unknown) => error);
+    expect(lost).toBeInstanceOf(StaleRecordError);
+    expect((lost as StaleRecordError).current).toEqual(winner);
+    // One conditional PutItem, answered with the item that failed it: no GetItem after it.
+    expect({
+      PutItem: (counts.PutItem ?? 0) - (before.PutItem ?? 0),
+      GetItem: counts.GetItem ?? 0,
+    }).toEqual({ PutItem: 1, GetItem: before.GetItem ?? 0 });
   });
 });

@@ -3,6 +3,12 @@
 // DynamoDB Streams API (DescribeStream, GetShardIterator, GetRecords, ListStreams), so
 // `new DynamoDBStreamsClient({ endpoint })` reads it as it reads AWS.
 //
+// Also what dynalite 4 ignores of a conditional write: `ReturnValuesOnConditionCheckFailure:
+// "ALL_OLD"` on PutItem, UpdateItem and DeleteItem puts the item that failed the condition (as it
+// was checked, inside the same lock) in the ConditionalCheckFailedException's `Item`, absent when
+// there was no item; any value but ALL_OLD or NONE is a ValidationException, as on AWS.
+// BatchWriteItem has no such parameter; dynalite has no TransactWriteItems.
+//
 // Limits, by design: one shard per table (AWS orders records per item, not across items, so one
 // shard keeps every guarantee); records live in memory only, the newest MAX_RECORDS (or MAX_BYTES
 // of record size) per stream, where AWS keeps 24 hours; a restart starts every stream empty, and
@@ -19,6 +25,9 @@ const require = createRequire(import.meta.url);
 const dynalite = require("dynalite");
 const dynaliteDb = require("dynalite/db/index.js");
 const createTableValidation = require("dynalite/validations/createTable.js");
+const conditionalWriteValidations = ["putItem", "updateItem", "deleteItem"].map((action) =>
+  require(`dynalite/validations/${action}.js`),
+);
 
 const MAX_RECORDS = 100_000;
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -40,6 +49,7 @@ const TARGET_PREFIX = "DynamoDBStreams_20120810.";
  */
 export function dynaliteWithStreams(options = {}) {
   acceptStreamSpecification();
+  returnItemOnConditionCheckFailure();
   const createStore = dynaliteDb.create;
   let store;
   dynaliteDb.create = (storeOptions) => {
@@ -104,6 +114,29 @@ function acceptStreamSpecification() {
     }
     return custom(data, store);
   };
+}
+
+// dynalite's validation drops members it does not know, and its PutItem, UpdateItem and DeleteItem
+// check the condition against the item they read under the item's lock (db.checkConditional,
+// looked up on the module at each call): a failure there gets that very item, as AWS returns it.
+function returnItemOnConditionCheckFailure() {
+  if (dynaliteDb.checkConditional.returnsItem) return;
+  for (const validation of conditionalWriteValidations) {
+    validation.types.ReturnValuesOnConditionCheckFailure = {
+      type: "String",
+      enum: ["ALL_OLD", "NONE"],
+    };
+  }
+  const checkConditional = dynaliteDb.checkConditional;
+  const checkReturningItem = (data, existingItem) => {
+    const failure = checkConditional(data, existingItem);
+    if (failure && existingItem && data.ReturnValuesOnConditionCheckFailure === "ALL_OLD") {
+      failure.body.Item = existingItem;
+    }
+    return failure;
+  };
+  checkReturningItem.returnsItem = true;
+  dynaliteDb.checkConditional = checkReturningItem;
 }
 
 class StreamsError extends Error {
