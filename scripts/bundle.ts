@@ -27,8 +27,8 @@ const BUDGET_BYTES: Readonly<Record<FunctionName, number>> = {
   process: 210 * 1024,
   "sentry-webhook": 190 * 1024,
   dispatch: 190 * 1024,
-  api: 600 * 1024,
-  slack: 580 * 1024,
+  api: 560 * 1024,
+  slack: 530 * 1024,
   escalations: 160 * 1024,
 };
 

@@ -8,77 +8,19 @@ import {
 import { ActionSpecSchema, ChannelSchema, EscalationSchema, SafetySchema } from "../actions/schema";
 import { ChangeMatchSchema } from "../changes/match";
 import { DurationSchema } from "../duration";
-import { MaintenanceTimingSchema } from "../maintenance/schema";
+import { MaintenanceWindowSchema } from "../maintenance/schema";
 import { onCallIssues, SchedulesSchema } from "../oncall/schema";
-import { patternProblem } from "../policy/pattern";
 import { RuleSeveritySchema, SeveritySchema } from "../severity";
-import { LevelSchema, normaliseLevel, SourceSchema } from "../signal";
+import { AlertMatchSchema, GlobSchema, LevelNameSchema, MatchSchema, NameSchema } from "./match";
 
-const GlobSchema = z.string().min(1).max(512);
+// Types only: the barrel takes the match and window schemas from their own modules, as a value
+// re-exported here would make a function that uses one also evaluate this whole schema.
+export type { MaintenanceWindowConfig } from "../maintenance/schema";
+export type { AlertMatch, Match, MatchInput } from "./match";
 
 const DAY_MS = 86_400_000;
 const MIN_RETENTION_MS = 7 * DAY_MS;
 const MAX_RETENTION_MS = 3650 * DAY_MS;
-
-/** A log or Sentry level, in any usual spelling (`WARN`, `warning`, `CRITICAL`...). */
-const LevelNameSchema = z.string().transform((text, ctx) => {
-  const level = normaliseLevel(text);
-  if (!level) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${text}" is not a level: use one of ${LevelSchema.options.join(", ")}`,
-    });
-    return z.NEVER;
-  }
-  return level;
-});
-
-/** A regular expression as RegExp writes it, matched by RE2 in linear time (see compilePattern). */
-const RegExpSourceSchema = z
-  .string()
-  .min(1)
-  .max(1024)
-  .superRefine((source, ctx) => {
-    const problem = patternProblem(source);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
-
-/**
- * What a rule (or a silence) matches. Every key given must match; absent keys match anything.
- * `alarmName`, `logGroup`, `namespace`, `findingType` and `eventTypeCode` are globs (`*`, `?`);
- * `message` is a regular expression searched in the log line or the Sentry title; `level` is one
- * level or a list.
- */
-export const MatchSchema = z.strictObject({
-  source: SourceSchema.optional(),
-  alarmName: GlobSchema.optional(),
-  namespace: GlobSchema.optional(),
-  metricName: z.string().min(1).optional(),
-  logGroup: GlobSchema.optional(),
-  level: z.union([LevelNameSchema, z.array(LevelNameSchema).nonempty()]).optional(),
-  message: RegExpSourceSchema.optional(),
-  project: z.string().min(1).optional(),
-  /** A GuardDuty or Security Hub finding type, a glob (`UnauthorizedAccess:*`). */
-  findingType: GlobSchema.optional(),
-  /** An AWS Health event type code, a glob (`AWS_EC2_*`). */
-  eventTypeCode: GlobSchema.optional(),
-});
-export type Match = z.infer<typeof MatchSchema>;
-export type MatchInput = z.input<typeof MatchSchema>;
-
-const NameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, "use letters, digits, '.', '_' and '-' (max 63)");
-
-/**
- * What an inhibit rule or a maintenance window matches: a signal's keys (as in `MatchSchema`),
- * its `service`, and the `severity` the policy gave it (one or a list).
- */
-export const AlertMatchSchema = MatchSchema.extend({
-  service: z.union([NameSchema, z.array(NameSchema).nonempty()]).optional(),
-  severity: z.union([SeveritySchema, z.array(SeveritySchema).nonempty()]).optional(),
-});
-export type AlertMatch = z.infer<typeof AlertMatchSchema>;
 
 /**
  * A service: which signals are about it (the first service with a matching entry wins), what it
@@ -130,13 +72,6 @@ export const InhibitRuleSchema = z.strictObject({
   scope: z.enum(["service", "dependents"]).default("service"),
 });
 export type InhibitRule = z.infer<typeof InhibitRuleSchema>;
-
-export const MaintenanceWindowSchema = MaintenanceTimingSchema.extend({
-  name: NameSchema,
-  match: AlertMatchSchema,
-  reason: z.string().max(500).optional(),
-});
-export type MaintenanceWindowConfig = z.infer<typeof MaintenanceWindowSchema>;
 
 /** A member account Firebreak acts in, through a role there that trusts Firebreak's. */
 export const AccountSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { AlertMatchSchema, NameSchema } from "../config/match";
 import { DurationSchema } from "../duration";
 import { InvalidInputError } from "../errors";
 import { isTimeZone, parseCron } from "./recurrence";
@@ -83,3 +84,10 @@ export const MaintenanceTimingSchema = z
       ctx.addIssue({ code: "custom", path: ["duration"], message: "between 1m and 31d" });
     }
   });
+
+export const MaintenanceWindowSchema = MaintenanceTimingSchema.extend({
+  name: NameSchema,
+  match: AlertMatchSchema,
+  reason: z.string().max(500).optional(),
+});
+export type MaintenanceWindowConfig = z.infer<typeof MaintenanceWindowSchema>;

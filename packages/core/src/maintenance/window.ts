@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
-import {
-  AlertMatchSchema,
-  type MaintenanceWindowConfig,
-  type MonitoringConfig,
-} from "../config/schema";
+import { AlertMatchSchema } from "../config/match";
+import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError } from "../errors";
 import { alertMatcher, type Hold, type HoldSubject } from "../silences/hold";
 import { nextPeriod, type Period, parseCron, periodAt, type WindowTiming } from "./recurrence";
+import type { MaintenanceWindowConfig } from "./schema";
 
 const Timestamp = z.iso.datetime();
 

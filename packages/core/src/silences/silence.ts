@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
-import { type Match, type MatchInput, MatchSchema } from "../config/schema";
+import { type Match, type MatchInput, MatchSchema } from "../config/match";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
 import type { MaintenanceWindow } from "../maintenance/window";

@@ -1,5 +1,5 @@
 import type { ActionRecord, ActionStatus } from "../actions/model";
-import { MatchSchema } from "../config/schema";
+import { MatchSchema } from "../config/match";
 import { formatDuration } from "../duration";
 import type { Incident, IncidentRecord, IncidentStatus } from "../incidents/model";
 import { slackContextBlocks } from "../paging/messages";

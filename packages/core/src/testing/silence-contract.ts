@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { MaintenanceWindowSchema } from "../config/schema";
+import { MaintenanceWindowSchema } from "../maintenance/schema";
 import { type MaintenanceWindow, newMaintenanceWindow } from "../maintenance/window";
 import { newSilenceId, parseMatcher, type Silence, type SilenceStore } from "../silences/silence";
 
