@@ -11,7 +11,7 @@
 //
 // Limits, by design: one shard per table (AWS orders records per item, not across items, so one
 // shard keeps every guarantee); records live in memory only, the newest MAX_RECORDS (or MAX_BYTES
-// of record size) per stream, where AWS keeps 24 hours; a restart starts every stream empty, and
+// of record size, 256 MB) per stream, where AWS keeps 24 hours; a restart starts every stream empty, and
 // a reader resuming from a sequence number of the previous process is told its data was trimmed.
 // UpdateTable cannot switch a stream on or off.
 import { createHash, randomUUID } from "node:crypto";
@@ -30,7 +30,10 @@ const conditionalWriteValidations = ["putItem", "updateItem", "deleteItem"].map(
 );
 
 const MAX_RECORDS = 100_000;
-const MAX_BYTES = 64 * 1024 * 1024;
+// AWS keeps records 24 hours, whatever their size. A storm of 5,000 new incidents writes about
+// 60 MB of images, faster than the dispatcher reads them: at a 64 MB ceiling unread records were
+// trimmed, and those incidents waited for the sweep instead of being dispatched.
+const MAX_BYTES = 256 * 1024 * 1024;
 /** AWS's limits: 1,000 records or 1 MB per GetRecords; iterators expire after 15 minutes. */
 const MAX_GET_RECORDS = 1000;
 const MAX_RESPONSE_BYTES = 1024 * 1024;
