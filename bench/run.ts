@@ -256,17 +256,22 @@ interface ResponsesResult {
 }
 
 /**
- * Alarm to response, with the repository's own policy: an `*5xx*` alarm scales an ECS service out
- * (simulated) and pages oncall. Ten alarms one after another: the first scales, the others are
- * held by the cooldown and only page. Timed from sending the event until the call and the page
+ * Alarm to response, with the repository's own policy out of dry run (bench/responses.config.ts):
+ * an `*5xx*` alarm scales an ECS service out (simulated) and pages oncall. Ten incidents one after
+ * another, each alarm resolved by its OK before the next: the first scales, the others are held
+ * by the cooldown or, flapping, for a person, and page. Timed from sending the event until the call and the page
  * show in /local/aws and /local/outbox (polled every 2 ms).
  */
 async function responses(): Promise<ResponsesResult> {
-  const stack = await startStack(nextPort++, { MONITORING_CONFIG: "monitoring.config.ts" });
+  const stack = await startStack(nextPort++, { MONITORING_CONFIG: "bench/responses.config.ts" });
   const get = async <T>(path: string) =>
     JSON.parse((await stack.client.request("GET", path, undefined, BENCH_AUTH)).body) as T;
-  const until = async (done: () => Promise<boolean>) => {
-    while (!(await done())) await new Promise((resolve) => setTimeout(resolve, 2));
+  const until = async (what: string, done: () => Promise<boolean>) => {
+    const deadline = performance.now() + 60_000;
+    while (!(await done())) {
+      if (performance.now() > deadline) throw new Error(`responses: no ${what} within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   };
   try {
     const template = JSON.parse(loadRawEvent("cloudwatch/sns-lambda-single-metric.json")) as {
@@ -274,28 +279,53 @@ async function responses(): Promise<ResponsesResult> {
     };
     let toScaleCallMs = 0;
     const toPage: number[] = [];
-    for (let index = 0; index < 10; index++) {
+    let sends = 0;
+    /** The alarm's state change through SNS, as CloudWatch sends it, timed now. */
+    const send = async (state: "ALARM" | "OK") => {
       const event = structuredClone(template);
       const record = event.Records[0] as { Sns: { MessageId: string; Message: string } };
-      const message = JSON.parse(record.Sns.Message) as { AlarmName: string };
-      message.AlarmName = `api-checkout-5xx-errors-${index}`;
+      const message = JSON.parse(record.Sns.Message) as Record<string, unknown>;
+      Object.assign(message, {
+        NewStateValue: state,
+        OldStateValue: state === "OK" ? "ALARM" : "OK",
+        StateChangeTime: new Date().toISOString().replace("Z", "+0000"),
+      });
       record.Sns.Message = JSON.stringify(message);
-      record.Sns.MessageId = `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`;
-      const started = performance.now();
+      record.Sns.MessageId = `00000000-0000-4000-8000-${String(sends++).padStart(12, "0")}`;
       const sent = await stack.client.request("POST", "/local/events", JSON.stringify(event));
       if (sent.status !== 202) throw new Error(`responses: HTTP ${sent.status} ${sent.body}`);
+    };
+    // Incidents paged, in order: a flapping incident's page that its remediation is held for a
+    // person is a second page of the same incident.
+    const pages = async () => [
+      ...new Set(
+        (await get<{ items: Array<{ kind: string; incidentId: string }> }>("/local/outbox")).items
+          .filter((item) => item.kind === "page")
+          .map((item) => item.incidentId),
+      ),
+    ];
+    // The service's alarms join one incident, which pages once: each round opens a new incident
+    // (the alarm, then its OK resolving it), so every alarm is a first page. From the third
+    // round the alarm is flapping, which holds the scale-out for a person as the cooldown would.
+    for (let index = 0; index < 10; index++) {
+      const started = performance.now();
+      await send("ALARM");
       if (index === 0) {
-        await until(async () =>
+        await until("scale-out call", async () =>
           (await get<{ calls: Array<{ changes: boolean }> }>("/local/aws")).calls.some(
             (call) => call.changes,
           ),
         );
         toScaleCallMs = performance.now() - started;
       }
-      await until(
-        async () => (await get<{ items: unknown[] }>("/local/outbox")).items.length > index,
-      );
+      await until(`page ${index + 1}`, async () => (await pages()).length > index);
       toPage.push(performance.now() - started);
+      const incident = (await pages())[index] as string;
+      await send("OK");
+      await until(
+        `resolution of ${incident}`,
+        async () => (await get<{ status: string }>(`/incidents/${incident}`)).status === "resolved",
+      );
     }
     const result = {
       alarms: toPage.length,
