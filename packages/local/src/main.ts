@@ -56,7 +56,7 @@ async function main() {
       "              GET  /local/queue                  queue depth, retries, dead letters (bearer token)",
       "              GET  /local/outbox                 pages that would have gone out (bearer token)",
       "              GET  /local/aws                    the simulated AWS targets and every call made (bearer token)",
-      "              GET  /local/metrics                DynamoDB requests, invocations, event loop delay",
+      "              GET  /local/metrics                DynamoDB requests and units, invocations, event loop delay",
       "              POST /webhooks/sentry              Sentry integration webhooks (signed)",
       "              POST /slack/commands               the /incident slash command (signed)",
       "              POST /slack/interactions           Slack button presses (signed; npm run slack -- ack <id>)",
