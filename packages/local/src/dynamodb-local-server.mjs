@@ -37,6 +37,12 @@ function answers(port) {
 let java;
 let stopping = false;
 
+// The JVM keeps its performance counters in /tmp/hsperfdata_<user> whatever TMPDIR says, and
+// leaves them there: nothing reads them.
+process.env.JAVA_TOOL_OPTIONS = [process.env.JAVA_TOOL_OPTIONS, "-XX:-UsePerfData"]
+  .filter(Boolean)
+  .join(" ");
+
 async function start() {
   // DynamoDB Local writes its file into the directory, which must exist (dynalite makes its own).
   if (path) mkdirSync(path, { recursive: true });
