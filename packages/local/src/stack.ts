@@ -23,6 +23,7 @@ import {
   type ChangeStore,
   type Clock,
   composeApp,
+  digest,
   type EventRoute,
   GuardKeeper,
   type IncidentChange,
@@ -552,12 +553,6 @@ function announce(change: IncidentChange, logger: Logger): void {
   }
 }
 
-// One-shot `hash` where Node has it (20.12 and later): a tenth of a Hash object's cost.
-const md5Hex: (text: string) => string =
-  typeof crypto.hash === "function"
-    ? (text) => crypto.hash("md5", text, "hex")
-    : (text) => crypto.createHash("md5").update(text).digest("hex");
-
 /** Queue messages as the SQS event source mapping hands them to the processor. */
 function sqsEvent(messages: ReadonlyArray<QueuedMessage>, queueName: string) {
   return {
@@ -572,7 +567,7 @@ function sqsEvent(messages: ReadonlyArray<QueuedMessage>, queueName: string) {
         ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
       },
       messageAttributes: {},
-      md5OfBody: md5Hex(message.body),
+      md5OfBody: digest("md5", message.body, "hex"),
       eventSource: "aws:sqs",
       eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName}`,
       awsRegion: LOCAL_REGION,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { digest } from "../signals/fingerprint";
 
 // Crockford's base32: no I, L, O or U, so an id read aloud or typed in Slack survives.
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -11,11 +12,11 @@ export const IncidentIdPattern = /^[0-9A-HJKMNP-TV-Z]{7}$/;
  * `salt` moves to another id in the rare case two fingerprints collide.
  */
 export function incidentId(fingerprint: string, sequence: number, salt = 0): string {
-  const digest = createHash("sha256").update(`${fingerprint}\n${sequence}\n${salt}`).digest();
+  const bytes = createHash("sha256").update(`${fingerprint}\n${sequence}\n${salt}`).digest();
   let id = "";
   let bits = 0;
   let buffer = 0;
-  for (const byte of digest) {
+  for (const byte of bytes) {
     buffer = (buffer << 8) | byte;
     bits += 8;
     while (bits >= 5 && id.length < INCIDENT_ID_LENGTH) {
@@ -42,4 +43,4 @@ export const DELIVERY_MARK_LENGTH = 12;
 
 /** A short, fixed-size digest of a delivery id, so remembering thousands stays small. */
 export const deliveryMark = (deliveryId: string): string =>
-  createHash("sha256").update(deliveryId).digest("base64url").slice(0, DELIVERY_MARK_LENGTH);
+  digest("sha256", deliveryId, "base64url").slice(0, DELIVERY_MARK_LENGTH);

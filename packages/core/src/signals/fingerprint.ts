@@ -1,14 +1,21 @@
 import * as crypto from "node:crypto";
 
-// One-shot `hash` (Node 20.12 and later; Lambda's nodejs22.x) costs about a tenth of a Hash
-// object for a short string, and every signal takes one. Older Node 20 lines keep the object.
-const sha256Hex: (text: string) => string =
+/**
+ * A digest of a short string. One-shot `hash` (Node 20.12 and later; Lambda's nodejs22.x) costs
+ * about a tenth of a Hash object, and every signal takes several; older Node 20 lines keep the
+ * object.
+ */
+export const digest: (
+  algorithm: "sha256" | "md5",
+  text: string,
+  encoding: "hex" | "base64url",
+) => string =
   typeof crypto.hash === "function"
-    ? (text) => crypto.hash("sha256", text, "hex")
-    : (text) => crypto.createHash("sha256").update(text).digest("hex");
+    ? (algorithm, text, encoding) => crypto.hash(algorithm, text, encoding)
+    : (algorithm, text, encoding) => crypto.createHash(algorithm).update(text).digest(encoding);
 
 /** A short, stable digest for keys: 16 hex characters of SHA-256. */
-export const shortHash = (text: string): string => sha256Hex(text).slice(0, 16);
+export const shortHash = (text: string): string => digest("sha256", text, "hex").slice(0, 16);
 
 const SIGNATURE_RULES: ReadonlyArray<[RegExp, string]> = [
   // Timestamps first, before their digits are taken for plain numbers.
