@@ -398,22 +398,16 @@ export class DynamoDbIncidentStore implements IncidentStore {
             ...(expiresAt === undefined ? {} : { ":expiresAt": expiresAt }),
           },
           // The item that failed the condition comes with the failure (DynamoDB, DynamoDB Local and
-          // the embedded dynalite alike); one without it (none stored) is read below.
+          // the embedded dynalite alike); none comes when none is stored.
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       return;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const stored = error.Item
-        ? failedItem(error.Item)
-        : await this.getItem(incidentKey(incident.id));
-      if (stored?.version !== record.version - 1) {
-        const live = stored && !isExpired(StoredExpiry.parse(stored).expiresAt, now);
-        throw new StaleRecordError(`incident ${incident.id}`, live ? parseRecord(stored) : null, {
-          cause: error,
-        });
-      }
+      const stored = error.Item ? failedItem(error.Item) : undefined;
+      if (stored?.version !== record.version - 1)
+        throw staleRecord(incident.id, stored, now, error);
     }
     let previous: Record<string, unknown> | undefined;
     try {
@@ -430,11 +424,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
       previous = result.Attributes;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const stored = error.Item ? failedItem(error.Item) : undefined;
-        const live = stored && !isExpired(StoredExpiry.parse(stored).expiresAt, now);
-        throw new StaleRecordError(`incident ${incident.id}`, live ? parseRecord(stored) : null, {
-          cause: error,
-        });
+        throw staleRecord(incident.id, error.Item ? failedItem(error.Item) : undefined, now, error);
       }
       throw error;
     }
@@ -481,14 +471,6 @@ export class DynamoDbIncidentStore implements IncidentStore {
       [TABLE.ttlAttribute]: expiresAt,
       data: JSON.stringify(storedRecord(record)),
     };
-  }
-
-  /** One item by key, read consistently. */
-  private async getItem(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-    );
-    return Item;
   }
 
   /**
@@ -782,26 +764,29 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
   }
 
+  /** The live incidents of `keys`, in their order. */
   private async batchGet(keys: Array<{ pk: string; sk: string }>): Promise<Incident[]> {
-    const found = new Map<string, Incident>();
+    const items = await this.getItems(keys);
     const now = this.clock.now();
-    for (let start = 0; start < keys.length; start += 100) {
-      let request: Array<{ pk: string; sk: string }> | undefined = keys.slice(start, start + 100);
-      while (request?.length) {
-        const result = await this.documents.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } },
-          }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          if (isExpired(StoredExpiry.parse(item).expiresAt, now)) continue;
-          found.set(item.pk as string, parseRecord(item).incident);
-        }
-        request = result.UnprocessedKeys?.[this.tableName]?.Keys as typeof request;
-      }
-    }
-    return keys.flatMap(({ pk }) => found.get(pk) ?? []);
+    return keys.flatMap(({ pk }) => {
+      const item = items.get(pk);
+      if (!item || isExpired(StoredExpiry.parse(item).expiresAt, now)) return [];
+      return [parseRecord(item).incident];
+    });
   }
+}
+
+/** A lost save's error, with the record that won (null when none is stored or it expired). */
+function staleRecord(
+  incidentId: string,
+  stored: Record<string, unknown> | undefined,
+  now: number,
+  cause: unknown,
+): StaleRecordError {
+  const live = stored && !isExpired(StoredExpiry.parse(stored).expiresAt, now);
+  return new StaleRecordError(`incident ${incidentId}`, live ? parseRecord(stored) : null, {
+    cause,
+  });
 }
 
 /**
