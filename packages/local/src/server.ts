@@ -78,6 +78,13 @@ function decodedOrNull(text: string): string | null {
   }
 }
 
+/** The headers every JSON answer carries, besides its length. */
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
 function sendJson(
   response: ServerResponse,
   status: number,
@@ -86,37 +93,28 @@ function sendJson(
 ) {
   const text = JSON.stringify(body);
   response.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
+    ...JSON_HEADERS,
     "content-length": String(Buffer.byteLength(text)),
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
     ...headers,
   });
   response.end(text);
 }
 
 /**
- * `{"accepted":n}` for each count, encoded once: a storm's answers are all alike, and each is
- * written as one header list and one buffer, with nothing built per request.
+ * `{"accepted":n}` for each count, encoded once with its header list: a storm's answers are all
+ * alike, and nothing is built per request.
  */
-const acceptedBodies: Buffer[] = [];
+const acceptedAnswers: { body: Buffer; headers: string[] }[] = [];
 function sendAccepted(response: ServerResponse, count: number) {
-  let body = acceptedBodies[count];
-  if (!body) {
-    body = Buffer.from(JSON.stringify({ accepted: count }));
-    acceptedBodies[count] = body;
+  let answer = acceptedAnswers[count];
+  if (!answer) {
+    const body = Buffer.from(JSON.stringify({ accepted: count }));
+    const headers = { ...JSON_HEADERS, "content-length": String(body.length) };
+    answer = { body, headers: Object.entries(headers).flat() };
+    acceptedAnswers[count] = answer;
   }
-  response.writeHead(202, [
-    "content-type",
-    "application/json; charset=utf-8",
-    "content-length",
-    String(body.length),
-    "cache-control",
-    "no-store",
-    "x-content-type-options",
-    "nosniff",
-  ]);
-  response.end(body);
+  response.writeHead(202, answer.headers);
+  response.end(answer.body);
 }
 
 const sendError = (response: ServerResponse, status: number, code: string, message: string) =>
