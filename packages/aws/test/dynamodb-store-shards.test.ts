@@ -8,7 +8,7 @@ import {
   sweep,
   sweepIncident,
 } from "@firebreak/core";
-import { aConfig, aRecord, MemoryIncidentStore } from "@firebreak/core/testing";
+import { aConfig, aRecord, MemoryIncidentStore, manualClock } from "@firebreak/core/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -27,7 +27,7 @@ const PROPERTY_TIMEOUT = 180_000;
 
 let dynamo: EmbeddedDynamoDb;
 let tables = 0;
-const clock = { time: T, now: () => clock.time };
+const clock = manualClock(T);
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();

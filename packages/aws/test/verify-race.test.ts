@@ -7,7 +7,7 @@ import {
   startVerification,
   sweep,
 } from "@firebreak/core";
-import { aConfig, aRecord } from "@firebreak/core/testing";
+import { aConfig, aRecord, manualClock } from "@firebreak/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type EmbeddedDynamoDb,
@@ -78,7 +78,7 @@ class BarrierCloudWatch implements CloudWatchReader {
 }
 
 let dynamo: EmbeddedDynamoDb;
-const clock = { time: T, now: () => clock.time };
+const clock = manualClock(T);
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();

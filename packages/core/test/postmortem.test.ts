@@ -28,7 +28,7 @@ import {
   signalFromSentry,
   type TimelineEntry,
 } from "../src";
-import { aConfig, aRecord, MemoryIncidentStore } from "../src/testing";
+import { aConfig, aRecord, MemoryIncidentStore, manualClock } from "../src/testing";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -130,7 +130,7 @@ const openGuards: GuardStore = { reserve: async () => ({ ok: true }), release: a
  * recovers and the resolve notice goes out. `until: "acknowledged"` stops before the recovery.
  */
 async function scaleOutIncident(until: "resolved" | "acknowledged" = "resolved") {
-  const clock = { time: T0, now: () => clock.time };
+  const clock = manualClock(T0);
   const store = new MemoryIncidentStore({ clock });
   const dispatcher = new Dispatcher({
     store,

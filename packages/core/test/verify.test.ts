@@ -28,6 +28,7 @@ import {
   MemoryIncidentStore,
   MemorySilenceStore,
   MemoryVersionedItems,
+  manualClock,
   RecordingPager,
 } from "../src/testing";
 
@@ -227,7 +228,7 @@ class FakeCloudWatch implements CloudWatchReader {
 }
 
 function harness() {
-  const clock = { time: START, now: () => clock.time };
+  const clock = manualClock(START);
   const store = new MemoryIncidentStore({ config, clock });
   const aws = new FakeAws();
   const pager = new RecordingPager();

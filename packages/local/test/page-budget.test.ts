@@ -1,4 +1,5 @@
 import type { ActionRecord, ConfigInput, OutboxEntry } from "@firebreak/core";
+import { manualClock } from "@firebreak/core/testing";
 import { loadEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../src/stack";
@@ -44,7 +45,7 @@ let api: Client;
  * minute is the dispatchers' clock, and a machine slow enough to cross a minute boundary mid-flood
  * would otherwise make two windows of it (20 pages in each, correctly, but not "in a minute").
  */
-const clock = { time: Math.floor(Date.now() / 60_000) * 60_000 + 5_000, now: () => clock.time };
+const clock = manualClock(Math.floor(Date.now() / 60_000) * 60_000 + 5_000);
 
 beforeAll(async () => {
   stack = await startTestStack({ configInput: CONFIG, clock });

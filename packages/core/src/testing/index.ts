@@ -1,5 +1,6 @@
 export * from "./builders";
 export * from "./change-contract";
+export * from "./clock";
 export * from "./counters-contract";
 export * from "./memory-changes";
 export * from "./memory-counters";

@@ -6,6 +6,7 @@ import type { IncidentRecord } from "../incidents/model";
 import { loadIncident } from "../incidents/retention";
 import { type Clock, type IncidentStore, StaleRecordError } from "../ports";
 import { aConfig, aRecord } from "./builders";
+import { manualClock } from "./clock";
 
 /** What a store under contract is built with: the contract moves the clock. */
 export interface StoreContractOptions {
@@ -36,7 +37,7 @@ export function describeIncidentStoreContract(
 ): void {
   describe(`IncidentStore contract: ${name}`, () => {
     let store: IncidentStore;
-    const clock = { time: START, now: () => clock.time };
+    const clock = manualClock(START);
     const config = aConfig({ incidents: { retention: "30d" } });
     beforeEach(async () => {
       clock.time = START;
