@@ -92,6 +92,94 @@ describe("PageBudgetKeeper", () => {
     expect(await budget.take(request(1))).toEqual({ paged: true });
   });
 
+  it("keeps its items small whatever the storm: marks of pages sent, folds in items of 50", async () => {
+    const items = new MemoryVersionedItems();
+    const budget = new PageBudgetKeeper(items);
+    const wide = { perMinute: 1000, perHour: 10_000 };
+    const storm = (from: number, count: number, overrides: Partial<PageRequest> = {}) =>
+      Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          budget.take(request(from + index, { limits: wide, ...overrides })),
+        ),
+      );
+    // A thousand pages, claimed as the dispatcher takes them, then 3,000 folded.
+    const claimed = await storm(0, 1000, { claimUntil: AT + 120_000 });
+    expect(claimed.every((decision) => decision.paged)).toBe(true);
+    expect((await storm(1000, 3000)).every((decision) => !decision.paged)).toBe(true);
+    const sizes = [...items.items].map(([key, { value }]) => [key, JSON.stringify(value).length]);
+    const hour = sizes.find(([key]) => String(key).includes(":hour:"));
+    // 8 characters a page: 1,000 refs listed took 13 KB, and as much again for their claims.
+    expect(hour?.[1]).toBeLessThan(8_400);
+    const minutes = sizes.filter(([key]) => String(key).includes(":minute:"));
+    expect(minutes).toHaveLength(60);
+    expect(Math.max(...minutes.map(([, size]) => Number(size)))).toBeLessThan(3_000);
+    // A retry in the next item of one folded in the first is named once.
+    await new PageBudgetKeeper(items).take(request(1000, { limits: wide }));
+    await budget.take(request(4000, { limits: wide }));
+    const [digest] = await new PageBudgetKeeper(items).claimDigests("oncall", AT + 60_000, 1);
+    expect(digest?.folded).toHaveLength(2000);
+    expect(digest?.unlisted).toBe(1001);
+    expect(digest?.folded[0]).toEqual({
+      ref: "INC1000/a1",
+      incidentId: "INC1000",
+      title: "alarm-1000",
+    });
+    // Once their claims lapsed, the pages are still counted, and a retry still counts once.
+    const later = AT + 130_000;
+    expect(await budget.take(request(5, { limits: wide, now: later }))).toEqual({ paged: true });
+    expect(
+      await budget.take(request(5, { limits: wide, now: later, claimUntil: later + 1 })),
+    ).toEqual({
+      paged: false,
+      held: true,
+      until: new Date(later).toISOString(),
+    });
+    // The next write moves the lapsed claims among the pages sent.
+    expect(await budget.take(request(6000, { limits: wide, now: later }))).toEqual({ paged: true });
+    const stored = items.items.get("page-budget:oncall:hour:2026-11-26T10:00:00.000Z")?.value;
+    expect(stored).toMatchObject({ claimed: [], sent: expect.stringMatching(/^.{8008}$/) });
+  });
+
+  it("reads the items written before marks and split minutes", async () => {
+    const items = new MemoryVersionedItems();
+    const hour = "page-budget:oncall:hour:2026-11-26T10:00:00.000Z";
+    await items.put(
+      hour,
+      {
+        sent: ["INC1/a1", "INC2/a1"],
+        minutes: {
+          "2026-11-26T10:01:00.000Z": {
+            sent: ["INC1/a1", "INC2/a1"],
+            claims: { "INC2/a1": "2026-11-26T10:03:00.000Z" },
+          },
+        },
+      },
+      1,
+    );
+    await items.put(
+      "page-budget:oncall:minute:2026-11-26T10:01:00.000Z",
+      {
+        folded: [{ ref: "INC3/a1", incidentId: "INC3", title: "alarm-3" }],
+        unlisted: 4,
+        digest: null,
+      },
+      1,
+    );
+    const budget = new PageBudgetKeeper(items);
+    const tight = { perMinute: 3, perHour: 10 };
+    expect(await budget.take(request(1, { limits: tight }))).toEqual({ paged: true });
+    expect(await budget.take(request(2, { limits: tight }))).toEqual({
+      paged: false,
+      held: true,
+      until: "2026-11-26T10:03:00.000Z",
+    });
+    expect(await budget.take(request(4, { limits: tight }))).toEqual({ paged: true });
+    expect((await budget.take(request(5, { limits: tight }))).paged).toBe(false);
+    const [digest] = await budget.claimDigests("oncall", AT + 60_000, 1);
+    expect(digest?.folded.map((entry) => entry.incidentId)).toEqual(["INC3", "INC5"]);
+    expect(digest?.unlisted).toBe(4);
+  });
+
   it("holds the hourly budget across minutes, folding into each minute's digest", async () => {
     const budget = new PageBudgetKeeper(new MemoryVersionedItems());
     const small = { perMinute: 3, perHour: 5 };

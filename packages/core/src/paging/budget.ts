@@ -1,62 +1,100 @@
 import * as z from "zod";
 import type { VersionedItems } from "../actions/guards";
 import { VersionConflictError } from "../errors";
+import { digest } from "../signals/fingerprint";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 /** How long a sweep holds a digest it is sending before another sweep may send it. */
 const DIGEST_CLAIM_MS = 2 * MINUTE;
-/** Folded incidents named in one window's item; more are only counted (items stay small). */
+/** Folded incidents a digest names; more are only counted (a page stays readable). */
 const MAX_LISTED = 2000;
-/** Titles as kept in the window's item, for the digest's one line per incident. */
+/** Titles as kept for the digest's one line per incident. */
 const MAX_TITLE = 80;
 /**
- * Minutes an hour's item counts and holds claims for: the latest three, so a claim (two minutes)
- * stays visible while it holds, and a late or skewed dispatcher's minute is still counted.
+ * Folded pages one minute item holds (about 3 to 6 KB with titles); more go to the minute's next
+ * item. Each take rewrites one such item, so what a fold costs does not grow with the storm.
+ */
+const CHUNK_ENTRIES = 50;
+/**
+ * Minutes an hour's item counts: the latest three, so a late or skewed dispatcher's minute is
+ * still counted.
  */
 const KEPT_MINUTES = 3;
 /** Budget items a keeper keeps its last copy of (a few channels' current minute and hour). */
 const KEPT_ITEMS = 64;
+/**
+ * Characters of a page's mark: 48 bits of the ref's SHA-256, so an hour's thousand pages take
+ * 8 KB. Two refs of one hour sharing a mark (about one in 10^7 at a thousand pages) make the
+ * second count as a retry of the first: it is sent, not counted.
+ */
+const MARK_LENGTH = 8;
 
 const FoldedSchema = z.object({ ref: z.string(), incidentId: z.string(), title: z.string() });
 export type FoldedPage = z.infer<typeof FoldedSchema>;
 
+/** A folded page as a minute item keeps it: `[ref, title]`, the incident id when the ref's does not say it. */
+const EntrySchema = z.union([
+  z.tuple([z.string(), z.string()]),
+  z.tuple([z.string(), z.string(), z.string()]),
+]);
+type Entry = z.infer<typeof EntrySchema>;
+const DigestStateSchema = z
+  .union([
+    z.object({ claim: z.object({ token: z.string(), until: z.iso.datetime() }) }),
+    z.object({ sentAt: z.iso.datetime() }),
+  ])
+  .nullable();
+
 /**
- * One channel's minute as its digest needs it: the pages it folded, and the digest's state
- * (what it sent is counted in the hour's item, which is all a minute without folds writes).
+ * One of a channel's minute items, which together hold the pages it folded: the first (the
+ * minute's key) also holds the digest's state; the nth after it is `<minute key>:<n>`, written
+ * once the one before is full. What it sent is counted in the hour's item, which is all a minute
+ * without folds writes. Items written before minutes were split (`folded` as objects, and
+ * `unlisted`) read as one.
  */
-const MinuteWindowSchema = z.object({
-  folded: z.array(FoldedSchema),
-  /** Folded pages beyond `MAX_LISTED`: counted in the digest, not named. */
-  unlisted: z.number().int().nonnegative(),
-  digest: z
-    .union([
-      z.object({ claim: z.object({ token: z.string(), until: z.iso.datetime() }) }),
-      z.object({ sentAt: z.iso.datetime() }),
-    ])
-    .nullable(),
+const MinuteChunkSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== "object" || value === null || !("folded" in value)) return value;
+    const legacy = value as { folded?: unknown; unlisted?: unknown; digest?: unknown };
+    const folded = z.array(FoldedSchema).parse(legacy.folded);
+    return {
+      entries: folded.map((entry) => toEntry(entry)),
+      unlisted: legacy.unlisted,
+      digest: legacy.digest,
+    };
+  },
+  z.object({
+    entries: z.array(EntrySchema),
+    /** Folded pages counted beyond those named (only items written before the split have any). */
+    unlisted: z.number().int().nonnegative().default(0),
+    digest: DigestStateSchema.default(null),
+  }),
+);
+type MinuteChunk = z.infer<typeof MinuteChunkSchema>;
+
+/**
+ * One channel's hour: how many pages each of its latest minutes sent, and a mark of every page
+ * it sent (the hour's count, and how a retry is known), those still claimed grouped by the take
+ * that claimed them. Items written before marks (refs listed per minute) read as this.
+ */
+const HourFields = z.object({
+  /** Marks of pages sent this hour and not (or no longer) claimed, one after another. */
+  sent: z.string(),
+  /** Pages sent, by the minute's start (ISO): the last `KEPT_MINUTES` minutes that sent any. */
+  minutes: z.record(z.string(), z.number().int().nonnegative()),
+  /**
+   * Pages taken as a dispatcher's claim, until when: the take is the only write before the
+   * page goes out, so whoever finds its mark here while the claim holds does not send it
+   * again. A claim that lapsed moves to `sent` at the next write.
+   */
+  claimed: z.array(z.object({ until: z.iso.datetime(), marks: z.string() })),
 });
-type MinuteWindow = z.infer<typeof MinuteWindowSchema>;
-/** One channel's hour: the pages it sent, and those of its latest minutes with their claims. */
-const HourWindowSchema = z.object({
-  sent: z.array(z.string()),
-  /** By the minute's start (ISO), the last `KEPT_MINUTES` minutes that sent pages. */
-  minutes: z
-    .record(
-      z.string(),
-      z.object({
-        sent: z.array(z.string()),
-        /**
-         * Pages taken as a dispatcher's claim (ref: until when): the take is the only write
-         * before the page goes out, so whoever finds the ref here while it holds does not
-         * send it again.
-         */
-        claims: z.record(z.string(), z.iso.datetime()),
-      }),
-    )
-    .default({}),
-});
-type HourWindow = z.infer<typeof HourWindowSchema>;
+const HourWindowSchema = z.preprocess(
+  (value) => (isLegacyHour(value) ? fromLegacyHour(value) : value),
+  HourFields,
+);
+type HourWindow = z.infer<typeof HourFields>;
 /** How a page's take came out: sent, folded for the minute's or the hour's budget, or held. */
 type Outcome = "paged" | "minute" | "hour" | { held: string };
 
@@ -115,14 +153,37 @@ export interface PageBudgetStore {
 
 const iso = (time: number) => new Date(time).toISOString();
 const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
+const chunkKey = (minute: string, index: number) => (index === 0 ? minute : `${minute}:${index}`);
 const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
-const emptyMinute = (): MinuteWindow => ({ folded: [], unlisted: 0, digest: null });
-const emptyHour = (): HourWindow => ({ sent: [], minutes: {} });
+const emptyChunk = (): MinuteChunk => ({ entries: [], unlisted: 0, digest: null });
+const emptyHour = (): HourWindow => ({ sent: "", minutes: {}, claimed: [] });
+const markOf = (ref: string) => digest("sha256", ref, "base64url").slice(0, MARK_LENGTH);
+/** The marks of a string of marks written one after another. */
+function marksIn(marks: string): string[] {
+  const found: string[] = [];
+  for (let at = 0; at < marks.length; at += MARK_LENGTH)
+    found.push(marks.slice(at, at + MARK_LENGTH));
+  return found;
+}
+/** The incident of a ref (`<incident>/<action>`). */
+const incidentOfRef = (ref: string) => ref.slice(0, Math.max(0, ref.indexOf("/")));
+function toEntry({ ref, incidentId, title }: FoldedPage): Entry {
+  const short = title.slice(0, MAX_TITLE);
+  return incidentOfRef(ref) === incidentId ? [ref, short] : [ref, short, incidentId];
+}
+const fromEntry = ([ref, title, incidentId]: Entry): FoldedPage => ({
+  ref,
+  incidentId: incidentId ?? incidentOfRef(ref),
+  title,
+});
 
 /**
  * The page budget on any versioned item store (the table in AWS and locally): one item per
- * channel and minute and one per channel and hour, each changed with a compare-and-set, so
- * concurrent dispatchers (several Lambda instances) cannot both take the last page.
+ * channel and hour, and per minute one or more items of the pages it folded, each changed with a
+ * compare-and-set, so concurrent dispatchers (several Lambda instances) cannot both take the
+ * last page. Every take rewrites its items whole, and DynamoDB bills a write per kilobyte: the
+ * hour keeps 8 characters per page it sent (a thousand pages, 8 KB), a minute's item at most 50
+ * folded pages, so a storm's thousandth page costs what its first did.
  *
  * @example
  * const budget = new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName));
@@ -139,6 +200,8 @@ export class PageBudgetKeeper implements PageBudgetStore {
   /** Pages waiting for their window's next read-modify-write, by channel and window. */
   private readonly waiting = new Map<string, Array<Waiting>>();
   private readonly running = new Set<string>();
+  /** The item each minute's folds go to next, by the minute's key (a few minutes only). */
+  private readonly chunks = new Map<string, number>();
 
   constructor(private readonly items: VersionedItems) {}
 
@@ -181,7 +244,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
   /**
    * Decides pages of one channel and minute in order, as if taken one after another: one write
    * of the hour's item, which counts the hour and its latest minutes and holds the claims; a
-   * second write, of the minute's item, only for pages folded into its digest.
+   * second write, of the minute's current item, only for pages folded into its digest.
    */
   private async takeAll(requests: ReadonlyArray<PageRequest>): Promise<PageBudgetDecision[]> {
     const first = requests[0] as PageRequest;
@@ -189,70 +252,67 @@ export class PageBudgetKeeper implements PageBudgetStore {
     const minuteStart = Math.floor(now / MINUTE) * MINUTE;
     const minute = iso(minuteStart);
     const digestAfter = iso(minuteStart + MINUTE);
-    const fold = (window: MinuteWindow, request: PageRequest): MinuteWindow => {
-      const { ref } = request;
-      if (window.folded.some((entry) => entry.ref === ref)) return window;
-      if (window.folded.length >= MAX_LISTED) return { ...window, unlisted: window.unlisted + 1 };
-      const title = request.title.slice(0, MAX_TITLE);
-      return {
-        ...window,
-        folded: [...window.folded, { ref, incidentId: request.incidentId, title }],
-      };
-    };
 
     let outcomes: Outcome[] = [];
     const hourStart = Math.floor(now / HOUR) * HOUR;
     await this.update(hourKey(channel, hourStart), HourWindowSchema, emptyHour, (stored) => {
-      let sent = stored.sent;
-      const before = stored.minutes[minute] ?? { sent: [], claims: {} };
-      let counts = before;
-      const claimOf = (ref: string) =>
-        Object.values(stored.minutes).find((kept) => kept.claims[ref] !== undefined)?.claims[ref];
+      const sent = new Set(marksIn(stored.sent));
+      const claims = new Map<string, string>();
+      for (const { until, marks } of stored.claimed) {
+        for (const mark of marksIn(marks)) claims.set(mark, until);
+      }
+      let hourCount = sent.size + claims.size;
+      let minuteCount = stored.minutes[minute] ?? 0;
+      const taken: string[] = [];
+      let takenUntil: number | undefined;
       outcomes = requests.map((request): Outcome => {
-        const { ref, limits, claimUntil } = request;
-        const claim = counts.claims[ref] ?? claimOf(ref);
+        const { limits, claimUntil } = request;
+        const mark = markOf(request.ref);
+        const claim = claims.get(mark);
         const live = claim !== undefined && Date.parse(claim) > now;
-        // Taken before this minute (or this hour, without a claim): not the caller's to claim.
-        if (claimUntil !== undefined && (claim !== undefined || sent.includes(ref))) {
+        // Taken before (this hour, claimed or not): not the caller's to claim.
+        if (claimUntil !== undefined && (claim !== undefined || sent.has(mark))) {
           return { held: live ? (claim as string) : iso(now) };
         }
         if (live) return { held: claim as string };
-        if (sent.includes(ref)) return "paged";
-        // A folded page is not listed here: its budget stays spent, so a retry folds it again
+        if (sent.has(mark) || claim !== undefined) return "paged";
+        // A folded page is not marked here: its budget stays spent, so a retry folds it again
         // (and folding is idempotent), never pages it.
-        if (counts.sent.length >= limits.perMinute) return "minute";
-        if (sent.length >= limits.perHour) return "hour";
-        sent = [...sent, ref];
-        counts = {
-          sent: [...counts.sent, ref],
-          claims:
-            claimUntil === undefined ? counts.claims : { ...counts.claims, [ref]: iso(claimUntil) },
-        };
+        if (minuteCount >= limits.perMinute) return "minute";
+        if (hourCount >= limits.perHour) return "hour";
+        hourCount += 1;
+        minuteCount += 1;
+        if (claimUntil === undefined) sent.add(mark);
+        else {
+          // One claim for the take's pages: each holds until the latest of theirs.
+          claims.set(mark, iso(claimUntil));
+          taken.push(mark);
+          takenUntil = Math.max(takenUntil ?? claimUntil, claimUntil);
+        }
         return "paged";
       });
-      if (counts === before) return null;
+      if (minuteCount === (stored.minutes[minute] ?? 0)) return null;
+      // Claims hold only while they hold: a lapsed one is a page sent, no more.
+      const claimed = stored.claimed.filter(({ until, marks }) => {
+        if (Date.parse(until) > now) return true;
+        for (const mark of marksIn(marks)) sent.add(mark);
+        return false;
+      });
+      if (taken.length > 0) {
+        claimed.push({ until: iso(takenUntil as number), marks: taken.join("") });
+      }
       const minutes = Object.fromEntries(
-        Object.entries({ ...stored.minutes, [minute]: counts })
+        Object.entries({ ...stored.minutes, [minute]: minuteCount })
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .slice(-KEPT_MINUTES),
       );
-      return { sent, minutes };
+      return { sent: [...sent].join(""), minutes, claimed };
     });
 
     const folds = requests.filter(
       (_, index) => outcomes[index] === "minute" || outcomes[index] === "hour",
     );
-    if (folds.length > 0) {
-      await this.update(
-        minuteKey(channel, minuteStart),
-        MinuteWindowSchema,
-        emptyMinute,
-        (window) => {
-          const next = folds.reduce(fold, window);
-          return next === window ? null : next;
-        },
-      );
-    }
+    if (folds.length > 0) await this.fold(minuteKey(channel, minuteStart), folds);
     return requests.map(({ limits }, index): PageBudgetDecision => {
       const outcome = outcomes[index] as Outcome;
       if (outcome === "paged") return { paged: true };
@@ -268,6 +328,67 @@ export class PageBudgetKeeper implements PageBudgetStore {
     });
   }
 
+  /**
+   * Adds folded pages to the minute's current item (one not yet full), and to the next ones when
+   * it fills. A page already in the item is not added again; one retried into a later item is
+   * counted once by the digest, which reads them all.
+   */
+  private async fold(minute: string, requests: ReadonlyArray<PageRequest>): Promise<void> {
+    let index = this.chunks.get(minute) ?? (await this.lastChunk(minute));
+    let remaining = requests.map(toEntry);
+    while (remaining.length > 0) {
+      let rest: Entry[] = [];
+      await this.update(chunkKey(minute, index), MinuteChunkSchema, emptyChunk, (chunk) => {
+        const present = new Set(chunk.entries.map(([ref]) => ref));
+        const added = remaining.filter(([ref]) => !present.has(ref) && present.add(ref));
+        const room = Math.max(0, CHUNK_ENTRIES - chunk.entries.length);
+        rest = added.slice(room);
+        if (room === 0 || added.length === 0) return null;
+        return { ...chunk, entries: [...chunk.entries, ...added.slice(0, room)] };
+      });
+      remaining = rest;
+      if (remaining.length > 0) index += 1;
+    }
+    this.chunks.delete(minute);
+    this.chunks.set(minute, index);
+    if (this.chunks.size > KEPT_ITEMS)
+      this.chunks.delete(this.chunks.keys().next().value as string);
+  }
+
+  /**
+   * The index of a minute's last item (0 when it has none): items are written in order, so the
+   * first missing one is found by doubling, then halving.
+   */
+  private async lastChunk(minute: string): Promise<number> {
+    const exists = async (index: number) => {
+      const stored =
+        this.known.get(chunkKey(minute, index)) ?? (await this.items.get(chunkKey(minute, index)));
+      return stored !== null;
+    };
+    let present = 0;
+    let absent = 1;
+    while (await exists(absent)) {
+      present = absent;
+      absent *= 2;
+    }
+    while (absent - present > 1) {
+      const middle = Math.floor((present + absent) / 2);
+      if (await exists(middle)) present = middle;
+      else absent = middle;
+    }
+    return present;
+  }
+
+  /** Every item of a minute, in order. */
+  private async minuteChunks(minute: string, head: MinuteChunk): Promise<MinuteChunk[]> {
+    const chunks = [head];
+    for (let index = 1; ; index++) {
+      const stored = await this.items.get(chunkKey(minute, index));
+      if (!stored) return chunks;
+      chunks.push(MinuteChunkSchema.parse(stored.value));
+    }
+  }
+
   async claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]> {
     const current = Math.floor(now / MINUTE) * MINUTE;
     const digests: Digest[] = [];
@@ -275,36 +396,41 @@ export class PageBudgetKeeper implements PageBudgetStore {
       const start = current - back * MINUTE;
       const key = minuteKey(channel, start);
       const token = `${iso(now)}/${Math.random().toString(36).slice(2)}`;
-      let claimed: MinuteWindow | null = null;
-      await this.update(key, MinuteWindowSchema, null, (window) => {
+      let claimed: MinuteChunk | null = null;
+      await this.update(key, MinuteChunkSchema, null, (head) => {
         claimed = null;
-        const owes = window.folded.length + window.unlisted > 0;
-        const digest = window.digest;
+        const owes = head.entries.length + head.unlisted > 0;
+        const digest = head.digest;
         const taken =
           digest !== null && ("sentAt" in digest || Date.parse(digest.claim.until) > now);
         if (!owes || taken) return null;
-        claimed = window;
-        return { ...window, digest: { claim: { token, until: iso(now + DIGEST_CLAIM_MS) } } };
+        claimed = head;
+        return { ...head, digest: { claim: { token, until: iso(now + DIGEST_CLAIM_MS) } } };
       });
-      const won = claimed as MinuteWindow | null;
-      if (won) {
-        digests.push({
-          channel,
-          window: iso(start),
-          folded: won.folded,
-          unlisted: won.unlisted,
-          token,
-        });
+      const won = claimed as MinuteChunk | null;
+      if (!won) continue;
+      const seen = new Set<string>();
+      const folded: FoldedPage[] = [];
+      let unlisted = 0;
+      for (const chunk of await this.minuteChunks(key, won)) {
+        unlisted += chunk.unlisted;
+        for (const entry of chunk.entries) {
+          if (seen.has(entry[0])) continue;
+          seen.add(entry[0]);
+          if (folded.length < MAX_LISTED) folded.push(fromEntry(entry));
+          else unlisted += 1;
+        }
       }
+      digests.push({ channel, window: iso(start), folded, unlisted, token });
     }
     return digests;
   }
 
   async markSent(digest: Digest, now: number): Promise<void> {
     const key = minuteKey(digest.channel, Date.parse(digest.window));
-    await this.update(key, MinuteWindowSchema, null, (window) => {
-      const mine = window.digest && "claim" in window.digest && window.digest.claim.token;
-      return mine === digest.token ? { ...window, digest: { sentAt: iso(now) } } : null;
+    await this.update(key, MinuteChunkSchema, null, (head) => {
+      const mine = head.digest && "claim" in head.digest && head.digest.claim.token;
+      return mine === digest.token ? { ...head, digest: { sentAt: iso(now) } } : null;
     });
   }
 
@@ -354,6 +480,32 @@ export class PageBudgetKeeper implements PageBudgetStore {
     this.known.set(key, item);
     if (this.known.size > KEPT_ITEMS) this.known.delete(this.known.keys().next().value as string);
   }
+}
+
+interface LegacyHour {
+  sent: string[];
+  minutes?: Record<string, { sent: string[]; claims: Record<string, string> }>;
+}
+
+function isLegacyHour(value: unknown): value is LegacyHour {
+  return typeof value === "object" && value !== null && Array.isArray((value as LegacyHour).sent);
+}
+
+/** An hour's item as written before marks (every ref listed, per minute too), read as marks. */
+function fromLegacyHour({ sent, minutes = {} }: LegacyHour): HourWindow {
+  const claims = new Map<string, string>();
+  for (const kept of Object.values(minutes)) {
+    for (const [ref, until] of Object.entries(kept.claims)) claims.set(markOf(ref), until);
+  }
+  const marks = new Set(sent.map(markOf));
+  for (const mark of claims.keys()) marks.delete(mark);
+  return {
+    sent: [...marks].join(""),
+    minutes: Object.fromEntries(
+      Object.entries(minutes).map(([minute, kept]) => [minute, kept.sent.length]),
+    ),
+    claimed: [...claims].map(([mark, until]) => ({ until, marks: mark })),
+  };
 }
 
 interface Waiting {
