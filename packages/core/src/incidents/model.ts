@@ -304,24 +304,197 @@ const IncidentRecordFields = z.object({
  * Records written before incidents held alerts read as one alert made from the incident, so
  * existing tables need no migration.
  */
-export const IncidentRecordSchema = z.preprocess(
-  (value) => (isLegacyRecord(value) ? { ...value, alerts: [legacyAlert(value)] } : value),
-  IncidentRecordFields,
-);
+export const IncidentRecordSchema = z.preprocess((stored) => {
+  const value = expandedRecord(stored);
+  return isLegacyRecord(value) ? { ...value, alerts: [legacyAlert(value)] } : value;
+}, IncidentRecordFields);
 export type IncidentRecord = z.infer<typeof IncidentRecordFields>;
 
 /**
  * The record as a store writes it (then `JSON.stringify`): each generation's delivery marks as
- * one string, which `IncidentRecordSchema` reads back as the list. A generation holding a mark
- * of another length stays a list.
+ * one string, which `IncidentRecordSchema` reads back as the list (a generation holding a mark
+ * of another length stays a list), and without the fields `STORED_DEFAULTS` and the derived
+ * lists below put back.
  */
 export function storedRecord(record: IncidentRecord): object {
   const compact = (marks: string[]) => marks.every((id) => id.length === DELIVERY_MARK_LENGTH);
+  const { incident } = record;
   return {
-    ...record,
+    ...withoutDerived(
+      withoutDefaults(record, STORED_DEFAULTS.record),
+      RECORD_FROM_INCIDENT,
+      record,
+    ),
+    incident: withoutDefaults(incident, STORED_DEFAULTS.incident),
+    alerts: record.alerts.map((alert) =>
+      withoutDerived(withoutDefaults(alert, STORED_DEFAULTS.alert), ALERT_FROM_INCIDENT, record),
+    ),
+    actions: record.actions.map((action) =>
+      withoutDerived(withoutDefaults(action, STORED_DEFAULTS.action), ACTION_FROM_PAGE, action),
+    ),
     seen: record.seen.map(({ generation, ids }) =>
       compact(ids) ? { generation, marks: ids.join("") } : { generation, ids },
     ),
+  };
+}
+
+/**
+ * What a stored record leaves out, and reading puts back: fields at their usual value (null,
+ * false, empty), and an alert's fields that say what its incident says (an incident of one
+ * alert repeats its title, link and attributes otherwise). DynamoDB bills a write per started
+ * kilobyte and an incident is written at least twice, so the item's size is its cost: a new
+ * Sentry incident's item takes 1.9 KB instead of 3.1 (2 write units, not 4).
+ */
+const STORED_DEFAULTS = {
+  record: {
+    severitySetBy: null,
+    recoveredBefore: {},
+    lastReceivedAt: null,
+    marksArchivedUntil: null,
+    actions: [],
+    escalation: { repeats: 0, nextAt: null },
+  },
+  incident: {
+    rule: null,
+    flapping: false,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    link: null,
+    detail: null,
+    service: null,
+    runbook: null,
+    mergedInto: null,
+  },
+  // Not the fields an alert may take from its incident: an absent one is the incident's.
+  alert: { description: null, inhibitedBy: null, resolvedAt: null },
+  action: {
+    rule: null,
+    reason: null,
+    dryRun: false,
+    requests: [],
+    before: null,
+    notBefore: null,
+    claim: null,
+    approvedBy: null,
+    followUp: null,
+    page: null,
+  },
+} satisfies Record<string, Record<string, unknown>>;
+
+/** A field left out when it equals what `from` makes of its owner, and made so when read. */
+type Derived<T> = ReadonlyArray<[string, (owner: T) => unknown]>;
+
+/** The record's times a new incident's own say (the newest trigger, its one open...). */
+const RECORD_FROM_INCIDENT: Derived<RecordShape> = [
+  ["lastTriggerAt", (record) => record.incident.lastSeenAt],
+  ["lastSignalEntryAt", (record) => record.incident.lastSeenAt],
+  ["opens", (record) => [record.incident.firstSeenAt]],
+];
+
+/** An alert's fields left out when they equal the incident's (or the record's) value. */
+const ALERT_FROM_INCIDENT: Derived<RecordShape> = [
+  ["fingerprint", (record) => record.incident.fingerprint],
+  ["source", (record) => record.incident.source],
+  ["title", (record) => record.incident.title],
+  ["severity", (record) => record.incident.severity],
+  ["rule", (record) => record.incident.rule],
+  ["count", (record) => record.incident.count],
+  ["firstSeen", (record) => record.incident.firstSeenAt],
+  ["lastSeen", (record) => record.incident.lastSeenAt],
+  ["link", (record) => record.incident.link],
+  ["attributes", (record) => record.incident.attributes],
+  ["lastTriggerAt", (record) => record.lastTriggerAt],
+];
+
+/** A page's spec and target, which its channel and kind say. */
+const ACTION_FROM_PAGE: Derived<{ page?: unknown }> = [
+  ["spec", ({ page }) => (isPage(page) ? { channel: page.channel, kind: page.kind } : undefined)],
+  ["targetKey", ({ page }) => (isPage(page) ? `page:${page.channel}` : undefined)],
+];
+
+const isPage = (page: unknown): page is { channel: unknown; kind: unknown } =>
+  typeof page === "object" && page !== null && "channel" in page && "kind" in page;
+
+interface RecordShape {
+  incident: Record<string, unknown>;
+  lastTriggerAt?: unknown;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function withoutDefaults(
+  value: object,
+  defaults: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = { ...value };
+  for (const [field, usual] of Object.entries(defaults)) {
+    if (field in kept && same(kept[field], usual)) delete kept[field];
+  }
+  return kept;
+}
+
+function withoutDerived<T>(
+  stored: Record<string, unknown>,
+  derived: Derived<T>,
+  owner: T,
+): Record<string, unknown> {
+  for (const [field, from] of derived) {
+    const value = from(owner);
+    if (value !== undefined && same(stored[field], value)) delete stored[field];
+  }
+  return stored;
+}
+
+function withDerived<T>(value: unknown, derived: Derived<T>, owner: T): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const full: Record<string, unknown> = { ...value };
+  for (const [field, from] of derived) {
+    const made = field in full ? undefined : from(owner);
+    if (made !== undefined) full[field] = structuredClone(made);
+  }
+  return full;
+}
+
+function withDefaults(value: unknown, defaults: Readonly<Record<string, unknown>>): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const full: Record<string, unknown> = { ...value };
+  for (const [field, usual] of Object.entries(defaults)) {
+    if (!(field in full)) full[field] = structuredClone(usual);
+  }
+  return full;
+}
+
+/** A record as `storedRecord` wrote it, whole again (a record written whole reads as it is). */
+function expandedRecord(stored: unknown): unknown {
+  if (typeof stored !== "object" || stored === null || !("incident" in stored)) return stored;
+  const { alerts, actions, ...rest } = stored as { alerts?: unknown; actions?: unknown };
+  const incident = withDefaults((stored as RecordShape).incident, STORED_DEFAULTS.incident);
+  const partial = { ...rest, incident } as RecordShape;
+  const record = withDerived(
+    withDefaults(partial, STORED_DEFAULTS.record),
+    RECORD_FROM_INCIDENT,
+    partial,
+  ) as RecordShape & Record<string, unknown>;
+  return {
+    ...record,
+    // No alerts at all: a record from before alerts, which the legacy reading makes one.
+    ...(Array.isArray(alerts)
+      ? {
+          alerts: alerts.map((alert) =>
+            withDerived(withDefaults(alert, STORED_DEFAULTS.alert), ALERT_FROM_INCIDENT, record),
+          ),
+        }
+      : {}),
+    ...(Array.isArray(actions)
+      ? {
+          actions: actions.map((action) => {
+            const full = withDefaults(action, STORED_DEFAULTS.action);
+            return withDerived(full, ACTION_FROM_PAGE, full as { page?: unknown });
+          }),
+        }
+      : {}),
   };
 }
 
