@@ -4,6 +4,7 @@ import type { MonitoringConfig } from "../config/schema";
 import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from "../errors";
 import type { Clock, IncidentStore } from "../ports";
 import { maxSeverity, type Severity, severityRank } from "../severity";
+import { isSlackResponseUrl } from "../slack/response-url";
 import { acknowledge, addNote, type HumanChange, resolveByPerson } from "./human";
 import { incidentId } from "./ids";
 import type { Alert, DedupMarks, Incident, IncidentRecord } from "./model";
@@ -416,23 +417,6 @@ export class IncidentCommands {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
-  }
-}
-
-/**
- * Slack's response URLs live on hooks.slack.com; nothing else is ever posted to. The text itself
- * must say so too, not only its parse: URL parsers forgive leading spaces, tabs inside and
- * `%2e` in host names, and whichever one posts the reply need not be this one.
- */
-export function isSlackResponseUrl(url: string): boolean {
-  if (!url.startsWith("https://hooks.slack.com/") || /[^\x21-\x7e]/.test(url)) return false;
-  try {
-    const parsed = new URL(url);
-    return (
-      parsed.protocol === "https:" && parsed.hostname === "hooks.slack.com" && parsed.port === ""
-    );
-  } catch {
-    return false;
   }
 }
 

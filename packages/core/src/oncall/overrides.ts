@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError, NotFoundError } from "../errors";
 import type { OverrideStore } from "../ports";
+import { MAX_ONCALL_RANGE_MS } from "./names";
 import { type OnCall, onCallAt, type Shift, shifts } from "./rotation";
 
 /** An override as stored: `person` covers `schedule` from `from` until `to`, whoever rotates. */
@@ -18,11 +19,7 @@ export const ScheduleOverrideSchema = z.object({
 });
 export type ScheduleOverride = z.output<typeof ScheduleOverrideSchema>;
 
-/** The longest override, and the longest range one calendar read covers. */
-export const MAX_ONCALL_RANGE_MS = 90 * 86_400_000;
-
 const OVERRIDE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const OverrideIdPattern = /^O[0-9A-HJKMNP-TV-Z]{7}$/;
 
 /** `O` and seven Crockford base32 characters. */
 export function newOverrideId(): string {

@@ -1,8 +1,7 @@
 import { IANAZone } from "luxon";
 import * as z from "zod";
+import { OnCallNamePattern } from "./names";
 
-/** A person's or a schedule's name in the config, in URLs and in Slack. */
-export const OnCallNamePattern = /^[a-z0-9][a-z0-9._-]{0,39}$/i;
 const NameSchema = z
   .string()
   .regex(OnCallNamePattern, "use letters, digits, '.', '_' and '-' (max 40)");

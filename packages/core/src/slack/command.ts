@@ -2,7 +2,7 @@ import * as z from "zod";
 import type { Match, MonitoringConfig } from "../config/schema";
 import { parseDuration } from "../duration";
 import { ClientError, InvalidInputError, NotFoundError } from "../errors";
-import { type CommandResult, IncidentCommands, isSlackResponseUrl } from "../incidents/commands";
+import type { CommandResult } from "../incidents/commands";
 import { parseIncidentId } from "../incidents/ids";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
@@ -27,6 +27,7 @@ import {
   unchangedMessage,
 } from "./messages";
 import { type OnCallCommand, parseOnCall, parseOverride, runOnCallCommand } from "./oncall";
+import { isSlackResponseUrl } from "./response-url";
 
 /**
  * The form fields of a slash command as Slack posts them (`application/x-www-form-urlencoded`).
@@ -381,8 +382,9 @@ export async function answerSlashCommand(
     const attempted = describeAttempt(command);
     if ("id" in command) {
       // On the incident's timeline, so whoever reviews it sees who tried what.
+      const commands = await incidentCommands(deps);
       try {
-        await incidentCommands(deps).refuse(command.id, by, attempted);
+        await commands.refuse(command.id, by, attempted);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
@@ -455,25 +457,29 @@ async function run(
       });
     }
     case "ack": {
-      const result = await incidentCommands(deps).acknowledge(command.id, by);
+      const commands = await incidentCommands(deps);
+      const result = await commands.acknowledge(command.id, by);
       return outcome("ack", result, () =>
         changeMessage({ kind: "ack", incident: result.incident, by }),
       );
     }
     case "resolve": {
-      const result = await incidentCommands(deps).resolve(command.id, by, command.note);
+      const commands = await incidentCommands(deps);
+      const result = await commands.resolve(command.id, by, command.note);
       return outcome("resolve", result, () =>
         changeMessage({ kind: "resolve", incident: result.incident, by, note: command.note }),
       );
     }
     case "merge": {
-      const result = await incidentCommands(deps).merge(command.id, command.into, by);
+      const commands = await incidentCommands(deps);
+      const result = await commands.merge(command.id, command.into, by);
       return outcome("merge", result, () =>
         changeMessage({ kind: "merge", incident: result.incident, by }),
       );
     }
     case "note": {
-      const result = await incidentCommands(deps).note(command.id, by, command.text);
+      const commands = await incidentCommands(deps);
+      const result = await commands.note(command.id, by, command.text);
       return outcome("note", result, () =>
         changeMessage({ kind: "note", incident: result.incident, by, text: command.text }),
       );
@@ -485,7 +491,8 @@ async function run(
           ? { responseUrl: form.response_url }
           : undefined;
       const { id, actionId } = command;
-      const result = await incidentCommands(deps).approve(id, actionId, by, followUp);
+      const commands = await incidentCommands(deps);
+      const result = await commands.approve(id, actionId, by, followUp);
       const action = result.record.actions.find((candidate) => candidate.id === actionId);
       return outcome("approve", result, () =>
         action
@@ -538,5 +545,11 @@ async function run(
   }
 }
 
-const incidentCommands = ({ store, config, clock, region }: SlashCommandDeps) =>
-  new IncidentCommands({ store, config, clock, region });
+/**
+ * The incident commands, imported when a command changes an incident: with planning beneath them
+ * (remediations, escalation) they are most of the Slack core, and `list` or `show` never need them.
+ */
+const incidentCommands = async ({ store, config, clock, region }: SlashCommandDeps) => {
+  const { IncidentCommands } = await import("../incidents/commands");
+  return new IncidentCommands({ store, config, clock, region });
+};

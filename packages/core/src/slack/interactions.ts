@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { ClientError, formatIssues, InvalidInputError, NotFoundError } from "../errors";
-import { type CommandResult, IncidentCommands, isSlackResponseUrl } from "../incidents/commands";
+import type { CommandResult } from "../incidents/commands";
 import { parseIncidentId } from "../incidents/ids";
 import { silenceFor } from "../silences/silence";
 import { BUTTON_ACTIONS, type ButtonActionId, ButtonValueSchema } from "./buttons";
@@ -15,6 +15,7 @@ import {
   type SlackMessage,
   unchangedMessage,
 } from "./messages";
+import { isSlackResponseUrl } from "./response-url";
 
 /**
  * A `block_actions` payload: what Slack posts (form field `payload`, a JSON string) when someone
@@ -154,6 +155,8 @@ export async function answerInteraction(
   if (!press) return answer(problemMessage("This button is not one Firebreak knows."), false);
 
   const by = `slack:${userId}`;
+  // Imported on a press, not at cold start: planning beneath them is most of the Slack core.
+  const { IncidentCommands } = await import("../incidents/commands");
   const commands = new IncidentCommands(deps);
   if (!mayChange(config, userId)) {
     const attempted = describeAttempt(press.kind === "resolve" ? { ...press, note: null } : press);

@@ -1,13 +1,8 @@
 import type { MonitoringConfig } from "../config/schema";
 import { parseDuration } from "../duration";
 import { InvalidInputError } from "../errors";
-import {
-  MAX_ONCALL_RANGE_MS,
-  newOverride,
-  type ScheduleOnCall,
-  whoIsOnCall,
-} from "../oncall/overrides";
-import { OnCallNamePattern } from "../oncall/schema";
+import { MAX_ONCALL_RANGE_MS, OnCallNamePattern } from "../oncall/names";
+import type { ScheduleOnCall } from "../oncall/overrides";
 import type { OverrideStore } from "../ports";
 import { clip } from "../signal";
 import { escapeMrkdwn, problemMessage, type SlackMessage } from "./messages";
@@ -76,6 +71,8 @@ export async function runOnCallCommand(
   },
 ): Promise<SlackMessage> {
   const { config, overrides, now, by } = deps;
+  // Rotations (with luxon beneath them) are imported when someone asks, not at cold start.
+  const { newOverride, whoIsOnCall } = await import("../oncall/overrides");
   if (command.schedule !== null && !Object.hasOwn(config.schedules, command.schedule)) {
     const known = Object.keys(config.schedules).join(", ") || "none configured";
     return problemMessage(`no schedule ${command.schedule} (schedules: ${known})`);
