@@ -3,11 +3,13 @@ import {
   alreadyHandledMessage,
   answerInteraction,
   answerSlashCommand,
+  changesSomething,
   formatIssues,
   InvalidInputError,
   isSlackResponseUrl,
   once,
   parseInteractionForm,
+  parseSlashCommand,
   type SlackDeps,
   type SlackResponsePost,
   SlashCommandFormSchema,
@@ -29,11 +31,12 @@ export type SlackResponder = (post: SlackResponsePost) => Promise<void>;
  * presses). The signature is checked on the raw bytes before anything else (401, nothing read,
  * nothing changed); then the form (400 when a field Slack always sends is missing); then the
  * request is claimed, so a copy replayed within its window is answered "already handled" and
- * applies nothing; then the core answers. A command's answer is the HTTP body, a 200 even for
- * refusals and typos, so Slack shows a reply rather than "dispatch_failed". A press's answer is
- * posted to its `response_url` (the message replaced, or a note for the presser) and the HTTP
- * answer is an empty 200: Slack ignores its body and wants it within 3 s, and a Lambda function
- * cannot post after it returned, so the post is bounded by the transport's timeout.
+ * applies nothing; then the core answers (a command that changes nothing, such as `list`, while
+ * the claim is written). A command's answer is the HTTP body, a 200 even for refusals and typos,
+ * so Slack shows a reply rather than "dispatch_failed". A press's answer is posted to its
+ * `response_url` (the message replaced, or a note for the presser) and the HTTP answer is an
+ * empty 200: Slack ignores its body and wants it within 3 s, and a Lambda function cannot post
+ * after it returned, so the post is bounded by the transport's timeout.
  */
 export function createSlackHandler(deps: () => Promise<SlackDeps>, respond: SlackResponder) {
   const logger = createLogger("slack");
@@ -85,11 +88,19 @@ export function createSlackHandler(deps: () => Promise<SlackDeps>, respond: Slac
     if (!form.success) {
       throw new InvalidInputError(`invalid slash command: ${formatIssues(form.error)}`);
     }
-    if (!(await firstTime())) {
+    const replayed = () => {
       logger.warn("slack request replayed", { user: form.data.user_id });
       return json(200, alreadyHandledMessage());
+    };
+    const answer = () => answerSlashCommand(form.data, { ...core, logger });
+    if (changesSomething(parseSlashCommand(form.data.text))) {
+      if (!(await firstTime())) return replayed();
+      return json(200, await answer());
     }
-    return json(200, await answerSlashCommand(form.data, { ...core, logger }));
+    // A command that changes nothing (list, show, oncall, help) is answered while its claim is
+    // written: one round trip less, and a replay's answer, read for nothing, is not sent.
+    const [first, message] = await Promise.all([firstTime(), answer()]);
+    return first ? json(200, message) : replayed();
   });
 
   /** A lost update leaves the message as it was; the change itself is made and on the timeline. */

@@ -113,6 +113,23 @@ describe("Slack: a signed request replayed within its 5-minute window", () => {
     expect(silences.items.filter((silence) => silence.matcher === matcher)).toHaveLength(1);
   });
 
+  it("answers a list once, and its copies, one after the other or at once, already handled", async () => {
+    // A command that changes nothing is answered while its claim is written: the claim still
+    // decides which copy gets the answer.
+    const id = await openIncident("replay-list");
+    const request = slackRequest("list", nowSeconds() - 1);
+    const first = await sendSlack(request);
+    expect(first.response_type).toBe("ephemeral");
+    expect(JSON.stringify(first.blocks)).toContain(id);
+    expect(await sendSlack(request)).toMatchObject({ text: ALREADY_HANDLED });
+
+    const sentTwice = slackRequest("list", nowSeconds());
+    const answers = await Promise.all([1, 2].map(() => sendSlack(sentTwice)));
+    expect(answers.filter((answer) => answer.text === ALREADY_HANDLED)).toHaveLength(1);
+    const answered = answers.find((answer) => answer.text !== ALREADY_HANDLED);
+    expect(JSON.stringify(answered?.blocks)).toContain(id);
+  });
+
   it("still applies the same command typed again: a new timestamp is a new request", async () => {
     const id = await openIncident("replay-note-retyped");
     const text = `note ${id} still degraded`;
