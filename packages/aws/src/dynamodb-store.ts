@@ -30,6 +30,7 @@ import {
   InvalidInputError,
   isExpired,
   nextDueAt,
+  incidentId as nthIncidentId,
   pendingSince,
   StaleRecordError,
   type SweepPolicy,
@@ -53,6 +54,12 @@ import {
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 const pointerKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
+/**
+ * A fingerprint's first incident, which needs no pointer: its id says whose first it is, so its
+ * create is the only write a new incident makes (a storm of new ones writes half as many items).
+ * A pointer, once written (a second incident, a recovery kept, a salted id), says more.
+ */
+const firstIncidentId = (fingerprint: string) => nthIncidentId(fingerprint, 1);
 /** One item per archived delivery mark: its own partition, so a storm's marks spread out. */
 const markKey = (fingerprint: string, mark: string) => ({
   pk: `DLV#${fingerprint}#${mark}`,
@@ -142,42 +149,50 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async getFingerprint(fingerprint: string): Promise<FingerprintState> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: pointerKey(fingerprint),
-        ConsistentRead: true,
-      }),
-    );
-    const pointer = Item ? StoredPointer.parse(Item) : undefined;
-    if (!pointer || isExpired(pointer.expiresAt, this.clock.now())) {
-      return { record: null, recoveredAt: null };
-    }
-    return {
-      record: pointer.incidentId === undefined ? null : await this.get(pointer.incidentId),
-      recoveredAt: pointer.recoveredAt ?? null,
-    };
+    return (await this.getFingerprints([fingerprint])).get(fingerprint) as FingerprintState;
   }
 
+  /**
+   * Each fingerprint's pointer and first incident are read together; an incident a pointer names
+   * that is not among them (a later one) is read next, all in one BatchGetItem.
+   */
   async getFingerprints(
     fingerprints: ReadonlyArray<string>,
   ): Promise<Map<string, FingerprintState>> {
     const now = this.clock.now();
     const unique = [...new Set(fingerprints)];
-    const pointers = await this.getItems(unique.map(pointerKey));
+    const firstKeys = new Map(
+      unique.map((fingerprint) => [fingerprint, firstIncidentId(fingerprint)]),
+    );
+    const keys = new Map<string, { pk: string; sk: string }>();
+    for (const fingerprint of unique) {
+      const pointer = pointerKey(fingerprint);
+      const first = incidentKey(firstKeys.get(fingerprint) as string);
+      keys.set(pointer.pk, pointer);
+      keys.set(first.pk, first);
+    }
+    const items = await this.getItems([...keys.values()]);
     const states = new Map<string, FingerprintState>();
     const pointing = new Map<string, { incidentId: string; recoveredAt: string | null }>();
     for (const fingerprint of unique) {
-      const item = pointers.get(pointerKey(fingerprint).pk);
-      const pointer = item ? StoredPointer.parse(item) : undefined;
-      if (!pointer || isExpired(pointer.expiresAt, now)) {
-        states.set(fingerprint, { record: null, recoveredAt: null });
-      } else if (pointer.incidentId === undefined) {
-        states.set(fingerprint, { record: null, recoveredAt: pointer.recoveredAt ?? null });
-      } else {
-        const { incidentId, recoveredAt } = pointer;
-        pointing.set(fingerprint, { incidentId, recoveredAt: recoveredAt ?? null });
+      const item = items.get(pointerKey(fingerprint).pk);
+      const stored = item ? StoredPointer.parse(item) : undefined;
+      const pointer = stored && !isExpired(stored.expiresAt, now) ? stored : undefined;
+      const recoveredAt = pointer?.recoveredAt ?? null;
+      const firstId = firstKeys.get(fingerprint) as string;
+      if (pointer?.incidentId !== undefined && pointer.incidentId !== firstId) {
+        pointing.set(fingerprint, { incidentId: pointer.incidentId, recoveredAt });
+        continue;
       }
+      const first = items.get(incidentKey(firstId).pk);
+      const live = first && !isExpired(StoredExpiry.parse(first).expiresAt, now);
+      const record = live ? parseRecord(first) : null;
+      // Without a pointer naming it, an item at the first id is the fingerprint's only if it
+      // says so (another fingerprint's id may collide; its incident then took a salted id).
+      const owned =
+        pointer?.incidentId === firstId ||
+        (record?.incident.fingerprint === fingerprint && record.incident.sequence === 1);
+      states.set(fingerprint, { record: owned ? record : null, recoveredAt });
     }
     const ids = [...new Set([...pointing.values()].map(({ incidentId }) => incidentId))];
     const incidents = await this.getItems(ids.map(incidentKey));
@@ -221,7 +236,9 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   /**
    * One conditional update of the pointer. With an incident, the recovery rides on its pointer
-   * (and its expiry); with none, the pointer holds only the recovery and expires at `until`.
+   * (and its expiry); with none, the pointer holds only the recovery and expires at `until`. A
+   * first incident may have no pointer yet: its recovery writes one, which also expires at
+   * `until` (the first incident is the fingerprint's without it).
    */
   async rememberRecovery(
     fingerprint: string,
@@ -232,6 +249,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
     const newer = "(attribute_not_exists(recoveredAt) OR recoveredAt < :at)";
     const live = "(attribute_not_exists(#expiresAt) OR #expiresAt > :now)";
     const now = Math.floor(this.clock.now() / 1000);
+    const first = incidentId !== null && incidentId === firstIncidentId(fingerprint);
+    // No incident, says the caller: not while the fingerprint's first incident is there.
+    if (incidentId === null && (await this.getFingerprint(fingerprint)).record) {
+      throw new VersionConflictError(`pointer of ${fingerprint}`);
+    }
     try {
       await this.documents.send(
         new UpdateCommand({
@@ -249,12 +271,30 @@ export class DynamoDbIncidentStore implements IncidentStore {
                 },
                 ExpressionAttributeValues: { ":at": at, ":until": seconds(until), ":now": now },
               }
-            : {
-                UpdateExpression: "SET recoveredAt = :at",
-                ConditionExpression: `incidentId = :id AND ${live} AND ${newer}`,
-                ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
-                ExpressionAttributeValues: { ":at": at, ":id": incidentId, ":now": now },
-              }),
+            : first
+              ? {
+                  UpdateExpression:
+                    "SET recoveredAt = :at, incidentId = :id, #sequence = :one, #expiresAt = :until",
+                  // No pointer, one holding only a recovery, or one at this incident; or expired.
+                  ConditionExpression: `attribute_not_exists(pk) OR #expiresAt <= :now OR ((attribute_not_exists(incidentId) OR incidentId = :id) AND ${newer})`,
+                  ExpressionAttributeNames: {
+                    "#expiresAt": TABLE.ttlAttribute,
+                    "#sequence": "sequence",
+                  },
+                  ExpressionAttributeValues: {
+                    ":at": at,
+                    ":id": incidentId,
+                    ":one": 1,
+                    ":until": seconds(until),
+                    ":now": now,
+                  },
+                }
+              : {
+                  UpdateExpression: "SET recoveredAt = :at",
+                  ConditionExpression: `incidentId = :id AND ${live} AND ${newer}`,
+                  ExpressionAttributeNames: { "#expiresAt": TABLE.ttlAttribute },
+                  ExpressionAttributeValues: { ":at": at, ":id": incidentId, ":now": now },
+                }),
         }),
       );
     } catch (error) {
@@ -516,6 +556,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async setCurrent(fingerprint: string, incidentId: string, sequence: number): Promise<void> {
+    // A first incident is its fingerprint's by its id: no pointer to write.
+    if (sequence === 1 && incidentId === firstIncidentId(fingerprint)) return;
     const now = this.clock.now();
     try {
       await this.documents.send(

@@ -25,8 +25,11 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * Resolved incidents, their timeline pages and their fingerprint's pointer carry `expiresAt`
  * (DynamoDB's TTL, `incidents.retention` after resolving); reads treat an expired item as absent.
  *
- * Access patterns: the current incident of a fingerprint (pointer, then incident: two strongly
- * consistent GetItems, cached by the processor); an incident by id (GetItem); its timeline
+ * Access patterns: the current incident of a fingerprint (its pointer and its first incident,
+ * `incidentId(fingerprint, 1)`, in one strongly consistent BatchGetItem, then the incident the
+ * pointer names if it is a later one; cached by the processor). A fingerprint's first incident
+ * has no pointer until a recovery or a later incident writes one: its id is the pointer, so a new
+ * incident costs one write. An incident by id (GetItem); its timeline
  * (Query `pk`, `begins_with(sk, "TL#")`); open or resolved incidents newest first, by time
  * range (Query GSI1 per shard, filter on severity, source, status and expiry, then BatchGetItem
  * the page found). GSI1 projects only the keys and the filter attributes, so a signal that only
