@@ -3,9 +3,11 @@ import {
   composeApp,
   loadDeployedPolicy,
   type MonitoringConfig,
+  type OverrideStore,
   once,
   parseApiTokens,
   type Responders,
+  type SilenceStore,
   systemClock,
 } from "@firebreak/core";
 import * as z from "zod";
@@ -61,12 +63,25 @@ const awsStore = /* @__PURE__ */ once(async () => {
   return new DynamoDbIncidentStore({ ...(await awsTable()), config: await awsConfig() });
 });
 
-const awsSilences = /* @__PURE__ */ once(async () => {
+// Silences and on-call overrides carry the policy's match schema and on-call's time zones (RE2
+// and luxon, about 225 KB): their adapters load on a store's first call, not when a function's
+// deps are built, so a sweep with nothing due or an API read that asks neither never loads them.
+const silenceStore = /* @__PURE__ */ once(async () => {
   const [{ client, tableName }, { DynamoDbSilenceStore }] = await Promise.all([
     awsTable(),
     import("./adapters/silences"),
   ]);
   return new DynamoDbSilenceStore(client, tableName);
+});
+
+const awsSilences = async (): Promise<SilenceStore> => ({
+  put: async (silence) => (await silenceStore()).put(silence),
+  get: async (id) => (await silenceStore()).get(id),
+  delete: async (id) => (await silenceStore()).delete(id),
+  listActive: async (now) => (await silenceStore()).listActive(now),
+  putWindow: async (window) => (await silenceStore()).putWindow(window),
+  deleteWindow: async (id) => (await silenceStore()).deleteWindow(id),
+  listWindows: async (now) => (await silenceStore()).listWindows(now),
 });
 
 const awsReplays = /* @__PURE__ */ once(async () => {
@@ -75,10 +90,18 @@ const awsReplays = /* @__PURE__ */ once(async () => {
   return new DynamoDbReplayGuard(client, tableName, systemClock);
 });
 
-const awsOverrides = /* @__PURE__ */ once(async () => {
-  const { client, tableName } = await awsTable();
-  const { DynamoDbOverrideStore } = await dynamodbAdapters();
+const overrideStore = /* @__PURE__ */ once(async () => {
+  const [{ client, tableName }, { DynamoDbOverrideStore }] = await Promise.all([
+    awsTable(),
+    import("./adapters/overrides"),
+  ]);
   return new DynamoDbOverrideStore(client, tableName);
+});
+
+const awsOverrides = async (): Promise<OverrideStore> => ({
+  put: async (override) => (await overrideStore()).put(override),
+  delete: async (schedule, id) => (await overrideStore()).delete(schedule, id),
+  list: async (schedule, from, to) => (await overrideStore()).list(schedule, from, to),
 });
 
 const awsChanges = /* @__PURE__ */ once(

@@ -5,7 +5,6 @@ export { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 export {
   DynamoDbChangeStore,
   DynamoDbIncidentStore,
-  DynamoDbOverrideStore,
   DynamoDbReplayGuard,
   DynamoDbSignalCounters,
 } from "@firebreak/aws";

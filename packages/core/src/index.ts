@@ -1,4 +1,5 @@
 export * from "./actions/dispatch";
+export * from "./actions/due";
 export * from "./actions/escalate";
 export * from "./actions/escalation-policy";
 export * from "./actions/gateway";
@@ -32,6 +33,7 @@ export * from "./incidents/reduce";
 export * from "./incidents/retention";
 export * from "./incidents/timeline";
 export * from "./inhibition/inhibit";
+export * from "./maintenance/record";
 export * from "./maintenance/recurrence";
 export * from "./maintenance/schema";
 export * from "./maintenance/window";

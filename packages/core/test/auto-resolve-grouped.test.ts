@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextDueAt, sweepIncident } from "../src/actions/escalate";
+import { nextDueAt } from "../src/actions/due";
+import { sweepIncident } from "../src/actions/escalate";
 import type { IncidentRecord } from "../src/incidents/model";
 import { aConfig, aRecord } from "../src/testing";
 

@@ -88,13 +88,6 @@ export function notVerifiedBecause(action: ActionRecord): string | null {
   return null;
 }
 
-/** The due times of pending verifications (the sweep's due index includes them). */
-export function verificationsDueAt(record: IncidentRecord): number[] {
-  return record.actions.flatMap((action) =>
-    action.verification?.status === "pending" ? [Date.parse(action.verification.dueAt)] : [],
-  );
-}
-
 /** What a check found: a verdict, or a reason to look again at `recheckAt`. */
 export type VerificationFinding =
   | { status: "effective" | "ineffective"; evidence: string }

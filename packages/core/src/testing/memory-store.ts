@@ -1,4 +1,4 @@
-import { nextDueAt, pendingSince, type SweepPolicy } from "../actions/escalate";
+import { nextDueAt, pendingSince, type SweepPolicy } from "../actions/due";
 import { InvalidInputError, VersionConflictError } from "../errors";
 import type { IncidentRecord, TimelinePage } from "../incidents/model";
 import type { ArchivedMark } from "../incidents/reduce";

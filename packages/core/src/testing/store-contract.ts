@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { SweepPolicy } from "../actions/escalate";
+import type { SweepPolicy } from "../actions/due";
 import { InvalidInputError, NotFoundError, VersionConflictError } from "../errors";
 import { resolveByPerson } from "../incidents/human";
 import type { IncidentRecord } from "../incidents/model";
