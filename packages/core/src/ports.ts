@@ -1,7 +1,7 @@
 import { VersionConflictError } from "./errors";
 import type { Incident, IncidentRecord, IncidentStatus, TimelinePage } from "./incidents/model";
 import type { ArchivedMark } from "./incidents/reduce";
-import type { ScheduleOverride } from "./oncall/overrides";
+import type { ScheduleOverride } from "./oncall/model";
 import type { Severity } from "./severity";
 import type { Source } from "./signal";
 

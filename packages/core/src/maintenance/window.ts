@@ -1,46 +1,12 @@
 import { randomBytes } from "node:crypto";
-import * as z from "zod";
-import { AlertMatchSchema } from "../config/match";
 import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError } from "../errors";
 import { alertMatcher, type Hold, type HoldSubject } from "../silences/hold";
+import type { MaintenanceWindow, MaintenanceWindowView } from "./record";
 import { nextPeriod, type Period, parseCron, periodAt, type WindowTiming } from "./recurrence";
 import type { MaintenanceWindowConfig } from "./schema";
 
-const Timestamp = z.iso.datetime();
-
-/**
- * A maintenance window as Firebreak keeps it: from the policy (`origin: "policy"`, id
- * `policy:<name>`, read-only) or made through the API (`origin: "api"`, id `M` and five
- * characters, stored beside silences). `duration` is in milliseconds.
- */
-export const MaintenanceWindowRecordSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  match: AlertMatchSchema,
-  start: Timestamp.nullable(),
-  end: Timestamp.nullable(),
-  cron: z.string().nullable(),
-  timeZone: z.string(),
-  duration: z.number().int().positive().nullable(),
-  reason: z.string().nullable(),
-  origin: z.enum(["policy", "api"]),
-  createdBy: z.string().nullable(),
-  createdAt: Timestamp.nullable(),
-});
-export type MaintenanceWindow = z.infer<typeof MaintenanceWindowRecordSchema>;
-
-/** A window as the API shows it: where it stands now. */
-export const MaintenanceWindowViewSchema = MaintenanceWindowRecordSchema.extend({
-  /** In effect now: alerts it matches are recorded, neither paged nor acted on. */
-  active: z.boolean(),
-  /** The period in effect now, or the next one; null when none is left. */
-  period: z.object({ start: Timestamp, end: Timestamp }).nullable(),
-});
-export type MaintenanceWindowView = z.infer<typeof MaintenanceWindowViewSchema>;
-
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const MaintenanceIdPattern = /^M[0-9A-HJKMNP-TV-Z]{5}$/;
 
 const fromConfig = (
   window: MaintenanceWindowConfig,

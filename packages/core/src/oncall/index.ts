@@ -1,5 +1,5 @@
 export * from "./ical";
-export * from "./names";
+export * from "./model";
 export * from "./overrides";
 export * from "./rotation";
 export * from "./schema";

@@ -1,23 +1,9 @@
 import { randomBytes } from "node:crypto";
-import * as z from "zod";
 import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError, NotFoundError } from "../errors";
 import type { OverrideStore } from "../ports";
-import { MAX_ONCALL_RANGE_MS } from "./names";
+import { MAX_ONCALL_RANGE_MS, type ScheduleOverride } from "./model";
 import { type OnCall, onCallAt, type Shift, shifts } from "./rotation";
-
-/** An override as stored: `person` covers `schedule` from `from` until `to`, whoever rotates. */
-export const ScheduleOverrideSchema = z.object({
-  id: z.string(),
-  schedule: z.string(),
-  person: z.string(),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
-  /** Who made it, as timelines write actors: `api:<token>`, `slack:<user id>`. */
-  createdBy: z.string(),
-  createdAt: z.iso.datetime(),
-});
-export type ScheduleOverride = z.output<typeof ScheduleOverrideSchema>;
 
 const OVERRIDE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

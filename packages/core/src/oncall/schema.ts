@@ -1,6 +1,6 @@
 import { IANAZone } from "luxon";
 import * as z from "zod";
-import { OnCallNamePattern } from "./names";
+import { OnCallNamePattern } from "./model";
 
 const NameSchema = z
   .string()

@@ -1,7 +1,8 @@
 import type { MonitoringConfig } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import { inhibitorOf, OpenIncidentCache } from "../inhibition/inhibit";
-import { type MaintenanceWindow, policyWindows, windowHold } from "../maintenance/window";
+import type { MaintenanceWindow } from "../maintenance/record";
+import { policyWindows, windowHold } from "../maintenance/window";
 import type { IncidentStore } from "../ports";
 import { type Hold, silenceHold, subjectsOf } from "./hold";
 import { SilenceCache, type SilenceStore, silenceFor } from "./silence";

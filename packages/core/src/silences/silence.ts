@@ -3,7 +3,7 @@ import * as z from "zod";
 import { type Match, type MatchInput, MatchSchema } from "../config/match";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
-import type { MaintenanceWindow } from "../maintenance/window";
+import type { MaintenanceWindow } from "../maintenance/record";
 import { compileMatch, type SignalMatcher } from "../policy/match";
 
 const Timestamp = z.iso.datetime();

@@ -1,7 +1,7 @@
 import type { MonitoringConfig } from "../config/schema";
 import { parseDuration } from "../duration";
 import { InvalidInputError } from "../errors";
-import { MAX_ONCALL_RANGE_MS, OnCallNamePattern } from "../oncall/names";
+import { MAX_ONCALL_RANGE_MS, OnCallNamePattern } from "../oncall/model";
 import type { ScheduleOnCall } from "../oncall/overrides";
 import type { OverrideStore } from "../ports";
 import { clip } from "../signal";

@@ -1,4 +1,4 @@
-import type { ScheduleOverride } from "../oncall/overrides";
+import type { ScheduleOverride } from "../oncall/model";
 import type { OverrideStore } from "../ports";
 
 export class MemoryOverrideStore implements OverrideStore {

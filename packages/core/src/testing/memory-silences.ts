@@ -1,4 +1,5 @@
-import { type MaintenanceWindow, windowLasts } from "../maintenance/window";
+import type { MaintenanceWindow } from "../maintenance/record";
+import { windowLasts } from "../maintenance/window";
 import type { Silence, SilenceStore } from "../silences/silence";
 
 export class MemorySilenceStore implements SilenceStore {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_ONCALL_RANGE_MS } from "../oncall/names";
-import type { ScheduleOverride } from "../oncall/overrides";
+import { MAX_ONCALL_RANGE_MS, type ScheduleOverride } from "../oncall/model";
 import type { OverrideStore } from "../ports";
 
 const DAY = 86_400_000;

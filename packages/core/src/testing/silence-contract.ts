@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import type { MaintenanceWindow } from "../maintenance/record";
 import { MaintenanceWindowSchema } from "../maintenance/schema";
-import { type MaintenanceWindow, newMaintenanceWindow } from "../maintenance/window";
+import { newMaintenanceWindow } from "../maintenance/window";
 import { newSilenceId, parseMatcher, type Silence, type SilenceStore } from "../silences/silence";
 
 const NOW = Date.parse("2026-11-26T10:00:00.000Z");
