@@ -49,6 +49,8 @@ describe("an incident record as stored", () => {
     expect(stored).not.toHaveProperty("opens");
     expect(stored.actions[0]).not.toHaveProperty("spec");
     expect(stored.actions[0]).not.toHaveProperty("claim");
+    expect(stored.actions[0].page.deliveries.sns).toEqual({ status: "pending" });
+    expect(stored.timeline[0]).not.toHaveProperty("flapping");
     expect(JSON.stringify(stored).length).toBeLessThan(0.7 * JSON.stringify(record).length);
     expect(readBack(record)).toStrictEqual(record);
   });
@@ -71,6 +73,9 @@ describe("an incident record as stored", () => {
           opens: maybe([AT, LATER]),
           page: fc.constantFrom("none", "page", "remediation", "odd spec"),
           escalation: maybe({ repeats: 1, nextAt: LATER }),
+          entryReason: fc.option(fc.constant("sent via sns"), { nil: null }),
+          flapping: fc.boolean(),
+          delivery: maybe({ attempts: 2, detail: "local outbox", notBefore: LATER }),
         }),
         (choice) => {
           const record = aRecord({ link: choice.incidentLink, rule: "errors" });
@@ -89,8 +94,22 @@ describe("an incident record as stored", () => {
           if (choice.lastSignalEntryAt === null) record.lastSignalEntryAt = null;
           if (choice.opens) record.opens = choice.opens;
           if (choice.escalation) record.escalation = choice.escalation;
+          const opened = record.timeline[0];
+          if (opened?.type === "opened") opened.flapping = choice.flapping;
+          record.timeline.push({
+            type: "action",
+            at: LATER,
+            id: "a1",
+            action: "page",
+            target: "page:oncall",
+            status: "succeeded",
+            reason: choice.entryReason,
+          });
           if (choice.page !== "none") {
             const action = aPage("oncall");
+            if (choice.delivery && action.page?.deliveries.sns) {
+              Object.assign(action.page.deliveries.sns, choice.delivery);
+            }
             if (choice.page === "remediation") {
               Object.assign(action, { type: "scale", spec: { target: "x" }, page: null });
               action.targetKey = "ecs-service:us-east-1/prod/api";

@@ -329,8 +329,18 @@ export function storedRecord(record: IncidentRecord): object {
     alerts: record.alerts.map((alert) =>
       withoutDerived(withoutDefaults(alert, STORED_DEFAULTS.alert), ALERT_FROM_INCIDENT, record),
     ),
-    actions: record.actions.map((action) =>
-      withoutDerived(withoutDefaults(action, STORED_DEFAULTS.action), ACTION_FROM_PAGE, action),
+    actions: record.actions.map((action) => {
+      const stored = withoutDerived(
+        withoutDefaults(action, STORED_DEFAULTS.action),
+        ACTION_FROM_PAGE,
+        action,
+      );
+      return action.page
+        ? { ...stored, page: mapDeliveries(action.page, withoutDefaults) }
+        : stored;
+    }),
+    timeline: record.timeline.map((entry) =>
+      withoutDefaults(entry, TIMELINE_DEFAULTS[entry.type] ?? {}),
     ),
     seen: record.seen.map(({ generation, ids }) =>
       compact(ids) ? { generation, marks: ids.join("") } : { generation, ids },
@@ -349,6 +359,7 @@ const STORED_DEFAULTS = {
   record: {
     severitySetBy: null,
     recoveredBefore: {},
+    timelinePages: 0,
     lastReceivedAt: null,
     marksArchivedUntil: null,
     actions: [],
@@ -382,6 +393,40 @@ const STORED_DEFAULTS = {
     page: null,
   },
 } satisfies Record<string, Record<string, unknown>>;
+
+/** A timeline entry's fields at their usual value, by the entry's type (the inline tail only). */
+const TIMELINE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  opened: { rule: null, detail: null, flapping: false },
+  severity: { rule: null },
+  resolved: { reason: null },
+  silenced: { reason: null },
+  action: { reason: null },
+  alert: { by: null, reason: null },
+};
+
+/** A page's delivery to one transport, at its usual value: not tried, no detail, no wait. */
+const DELIVERY_DEFAULTS = { attempts: 0, detail: null, notBefore: null };
+
+/** A page with `change` applied to each of its deliveries. */
+function mapDeliveries(
+  page: unknown,
+  change: (delivery: object, defaults: Readonly<Record<string, unknown>>) => unknown,
+): unknown {
+  if (typeof page !== "object" || page === null || !("deliveries" in page)) return page;
+  const { deliveries } = page as { deliveries: unknown };
+  if (typeof deliveries !== "object" || deliveries === null) return page;
+  return {
+    ...page,
+    deliveries: Object.fromEntries(
+      Object.entries(deliveries).map(([transport, delivery]) => [
+        transport,
+        typeof delivery === "object" && delivery !== null
+          ? change(delivery, DELIVERY_DEFAULTS)
+          : delivery,
+      ]),
+    ),
+  };
+}
 
 /** A field left out when it equals what `from` makes of its owner, and made so when read. */
 type Derived<T> = ReadonlyArray<[string, (owner: T) => unknown]>;
@@ -477,8 +522,18 @@ function expandedRecord(stored: unknown): unknown {
     RECORD_FROM_INCIDENT,
     partial,
   ) as RecordShape & Record<string, unknown>;
+  const { timeline } = record as { timeline?: unknown };
   return {
     ...record,
+    ...(Array.isArray(timeline)
+      ? {
+          timeline: timeline.map((entry) =>
+            typeof entry === "object" && entry !== null && "type" in entry
+              ? withDefaults(entry, TIMELINE_DEFAULTS[String(entry.type)] ?? {})
+              : entry,
+          ),
+        }
+      : {}),
     // No alerts at all: a record from before alerts, which the legacy reading makes one.
     ...(Array.isArray(alerts)
       ? {
@@ -490,8 +545,9 @@ function expandedRecord(stored: unknown): unknown {
     ...(Array.isArray(actions)
       ? {
           actions: actions.map((action) => {
-            const full = withDefaults(action, STORED_DEFAULTS.action);
-            return withDerived(full, ACTION_FROM_PAGE, full as { page?: unknown });
+            const full = withDefaults(action, STORED_DEFAULTS.action) as { page?: unknown };
+            const page = mapDeliveries(full.page, withDefaults);
+            return withDerived({ ...full, page }, ACTION_FROM_PAGE, { page });
           }),
         }
       : {}),
