@@ -140,6 +140,30 @@ describe("PageBudgetKeeper", () => {
     expect(stored).toMatchObject({ claimed: [], sent: expect.stringMatching(/^.{8008}$/) });
   });
 
+  it("folds concurrent dispatchers' pages into full items, each page named once", async () => {
+    const items = new MemoryVersionedItems();
+    const tight = { perMinute: 1, perHour: 10 };
+    await new PageBudgetKeeper(items).take(request(0, { limits: tight }));
+    // Eight dispatchers (Lambda instances) fold 60 pages each at once, some of them twice.
+    await Promise.all(
+      Array.from({ length: 8 }, (_, keeper) => {
+        const budget = new PageBudgetKeeper(items);
+        return Promise.all(
+          Array.from({ length: 60 }, (_, index) =>
+            budget.take(request(1 + ((keeper * 60 + index) % 400), { limits: tight })),
+          ),
+        );
+      }),
+    );
+    const minutes = [...items.items].filter(([key]) => key.includes(":minute:"));
+    const sizes = minutes.map(([, { value }]) => (value as { entries: unknown[] }).entries.length);
+    expect(sizes.slice(0, -1).every((size) => size === 50)).toBe(true);
+    const [digest] = await new PageBudgetKeeper(items).claimDigests("oncall", AT + 60_000, 1);
+    const named = digest?.folded.map((entry) => entry.incidentId) ?? [];
+    expect(new Set(named).size).toBe(400);
+    expect(named).toHaveLength(400);
+  });
+
   it("reads the items written before marks and split minutes", async () => {
     const items = new MemoryVersionedItems();
     const hour = "page-budget:oncall:hour:2026-11-26T10:00:00.000Z";
