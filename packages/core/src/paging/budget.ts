@@ -25,15 +25,18 @@ const KEPT_MINUTES = 3;
 const KEPT_ITEMS = 64;
 /**
  * Characters of a page's mark: 48 bits of the ref's SHA-256, so an hour's thousand pages take
- * 8 KB. Two refs of one hour sharing a mark (about one in 10^7 at a thousand pages) make the
- * second count as a retry of the first: it is sent, not counted.
+ * 8 KB. Two refs of one hour sharing a mark (odds of about 2 in a billion for an hour of a
+ * thousand pages) make the second count as a retry of the first: it is sent, not counted.
  */
 const MARK_LENGTH = 8;
 
 const FoldedSchema = z.object({ ref: z.string(), incidentId: z.string(), title: z.string() });
 export type FoldedPage = z.infer<typeof FoldedSchema>;
 
-/** A folded page as a minute item keeps it: `[ref, title]`, the incident id when the ref's does not say it. */
+/**
+ * A folded page as a minute item keeps it: `[ref, title]`, and the incident's id third when the
+ * ref (`<incident>/<action>`) does not start with it.
+ */
 const EntrySchema = z.union([
   z.tuple([z.string(), z.string()]),
   z.tuple([z.string(), z.string(), z.string()]),
