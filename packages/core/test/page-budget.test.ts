@@ -229,6 +229,43 @@ describe("PageBudgetKeeper", () => {
     ]);
   });
 
+  it("reads the lookback's minutes side by side: one round trip, digests still oldest first", async () => {
+    const items = new MemoryVersionedItems();
+    const small = { perMinute: 1, perHour: 50 };
+    const minute = (n: number) => Date.parse("2026-11-26T10:00:00.000Z") + n * 60_000;
+    for (let index = 0; index < 8; index++) {
+      await new PageBudgetKeeper(items).take(
+        request(index, { limits: small, now: minute(Math.floor(index / 2)) }),
+      );
+    }
+    // Every read waits until all five minutes' heads have been asked for.
+    const asked: string[] = [];
+    let release = () => {};
+    const allAsked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = {
+      get: async (key: string) => {
+        asked.push(key);
+        if (asked.length === 5) release();
+        await allAsked;
+        return items.get(key);
+      },
+      put: (key: string, value: unknown, version: number) => items.put(key, value, version),
+    };
+    const digests = await new PageBudgetKeeper(slow).claimDigests("oncall", minute(5), 5);
+    // Read one after another, the first would wait for the fifth forever.
+    expect(new Set(asked.slice(0, 5)).size).toBe(5);
+    expect(
+      digests.map((digest) => [digest.window, digest.folded.map((f) => f.incidentId)]),
+    ).toEqual([
+      ["2026-11-26T10:00:00.000Z", ["INC1"]],
+      ["2026-11-26T10:01:00.000Z", ["INC3"]],
+      ["2026-11-26T10:02:00.000Z", ["INC5"]],
+      ["2026-11-26T10:03:00.000Z", ["INC7"]],
+    ]);
+  });
+
   it("hands each closed minute's digest to one sender, and never again once sent", async () => {
     const items = new MemoryVersionedItems();
     const tight = { perMinute: 1, perHour: 10 };

@@ -23,20 +23,24 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     verified: [],
     pendingActionsOldestAgeSeconds: 0,
   };
-  const due = await store.listDue(clock.now());
+  const now = clock.now();
+  const { digests, config, logger } = options;
+  // Three reads side by side, not one after another (a cold start waits on each round trip):
+  // the due index, the page budget's digests (their own items, whatever the sweep changes) and
+  // the oldest pending action, which is what the dispatcher still has not taken (an alarm
+  // watches it) when nothing is due, as in most sweeps.
+  const [due, pendingSince] = await Promise.all([
+    store.listDue(now),
+    store.oldestPendingSince(),
+    digests && sendDigests({ ...digests, store, channels: config.channels, logger }, now),
+  ]);
+  let since = pendingSince;
   if (due.length > 0) {
     const { sweepDue } = await import("./escalate");
     await sweepDue(options, due, report);
+    // Read again after the nudges.
+    since = await store.oldestPendingSince();
   }
-  if (options.digests) {
-    const { config, logger } = options;
-    await sendDigests(
-      { ...options.digests, store, channels: config.channels, logger },
-      clock.now(),
-    );
-  }
-  // Read after the nudges: what the dispatcher still has not taken (an alarm watches it).
-  const since = await store.oldestPendingSince();
   report.pendingActionsOldestAgeSeconds = since
     ? Math.max(0, Math.round((clock.now() - Date.parse(since)) / 1000))
     : 0;

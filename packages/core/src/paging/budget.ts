@@ -394,8 +394,10 @@ export class PageBudgetKeeper implements PageBudgetStore {
 
   async claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]> {
     const current = Math.floor(now / MINUTE) * MINUTE;
-    const digests: Digest[] = [];
-    for (let back = lookbackMinutes; back >= 1; back--) {
+    // Each minute is its own item: they are claimed side by side, one round trip for the
+    // lookback rather than one per minute (a sweep claims every channel's, every minute).
+    const backs = Array.from({ length: lookbackMinutes }, (_, index) => lookbackMinutes - index);
+    const claims = backs.map(async (back): Promise<Digest | null> => {
       const start = current - back * MINUTE;
       const key = minuteKey(channel, start);
       const token = `${iso(now)}/${Math.random().toString(36).slice(2)}`;
@@ -411,7 +413,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
         return { ...head, digest: { claim: { token, until: iso(now + DIGEST_CLAIM_MS) } } };
       });
       const won = claimed as MinuteChunk | null;
-      if (!won) continue;
+      if (!won) return null;
       const seen = new Set<string>();
       const folded: FoldedPage[] = [];
       let unlisted = 0;
@@ -424,9 +426,9 @@ export class PageBudgetKeeper implements PageBudgetStore {
           else unlisted += 1;
         }
       }
-      digests.push({ channel, window: iso(start), folded, unlisted, token });
-    }
-    return digests;
+      return { channel, window: iso(start), folded, unlisted, token };
+    });
+    return (await Promise.all(claims)).filter((digest): digest is Digest => digest !== null);
   }
 
   async markSent(digest: Digest, now: number): Promise<void> {

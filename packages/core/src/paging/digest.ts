@@ -30,7 +30,8 @@ export interface PageDigestsDeps {
  */
 export async function sendDigests(deps: PageDigestsDeps, now: number): Promise<number> {
   let sent = 0;
-  for (const [channel, configured] of Object.entries(deps.channels)) {
+  // Channels side by side: each has its own items, and a sweep waits for the slowest alone.
+  const channelsSent = Object.entries(deps.channels).map(async ([channel, configured]) => {
     for (const digest of await deps.budget.claimDigests(channel, now, LOOKBACK_MINUTES)) {
       let first = null;
       for (const entry of digest.folded) {
@@ -76,6 +77,7 @@ export async function sendDigests(deps: PageDigestsDeps, now: number): Promise<n
       await deps.budget.markSent(digest, now);
       sent += 1;
     }
-  }
+  });
+  await Promise.all(channelsSent);
   return sent;
 }
