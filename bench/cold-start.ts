@@ -406,9 +406,16 @@ function httpApiEvent(request: {
   };
 }
 
-/** The body of `slack/apigateway-command.json` is a placeholder: a form, signed now. */
+/**
+ * The body of `slack/apigateway-command.json` is a placeholder: a form, signed now. Each run's
+ * command has a trigger of its own: runs share one table, and a repeated one within its second
+ * would be answered as a replay, without the work a cold command does.
+ */
 function slackEvent(): Record<string, unknown> {
-  const form = loadRawEvent("slack/command.form.txt");
+  const form = loadRawEvent("slack/command.form.txt").replace(
+    /trigger_id=[^&]*/,
+    `trigger_id=${randomUUID()}`,
+  );
   const timestamp = String(Math.floor(Date.now() / 1000));
   return httpApiEvent({
     method: "POST",
