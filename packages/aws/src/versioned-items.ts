@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { VersionConflictError, type VersionedItems } from "@firebreak/core";
+import { TABLE } from "./table";
 
 /**
  * Small versioned items in the table (guard ledgers...): `pk = KV#<key>`, the value as JSON,
@@ -28,12 +29,18 @@ export class DynamoDbVersionedItems implements VersionedItems {
     return { value: JSON.parse(String(Item.data)), version: Number(Item.version) };
   }
 
-  async put(key: string, value: unknown, version: number): Promise<void> {
+  async put(key: string, value: unknown, version: number, expiresAt?: number): Promise<void> {
     try {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `KV#${key}`, sk: "KV", version, data: JSON.stringify(value) },
+          Item: {
+            pk: `KV#${key}`,
+            sk: "KV",
+            version,
+            data: JSON.stringify(value),
+            ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: expiresAt }),
+          },
           ConditionExpression: version === 1 ? "attribute_not_exists(pk)" : "version = :previous",
           ExpressionAttributeValues: version === 1 ? undefined : { ":previous": version - 1 },
         }),

@@ -57,6 +57,24 @@ describe("PageBudgetKeeper", () => {
     ]);
   });
 
+  it("gives every item of a window an expiry a day after the window began, for the table's TTL", async () => {
+    const items = new MemoryVersionedItems();
+    const budget = new PageBudgetKeeper(items);
+    // 30 pages in one minute: 20 sent, 10 folded into the minute's item; then its digest.
+    await Promise.all(Array.from({ length: 30 }, (_, index) => budget.take(request(index))));
+    const [digest] = await budget.claimDigests("oncall", AT + 60_000, 1);
+    if (!digest) throw new Error("the folded minute owes a digest");
+    await budget.markSent(digest, AT + 60_000);
+    const day = 24 * 3_600;
+    const expiries = Object.fromEntries(
+      [...items.items].map(([key, { expiresAt }]) => [key.split(":")[2], expiresAt]),
+    );
+    expect(expiries).toEqual({
+      hour: Date.parse("2026-11-26T10:00:00.000Z") / 1000 + day,
+      minute: Date.parse("2026-11-26T10:01:00.000Z") / 1000 + day,
+    });
+  });
+
   it("counts a retried page once", async () => {
     const budget = new PageBudgetKeeper(new MemoryVersionedItems());
     const tight = { perMinute: 1, perHour: 10 };

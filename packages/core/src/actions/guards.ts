@@ -35,8 +35,12 @@ export type GuardDecision =
 /** A small item read and written with a version check (DynamoDB item, or memory in tests). */
 export interface VersionedItems {
   get(key: string): Promise<{ value: unknown; version: number } | null>;
-  /** Writes `value` if the stored version is `version - 1` (absent for 1), else VersionConflictError. */
-  put(key: string, value: unknown, version: number): Promise<void>;
+  /**
+   * Writes `value` if the stored version is `version - 1` (absent for 1), else
+   * VersionConflictError. With `expiresAt` (epoch seconds), the table's TTL may delete the item
+   * once it has passed: items of a time window nobody reads again.
+   */
+  put(key: string, value: unknown, version: number, expiresAt?: number): Promise<void>;
 }
 
 /** Cooldowns and circuit breakers, kept across incidents and processes. */

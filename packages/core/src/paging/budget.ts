@@ -5,6 +5,8 @@ import { digest } from "../signals/fingerprint";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
+/** How long a budget window's items stay in the table after the window began. */
+const WINDOW_KEPT_MS = 24 * HOUR;
 /** How long a sweep holds a digest it is sending before another sweep may send it. */
 const DIGEST_CLAIM_MS = 2 * MINUTE;
 /** Folded incidents a digest names; more are only counted (a page stays readable). */
@@ -158,6 +160,11 @@ const iso = (time: number) => new Date(time).toISOString();
 const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
 const chunkKey = (minute: string, index: number) => (index === 0 ? minute : `${minute}:${index}`);
 const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
+/**
+ * When the table's TTL may delete a window's items (epoch seconds): a day after the window
+ * began, long after any take, digest or sweep reads it, and still there to look at the next day.
+ */
+const windowExpiry = (start: number) => Math.floor((start + WINDOW_KEPT_MS) / 1000);
 const emptyChunk = (): MinuteChunk => ({ entries: [], unlisted: 0, digest: null });
 const emptyHour = (): HourWindow => ({ sent: "", minutes: {}, claimed: [] });
 const markOf = (ref: string) => digest("sha256", ref, "base64url").slice(0, MARK_LENGTH);
@@ -258,7 +265,8 @@ export class PageBudgetKeeper implements PageBudgetStore {
 
     let outcomes: Outcome[] = [];
     const hourStart = Math.floor(now / HOUR) * HOUR;
-    await this.update(hourKey(channel, hourStart), HourWindowSchema, emptyHour, (stored) => {
+    const hourItem = { key: hourKey(channel, hourStart), expiresAt: windowExpiry(hourStart) };
+    await this.update(hourItem, HourWindowSchema, emptyHour, (stored) => {
       const sent = new Set(marksIn(stored.sent));
       const claims = new Map<string, string>();
       for (const { until, marks } of stored.claimed) {
@@ -315,7 +323,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
     const folds = requests.filter(
       (_, index) => outcomes[index] === "minute" || outcomes[index] === "hour",
     );
-    if (folds.length > 0) await this.fold(minuteKey(channel, minuteStart), folds);
+    if (folds.length > 0) await this.fold(channel, minuteStart, folds);
     return requests.map(({ limits }, index): PageBudgetDecision => {
       const outcome = outcomes[index] as Outcome;
       if (outcome === "paged") return { paged: true };
@@ -336,12 +344,19 @@ export class PageBudgetKeeper implements PageBudgetStore {
    * it fills. A page already in the item is not added again; one retried into a later item is
    * counted once by the digest, which reads them all.
    */
-  private async fold(minute: string, requests: ReadonlyArray<PageRequest>): Promise<void> {
+  private async fold(
+    channel: string,
+    minuteStart: number,
+    requests: ReadonlyArray<PageRequest>,
+  ): Promise<void> {
+    const minute = minuteKey(channel, minuteStart);
+    const expiresAt = windowExpiry(minuteStart);
     let index = this.chunks.get(minute) ?? (await this.lastChunk(minute));
     let remaining = requests.map(toEntry);
     while (remaining.length > 0) {
       let rest: Entry[] = [];
-      await this.update(chunkKey(minute, index), MinuteChunkSchema, emptyChunk, (chunk) => {
+      const chunkItem = { key: chunkKey(minute, index), expiresAt };
+      await this.update(chunkItem, MinuteChunkSchema, emptyChunk, (chunk) => {
         const present = new Set(chunk.entries.map(([ref]) => ref));
         const added = remaining.filter(([ref]) => !present.has(ref) && present.add(ref));
         const room = Math.max(0, CHUNK_ENTRIES - chunk.entries.length);
@@ -399,10 +414,11 @@ export class PageBudgetKeeper implements PageBudgetStore {
     const backs = Array.from({ length: lookbackMinutes }, (_, index) => lookbackMinutes - index);
     const claims = backs.map(async (back): Promise<Digest | null> => {
       const start = current - back * MINUTE;
-      const key = minuteKey(channel, start);
+      const minute = minuteKey(channel, start);
       const token = `${iso(now)}/${Math.random().toString(36).slice(2)}`;
       let claimed: MinuteChunk | null = null;
-      await this.update(key, MinuteChunkSchema, null, (head) => {
+      const item = { key: minute, expiresAt: windowExpiry(start) };
+      await this.update(item, MinuteChunkSchema, null, (head) => {
         claimed = null;
         const owes = head.entries.length + head.unlisted > 0;
         const digest = head.digest;
@@ -417,7 +433,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
       const seen = new Set<string>();
       const folded: FoldedPage[] = [];
       let unlisted = 0;
-      for (const chunk of await this.minuteChunks(key, won)) {
+      for (const chunk of await this.minuteChunks(minute, won)) {
         unlisted += chunk.unlisted;
         for (const entry of chunk.entries) {
           if (seen.has(entry[0])) continue;
@@ -432,7 +448,8 @@ export class PageBudgetKeeper implements PageBudgetStore {
   }
 
   async markSent(digest: Digest, now: number): Promise<void> {
-    const key = minuteKey(digest.channel, Date.parse(digest.window));
+    const start = Date.parse(digest.window);
+    const key = { key: minuteKey(digest.channel, start), expiresAt: windowExpiry(start) };
     await this.update(key, MinuteChunkSchema, null, (head) => {
       const mine = head.digest && "claim" in head.digest && head.digest.claim.token;
       return mine === digest.token ? { ...head, digest: { sentAt: iso(now) } } : null;
@@ -446,7 +463,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
    * trusted on a fresh read: a kept copy may miss another writer's change.
    */
   private async update<T>(
-    key: string,
+    { key, expiresAt }: { key: string; expiresAt: number },
     schema: z.ZodType<T>,
     empty: (() => T) | null,
     change: (value: T) => T | null,
@@ -464,7 +481,7 @@ export class PageBudgetKeeper implements PageBudgetStore {
       }
       const version = (stored?.version ?? 0) + 1;
       try {
-        await this.items.put(key, next, version);
+        await this.items.put(key, next, version, expiresAt);
         this.keep(key, { value: next, version });
         return;
       } catch (error) {
