@@ -59,6 +59,7 @@ export * from "./signals/sentry";
 export * from "./signals/signature";
 export * from "./signals/text";
 export * from "./signals/time";
+export * from "./silences/alert-matcher";
 export * from "./silences/hold";
 export * from "./silences/holds";
 export * from "./silences/silence";

@@ -1,7 +1,8 @@
 import type { InhibitRule, MonitoringConfig } from "../config/schema";
 import type { Incident } from "../incidents/model";
 import type { IncidentStore } from "../ports";
-import { alertMatcher, type HoldSubject } from "../silences/hold";
+import { alertMatcher } from "../silences/alert-matcher";
+import type { HoldSubject } from "../silences/hold";
 
 type Services = MonitoringConfig["services"];
 

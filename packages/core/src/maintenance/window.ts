@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError } from "../errors";
-import { alertMatcher, type Hold, type HoldSubject } from "../silences/hold";
+import { alertMatcher } from "../silences/alert-matcher";
+import type { Hold, HoldSubject } from "../silences/hold";
 import type { MaintenanceWindow, MaintenanceWindowView } from "./record";
 import { nextPeriod, type Period, parseCron, periodAt, type WindowTiming } from "./recurrence";
 import type { MaintenanceWindowConfig } from "./schema";

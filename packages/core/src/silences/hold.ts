@@ -1,7 +1,5 @@
 import type { ActionRecord } from "../actions/model";
-import type { AlertMatch } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
-import { compileMatch, type SignalMatcher } from "../policy/match";
 import type { Severity } from "../severity";
 import type { Link, SignalAttributes, Source } from "../signal";
 import type { Silence } from "./silence";
@@ -127,39 +125,6 @@ export function subjectsOf(record: IncidentRecord): Array<HoldSubject & { alertI
     link: alert.link,
     at: alert.lastSeen,
   }));
-}
-
-export type SubjectMatcher = (subject: HoldSubject) => boolean;
-
-const compiled = new WeakMap<AlertMatch, SubjectMatcher>();
-
-/**
- * Compiles an alert match (a rule's signal keys, plus `service` and `severity`), once per match
- * object: windows and inhibit rules are asked about every alert of a batch.
- */
-export function alertMatcher(match: AlertMatch): SubjectMatcher {
-  const known = compiled.get(match);
-  if (known) return known;
-  const { service, severity, ...signalKeys } = match;
-  const signal: SignalMatcher = compileMatch(signalKeys);
-  const services = service === undefined ? null : new Set([service].flat());
-  const severities = severity === undefined ? null : new Set<Severity>([severity].flat());
-  const matcher: SubjectMatcher = (subject) =>
-    (services === null || (subject.service !== null && services.has(subject.service))) &&
-    (severities === null || severities.has(subject.severity)) &&
-    signal({
-      source: subject.source,
-      kind: "trigger",
-      deliveryId: subject.fingerprint,
-      fingerprint: subject.fingerprint,
-      title: subject.title,
-      at: subject.at,
-      attributes: subject.attributes,
-      link: subject.link,
-      detail: null,
-    });
-  compiled.set(match, matcher);
-  return matcher;
 }
 
 /** Held incidents by what held them, for the summary report. */
