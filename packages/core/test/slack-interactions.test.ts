@@ -16,34 +16,15 @@ import {
   slackDirectMessage,
   slackWebhookPost,
 } from "../src";
-import { aConfig, aRecord, MemoryIncidentStore, MemorySilenceStore } from "../src/testing";
+import {
+  aConfig,
+  anAction,
+  aRecord,
+  MemoryIncidentStore,
+  MemorySilenceStore,
+} from "../src/testing";
 
 const RESPONSE_URL = "https://hooks.slack.com/actions/T0001/1234/abcdef";
-
-function anAction(overrides: Partial<ActionRecord> = {}): ActionRecord {
-  return {
-    id: "a1",
-    type: "failover",
-    rule: "db",
-    spec: {},
-    targetKey: "rds-cluster:us-east-1/orders-db",
-    trigger: "opened",
-    status: "awaiting-approval",
-    reason: "waiting for a person to approve",
-    plannedAt: "2026-11-26T10:00:00.000Z",
-    at: "2026-11-26T10:00:00.000Z",
-    dryRun: false,
-    requests: [],
-    before: null,
-    attempts: 0,
-    notBefore: null,
-    claim: null,
-    approvedBy: null,
-    followUp: null,
-    page: null,
-    ...overrides,
-  };
-}
 
 /** A press as Slack posts it (FORMATS.md §11), for one button. */
 function payload(

@@ -2,7 +2,6 @@ import { loadEvent, loadRawEvent } from "@firebreak/events";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type ActionRecord,
   answerSlashCommand,
   changeMessage,
   helpMessage,
@@ -22,7 +21,13 @@ import {
   unchangedMessage,
   verifySlackRequest,
 } from "../src";
-import { aConfig, aRecord, MemoryIncidentStore, MemorySilenceStore } from "../src/testing";
+import {
+  aConfig,
+  anAction,
+  aRecord,
+  MemoryIncidentStore,
+  MemorySilenceStore,
+} from "../src/testing";
 
 interface SignatureExample {
   signingSecret: string;
@@ -201,31 +206,6 @@ function expectWithinLimits(message: SlackMessage): void {
       }
     }
   }
-}
-
-function anAction(overrides: Partial<ActionRecord> = {}): ActionRecord {
-  return {
-    id: "a1",
-    type: "failover",
-    rule: "db",
-    spec: {},
-    targetKey: "rds-cluster:us-east-1/orders-db",
-    trigger: "opened",
-    status: "awaiting-approval",
-    reason: "failover waits for a person to approve it",
-    plannedAt: "2026-11-26T10:00:00.000Z",
-    at: "2026-11-26T10:00:00.000Z",
-    dryRun: false,
-    requests: [],
-    before: null,
-    attempts: 0,
-    notBefore: null,
-    claim: null,
-    approvedBy: null,
-    followUp: null,
-    page: null,
-    ...overrides,
-  };
 }
 
 function hostileRecord(): IncidentRecord {

@@ -1,39 +1,30 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ActionRecord, type IncidentRecord, IncidentRecordSchema, storedRecord } from "../src";
-import { aRecord } from "../src/testing";
+import { anAction, aRecord } from "../src/testing";
 
 const AT = "2026-11-26T10:00:00.000Z";
 const LATER = "2026-11-26T10:05:00.000Z";
 const link = { label: "Sentry issue 1", url: "https://sentry.io/organizations/acme/issues/1/" };
 
 /** A planned page to `channel`, as the planner writes it. */
-const aPage = (channel: string): ActionRecord => ({
-  id: "a1",
-  type: "page",
-  rule: "errors",
-  spec: { channel, kind: "page" },
-  targetKey: `page:${channel}`,
-  trigger: "opened",
-  status: "planned",
-  reason: null,
-  plannedAt: AT,
-  at: AT,
-  dryRun: false,
-  requests: [],
-  before: null,
-  attempts: 0,
-  notBefore: null,
-  claim: null,
-  approvedBy: null,
-  followUp: null,
-  page: {
-    channel,
-    kind: "page",
-    text: "",
-    deliveries: { sns: { status: "pending", attempts: 0, detail: null, notBefore: null } },
-  },
-});
+const aPage = (channel: string): ActionRecord =>
+  anAction({
+    type: "page",
+    rule: "errors",
+    spec: { channel, kind: "page" },
+    targetKey: `page:${channel}`,
+    status: "planned",
+    reason: null,
+    plannedAt: AT,
+    at: AT,
+    page: {
+      channel,
+      kind: "page",
+      text: "",
+      deliveries: { sns: { status: "pending", attempts: 0, detail: null, notBefore: null } },
+    },
+  });
 
 const readBack = (record: IncidentRecord) =>
   IncidentRecordSchema.parse(JSON.parse(JSON.stringify(storedRecord(record))));

@@ -1,3 +1,4 @@
+import type { ActionRecord } from "../actions/model";
 import { type ConfigInput, ConfigSchema, type MonitoringConfig } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import { type ClassifiedSignal, openIncident } from "../incidents/reduce";
@@ -35,4 +36,30 @@ export function aConfig(input: ConfigInput = {}): MonitoringConfig {
 export function aRecord(overrides: Partial<ClassifiedSignal> = {}): IncidentRecord {
   const signal = aClassifiedSignal(overrides);
   return openIncident(null, signal, aConfig().incidents, Date.parse(signal.at));
+}
+
+/** A failover awaiting a person's approval; override what the test is about. */
+export function anAction(overrides: Partial<ActionRecord> = {}): ActionRecord {
+  return {
+    id: "a1",
+    type: "failover",
+    rule: "db",
+    spec: {},
+    targetKey: "rds-cluster:us-east-1/orders-db",
+    trigger: "opened",
+    status: "awaiting-approval",
+    reason: "failover waits for a person to approve it",
+    plannedAt: "2026-11-26T10:00:00.000Z",
+    at: "2026-11-26T10:00:00.000Z",
+    dryRun: false,
+    requests: [],
+    before: null,
+    attempts: 0,
+    notBefore: null,
+    claim: null,
+    approvedBy: null,
+    followUp: null,
+    page: null,
+    ...overrides,
+  };
 }
