@@ -14,8 +14,9 @@
  * is the repository's node_modules copy, which Node loads as Lambda loads the runtime's: the
  * CommonJS build, file by file. The child reports `performance.now()` (milliseconds since its own
  * start, so Node's bootstrap counts) when the handler returns, with import and handler time
- * apart. Prints min / median / max per variant, beside a bare `node -e` for Node's own floor, and
- * writes bench/results/cold-start.json.
+ * apart. Prints min / median / max per variant, beside a bare `node -e` for Node's own floor and
+ * each function's SDK floor (FLOOR_CLIENTS: the same clients' first requests in a bare handler,
+ * the physical limit a target is measured against), and writes bench/results/cold-start.json.
  *
  *   npx tsx bench/cold-start.ts
  *   npx tsx bench/cold-start.ts --runs 9   more runs per function and variant (default 5)
@@ -102,6 +103,63 @@ const PARAMETERS: Record<string, string> = {
   [`${SECRETS_PATH}/SentryClientSecret`]: SENTRY_SECRET,
   [`${SECRETS_PATH}/SlackSigningSecret`]: SLACK_SECRET,
 };
+/** An AWS client a function's cold run uses. */
+type FloorClient = "dynamodb" | "sqs" | "sns" | "ssm";
+/**
+ * The floor under each function's cold start: a bare handler making one request with each AWS
+ * client the function's cold run uses (to the same stand-ins; DynamoDB through the document
+ * client, as Firebreak's adapters), bundled as the functions deploy, each client imported on first
+ * use as Firebreak's ports import theirs. It is what Node and the SDK v3 cost before any of
+ * Firebreak's code: a function's median above its floor is Firebreak's own, and a target under
+ * its floor cannot be met with the SDK on this machine.
+ */
+const FLOOR_CLIENTS: Record<FunctionKey, FloorClient[]> = {
+  ingest: ["sqs"],
+  process: ["dynamodb"],
+  "sentry-webhook": ["ssm", "sqs"],
+  api: ["ssm", "dynamodb"],
+  slack: ["ssm", "dynamodb"],
+  dispatch: ["dynamodb", "sns"],
+  escalations: ["dynamodb"],
+};
+/** The floor's SNS topic: its publishes are told apart from the dispatcher's pages by it. */
+const FLOOR_TOPIC = "firebreak-bench-floor";
+/** Each client's one request, as the floor handler's source. */
+const FLOOR_REQUESTS: Record<FloorClient, string> = {
+  ssm: `const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+  await new SSMClient({}).send(
+    new GetParameterCommand({ Name: process.env.SECRETS_PATH + "/ApiTokens", WithDecryption: true }),
+  );`,
+  sqs: `const { SQSClient, SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+  await new SQSClient({}).send(
+    new SendMessageBatchCommand({
+      QueueUrl: process.env.QUEUE_URL,
+      Entries: [{ Id: "0", MessageBody: "{}" }],
+    }),
+  );`,
+  sns: `const { SNSClient, PublishCommand } = await import("@aws-sdk/client-sns");
+  await new SNSClient({}).send(
+    new PublishCommand({
+      TopicArn: "arn:aws:sns:${REGION}:123456789012:${FLOOR_TOPIC}",
+      Message: "floor",
+    }),
+  );`,
+  dynamodb: `const [{ DynamoDBClient }, { DynamoDBDocumentClient, GetCommand }] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("@aws-sdk/lib-dynamodb"),
+  ]);
+  await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
+    new GetCommand({ TableName: process.env.TABLE_NAME, Key: { pk: "FLOOR", sk: "FLOOR" } }),
+  );`,
+};
+/** A function's floor handler: its clients' requests, one after another. */
+const floorSource = (name: FunctionKey) =>
+  `// Written by bench/cold-start.ts and removed with it.
+export async function handler() {
+  ${FLOOR_CLIENTS[name].map((client) => FLOOR_REQUESTS[client]).join("\n  ")}
+  return { floor: ${JSON.stringify(FLOOR_CLIENTS[name])} };
+}
+`;
 /** Prefixes the child's report: the handlers' own JSON logs share its stdout. */
 const MARKER = "@@firebreak-cold-start@@";
 
@@ -203,7 +261,9 @@ interface StandIn {
   url: string;
   counts: {
     sqsMessages: number;
+    /** Pages: publishes to any topic but the floor's. */
     snsPublishes: number;
+    floorPublishes: number;
     ssmReads: number;
     unexpected: string[];
   };
@@ -226,7 +286,13 @@ const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex
  * protocol (a form with `Action=Publish`, answered in XML).
  */
 async function startStandIn(): Promise<StandIn> {
-  const counts = { sqsMessages: 0, snsPublishes: 0, ssmReads: 0, unexpected: [] as string[] };
+  const counts = {
+    sqsMessages: 0,
+    snsPublishes: 0,
+    floorPublishes: 0,
+    ssmReads: 0,
+    unexpected: [] as string[],
+  };
   const answerSsm = (target: string, body: string, response: ServerResponse) => {
     const fail = (type: string, message: string) => {
       counts.unexpected.push(`SSM ${type}: ${message}`);
@@ -310,7 +376,8 @@ async function startStandIn(): Promise<StandIn> {
         );
       return;
     }
-    counts.snsPublishes += 1;
+    if (form.get("TopicArn")?.endsWith(`:${FLOOR_TOPIC}`)) counts.floorPublishes += 1;
+    else counts.snsPublishes += 1;
     response
       .writeHead(200, { "content-type": "text/xml" })
       .end(
@@ -608,6 +675,8 @@ function reportOf(
 
 interface Bundle {
   sdk: SdkSource;
+  /** The function's floor (FLOOR_CLIENTS, bundled SDK), not the function. */
+  floor: boolean;
   /** The entry file. */
   file: string;
   /** Minified, as deployed: the entry and the chunks it imports statically. */
@@ -649,10 +718,19 @@ try {
       : SDK_ONLY
         ? [SDK_ONLY]
         : ["runtime", "bundled"];
+    // Smoke runs check what deploys; the floor is measured beside the bundled SDK.
+    const withFloor = !SMOKE && SDK_ONLY !== "runtime";
+    if (withFloor) writeFileSync(path.join(work, `${name}-floor.mjs`), floorSource(name));
+    const builds = [
+      ...variants.map((sdk) => ({ sdk, floor: false, entry })),
+      ...(withFloor
+        ? [{ sdk: "bundled" as const, floor: true, entry: path.join(work, `${name}-floor.mjs`) }]
+        : []),
+    ];
     const built: Bundle[] = [];
-    for (const sdk of variants) {
-      const dir = path.join(work, `${name}-${sdk}`);
-      const file = path.join(dir, `${path.basename(entry, ".ts")}.mjs`);
+    for (const { sdk, floor, entry } of builds) {
+      const dir = path.join(work, `${name}-${floor ? "floor" : sdk}`);
+      const file = path.join(dir, `${path.basename(entry).replace(/\.(ts|mjs)$/, "")}.mjs`);
       const options = sstEsbuildOptions(entry, file, nodejsOptions(sdk));
       // Profiles name the functions they time: identifiers kept, the rest minified as deployed.
       const result = await build(
@@ -663,7 +741,11 @@ try {
       const metafile = result.metafile as Metafile;
       // Beside the profiles: which sources each chunk a profile names was built from.
       if (profileDir) {
-        writeFileSync(path.join(profileDir, `${name}-${sdk}.meta.json`), JSON.stringify(metafile));
+        const label = floor ? "floor" : sdk;
+        writeFileSync(
+          path.join(profileDir, `${name}-${label}.meta.json`),
+          JSON.stringify(metafile),
+        );
       }
       if (fn.policy) writeFileSync(path.join(dir, POLICY_FILE), policy.json);
       const externals = Object.values(metafile.outputs)
@@ -671,7 +753,14 @@ try {
         .filter((imported) => imported.external && !isBuiltin(imported.path))
         .map((imported) => imported.path);
       const { loadedBytes, totalBytes } = bundleSizes(metafile, file);
-      built.push({ sdk, file, loadedBytes, totalBytes, externals: [...new Set(externals)] });
+      built.push({
+        sdk,
+        floor,
+        file,
+        loadedBytes,
+        totalBytes,
+        externals: [...new Set(externals)],
+      });
     }
     bundles.set(name, built);
   }
@@ -774,6 +863,17 @@ try {
       },
     };
 
+    /** A floor handler's run: no event, and its answer names the clients it used. */
+    const floorScenario = (name: FunctionKey): Scenario => ({
+      event: "none",
+      make: () => ({}),
+      outcome: (result) => {
+        const { floor } = z.object({ floor: z.array(z.string()) }).parse(result);
+        if (floor.join() !== FLOOR_CLIENTS[name].join()) throw new Error("the wrong floor ran");
+        return `one request each: ${floor.join(", ")}`;
+      },
+    });
+
     // Node's own floor: a process that does nothing but report its clock.
     const baseline: number[] = [];
     const baselineWall: number[] = [];
@@ -796,15 +896,12 @@ try {
       bundle: Bundle,
       run: number,
     ): Promise<{ sample: Sample; outcome: string }> => {
-      const scenario = scenarios[name];
-      const eventFile = path.join(work, `${name}-${bundle.sdk}-${run}.event.json`);
+      const scenario = bundle.floor ? floorScenario(name) : scenarios[name];
+      const label = `${name}-${bundle.floor ? "floor" : bundle.sdk}-${run}`;
+      const eventFile = path.join(work, `${label}.event.json`);
       writeFileSync(eventFile, JSON.stringify(await scenario.make(run)));
       const profile = profileDir
-        ? [
-            "--cpu-prof",
-            `--cpu-prof-dir=${profileDir}`,
-            `--cpu-prof-name=${name}-${bundle.sdk}-${run}.cpuprofile`,
-          ]
+        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}.cpuprofile`]
         : [];
       const options = { cwd: path.dirname(bundle.file), env: lambdaEnv(name) };
       const child = await runChild([...profile, driver, bundle.file, eventFile, name], options);
@@ -834,6 +931,7 @@ try {
     interface Measured {
       name: FunctionKey;
       sdk: SdkSource;
+      floor: boolean;
       bundleKb: number;
       totalKb: number;
       externals: string[];
@@ -849,6 +947,7 @@ try {
         (bundle): Measured => ({
           name,
           sdk: bundle.sdk,
+          floor: bundle.floor,
           bundleKb: kb(bundle.loadedBytes),
           totalKb: kb(bundle.totalBytes),
           externals: bundle.externals,
@@ -862,7 +961,7 @@ try {
           const order = run % 2 === 0 ? built : [...built].reverse();
           for (const bundle of order) {
             const sequence = runCounts.get(name) ?? 0;
-            runCounts.set(name, sequence + 1);
+            if (!bundle.floor) runCounts.set(name, sequence + 1);
             const into = measured[built.indexOf(bundle)] as Measured;
             const { sample, outcome } = await coldRun(name, bundle, sequence);
             into.samples.push(sample);
@@ -886,6 +985,7 @@ try {
       const of = (key: keyof Sample) => summary(result.samples.map((sample) => sample[key]));
       return {
         sdk: result.sdk,
+        floor: result.floor,
         bundleKb: result.bundleKb,
         totalKb: result.totalKb,
         externals: result.externals,
@@ -908,7 +1008,8 @@ try {
     const functions = [...bundles.keys()].map((name) => {
       const variants = results.filter((result) => result.name === name).map(figureOf);
       const medianOf = (sdk: SdkSource, key: "totalMs" | "cpuMs") =>
-        variants.find((variant) => variant.sdk === sdk)?.[key]?.median;
+        variants.find((variant) => !variant.floor && variant.sdk === sdk)?.[key]?.median;
+      const floor = variants.find((variant) => variant.floor)?.totalMs?.median;
       // Chosen by CPU time, which the machine's other load stretches least (see Sample.cpuMs).
       const runtime = medianOf("runtime", "cpuMs");
       const bundled = medianOf("bundled", "cpuMs");
@@ -920,6 +1021,11 @@ try {
         deployed: SDK_SOURCE[name],
         deployedMedianMs: deployed ?? null,
         withinTarget: deployed !== undefined && deployed <= TARGET_MS[name],
+        floorClients: FLOOR_CLIENTS[name],
+        floorMedianMs: floor ?? null,
+        /** Firebreak's own: the deployed median above the SDK floor's. */
+        overFloorMs:
+          deployed === undefined || floor === undefined ? null : round(deployed - floor, 1),
         faster:
           runtime === undefined || bundled === undefined
             ? null
@@ -952,7 +1058,9 @@ try {
     );
     for (const fn of functions) {
       for (const figure of fn.variants) {
-        const label = `${fn.name} (${figure.sdk})${figure.sdk === fn.deployed ? " *" : ""}`;
+        const label = figure.floor
+          ? `${fn.name} (sdk floor)`
+          : `${fn.name} (${figure.sdk})${figure.sdk === fn.deployed ? " *" : ""}`;
         if (!figure.totalMs) {
           console.log(`${row([label, figure.bundleKb])}  FAILED: ${figure.error}`);
           continue;
@@ -977,8 +1085,19 @@ try {
       "\n* deployed (stacks/bundle.ts SDK_SOURCE); ! median over the function's target. node, " +
         "import, handler, wall, cpu: medians in ms. node: before the import began; (sdk): the " +
         "runtime's SDK alone, in another fresh process; wall: spawn to exit, seen outside; cpu: " +
-        "the child's CPU time (user + system) when the handler returned, which decides `faster`",
+        "the child's CPU time (user + system) when the handler returned, which decides `faster`. " +
+        "sdk floor: a bare handler making one request with each client the function's run uses, " +
+        "bundled as deployed (a ! there: the target is under what Node and the SDK alone take)",
     );
+    const withFloors = functions.filter((fn) => fn.overFloorMs !== null);
+    if (withFloors.length > 0) {
+      console.log("\nabove the sdk floor (deployed median minus floor median, ms):");
+    }
+    for (const fn of withFloors) {
+      console.log(
+        `  ${fn.name.padEnd(15)} ${String(fn.overFloorMs).padStart(6)}  (floor ${fn.floorMedianMs}, target ${fn.targetMs})`,
+      );
+    }
     for (const fn of functions) {
       if (fn.faster && fn.faster !== fn.deployed) {
         console.log(
@@ -987,7 +1106,7 @@ try {
       }
     }
     console.log(
-      `stand-ins: ${standIn.counts.sqsMessages} SQS messages, ${standIn.counts.snsPublishes} SNS publishes, ${standIn.counts.ssmReads} SSM reads, ` +
+      `stand-ins: ${standIn.counts.sqsMessages} SQS messages, ${standIn.counts.snsPublishes} pages and ${standIn.counts.floorPublishes} floor publishes to SNS, ${standIn.counts.ssmReads} SSM reads, ` +
         `${standIn.counts.unexpected.length} unexpected requests; incidents still pending: ${stillPending}`,
     );
     for (const fn of functions) console.log(`  ${fn.name.padEnd(15)} ${fn.event}`);
