@@ -148,7 +148,7 @@ export class AccountAccess {
 
 /** The STS package and one client in `region`, imported on first use. */
 async function loadSts(region: string) {
-  const sdk = await import("@aws-sdk/client-sts");
+  const sdk = await import("./sdk/sts");
   return { sdk, client: new sdk.STSClient({ region, maxAttempts: 3 }) };
 }
 

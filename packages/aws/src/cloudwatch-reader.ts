@@ -319,7 +319,7 @@ export async function sdkCloudWatch(
   credentials?: CredentialsProvider,
 ): Promise<CloudWatchApi> {
   const { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } = await import(
-    "@aws-sdk/client-cloudwatch"
+    "./sdk/cloudwatch"
   );
   const client = new CloudWatchClient({
     region,

@@ -56,7 +56,7 @@ export interface FetchPageTransportOptions {
 }
 
 /** SNS's SDK package, imported on first use: a dispatcher that only posts to Slack never loads it. */
-const snsSdk = () => import("@aws-sdk/client-sns");
+const snsSdk = () => import("./sdk/sns");
 
 /** The default SNS client: a Publish that hangs fails and is retried, as other SDK calls are. */
 export const defaultSnsClient = async (region: string): Promise<SNSClient> =>

@@ -90,14 +90,13 @@ type CommandClass = new (input: never) => object;
 
 interface ServiceEntry {
   /**
-   * The service's SDK package, imported on first use: the SDK comes from the Lambda runtime,
-   * outside the bundle, and loading a client costs a cold start 20 to 90 ms, so the dispatcher
-   * loads only the services its actions call.
+   * The service's client and commands (./sdk), imported on first use: loading a client costs
+   * a cold start 20 to 90 ms, so the dispatcher loads only the services its actions call.
    */
   sdk: () => Promise<object>;
-  /** The package's client class, by its export name. */
+  /** The client class, by its export name. */
   client: string;
-  /** Each operation's command is the package's `<operation>Command` export. */
+  /** Each operation's command is the module's `<operation>Command` export. */
   operations: readonly string[];
 }
 
@@ -108,22 +107,22 @@ interface ServiceEntry {
  */
 const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
   ecs: {
-    sdk: () => import("@aws-sdk/client-ecs"),
+    sdk: () => import("./sdk/ecs"),
     client: "ECSClient",
     operations: ["DescribeServices", "UpdateService", "ListTaskDefinitions"],
   },
   "application-autoscaling": {
-    sdk: () => import("@aws-sdk/client-application-auto-scaling"),
+    sdk: () => import("./sdk/application-auto-scaling"),
     client: "ApplicationAutoScalingClient",
     operations: ["DescribeScalableTargets", "RegisterScalableTarget"],
   },
   autoscaling: {
-    sdk: () => import("@aws-sdk/client-auto-scaling"),
+    sdk: () => import("./sdk/auto-scaling"),
     client: "AutoScalingClient",
     operations: ["DescribeAutoScalingGroups", "SetDesiredCapacity"],
   },
   lambda: {
-    sdk: () => import("@aws-sdk/client-lambda"),
+    sdk: () => import("./sdk/lambda"),
     client: "LambdaClient",
     operations: [
       "GetProvisionedConcurrencyConfig",
@@ -134,22 +133,22 @@ const SERVICES: Readonly<Record<AwsService, ServiceEntry>> = {
     ],
   },
   codedeploy: {
-    sdk: () => import("@aws-sdk/client-codedeploy"),
+    sdk: () => import("./sdk/codedeploy"),
     client: "CodeDeployClient",
     operations: ["ListDeployments", "GetDeployment", "StopDeployment", "CreateDeployment"],
   },
   rds: {
-    sdk: () => import("@aws-sdk/client-rds"),
+    sdk: () => import("./sdk/rds"),
     client: "RDSClient",
     operations: ["DescribeDBClusters", "FailoverDBCluster"],
   },
   route53: {
-    sdk: () => import("@aws-sdk/client-route-53"),
+    sdk: () => import("./sdk/route-53"),
     client: "Route53Client",
     operations: ["ListResourceRecordSets", "ChangeResourceRecordSets"],
   },
   sns: {
-    sdk: () => import("@aws-sdk/client-sns"),
+    sdk: () => import("./sdk/sns"),
     client: "SNSClient",
     operations: ["Publish"],
   },
