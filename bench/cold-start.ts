@@ -108,10 +108,9 @@ type FloorClient = "dynamodb" | "sqs" | "sns" | "ssm";
 /**
  * The floor under each function's cold start: a bare handler making one request with each AWS
  * client the function's cold run uses (to the same stand-ins; DynamoDB through the document
- * client, as Firebreak's adapters), bundled as the functions deploy, each client imported on first
- * use as Firebreak's ports import theirs. It is what Node and the SDK v3 cost before any of
- * Firebreak's code: a function's median above its floor is Firebreak's own, and a target under
- * its floor cannot be met with the SDK on this machine.
+ * client, as Firebreak's adapters), bundled as the functions deploy. It is what Node and the SDK v3
+ * cost before any of Firebreak's code: a function's median above its floor is Firebreak's own, and
+ * a target under its floor cannot be met with the SDK on this machine.
  */
 const FLOOR_CLIENTS: Record<FunctionKey, FloorClient[]> = {
   ingest: ["sqs"],
@@ -124,42 +123,55 @@ const FLOOR_CLIENTS: Record<FunctionKey, FloorClient[]> = {
 };
 /** The floor's SNS topic: its publishes are told apart from the dispatcher's pages by it. */
 const FLOOR_TOPIC = "firebreak-bench-floor";
-/** Each client's one request, as the floor handler's source. */
-const FLOOR_REQUESTS: Record<FloorClient, string> = {
-  ssm: `const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
-  await new SSMClient({}).send(
+/**
+ * Each client's import and one request, as the floor handler's source. Imported by name, as
+ * Firebreak's adapters import theirs (packages/aws/src/sdk), so the bundle shakes the same way.
+ */
+const FLOOR_REQUESTS: Record<FloorClient, { imports: string; request: string }> = {
+  ssm: {
+    imports: `import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";`,
+    request: `await new SSMClient({}).send(
     new GetParameterCommand({ Name: process.env.SECRETS_PATH + "/ApiTokens", WithDecryption: true }),
   );`,
-  sqs: `const { SQSClient, SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
-  await new SQSClient({}).send(
+  },
+  sqs: {
+    imports: `import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";`,
+    request: `await new SQSClient({}).send(
     new SendMessageBatchCommand({
       QueueUrl: process.env.QUEUE_URL,
       Entries: [{ Id: "0", MessageBody: "{}" }],
     }),
   );`,
-  sns: `const { SNSClient, PublishCommand } = await import("@aws-sdk/client-sns");
-  await new SNSClient({}).send(
+  },
+  sns: {
+    imports: `import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";`,
+    request: `await new SNSClient({}).send(
     new PublishCommand({
       TopicArn: "arn:aws:sns:${REGION}:123456789012:${FLOOR_TOPIC}",
       Message: "floor",
     }),
   );`,
-  dynamodb: `const [{ DynamoDBClient }, { DynamoDBDocumentClient, GetCommand }] = await Promise.all([
-    import("@aws-sdk/client-dynamodb"),
-    import("@aws-sdk/lib-dynamodb"),
-  ]);
-  await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
+  },
+  dynamodb: {
+    imports: `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";`,
+    request: `await DynamoDBDocumentClient.from(new DynamoDBClient({})).send(
     new GetCommand({ TableName: process.env.TABLE_NAME, Key: { pk: "FLOOR", sk: "FLOOR" } }),
   );`,
+  },
 };
 /** A function's floor handler: its clients' requests, one after another. */
-const floorSource = (name: FunctionKey) =>
-  `// Written by bench/cold-start.ts and removed with it.
+const floorSource = (name: FunctionKey) => {
+  const clients = FLOOR_CLIENTS[name].map((client) => FLOOR_REQUESTS[client]);
+  return `// Written by bench/cold-start.ts and removed with it.
+${clients.map((client) => client.imports).join("\n")}
+
 export async function handler() {
-  ${FLOOR_CLIENTS[name].map((client) => FLOOR_REQUESTS[client]).join("\n  ")}
+  ${clients.map((client) => client.request).join("\n  ")}
   return { floor: ${JSON.stringify(FLOOR_CLIENTS[name])} };
 }
 `;
+};
 /** Prefixes the child's report: the handlers' own JSON logs share its stdout. */
 const MARKER = "@@firebreak-cold-start@@";
 

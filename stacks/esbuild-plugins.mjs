@@ -1,6 +1,7 @@
 // esbuild plugins for every function bundle (SST's `nodejs.plugins`, and scripts/bundle.ts).
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * zod ships every locale's error messages (about 250 KB minified) behind `z.locales`, and any
@@ -87,4 +88,97 @@ export const powertoolsSchemasPure = {
   },
 };
 
-export default [zodEnglishOnly, zodMembersForPowertools, powertoolsSchemasPure];
+/** Where Firebreak's bundled sources live, relative to the repository. */
+const SOURCE_DIRS = ["functions", "packages/aws/src", "packages/core/src", "events"];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * The names each AWS SDK client package is imported by in Firebreak's sources (`import { A, B }
+ * from "@aws-sdk/client-x"`, re-exports included), or "all" for a package imported whole
+ * (`import * as`, or `import("@aws-sdk/client-x")`, whose namespace esbuild cannot shake).
+ */
+export function sdkClientImports(root = ROOT) {
+  const imports = new Map();
+  const files = SOURCE_DIRS.flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+      .filter(
+        (entry) => entry.isFile() && /\.ts$/.test(entry.name) && !/\.test\.ts$/.test(entry.name),
+      )
+      .map((entry) => join(entry.parentPath, entry.name)),
+  );
+  for (const file of files) {
+    if (relative(root, file).split(/[\\/]/).includes("test")) continue;
+    const source = readFileSync(file, "utf8");
+    for (const [, names, pkg] of source.matchAll(
+      /(?:import|export)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*"@aws-sdk\/(client-[a-z0-9-]+)"/g,
+    )) {
+      if (imports.get(pkg) === "all") continue;
+      const set = imports.get(pkg) ?? new Set();
+      for (const name of names.split(",")) {
+        const imported = name
+          .trim()
+          .replace(/^type\s+/, "")
+          .split(/\s+as\s+/)[0];
+        if (imported) set.add(imported);
+      }
+      imports.set(pkg, set);
+    }
+    for (const [, pkg] of source.matchAll(
+      /(?:import\s*\*\s*as\s+\w+\s+from\s*|import\(\s*)"@aws-sdk\/(client-[a-z0-9-]+)"/g,
+    )) {
+      imports.set(pkg, "all");
+    }
+  }
+  return imports;
+}
+
+/**
+ * An SDK v3 client registers every error its service models in its schemas module
+ * (`n0_registry.registerError(ParameterNotFound$, ParameterNotFound)`), a call esbuild must keep,
+ * so every error class and its schema stays in the bundle whatever the function uses: 111 of
+ * the 125 KB Parameter Store's client takes for one GetParameter. Here a client Firebreak imports
+ * by name keeps the registrations of the errors it imports (the ones it tells apart with
+ * `instanceof`) and its service's base exception; any other error the service answers with is
+ * still thrown, as the SDK throws errors it has no class for: an instance of the base exception
+ * (`SSMServiceException`) whose `name` is the error's code, with its message and metadata.
+ * A client imported whole keeps everything. The build fails if the module no longer has the
+ * registrations this expects (an SDK release that changed its layout).
+ */
+export const awsSdkErrorsImported = {
+  name: "aws-sdk-errors-imported",
+  setup(build) {
+    const imports = sdkClientImports();
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/]schemas_0\.js$/ },
+      (args) => {
+        const pkg = /(client-[a-z0-9-]+)[\\/]dist-es/.exec(args.path)?.[1];
+        const kept = imports.get(pkg);
+        if (kept === undefined || kept === "all") return undefined;
+        const source = readFileSync(args.path, "utf8");
+        const registration = /^(\w+)_registry\.registerError\((\w+)\$, (\w+)\);$/;
+        let base = 0;
+        let modeled = 0;
+        const lines = source.split("\n").filter((line) => {
+          const match = registration.exec(line);
+          if (!match) return true;
+          if (match[1] === "_s") return ++base > 0;
+          modeled += 1;
+          return kept.has(match[3]);
+        });
+        if (base !== 1 || modeled === 0) {
+          throw new Error(
+            `aws-sdk-errors-imported: ${args.path} has ${base} base and ${modeled} modeled error registrations; expected 1 and some (has the SDK's layout changed?)`,
+          );
+        }
+        return { contents: lines.join("\n"), loader: "js", resolveDir: dirname(args.path) };
+      },
+    );
+  },
+};
+
+export default [
+  zodEnglishOnly,
+  zodMembersForPowertools,
+  powertoolsSchemasPure,
+  awsSdkErrorsImported,
+];
