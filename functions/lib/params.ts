@@ -21,3 +21,15 @@ export const IncidentId = z.string().transform((value, ctx) => {
 
 /** `{id}` in a route's path. */
 export const IncidentParams = z.object({ id: IncidentId });
+
+/** A moment with its offset (ISO 8601), as a route takes it: kept in UTC. */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value).toISOString());
+
+/** The 4xx answers the incidents API's routes describe. */
+export const ERRORS = {
+  400: { description: "A bad parameter or body", schema: ErrorResponse },
+  401: { description: "No valid bearer token", schema: ErrorResponse },
+  404: { description: "No such incident, action or silence", schema: ErrorResponse },
+};

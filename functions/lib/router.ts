@@ -86,15 +86,29 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   return params;
 }
 
+/** Routes loaded together (one module), on the first request for any of them. */
+export type RouteGroup = () => Promise<ReadonlyArray<Route>>;
+
+/** A route table's key, as API Gateway names routes: `GET /incidents/{id}`. */
+export type RouteKey = `${Method} /${string}`;
+
 /**
  * Dispatches API Gateway v2 events to routes: 404 for an unknown path, 405 (with `Allow`) for a
  * known path and another method, 400 naming the bad parameter, then the route's handler.
  * `authenticate` runs before any route that is not public, and before validation.
+ *
+ * The table maps each route's key to the group that serves it, so a request loads only its own
+ * group's module (its schemas, and what its handler needs: RE2 for silences, luxon for on-call),
+ * and 404 and 405 are answered from the keys alone.
  */
 export function createRouter(
-  routes: ReadonlyArray<Route>,
+  table: Readonly<Record<RouteKey, RouteGroup>>,
   authenticate: (event: HttpEvent) => Promise<string>,
 ) {
+  const entries = Object.entries(table).map(([key, group]) => {
+    const [method, path] = key.split(" ") as [Method, string];
+    return { key, method, path, group };
+  });
   return async (event: HttpEvent): Promise<HttpResult> => {
     // Invoked directly (not through API Gateway) the event may be anything: refuse it, do not crash.
     const method = event.requestContext?.http?.method;
@@ -102,20 +116,24 @@ export function createRouter(
     if (typeof method !== "string" || typeof path !== "string") {
       throw new InvalidInputError("not an API Gateway HTTP API (payload 2.0) request");
     }
-    const candidates = routes
-      .map((candidate) => ({ route: candidate, params: matchPath(candidate.path, path) }))
+    const candidates = entries
+      .map((entry) => ({ entry, params: matchPath(entry.path, path) }))
       .filter((candidate) => candidate.params !== undefined);
     if (candidates.length === 0) throw new NotFoundError(`no route for ${clip(path, 200)}`);
-    const found = candidates.find((candidate) => candidate.route.method === method.toUpperCase());
+    const found = candidates.find((candidate) => candidate.entry.method === method.toUpperCase());
     if (!found) {
-      const allow = candidates.map((candidate) => candidate.route.method).join(", ");
+      const allow = candidates.map((candidate) => candidate.entry.method).join(", ");
       return json(
         405,
         { error: { code: "method_not_allowed", message: `use ${allow}` } },
         { allow },
       );
     }
-    const { route: chosen } = found;
+    const { entry } = found;
+    const chosen = (await entry.group()).find(
+      (candidate) => candidate.method === entry.method && candidate.path === entry.path,
+    );
+    if (!chosen) throw new Error(`the route table names ${entry.key}, which its group lacks`);
     const actor = chosen.public ? "anonymous" : await authenticate(event);
     const params = chosen.params
       ? validate(chosen.params, found.params, "path parameter")

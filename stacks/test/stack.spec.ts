@@ -303,13 +303,14 @@ describe("HTTP API", () => {
   test("the routes the incidents API serves, and only those", async () => {
     // Imported by path: the stacks' typecheck runs on SST's Node 22 types, and the functions are
     // the root typecheck's (Node 20 types); the two disagree about URL.
-    const api: { apiRoutes(deps: () => Promise<never>): Array<{ method: string; path: string }> } =
-      await import(FUNCTIONS_API);
-    const served = api
-      .apiRoutes(async () => {
+    const api: {
+      apiRoutes(deps: () => Promise<never>): Promise<Array<{ method: string; path: string }>>;
+    } = await import(FUNCTIONS_API);
+    const served = (
+      await api.apiRoutes(async () => {
         throw new Error("not called");
       })
-      .map((route) => `${route.method} ${route.path}`);
+    ).map((route) => `${route.method} ${route.path}`);
     expect([...API_ROUTES].sort()).toEqual([...served, "GET /openapi.json"].sort());
   });
 
