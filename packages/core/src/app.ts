@@ -19,7 +19,7 @@ import type {
   ReplayGuard,
 } from "./ports";
 import type { SignalCounters } from "./reports/counters";
-import type { SilenceStore } from "./silences/silence";
+import type { SilenceStore } from "./silences/record";
 
 /**
  * How long the processor keeps the active silences before reading them again. One value for

@@ -1,4 +1,3 @@
-import * as z from "zod";
 import type { CloudWatchReader } from "../cloudwatch/ports";
 import type { MonitoringConfig } from "../config/schema";
 import { formatDuration } from "../duration";
@@ -11,10 +10,20 @@ import type { PageDigestsDeps } from "../paging/digest";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { holdRevisitAt } from "../silences/hold";
 import { HoldReader } from "../silences/holds";
-import { type SilenceStore, silenceFor } from "../silences/silence";
+import type { SilenceStore } from "../silences/record";
+import { silenceFor } from "../silences/silence";
 import { autoResolveAfter, isStuck, lastHeardAt, mayEscalate, policyOf } from "./due";
 import { type EscalationPolicy, personChannel } from "./escalation-policy";
-import { type PlanContext, planPage, planResponses, recordSkippedPage, reviseHold } from "./plan";
+import { escalationStep } from "./escalation-view";
+import {
+  type OnCallLookup,
+  type PlanContext,
+  planEscalationStep,
+  planPage,
+  planResponses,
+  recordSkippedPage,
+  reviseHold,
+} from "./plan";
 import type { ChangeLookup } from "./targets";
 import { verifyDue } from "./verify";
 
@@ -87,68 +96,6 @@ export function sweepIncident(
   return record;
 }
 
-/**
- * Where an incident stands in its policy. `record.escalation.repeats` counts the levels notified
- * so far over every round, so level and round follow from it and the policy's shape.
- */
-export function escalationStep(
-  record: IncidentRecord,
-  policy: EscalationPolicy,
-): { notified: number; level: number; round: number; total: number } {
-  const levels = policy.levels.length;
-  const notified = record.escalation.repeats;
-  const last = Math.max(0, notified - 1);
-  return {
-    notified,
-    level: (last % levels) + 1,
-    round: Math.floor(last / levels) + 1,
-    total: levels * (policy.repeat + 1),
-  };
-}
-
-/** Where an incident's escalation stands, for people to read (the API and the console). */
-export const EscalationViewSchema = z.object({
-  /** The policy's name; null: the `escalation` block's re-pages to channels. */
-  policy: z.string().nullable(),
-  /** The level last notified (1-based) and its round; null before any. */
-  level: z.number().int().nullable(),
-  round: z.number().int().nullable(),
-  levels: z.number().int().nullable(),
-  rounds: z.number().int().nullable(),
-  /** When the next level (or the acknowledger's reminder, or re-page) is due; null: none. */
-  nextAt: z.string().nullable(),
-});
-export type EscalationView = z.infer<typeof EscalationViewSchema>;
-
-/**
- * Where an incident's escalation stands.
- *
- * @example
- * escalationView(record, config);
- * // { policy: "default", level: 1, round: 1, levels: 2, rounds: 2, nextAt: "2026-...Z" }
- */
-export function escalationView(record: IncidentRecord, config: MonitoringConfig): EscalationView {
-  const name = config.rules.find((rule) => rule.name === record.incident.rule)?.escalation;
-  const policy = policyOf(record, config);
-  const { nextAt } = record.escalation;
-  if (!policy || name === undefined) {
-    return { policy: null, level: null, round: null, levels: null, rounds: null, nextAt };
-  }
-  const step = escalationStep(record, policy);
-  const started = step.notified > 0;
-  return {
-    policy: name,
-    level: started ? step.level : null,
-    round: started ? step.round : null,
-    levels: policy.levels.length,
-    rounds: policy.repeat + 1,
-    nextAt,
-  };
-}
-
-/** Who a schedule has on call at a time (the on-call module's `onCallAt`, overrides applied). */
-export type OnCallLookup = (schedule: string, at: number) => { person: string } | null;
-
 /** Who schedules have on call by their rotations alone (no override store to read). */
 function rotationsOnly(config: Pick<MonitoringConfig, "schedules">): OnCallLookup {
   return (name, at) => {
@@ -174,62 +121,6 @@ export async function onCallLookup(
     const person = found.get(schedule);
     return person ? { person } : null;
   };
-}
-
-/**
- * Plans the policy's next level on the record: one notification action per recipient (a person
- * reached through a schedule and also by name is notified once), each recorded before the
- * dispatcher sends it. A schedule with nobody on call is recorded as skipped. The level after
- * it is due `after` from this level's planned time (`dueAt`), so a late sweep does not push
- * every later level back.
- */
-export function planEscalationStep(
-  record: IncidentRecord,
-  policy: EscalationPolicy,
-  context: PlanContext,
-  dueAt: number,
-): void {
-  const { now } = context;
-  const step = escalationStep(record, policy);
-  const index = step.notified % policy.levels.length;
-  const level = policy.levels[index];
-  if (!level || step.notified >= step.total) return;
-  const round = Math.floor(step.notified / policy.levels.length) + 1;
-  const where = `level ${index + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${round} of ${policy.repeat + 1}` : ""}`;
-  const first = step.notified === 0;
-  const note = first
-    ? where
-    : `${where}: unacknowledged for ${formatDuration(now - Date.parse(record.incident.firstSeenAt))}`;
-  const kind = first ? "page" : "escalation";
-  const trigger = first ? "opened" : "escalation";
-  const notified = new Set<string>();
-  for (const target of level.notify) {
-    if ("schedule" in target) {
-      const onCall = context.onCall?.(target.schedule, now) ?? null;
-      if (onCall === null) {
-        recordSkippedPage(
-          record,
-          `page:schedule:${target.schedule}`,
-          trigger,
-          `${where}: nobody on call for schedule ${target.schedule}, skipped`,
-          context,
-        );
-        continue;
-      }
-      notifyOnce(personChannel(onCall.person), `${note} (on call for ${target.schedule})`);
-    } else if ("person" in target) notifyOnce(personChannel(target.person), note);
-    else notifyOnce(target.channel, note);
-  }
-  record.escalation = {
-    repeats: step.notified + 1,
-    nextAt: step.notified + 1 < step.total ? iso(dueAt + level.after) : null,
-  };
-
-  function notifyOnce(channel: string, text: string) {
-    if (notified.has(channel)) return;
-    notified.add(channel);
-    planPage(record, channel, kind, trigger, text, context);
-  }
 }
 
 /**

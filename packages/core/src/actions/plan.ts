@@ -1,12 +1,14 @@
 import { type DeployWatch, planDeployWatch } from "../changes/watch";
 import type { MonitoringConfig, Rule } from "../config/schema";
+import { formatDuration } from "../duration";
 import type { IncidentRecord } from "../incidents/model";
 import type { IncidentEvent } from "../incidents/reduce";
 import { asHold, type Hold, holdText, isHeld } from "../silences/hold";
-import { type Silence, silenceFor } from "../silences/silence";
+import type { Silence } from "../silences/record";
+import { silenceFor } from "../silences/silence";
 import { policyOf } from "./due";
-import { type OnCallLookup, planEscalationStep } from "./escalate";
-import { type Person, personOf } from "./escalation-policy";
+import { type EscalationPolicy, type Person, personChannel, personOf } from "./escalation-policy";
+import { escalationStep } from "./escalation-view";
 import { type ActionRecord, type ActionTrigger, type PageKind, TRANSPORTS } from "./model";
 import { restoreOnResolve } from "./remediations";
 import type { ActionSpec } from "./schema";
@@ -564,4 +566,63 @@ function releaseHeld(record: IncidentRecord, context: PlanContext): void {
     if (rule) planAction(record, rule, spec, "opened", context, undefined);
   }
   startEscalation(record, context);
+}
+
+/** Who a schedule has on call at a time (the on-call module's `onCallAt`, overrides applied). */
+export type OnCallLookup = (schedule: string, at: number) => { person: string } | null;
+
+/**
+ * Plans the policy's next level on the record: one notification action per recipient (a person
+ * reached through a schedule and also by name is notified once), each recorded before the
+ * dispatcher sends it. A schedule with nobody on call is recorded as skipped. The level after
+ * it is due `after` from this level's planned time (`dueAt`), so a late sweep does not push
+ * every later level back.
+ */
+export function planEscalationStep(
+  record: IncidentRecord,
+  policy: EscalationPolicy,
+  context: PlanContext,
+  dueAt: number,
+): void {
+  const { now } = context;
+  const step = escalationStep(record, policy);
+  const index = step.notified % policy.levels.length;
+  const level = policy.levels[index];
+  if (!level || step.notified >= step.total) return;
+  const round = Math.floor(step.notified / policy.levels.length) + 1;
+  const where = `level ${index + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${round} of ${policy.repeat + 1}` : ""}`;
+  const first = step.notified === 0;
+  const note = first
+    ? where
+    : `${where}: unacknowledged for ${formatDuration(now - Date.parse(record.incident.firstSeenAt))}`;
+  const kind = first ? "page" : "escalation";
+  const trigger = first ? "opened" : "escalation";
+  const notified = new Set<string>();
+  for (const target of level.notify) {
+    if ("schedule" in target) {
+      const onCall = context.onCall?.(target.schedule, now) ?? null;
+      if (onCall === null) {
+        recordSkippedPage(
+          record,
+          `page:schedule:${target.schedule}`,
+          trigger,
+          `${where}: nobody on call for schedule ${target.schedule}, skipped`,
+          context,
+        );
+        continue;
+      }
+      notifyOnce(personChannel(onCall.person), `${note} (on call for ${target.schedule})`);
+    } else if ("person" in target) notifyOnce(personChannel(target.person), note);
+    else notifyOnce(target.channel, note);
+  }
+  record.escalation = {
+    repeats: step.notified + 1,
+    nextAt: step.notified + 1 < step.total ? iso(dueAt + level.after) : null,
+  };
+
+  function notifyOnce(channel: string, text: string) {
+    if (notified.has(channel)) return;
+    notified.add(channel);
+    planPage(record, channel, kind, trigger, text, context);
+  }
 }

@@ -79,15 +79,6 @@ export function settleOutcome(
   }
 }
 
-/** Why an action has no verification, for people reading it; null when it has one or may yet. */
-export function notVerifiedBecause(action: ActionRecord): string | null {
-  if (action.verification || action.type === "page") return null;
-  if (action.trigger === "resolved") return "it undoes a scale-out after the resolution";
-  if (action.status === "skipped") return "not verified: it was skipped, nothing was changed";
-  if (action.status === "failed") return "not verified: it failed";
-  return null;
-}
-
 /** What a check found: a verdict, or a reason to look again at `recheckAt`. */
 export type VerificationFinding =
   | { status: "effective" | "ineffective"; evidence: string }

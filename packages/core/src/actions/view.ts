@@ -9,7 +9,6 @@ import {
   PageKindSchema,
   TransportSchema,
 } from "./model";
-import { notVerifiedBecause } from "./verify";
 
 /**
  * An action as people and the API see it: `{ id, type, target, status, reason, at }`, the exact
@@ -104,4 +103,13 @@ function verificationView(action: ActionRecord): ActionView["verification"] {
   return why === null
     ? null
     : { status: "not-verified", dueAt: null, checkedAt: null, evidence: why };
+}
+
+/** Why an action has no verification, for people reading it; null when it has one or may yet. */
+export function notVerifiedBecause(action: ActionRecord): string | null {
+  if (action.verification || action.type === "page") return null;
+  if (action.trigger === "resolved") return "it undoes a scale-out after the resolution";
+  if (action.status === "skipped") return "not verified: it was skipped, nothing was changed";
+  if (action.status === "failed") return "not verified: it failed";
+  return null;
 }

@@ -11,12 +11,14 @@ import { DurationSchema } from "../duration";
 import { MaintenanceWindowSchema } from "../maintenance/schema";
 import { onCallIssues, SchedulesSchema } from "../oncall/schema";
 import { RuleSeveritySchema, SeveritySchema } from "../severity";
-import { AlertMatchSchema, GlobSchema, LevelNameSchema, MatchSchema, NameSchema } from "./match";
+import { AlertMatchSchema, MatchSchema } from "./match";
+import { GlobSchema, LevelNameSchema, NameSchema } from "./match-shape";
 
 // Types only: the barrel takes the match and window schemas from their own modules, as a value
 // re-exported here would make a function that uses one also evaluate this whole schema.
 export type { MaintenanceWindowConfig } from "../maintenance/schema";
-export type { AlertMatch, Match, MatchInput } from "./match";
+export type { MatchInput } from "./match";
+export type { AlertMatch, Match } from "./match-shape";
 
 const DAY_MS = 86_400_000;
 const MIN_RETENTION_MS = 7 * DAY_MS;

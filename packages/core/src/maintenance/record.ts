@@ -1,5 +1,7 @@
 import * as z from "zod";
-import { AlertMatchSchema } from "../config/match";
+import { StoredAlertMatchSchema } from "../config/match-shape";
+import type { MonitoringConfig } from "../config/schema";
+import type { MaintenanceWindowConfig } from "./schema";
 
 // Maintenance windows as stored and shown, apart from their recurrence (which needs luxon): the
 // silence store reads them, and the API lists them, before any period is worked out.
@@ -14,7 +16,7 @@ const Timestamp = z.iso.datetime();
 export const MaintenanceWindowRecordSchema = z.object({
   id: z.string(),
   name: z.string(),
-  match: AlertMatchSchema,
+  match: StoredAlertMatchSchema,
   start: Timestamp.nullable(),
   end: Timestamp.nullable(),
   cron: z.string().nullable(),
@@ -37,3 +39,30 @@ export const MaintenanceWindowViewSchema = MaintenanceWindowRecordSchema.extend(
 export type MaintenanceWindowView = z.infer<typeof MaintenanceWindowViewSchema>;
 
 export const MaintenanceIdPattern = /^M[0-9A-HJKMNP-TV-Z]{5}$/;
+
+/** A window as stored, from its config form. */
+export const windowFromConfig = (
+  window: MaintenanceWindowConfig,
+  fields: Pick<MaintenanceWindow, "id" | "origin" | "createdBy" | "createdAt">,
+): MaintenanceWindow => ({
+  ...fields,
+  name: window.name,
+  match: window.match,
+  start: window.start ? new Date(window.start).toISOString() : null,
+  end: window.end ? new Date(window.end).toISOString() : null,
+  cron: window.cron ?? null,
+  timeZone: window.timeZone,
+  duration: window.duration ?? null,
+  reason: window.reason ?? null,
+});
+
+/** The policy's windows, read-only (`policy:<name>`). */
+export const policyWindows = (config: Pick<MonitoringConfig, "maintenance">): MaintenanceWindow[] =>
+  config.maintenance.map((window) =>
+    windowFromConfig(window, {
+      id: `policy:${window.name}`,
+      origin: "policy",
+      createdBy: null,
+      createdAt: null,
+    }),
+  );

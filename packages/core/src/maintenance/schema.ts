@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { AlertMatchSchema, NameSchema } from "../config/match";
+import { AlertMatchSchema } from "../config/match";
+import { NameSchema } from "../config/match-shape";
 import { DurationSchema } from "../duration";
 import { InvalidInputError } from "../errors";
 import { isTimeZone, parseCron } from "./recurrence";

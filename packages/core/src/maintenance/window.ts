@@ -1,39 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { MonitoringConfig } from "../config/schema";
 import { InvalidInputError } from "../errors";
 import { alertMatcher } from "../silences/alert-matcher";
 import type { Hold, HoldSubject } from "../silences/hold";
-import type { MaintenanceWindow, MaintenanceWindowView } from "./record";
+import { type MaintenanceWindow, type MaintenanceWindowView, windowFromConfig } from "./record";
 import { nextPeriod, type Period, parseCron, periodAt, type WindowTiming } from "./recurrence";
 import type { MaintenanceWindowConfig } from "./schema";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-const fromConfig = (
-  window: MaintenanceWindowConfig,
-  fields: Pick<MaintenanceWindow, "id" | "origin" | "createdBy" | "createdAt">,
-): MaintenanceWindow => ({
-  ...fields,
-  name: window.name,
-  match: window.match,
-  start: window.start ? new Date(window.start).toISOString() : null,
-  end: window.end ? new Date(window.end).toISOString() : null,
-  cron: window.cron ?? null,
-  timeZone: window.timeZone,
-  duration: window.duration ?? null,
-  reason: window.reason ?? null,
-});
-
-/** The policy's windows, read-only (`policy:<name>`). */
-export const policyWindows = (config: Pick<MonitoringConfig, "maintenance">): MaintenanceWindow[] =>
-  config.maintenance.map((window) =>
-    fromConfig(window, {
-      id: `policy:${window.name}`,
-      origin: "policy",
-      createdBy: null,
-      createdAt: null,
-    }),
-  );
 
 /**
  * A new window from the API, written like a policy window (`name`, `match`, and `start`/`end` or
@@ -58,7 +31,7 @@ export function newMaintenanceWindow(
     );
   }
   const id = `M${Array.from(randomBytes(5), (byte) => ALPHABET[byte & 31]).join("")}`;
-  return fromConfig(window, {
+  return windowFromConfig(window, {
     id,
     origin: "api",
     createdBy,

@@ -2,7 +2,7 @@ import type { ActionRecord } from "../actions/model";
 import type { IncidentRecord } from "../incidents/model";
 import type { Severity } from "../severity";
 import type { Link, SignalAttributes, Source } from "../signal";
-import type { Silence } from "./silence";
+import type { Silence } from "./record";
 
 /**
  * Why an incident is recorded but neither pages nor acts: a silence someone made, a maintenance

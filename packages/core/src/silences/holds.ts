@@ -1,11 +1,11 @@
 import type { MonitoringConfig } from "../config/schema";
 import type { IncidentRecord } from "../incidents/model";
 import { inhibitorOf, OpenIncidentCache } from "../inhibition/inhibit";
-import type { MaintenanceWindow } from "../maintenance/record";
-import { policyWindows, windowHold } from "../maintenance/window";
+import { type MaintenanceWindow, policyWindows } from "../maintenance/record";
 import type { IncidentStore } from "../ports";
 import { type Hold, silenceHold, subjectsOf } from "./hold";
-import { SilenceCache, type SilenceStore, silenceFor } from "./silence";
+import type { SilenceStore } from "./record";
+import { SilenceCache, silenceFor } from "./silence";
 
 export interface HoldReaderOptions {
   /** Open incidents per service, for inhibition. */
@@ -60,6 +60,8 @@ export class HoldReader {
     const subjects = subjectsOf(record);
     const windows = await this.activeWindows(now);
     if (windows.length > 0) {
+      // Recurrences need luxon: loaded only when there is a window to work out.
+      const { windowHold } = await import("../maintenance/window");
       const held = subjects.map((subject) => windowHold(subject, windows, now));
       if (held.every((hold) => hold !== null)) {
         // The incident is free again when the first of them ends.

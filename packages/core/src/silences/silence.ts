@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
-import * as z from "zod";
-import { type Match, type MatchInput, MatchSchema } from "../config/match";
+import { type MatchInput, MatchSchema } from "../config/match";
+import type { Match } from "../config/match-shape";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
-import type { MaintenanceWindow } from "../maintenance/record";
 import { compileMatch, type SignalMatcher } from "../policy/match";
-
-const Timestamp = z.iso.datetime();
+import type { Silence, SilenceStore } from "./record";
 
 const MATCH_KEYS = Object.keys(MatchSchema.shape);
 
@@ -20,46 +18,6 @@ export const SilenceMatchSchema = MatchSchema.refine(
     message: `a silence must name at least one of ${MATCH_KEYS.join(", ")}: an empty matcher would silence everything`,
   },
 );
-
-/**
- * A maintenance window: signals it matches are recorded and counted, and nothing responds.
- * `match` is read as stored; new silences are made by {@link newSilence}, which refuses an empty
- * one.
- */
-export const SilenceSchema = z.object({
-  id: z.string(),
-  match: MatchSchema,
-  /** The matcher as written: `alarmName=api-* source=cloudwatch`. */
-  matcher: z.string(),
-  reason: z.string().nullable(),
-  createdBy: z.string(),
-  createdAt: Timestamp,
-  endsAt: Timestamp,
-  /**
-   * Set on a silence of one incident ("silence until resolved"): it holds that incident, its
-   * alerts whatever they match, and nothing else; `match` is then empty.
-   */
-  incidentId: z.string().nullable().default(null),
-});
-export type Silence = z.infer<typeof SilenceSchema>;
-
-/**
- * Where silences live; they expire on their own (`endsAt`), listed or not. Maintenance windows
- * made through the API live beside them: a window is a silence on a schedule.
- */
-export interface SilenceStore {
-  put(silence: Silence): Promise<void>;
-  get(id: string): Promise<Silence | null>;
-  /** Removes a silence; false when there was none. */
-  delete(id: string): Promise<boolean>;
-  /** Silences not yet ended at `now`. */
-  listActive(now: number): Promise<Silence[]>;
-  putWindow(window: MaintenanceWindow): Promise<void>;
-  /** Removes a window made through the API; false when there was none. */
-  deleteWindow(id: string): Promise<boolean>;
-  /** Windows made through the API that may still hold something at `now`, oldest first. */
-  listWindows(now: number): Promise<MaintenanceWindow[]>;
-}
 
 const SILENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const SilenceIdPattern = /^S[0-9A-HJKMNP-TV-Z]{5}$/;

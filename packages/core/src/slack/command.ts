@@ -7,12 +7,12 @@ import { parseIncidentId } from "../incidents/ids";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
 import { clip } from "../signal";
+import type { SilenceStore } from "../silences/record";
 import {
   newIncidentSilence,
   newSilence,
   parseMatcher,
   SilenceIdPattern,
-  type SilenceStore,
   silenceFor,
 } from "../silences/silence";
 import {

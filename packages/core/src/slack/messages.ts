@@ -1,11 +1,11 @@
 import type { ActionRecord, ActionStatus } from "../actions/model";
-import { MatchSchema } from "../config/match";
+import { StoredMatchSchema } from "../config/match-shape";
 import { formatDuration } from "../duration";
 import type { Incident, IncidentRecord, IncidentStatus } from "../incidents/model";
 import { slackContextBlocks } from "../paging/messages";
 import { type Severity, severityRank } from "../severity";
 import { clip } from "../signal";
-import type { Silence } from "../silences/silence";
+import type { Silence } from "../silences/record";
 import { incidentButtons, type SlackActionsBlock } from "./buttons";
 import type { ChangingCommand } from "./command";
 
@@ -343,7 +343,7 @@ export interface HelpInput {
   restricted: boolean;
 }
 
-const MATCH_KEYS = Object.keys(MatchSchema.shape).join(", ");
+const MATCH_KEYS = Object.keys(StoredMatchSchema.shape).join(", ");
 
 /** Every subcommand with what it does and an example; ids may be typed in any case. */
 const SUBCOMMAND_HELP: ReadonlyArray<[usage: string, does: string, example: string]> = [

@@ -1,6 +1,6 @@
 import type { MaintenanceWindow } from "../maintenance/record";
 import { windowLasts } from "../maintenance/window";
-import type { Silence, SilenceStore } from "../silences/silence";
+import type { Silence, SilenceStore } from "../silences/record";
 
 export class MemorySilenceStore implements SilenceStore {
   readonly silences = new Map<string, Silence>();
