@@ -9,23 +9,15 @@ import { createRouter, type Route, type RouteGroup, type RouteKey, route } from 
 
 /** The modules of the incidents API's routes, each loaded on its first request. */
 const GROUPS = {
-  incidents: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/incidents")).incidentRoutes(deps),
-  commands: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/commands")).commandRoutes(deps),
-  reports: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/reports")).reportRoutes(deps),
-  metrics: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/metrics")).metricRoutes(deps),
-  silences: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/silences")).silenceRoutes(deps),
-  maintenance: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/maintenance")).maintenanceRoutes(deps),
-  changes: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/changes")).changeRoutes(deps),
-  oncall: async (deps: () => Promise<ApiDeps>) =>
-    (await import("./routes/oncall")).onCallRoutes(deps),
-} satisfies Record<string, (deps: () => Promise<ApiDeps>) => Promise<Route[]>>;
+  incidents: () => import("./routes/incidents").then((module) => module.incidentRoutes),
+  commands: () => import("./routes/commands").then((module) => module.commandRoutes),
+  reports: () => import("./routes/reports").then((module) => module.reportRoutes),
+  metrics: () => import("./routes/metrics").then((module) => module.metricRoutes),
+  silences: () => import("./routes/silences").then((module) => module.silenceRoutes),
+  maintenance: () => import("./routes/maintenance").then((module) => module.maintenanceRoutes),
+  changes: () => import("./routes/changes").then((module) => module.changeRoutes),
+  oncall: () => import("./routes/oncall").then((module) => module.onCallRoutes),
+} satisfies Record<string, () => Promise<(deps: () => Promise<ApiDeps>) => Route[]>>;
 type Group = keyof typeof GROUPS;
 
 /**
@@ -68,7 +60,7 @@ const ROUTE_GROUPS: Record<Exclude<ApiRouteKey, "GET /openapi.json">, Group> = {
 function groupLoaders(deps: () => Promise<ApiDeps>): Record<Group, RouteGroup> {
   const loaders = {} as Record<Group, RouteGroup>;
   for (const group of Object.keys(GROUPS) as Group[]) {
-    loaders[group] = once(() => GROUPS[group](deps));
+    loaders[group] = once(async () => (await GROUPS[group]())(deps));
   }
   return loaders;
 }

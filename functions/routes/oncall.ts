@@ -79,8 +79,34 @@ export function onCallRoutes(deps: () => Promise<ApiDeps>): Route[] {
     if (!constantTimeEqual(await calendarToken(), presented ?? ""))
       throw new UnauthorizedError("missing or wrong calendar token: add ?token=");
   };
-  const calendar = (name: string, shifts: CalendarShift[], now: number) =>
-    text(200, renderCalendar({ name, shifts, now }), "text/calendar; charset=utf-8");
+  /** A feed `On call: <name>` of the shifts `gather` finds for `{name}` over the feed's range. */
+  const feed = (
+    path: string,
+    summary: string,
+    gather: (
+      api: ApiDeps,
+      name: string,
+      range: { from: number; to: number },
+    ) => Promise<CalendarShift[]>,
+  ) =>
+    route<z.output<typeof CalendarQuery>>({
+      method: "GET",
+      path,
+      summary,
+      tags: ["oncall"],
+      public: true,
+      params: ScheduleParams,
+      query: CalendarQuery,
+      responses: calendarResponses,
+      handle: async ({ params, query }) => {
+        await checkCalendarToken(query.token);
+        const api = await deps();
+        const name = params.name as string;
+        const shifts = await gather(api, name, feedRange(api.clock.now()));
+        const document = renderCalendar({ name: `On call: ${name}`, shifts, now: api.clock.now() });
+        return text(200, document, "text/calendar; charset=utf-8");
+      },
+    });
 
   return [
     route<z.output<typeof OnCallQuery>>({
@@ -171,52 +197,28 @@ export function onCallRoutes(deps: () => Promise<ApiDeps>): Route[] {
         return json(200, { removed: params.id });
       },
     }),
-    route<z.output<typeof CalendarQuery>>({
-      method: "GET",
-      path: "/schedules/{name}/calendar.ics",
-      summary: "A schedule's shifts as an iCalendar feed (?token=CALENDAR_TOKEN, no bearer)",
-      tags: ["oncall"],
-      public: true,
-      params: ScheduleParams,
-      query: CalendarQuery,
-      responses: calendarResponses,
-      handle: async ({ params, query }) => {
-        await checkCalendarToken(query.token);
-        const { config, overrides, clock } = await deps();
-        const name = params.name as string;
-        const { from, to } = feedRange(clock.now());
-        const shifts = await scheduleShifts(config, overrides, name, from, to);
-        return calendar(
-          `On call: ${name}`,
-          shifts.map((shift) => ({ ...shift, schedule: name })),
-          clock.now(),
-        );
-      },
-    }),
-    route<z.output<typeof CalendarQuery>>({
-      method: "GET",
-      path: "/people/{name}/calendar.ics",
-      summary: "A person's shifts in every schedule as an iCalendar feed (?token=CALENDAR_TOKEN)",
-      tags: ["oncall"],
-      public: true,
-      params: ScheduleParams,
-      query: CalendarQuery,
-      responses: calendarResponses,
-      handle: async ({ params, query }) => {
-        await checkCalendarToken(query.token);
-        const { config, overrides, clock } = await deps();
-        const person = params.name as string;
+    feed(
+      "/schedules/{name}/calendar.ics",
+      "A schedule's shifts as an iCalendar feed (?token=CALENDAR_TOKEN, no bearer)",
+      async ({ config, overrides }, name, { from, to }) =>
+        (await scheduleShifts(config, overrides, name, from, to)).map((shift) => ({
+          ...shift,
+          schedule: name,
+        })),
+    ),
+    feed(
+      "/people/{name}/calendar.ics",
+      "A person's shifts in every schedule as an iCalendar feed (?token=CALENDAR_TOKEN)",
+      async ({ config, overrides }, person, { from, to }) => {
         if (!Object.hasOwn(config.people, person)) throw new NotFoundError(`no person ${person}`);
-        const { from, to } = feedRange(clock.now());
         const shifts: CalendarShift[] = [];
         for (const schedule of Object.keys(config.schedules)) {
           for (const shift of await scheduleShifts(config, overrides, schedule, from, to)) {
             if (shift.person === person) shifts.push({ ...shift, schedule });
           }
         }
-        shifts.sort((a, b) => a.from.localeCompare(b.from));
-        return calendar(`On call: ${person}`, shifts, clock.now());
+        return shifts.sort((a, b) => a.from.localeCompare(b.from));
       },
-    }),
+    ),
   ];
 }
