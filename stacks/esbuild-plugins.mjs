@@ -140,7 +140,8 @@ export function sdkClientImports(root = ROOT) {
  * by name keeps the registrations of the errors it imports (the ones it tells apart with
  * `instanceof`) and its service's base exception; any other error the service answers with is
  * still thrown, as the SDK throws errors it has no class for: an instance of the base exception
- * (`SSMServiceException`) whose `name` is the error's code, with its message and metadata.
+ * (`SSMServiceException`) whose `name` is the error's code, with its message and metadata, and
+ * is retried as before (the SDK tells throttling and transient errors by name and status).
  * A client imported whole keeps everything. The build fails if the module no longer has the
  * registrations this expects (an SDK release that changed its layout).
  */

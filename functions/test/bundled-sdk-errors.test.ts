@@ -39,6 +39,8 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
   let dir: string;
   let server: Server;
   let endpoint: string;
+  /** Requests the stand-in answered, by the parameter name asked for. */
+  const asked = new Map<string, number>();
   let pruned: string;
   let whole: string;
 
@@ -56,6 +58,7 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
       });
       request.on("end", () => {
         const { Name } = JSON.parse(body) as { Name: string };
+        asked.set(Name, (asked.get(Name) ?? 0) + 1);
         response
           .writeHead(400, { "content-type": "application/x-amz-json-1.1" })
           .end(JSON.stringify({ __type: Name, message: `${Name} says no` }));
@@ -120,6 +123,24 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
     expect(invalidKey.name).toBe("InvalidKeyId");
     expect(invalidKey.message).toBe("InvalidKeyId says no");
     expect(invalidKey.$metadata.httpStatusCode).toBe(400);
+    client.destroy();
+  });
+
+  it("retries a throttled request as before: the SDK classifies errors by name and status", async () => {
+    const sdk = (await import(pathToFileURL(pruned).href)) as typeof import("@aws-sdk/client-ssm");
+    const client = new sdk.SSMClient({
+      endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 3,
+    });
+    const error = await client
+      .send(new sdk.GetParameterCommand({ Name: "ThrottlingException" }))
+      .catch((caught: unknown) => caught as Error & { $metadata: { attempts?: number } });
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe("ThrottlingException");
+    expect(asked.get("ThrottlingException")).toBe(3);
+    expect((error as { $metadata: { attempts?: number } }).$metadata.attempts).toBe(3);
     client.destroy();
   });
 });
