@@ -16,20 +16,20 @@ import { FUNCTIONS, type FunctionName } from "../stacks/topology";
 // for what runs at import: zod schemas above all). The budget holds what a function loads at
 // import (its entry and the chunks it imports statically); the SDK's clients and each function's
 // own pieces (composeApp imports them when first built) are chunks loaded on demand, counted
-// apart ("in all"). slack carries the match schema with RE2 (150 KB) at import, through core's
-// silence modules (slack imports on-call and the incident commands, with planning beneath them,
-// when a command needs them); api loads each route's module on its first request, so its entry
-// is the router; escalations imports its planning, silences and on-call (and so both) only when
-// a sweep finds something due; the others do not, and a static import that brought either back
-// (or an SDK client, about 200 KB), or every schema of Powertools' parser (about 26 KB:
-// stacks/esbuild-plugins.mjs keeps only those used), takes them over.
+// apart ("in all"). slack imports on-call and the incident commands, with planning beneath
+// them, when a command needs them, and the silence matcher (with RE2, 150 KB) only to make a
+// silence or match one in force; api loads each route's module on its first request, so its
+// entry is the router; escalations imports its planning, silences and on-call (and so both)
+// only when a sweep finds something due; a static import that brought RE2 or luxon back (or an
+// SDK client, about 200 KB), or every schema of Powertools' parser (about 26 KB:
+// stacks/esbuild-plugins.mjs keeps only those used), takes a function over.
 const BUDGET_BYTES: Readonly<Record<FunctionName, number>> = {
   ingest: 210 * 1024,
   process: 210 * 1024,
   "sentry-webhook": 190 * 1024,
   dispatch: 190 * 1024,
   api: 190 * 1024,
-  slack: 400 * 1024,
+  slack: 250 * 1024,
   escalations: 160 * 1024,
 };
 

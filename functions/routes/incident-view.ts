@@ -5,6 +5,7 @@ import {
   IncidentSchema,
   loadIncident,
   type Silence,
+  silenceLookup,
 } from "@firebreak/core";
 import * as z from "zod";
 
@@ -21,20 +22,15 @@ export const CommandResponse = z.object({
   incident: IncidentView,
 });
 
-/**
- * How to show incidents given the silences in force at `now`. The matcher loads only when there
- * is a silence to match (./lib/silence-for.ts says why).
- */
+/** How to show incidents given the silences in force at `now` (core's `silenceLookup`). */
 export async function incidentViews(
   active: ReadonlyArray<Silence>,
   now: number,
 ): Promise<(incident: Incident) => z.output<typeof IncidentView>> {
-  if (active.length === 0) return (incident) => ({ ...incident, silencedBy: null });
-  const { silenceFor } = await import("../lib/silence-for");
+  const silenceOf = await silenceLookup(active, now);
   return (incident) => ({
     ...incident,
-    silencedBy:
-      incident.status === "resolved" ? null : (silenceFor(incident, active, now)?.id ?? null),
+    silencedBy: incident.status === "resolved" ? null : (silenceOf(incident)?.id ?? null),
   });
 }
 

@@ -64,6 +64,8 @@ export * from "./signals/time";
 export * from "./silences/alert-matcher";
 export * from "./silences/hold";
 export * from "./silences/holds";
+export * from "./silences/lookup";
+export * from "./silences/matcher";
 export * from "./silences/record";
 export * from "./silences/silence";
 export * from "./slack";

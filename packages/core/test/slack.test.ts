@@ -468,6 +468,19 @@ describe("answerSlashCommand", () => {
     expect(changes()).toBe(1);
   });
 
+  it("answers a silence whose pattern does not compile with help naming it, and keeps none", async () => {
+    const { deps, changes } = await setup();
+    // The parser reads the matcher; the pattern compiles (RE2) only when the silence is made.
+    expect(parseSlashCommand("silence message=( 1h").kind).toBe("silence");
+    const answer = await answerSlashCommand(form("silence message=( 1h"), deps);
+    expect(answer.response_type).toBe("ephemeral");
+    expect(answer.text).toContain(
+      "bad matcher: invalid matcher: message: not a valid regular expression",
+    );
+    expect(await deps.silences.listActive(deps.clock.now())).toEqual([]);
+    expect(changes()).toBe(0);
+  });
+
   it("answers unknown incidents and other commands kindly", async () => {
     const { deps } = await setup();
     expect((await answerSlashCommand(form("ack ZZZZZZZ"), deps)).text).toContain(

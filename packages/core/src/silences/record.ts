@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import { StoredMatchSchema } from "../config/match-shape";
 import type { MaintenanceWindow } from "../maintenance/record";
@@ -45,4 +46,12 @@ export interface SilenceStore {
   deleteWindow(id: string): Promise<boolean>;
   /** Windows made through the API that may still hold something at `now`, oldest first. */
   listWindows(now: number): Promise<MaintenanceWindow[]>;
+}
+
+const SILENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const SilenceIdPattern = /^S[0-9A-HJKMNP-TV-Z]{5}$/;
+
+/** `S` and five Crockford base32 characters: short enough to type in Slack. */
+export function newSilenceId(): string {
+  return `S${Array.from(randomBytes(5), (byte) => SILENCE_ALPHABET[byte & 31]).join("")}`;
 }

@@ -1,54 +1,25 @@
-import { randomBytes } from "node:crypto";
 import { type MatchInput, MatchSchema } from "../config/match";
 import type { Match } from "../config/match-shape";
 import { formatIssues, InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
 import { compileMatch, type SignalMatcher } from "../policy/match";
-import type { Silence, SilenceStore } from "./record";
-
-const MATCH_KEYS = Object.keys(MatchSchema.shape);
+import { matcherPairs, NAMES_SOMETHING } from "./matcher";
+import { newSilenceId, type Silence, type SilenceStore } from "./record";
 
 /**
  * What a new silence matches: a rule's `match` with at least one key. Absent keys match
  * anything, so an empty matcher would silence every signal of every source.
  */
-export const SilenceMatchSchema = MatchSchema.refine(
-  (match) => Object.values(match).some((value) => value !== undefined),
-  {
-    message: `a silence must name at least one of ${MATCH_KEYS.join(", ")}: an empty matcher would silence everything`,
-  },
-);
-
-const SILENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const SilenceIdPattern = /^S[0-9A-HJKMNP-TV-Z]{5}$/;
-
-/** `S` and five Crockford base32 characters: short enough to type in Slack. */
-export function newSilenceId(): string {
-  return `S${Array.from(randomBytes(5), (byte) => SILENCE_ALPHABET[byte & 31]).join("")}`;
-}
+export const SilenceMatchSchema = MatchSchema.refine(...NAMES_SOMETHING);
 
 /**
  * Reads a matcher as people type it: `key=value` pairs separated by spaces, the keys of a rule's
- * `match` (`alarmName=api-*`, `source=logs logGroup=/aws/lambda/checkout`, `level=error,fatal`).
- * @throws InvalidInputError naming the bad pair or key
+ * `match` (`alarmName=api-*`, `source=logs logGroup=/aws/lambda/checkout`, `level=error,fatal`),
+ * its `message` pattern compiled.
+ * @throws InvalidInputError naming the bad pair, key or pattern
  */
 export function parseMatcher(text: string): Match {
-  const pairs = text.trim().split(/\s+/).filter(Boolean);
-  if (pairs.length === 0)
-    throw new InvalidInputError("a matcher needs at least one key=value, e.g. alarmName=api-*");
-  const input: Record<string, string | string[]> = {};
-  for (const pair of pairs) {
-    const equals = pair.indexOf("=");
-    if (equals <= 0 || equals === pair.length - 1) {
-      throw new InvalidInputError(
-        `"${pair.slice(0, 60)}" is not key=value (keys: ${MATCH_KEYS.join(", ")})`,
-      );
-    }
-    const key = pair.slice(0, equals);
-    const value = pair.slice(equals + 1);
-    input[key] = key === "level" && value.includes(",") ? value.split(",") : value;
-  }
-  const result = SilenceMatchSchema.safeParse(input);
+  const result = SilenceMatchSchema.safeParse(matcherPairs(text));
   if (!result.success)
     throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
   return result.data;

@@ -7,14 +7,9 @@ import { parseIncidentId } from "../incidents/ids";
 import type { Clock, IncidentStore, Logger, OverrideStore } from "../ports";
 import { SEVERITIES, type Severity } from "../severity";
 import { clip } from "../signal";
-import type { SilenceStore } from "../silences/record";
-import {
-  newIncidentSilence,
-  newSilence,
-  parseMatcher,
-  SilenceIdPattern,
-  silenceFor,
-} from "../silences/silence";
+import { silenceLookup } from "../silences/lookup";
+import { readMatcher } from "../silences/matcher";
+import { type Silence, SilenceIdPattern, type SilenceStore } from "../silences/record";
 import {
   changeMessage,
   helpMessage,
@@ -266,7 +261,7 @@ function silence(rest: string): SlashCommand {
   const matcher = pairs.join(" ");
   let match: Match;
   try {
-    match = parseMatcher(matcher);
+    match = readMatcher(matcher);
   } catch (error) {
     if (error instanceof InvalidInputError) fail(`bad matcher: ${error.message}`);
     throw error;
@@ -434,7 +429,7 @@ async function run(
       const silence =
         record.incident.status === "resolved"
           ? null
-          : (silenceFor(record.incident, active, now) ?? null);
+          : ((await silenceLookup(active, now))(record.incident) ?? null);
       return incidentCard({ record, silence, command: name });
     }
     case "list": {
@@ -443,10 +438,9 @@ async function run(
         store.list({ status: "open", severity: command.severity ?? undefined, limit: LIST_FETCH }),
         silences.listActive(now),
       ]);
+      const silenceOf = await silenceLookup(active, now);
       const silenced = new Set(
-        page.items
-          .filter((incident) => silenceFor(incident, active, now))
-          .map((incident) => incident.id),
+        page.items.filter((incident) => silenceOf(incident)).map((incident) => incident.id),
       );
       return incidentList({
         incidents: page.items,
@@ -507,7 +501,17 @@ async function run(
       );
     }
     case "silence": {
-      const silence = newSilence({ ...command, createdBy: by, now: clock.now() });
+      // The parser read the matcher; its `message` pattern is compiled here, with RE2 loaded
+      // for it, so commands that make no silence never load it.
+      const { newSilence } = await import("../silences/silence");
+      let silence: Silence;
+      try {
+        silence = newSilence({ ...command, createdBy: by, now: clock.now() });
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        const restricted = Array.isArray(config.responders);
+        return helpMessage({ command: name, problem: `bad matcher: ${error.message}`, restricted });
+      }
       await silences.put(silence);
       deps.changed?.();
       return changeMessage({ kind: "silence", silence, by });
@@ -517,6 +521,7 @@ async function run(
       if (!record) return notFoundMessage("incident", command.id);
       if (record.incident.status === "resolved")
         return problemMessage(`${command.id} is resolved: nothing to silence`);
+      const { newIncidentSilence } = await import("../silences/silence");
       const silence = newIncidentSilence({
         incident: record.incident,
         reason: command.reason,

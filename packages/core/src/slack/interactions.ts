@@ -2,7 +2,7 @@ import * as z from "zod";
 import { ClientError, formatIssues, InvalidInputError, NotFoundError } from "../errors";
 import type { CommandResult } from "../incidents/commands";
 import { parseIncidentId } from "../incidents/ids";
-import { silenceFor } from "../silences/silence";
+import { silenceLookup } from "../silences/lookup";
 import { BUTTON_ACTIONS, type ButtonActionId, ButtonValueSchema } from "./buttons";
 import { describeAttempt, mayChange, type SlashCommandDeps } from "./command";
 import {
@@ -209,7 +209,7 @@ async function updatedMessage(
   const silence =
     incident.status === "resolved"
       ? null
-      : (silenceFor(incident, await deps.silences.listActive(now), now) ?? null);
+      : ((await silenceLookup(await deps.silences.listActive(now), now))(incident) ?? null);
   const action =
     press.kind === "approve"
       ? record.actions.find((candidate) => candidate.id === press.actionId)

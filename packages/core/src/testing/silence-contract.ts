@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { MaintenanceWindow } from "../maintenance/record";
 import { MaintenanceWindowSchema } from "../maintenance/schema";
 import { newMaintenanceWindow } from "../maintenance/window";
-import type { Silence, SilenceStore } from "../silences/record";
-import { newSilenceId, parseMatcher } from "../silences/silence";
+import { newSilenceId, type Silence, type SilenceStore } from "../silences/record";
+import { parseMatcher } from "../silences/silence";
 
 const NOW = Date.parse("2026-11-26T10:00:00.000Z");
 
