@@ -10,8 +10,8 @@ type TextAttribute = Exclude<keyof Signal["attributes"], "dimensions">;
 export type SignalMatcher = (signal: Signal) => boolean;
 
 /**
- * Compiles a match block once (globs and regular expressions built up front), so classifying a
- * storm costs one pass of cheap tests per rule, each linear in the value it reads.
+ * Compiles a match block once (globs up front, a regular expression on its first use), so
+ * classifying a storm costs one pass of cheap tests per rule, each linear in the value it reads.
  */
 export function compileMatch(match: Match): SignalMatcher {
   const tests: SignalMatcher[] = [];
@@ -43,7 +43,15 @@ export function compileMatch(match: Match): SignalMatcher {
     attribute("level", (value) => levels.has(value));
   }
   if (match.message) {
-    attribute("message", compilePattern(match.message));
+    // Compiled on the first signal that reaches it: the tests before it (source, names) turn
+    // most signals away, and an alarm never compiles a log rule's pattern. Patterns were checked
+    // when the policy or the silence was (config/match.ts).
+    const source = match.message;
+    let compiled: ((text: string) => boolean) | undefined;
+    attribute("message", (value) => {
+      compiled ??= compilePattern(source);
+      return compiled(value);
+    });
   }
   if (match.findingType) {
     attribute("findingType", globMatcher(match.findingType));
