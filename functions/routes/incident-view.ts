@@ -34,10 +34,8 @@ export async function incidentViews(
   });
 }
 
-/** An incident's record and its whole timeline (spilled pages and inline tail), read at `now`. */
-export async function loadWithTimeline(deps: ApiDeps, id: string) {
-  const { store, clock } = deps;
+/** An incident's record and its whole timeline (spilled pages and inline tail). */
+export async function loadWithTimeline(store: ApiDeps["store"], id: string) {
   const record = await loadIncident(store, id);
-  const timeline = assembleTimeline(record, await store.getTimelinePages(id));
-  return { record, timeline, now: clock.now() };
+  return { record, timeline: assembleTimeline(record, await store.getTimelinePages(id)) };
 }

@@ -73,9 +73,11 @@ export function incidentRoutes(deps: () => Promise<ApiDeps>): Route[] {
       responses: { 200: { description: "The incident", schema: IncidentDetail }, ...ERRORS },
       handle: async ({ params }) => {
         const api = await deps();
-        const [{ record, timeline, now }, active] = await Promise.all([
-          loadWithTimeline(api, params.id as string),
-          api.silences.listActive(api.clock.now()),
+        // One moment for both: the silences in force then are the ones it is shown with.
+        const now = api.clock.now();
+        const [{ record, timeline }, active] = await Promise.all([
+          loadWithTimeline(api.store, params.id as string),
+          api.silences.listActive(now),
         ]);
         const view = await incidentViews(active, now);
         return json(200, {

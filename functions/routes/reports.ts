@@ -74,9 +74,10 @@ export function reportRoutes(deps: () => Promise<ApiDeps>): Route[] {
       },
       handle: async ({ params, event }) => {
         const api = await deps();
-        const { record, timeline, now } = await loadWithTimeline(api, params.id as string);
+        const { record, timeline } = await loadWithTimeline(api.store, params.id as string);
         const changes = await incidentChanges(api, record.incident);
-        const report = buildPostmortem(record, timeline, new Date(now).toISOString(), changes);
+        const generatedAt = new Date(api.clock.now()).toISOString();
+        const report = buildPostmortem(record, timeline, generatedAt, changes);
         if (wantsJson(event)) return json(200, report);
         return text(200, renderPostmortemMarkdown(report), "text/markdown; charset=utf-8");
       },

@@ -73,6 +73,18 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The pruned bundle's SDK, and a client of it on the stand-in trying each request `attempts` times. */
+  async function prunedClient(attempts: number) {
+    const sdk = (await import(pathToFileURL(pruned).href)) as typeof import("@aws-sdk/client-ssm");
+    const client = new sdk.SSMClient({
+      endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: attempts,
+    });
+    return { sdk, client };
+  }
+
   it("finds every client imported by name, none whole", () => {
     const imports = sdkClientImports();
     expect(imports.get("client-ssm")).toEqual(
@@ -95,13 +107,7 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
   });
 
   it("throws an imported error as its class, any other as the service's exception by its name", async () => {
-    const sdk = (await import(pathToFileURL(pruned).href)) as typeof import("@aws-sdk/client-ssm");
-    const client = new sdk.SSMClient({
-      endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 1,
-    });
+    const { sdk, client } = await prunedClient(1);
     const failure = (name: string) =>
       client.send(new sdk.GetParameterCommand({ Name: name })).then(
         () => {
@@ -127,13 +133,7 @@ describe("bundled SDK clients keep only the error classes Firebreak imports", ()
   });
 
   it("retries a throttled request as before: the SDK classifies errors by name and status", async () => {
-    const sdk = (await import(pathToFileURL(pruned).href)) as typeof import("@aws-sdk/client-ssm");
-    const client = new sdk.SSMClient({
-      endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 3,
-    });
+    const { sdk, client } = await prunedClient(3);
     const error = await client
       .send(new sdk.GetParameterCommand({ Name: "ThrottlingException" }))
       .catch((caught: unknown) => caught as Error & { $metadata: { attempts?: number } });

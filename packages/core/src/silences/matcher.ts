@@ -1,3 +1,4 @@
+import type * as z from "zod";
 import { type Match, StoredMatchSchema } from "../config/match-shape";
 import { formatIssues, InvalidInputError } from "../errors";
 
@@ -47,13 +48,22 @@ export const NAMES_SOMETHING = [
 const UncompiledSilenceMatchSchema = StoredMatchSchema.refine(...NAMES_SOMETHING);
 
 /**
+ * A silence's match checked by `schema` (this module's, or ./silence.ts's, which compiles its
+ * `message` pattern), as every way of making a silence reports it.
+ * @throws InvalidInputError "invalid matcher: ..." naming what is wrong
+ */
+export function checkedMatch(schema: z.ZodType<Match>, input: unknown): Match {
+  const result = schema.safeParse(input);
+  if (!result.success)
+    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
+  return result.data;
+}
+
+/**
  * Reads a typed matcher as `parseMatcher` (./silence.ts) does, every check but the compiling of
  * a `message` pattern, which `newSilence` does with RE2 when the silence is made.
  * @throws InvalidInputError naming the bad pair or key
  */
 export function readMatcher(text: string): Match {
-  const result = UncompiledSilenceMatchSchema.safeParse(matcherPairs(text));
-  if (!result.success)
-    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
-  return result.data;
+  return checkedMatch(UncompiledSilenceMatchSchema, matcherPairs(text));
 }

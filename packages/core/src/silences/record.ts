@@ -9,8 +9,8 @@ import type { MaintenanceWindow } from "../maintenance/record";
 const Timestamp = z.iso.datetime();
 
 /**
- * A maintenance window: signals it matches are recorded and counted, and nothing responds.
- * `match` is read as stored; new silences are made by {@link newSilence}, which refuses an empty
+ * A silence: signals it matches are recorded and counted, and nothing responds. `match` is read
+ * as stored; new silences are made by {@link newSilence}, which refuses an empty
  * one.
  */
 export const SilenceSchema = z.object({

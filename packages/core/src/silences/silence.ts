@@ -1,9 +1,9 @@
 import { type MatchInput, MatchSchema } from "../config/match";
 import type { Match } from "../config/match-shape";
-import { formatIssues, InvalidInputError } from "../errors";
+import { InvalidInputError } from "../errors";
 import type { Incident } from "../incidents/model";
 import { compileMatch, type SignalMatcher } from "../policy/match";
-import { matcherPairs, NAMES_SOMETHING } from "./matcher";
+import { checkedMatch, matcherPairs, NAMES_SOMETHING } from "./matcher";
 import { newSilenceId, type Silence, type SilenceStore } from "./record";
 
 /**
@@ -19,10 +19,7 @@ export const SilenceMatchSchema = MatchSchema.refine(...NAMES_SOMETHING);
  * @throws InvalidInputError naming the bad pair, key or pattern
  */
 export function parseMatcher(text: string): Match {
-  const result = SilenceMatchSchema.safeParse(matcherPairs(text));
-  if (!result.success)
-    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
-  return result.data;
+  return checkedMatch(SilenceMatchSchema, matcherPairs(text));
 }
 
 /** What someone asks for when they silence: {@link newSilence} checks it and dates it. */
@@ -47,12 +44,9 @@ export interface SilenceRequest {
  *   createdBy: "slack:U012AB3CD", duration: 3_600_000, now: Date.now() });
  */
 export function newSilence(request: SilenceRequest): Silence {
-  const result = SilenceMatchSchema.safeParse(request.match);
-  if (!result.success)
-    throw new InvalidInputError(`invalid matcher: ${formatIssues(result.error)}`);
   return {
     id: newSilenceId(),
-    match: result.data,
+    match: checkedMatch(SilenceMatchSchema, request.match),
     matcher: request.matcher,
     reason: request.reason,
     createdBy: request.createdBy,

@@ -1,10 +1,10 @@
 import type { ActionRecord, ActionStatus } from "../actions/model";
-import { StoredMatchSchema } from "../config/match-shape";
 import { formatDuration } from "../duration";
 import type { Incident, IncidentRecord, IncidentStatus } from "../incidents/model";
 import { slackContextBlocks } from "../paging/messages";
 import { type Severity, severityRank } from "../severity";
 import { clip } from "../signal";
+import { MATCH_KEYS } from "../silences/matcher";
 import type { Silence } from "../silences/record";
 import { incidentButtons, type SlackActionsBlock } from "./buttons";
 import type { ChangingCommand } from "./command";
@@ -343,8 +343,6 @@ export interface HelpInput {
   restricted: boolean;
 }
 
-const MATCH_KEYS = Object.keys(StoredMatchSchema.shape).join(", ");
-
 /** Every subcommand with what it does and an example; ids may be typed in any case. */
 const SUBCOMMAND_HELP: ReadonlyArray<[usage: string, does: string, example: string]> = [
   ["list [critical|warning|info]", "open incidents, most severe first", "list critical"],
@@ -389,7 +387,7 @@ export function helpMessage({ command, problem, restricted }: HelpInput): SlackM
   if (problem) blocks.push(section(`:warning: ${inline(problem, 500)}`));
   blocks.push(section(`*Firebreak: what \`${command}\` can do*\n${lines.join("\n")}`));
   const notes = [
-    `Incident ids are 7 letters and digits, in any case. Matcher keys: ${MATCH_KEYS}.`,
+    `Incident ids are 7 letters and digits, in any case. Matcher keys: ${MATCH_KEYS.join(", ")}.`,
   ];
   if (restricted) notes.push("Only responders may change incidents; everyone may look.");
   blocks.push(context(notes.join(" ")));
