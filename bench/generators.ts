@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { encodeLogsBatch, type LogsBatch, loadEvent, loadRawEvent } from "@firebreak/events";
 import type { Job } from "./load";
 import { BENCH_SENTRY_SECRET } from "./local-stack";
+import { benchProject } from "./teams";
 
 const START = Date.parse("2026-11-26T10:00:00.000Z");
 
@@ -53,6 +54,7 @@ export function sentryJobs(count: number, first = 0): Job[] {
       error: {
         issue_id: string;
         event_id: string;
+        url: string;
         title: string;
         datetime: string;
         timestamp: number;
@@ -72,6 +74,11 @@ export function sentryJobs(count: number, first = 0): Job[] {
     body.data.error.issue_id = String(7_000_000_000 + index);
     body.data.error.event_id = (index.toString(16).padStart(8, "0") + "0".repeat(24)).slice(0, 32);
     body.data.error.title = `PaymentError: card declined for order ${index}`;
+    // Spread over the projects whose teams page their own channels (bench.config.ts).
+    body.data.error.url = body.data.error.url.replace(
+      "/projects/acme/checkout/",
+      `/projects/acme/${benchProject(index)}/`,
+    );
     const raw = JSON.stringify(body);
     return {
       path: "/webhooks/sentry",

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { signSlackRequest } from "@firebreak/core";
 import { loadRawEvent } from "@firebreak/events";
 import type { FunctionName } from "../stacks/topology";
@@ -39,8 +40,31 @@ interface FirebreakResult {
   dynamodbWritesPerEvent: number;
   lambdaInvocationsPerEvent: number;
   peakMemoryMb: { stack: number; dynamodb: number };
+  /**
+   * CPU time per event from the first request to drained, by process: the stack, its embedded
+   * DynamoDB and this load generator (with its probes and polling). `ceilingPerSecond` is what
+   * the machine's cores allow at that cost, the physical limit of the run's processed rate.
+   */
+  cpu: { stackMs: number; dynamodbMs: number; loadMs: number; ceilingPerSecond: number };
   /** What the run used, for dollars per million signals. */
   usage: UsageCounts;
+}
+
+const CORES = availableParallelism();
+
+/** CPU per event by process, and the rate the machine's cores allow at that cost. */
+function cpuPerEvent(
+  totalMs: { stackMs: number; dynamodbMs: number; loadMs: number },
+  events: number,
+): FirebreakResult["cpu"] {
+  const per = (ms: number) => round(ms / Math.max(1, events), 3);
+  const all = totalMs.stackMs + totalMs.dynamodbMs + totalMs.loadMs;
+  return {
+    stackMs: per(totalMs.stackMs),
+    dynamodbMs: per(totalMs.dynamodbMs),
+    loadMs: per(totalMs.loadMs),
+    ceilingPerSecond: all > 0 ? round((CORES * 1000 * events) / all) : 0,
+  };
 }
 
 /** The API token: the incidents API and the local routes that show payloads want it. */
@@ -105,12 +129,15 @@ async function firebreak(
     // stack stops, which must not end the run first as an unhandled rejection.
     probing.catch(() => undefined);
     const started = performance.now();
+    const cpuBefore = { ...stack.cpuMs(), load: process.cpuUsage() };
     const acceptMs = await drive(stack.client, jobs, CLIENTS, 202).finally(() => {
       loading = false;
     });
     await probing;
     const metrics = await drained(stack);
     const processedMs = performance.now() - started;
+    const cpuAfter = stack.cpuMs();
+    const loadCpu = process.cpuUsage(cpuBefore.load);
 
     const perProbe = probes[0]?.events ?? 1;
     const events = jobs.reduce((sum, job) => sum + job.events, 0) + latencies.length * perProbe;
@@ -172,6 +199,14 @@ async function firebreak(
       dynamodbWritesPerEvent: round(writes / events, 4),
       lambdaInvocationsPerEvent: round(lambdaInvocations / events, 4),
       peakMemoryMb: stack.peakMemoryMb(),
+      cpu: cpuPerEvent(
+        {
+          stackMs: cpuAfter.stack - cpuBefore.stack,
+          dynamodbMs: cpuAfter.dynamodb - cpuBefore.dynamodb,
+          loadMs: (loadCpu.user + loadCpu.system) / 1000,
+        },
+        events,
+      ),
       usage,
     };
     console.log(
@@ -179,6 +214,10 @@ async function firebreak(
         `latency p50 ${result.latencyMs?.median ?? "-"} ms p99 ${result.latencyMs?.p99 ?? "-"} ms, ${incidents} incidents, ${result.pages} pages, ` +
         `${result.dynamodbWritesPerEvent} writes/ev, ${result.dynamodbRequestsPerEvent} DynamoDB req/ev, ${result.lambdaInvocationsPerEvent} Lambda inv/ev, ` +
         `peak ${result.peakMemoryMb.stack}+${result.peakMemoryMb.dynamodb} MB`,
+    );
+    const { cpu } = result;
+    console.log(
+      `${"".padEnd(17)}CPU per event: stack ${cpu.stackMs} ms, DynamoDB ${cpu.dynamodbMs} ms, load generator ${cpu.loadMs} ms; ${CORES} cores allow ${cpu.ceilingPerSecond} ev/s at that cost`,
     );
     return result;
   } finally {

@@ -45,6 +45,7 @@ type Stack = Pick<
   | "invocationMs"
   | "capturingQueued"
   | "incidentsOf"
+  | "settle"
 >;
 
 interface ServerOptions {
@@ -414,6 +415,9 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       });
     }
     if (path === "/local/metrics" && method === "GET") {
+      // Waits until the dispatcher has seen every stream record written so far (and the running
+      // sweep is done): in memory, so a caller can wait on it without a query per poll.
+      if (url.searchParams.get("settle") === "true") await stack.settle();
       return sendJson(response, 200, {
         eventLoopDelayMs: {
           p50: loopDelay.percentile(50) / 1e6,

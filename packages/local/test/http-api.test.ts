@@ -539,6 +539,7 @@ describe("HTTP API through the local server", () => {
         deliver: async () => [],
         capturingQueued: async (run) => ({ result: await run(), queued: [] }),
         incidentsOf: () => [],
+        settle: async () => {},
       },
       {
         port: 0,

@@ -107,6 +107,16 @@ describe("local stack: CloudWatch alarms end to end", () => {
 });
 
 describe("local stack: CloudWatch Logs", () => {
+  it("answers GET /local/metrics?settle=true once the dispatcher has run the pages planned", async () => {
+    const { incidents } = await api.deliver("logs/lambda-timeout.json");
+    expect(incidents).toHaveLength(1);
+    const answer = await api.get("/local/metrics?settle=true&pending=true", {});
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ pendingIncidents: 0 });
+    const paged = stack.outbox.entries.filter((entry) => entry.incidentId === incidents[0]);
+    expect(paged.map((entry) => entry.kind)).toEqual(["page"]);
+  });
+
   it("opens one incident per error signature and folds repeats", async () => {
     const timeout = await api.deliver("logs/lambda-timeout.json");
     expect(timeout.incidents).toHaveLength(1);
