@@ -7,7 +7,7 @@ import {
 } from "./alertmanager";
 import { localEventJobs, stormEvents } from "./generators";
 import { drive, type Job, LoadClient, round } from "./load";
-import { startStack } from "./local-stack";
+import { cpuOf, startStack } from "./local-stack";
 
 /**
  * The floor of any Node ingest path: a server in a process of its own that reads the body,
@@ -29,7 +29,9 @@ server.keepAliveTimeout = 65000;
 server.listen(Number(process.argv[1]), "127.0.0.1", () => process.send("ready"));
 `;
 
-async function startBareNode(port: number): Promise<{ client: LoadClient; stop(): Promise<void> }> {
+async function startBareNode(
+  port: number,
+): Promise<{ process: ChildProcess; client: LoadClient; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ["-e", BARE_NODE_SERVER, String(port)], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -39,6 +41,7 @@ async function startBareNode(port: number): Promise<{ client: LoadClient; stop()
   });
   const client = new LoadClient("127.0.0.1", port, 32);
   return {
+    process: child,
     client,
     async stop() {
       client.close();
@@ -54,6 +57,11 @@ export interface IngestRates {
   single: number;
   /** Events accepted per second, `BATCH` events per request. */
   batched: number;
+  /**
+   * The server's CPU time (user + system, all its processes and threads) per event accepted,
+   * in µs, over each measurement: what each event costs the cores the load generator shares.
+   */
+  cpuUsPerEvent: { single: number; batched: number };
 }
 
 export interface IngestComparison {
@@ -74,12 +82,41 @@ export interface IngestComparison {
   };
 }
 
-/** Rate of a server over the same jobs, after a short warm-up on the same connections. */
-async function rate(client: LoadClient, jobs: Job[], clients: number, expect: number) {
+/**
+ * Rate of a server over the same jobs, after a short warm-up on the same connections, and the
+ * server's CPU per event meanwhile (`serverCpuMs` reads its processes' CPU time so far).
+ */
+async function rate(
+  client: LoadClient,
+  jobs: Job[],
+  clients: number,
+  expect: number,
+  serverCpuMs: () => number,
+): Promise<{ perSecond: number; cpuUsPerEvent: number }> {
   const warmUp = jobs.slice(0, Math.min(jobs.length, clients * 4));
   await drive(client, warmUp, clients, expect);
   const events = jobs.reduce((sum, job) => sum + job.events, 0);
-  return (events / (await drive(client, jobs, clients, expect))) * 1000;
+  const cpuBefore = serverCpuMs();
+  const ms = await drive(client, jobs, clients, expect);
+  return {
+    perSecond: (events / ms) * 1000,
+    cpuUsPerEvent: ((serverCpuMs() - cpuBefore) * 1000) / events,
+  };
+}
+
+/** A server's rates and CPU per event, one per request and `perRequest` per request. */
+async function rates(
+  measure: (jobs: Job[]) => Promise<{ perSecond: number; cpuUsPerEvent: number }>,
+  single: Job[],
+  batched: Job[],
+): Promise<IngestRates> {
+  const one = await measure(single);
+  const many = await measure(batched);
+  return {
+    single: one.perSecond,
+    batched: many.perSecond,
+    cpuUsPerEvent: { single: one.cpuUsPerEvent, batched: many.cpuUsPerEvent },
+  };
 }
 
 /**
@@ -103,10 +140,12 @@ export async function compareIngest(options: {
   const bare = await startBareNode(options.port());
   let bareNode: IngestRates;
   try {
-    bareNode = {
-      single: await rate(bare.client, single, clients, 202),
-      batched: await rate(bare.client, batched, clients, 202),
-    };
+    const bareCpu = () => cpuOf(bare.process.pid);
+    bareNode = await rates(
+      (jobs) => rate(bare.client, jobs, clients, 202, bareCpu),
+      single,
+      batched,
+    );
   } finally {
     await bare.stop();
   }
@@ -118,10 +157,14 @@ export async function compareIngest(options: {
   if (binary) {
     const am = await startAlertmanager(binary, options.port());
     try {
+      const amCpu = () => cpuOf(am.process.pid);
       alertmanager = {
         version: alertmanagerVersion(binary),
-        single: await rate(am.client, alertJobs(count, 50, 1), clients, 200),
-        batched: await rate(am.client, alertJobs(count, 50, perRequest), clients, 200),
+        ...(await rates(
+          (jobs) => rate(am.client, jobs, clients, 200, amCpu),
+          alertJobs(count, 50, 1),
+          alertJobs(count, 50, perRequest),
+        )),
       };
     } finally {
       await am.stop();
@@ -132,21 +175,29 @@ export async function compareIngest(options: {
     // A fresh stack per form: the first form's backlog would slow the second's accepts.
     const measure = async (jobs: Job[]) => {
       const stack = await startStack(options.port(), extraEnv);
+      const stackCpu = () => {
+        const { stack: own, dynamodb } = stack.cpuMs();
+        return own + dynamodb;
+      };
       try {
-        return await rate(stack.client, jobs, clients, 202);
+        return await rate(stack.client, jobs, clients, 202, stackCpu);
       } finally {
         await stack.stop();
       }
     };
-    return { single: await measure(single), batched: await measure(batched) };
+    return rates(measure, single, batched);
   };
   const firebreak = await firebreakRates({});
   const firebreakInMemory = await firebreakRates({ DATA_DIR: "memory" });
 
   const ratio = (value: number, floor: number) => round(value / floor, 2);
-  const rounded = (rates: IngestRates) => ({
+  const rounded = (rates: IngestRates): IngestRates => ({
     single: round(rates.single),
     batched: round(rates.batched),
+    cpuUsPerEvent: {
+      single: round(rates.cpuUsPerEvent.single),
+      batched: round(rates.cpuUsPerEvent.batched),
+    },
   });
   return {
     events: count,
@@ -172,9 +223,9 @@ export async function compareIngest(options: {
 export function ingestLines(result: IngestComparison): string[] {
   const am = result.alertmanager;
   const row = (name: string, rates: IngestRates, ratio?: string) =>
-    `${name.padEnd(44)} ${String(rates.single).padStart(8)} ev/s ${String(rates.batched).padStart(9)} ev/s${ratio ?? ""}`;
+    `${name.padEnd(44)} ${String(rates.single).padStart(8)} ev/s ${String(rates.batched).padStart(9)} ev/s   ${String(rates.cpuUsPerEvent.single).padStart(5)} | ${String(rates.cpuUsPerEvent.batched).padStart(4)} µs${ratio ?? ""}`;
   return [
-    `ingest: ${result.events} storm events, ${result.clients} clients, one per request | ${result.perRequest} per request`,
+    `ingest: ${result.events} storm events, ${result.clients} clients, one per request | ${result.perRequest} per request; server CPU per event (Firebreak's: the stack and its DynamoDB, processing included)`,
     row("bare Node (parse JSON, answer 202)", result.bareNode),
     "unavailable" in am
       ? `${"Alertmanager".padEnd(44)} not measured: ${am.unavailable}`

@@ -62,7 +62,7 @@ function peakOf(pid: number | undefined): number {
 const USER_HZ = 100;
 
 /** CPU time (utime + stime) of a process from /proc, in ms; 0 where /proc is not there. */
-function cpuOf(pid: number | undefined): number {
+export function cpuOf(pid: number | undefined): number {
   if (!pid) return 0;
   try {
     // The command name, in parentheses, may hold spaces: fields are counted after it.

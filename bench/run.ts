@@ -512,11 +512,11 @@ function markdown(report: {
   const lines = [
     `Measured ${report.at} on ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
     "",
-    "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) | CPU ms/ev (stack + db + load) | cores allow ev/s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...report.results.map(
       (result) =>
-        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99}` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} |`,
+        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99}` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} | ${result.cpu.stackMs} + ${result.cpu.dynamodbMs} + ${result.cpu.loadMs} | ${result.cpu.ceilingPerSecond} |`,
     ),
     "",
   ];
