@@ -287,7 +287,11 @@ export function topology({ options, alarmPrefix }: TopologyInput) {
       function: "dispatch",
       // Only what is written from now on: after a redeploy, old work is found by the sweep.
       startingPosition: "LATEST",
-      batchSize: 10,
+      // Lambda's default for streams. With no batching window a quiet stream still hands over
+      // each record as it comes; in a storm one invocation takes up to 100 incidents, which
+      // share the page budget's write per channel (measured: 10 a batch cost 3.2 writes and
+      // 1.16 invocations per new paging incident over eight channels, 100 cost 2.1 and 1.02).
+      batchSize: 100,
       batchingWindowSeconds: 0,
       filters: [DISPATCH_FILTER],
       reportBatchItemFailures: true,
