@@ -24,6 +24,9 @@
  *   npx tsx bench/cold-start.ts --sdk bundled   one SDK source only (runtime or bundled)
  *   npx tsx bench/cold-start.ts --smoke   one run of each deployed bundle, nothing written: every
  *                                         bundle loads and handles its event (CI's test:infra)
+ *   COLD_START_NODE=/path/to/node npx tsx bench/cold-start.ts   every child on that Node (Lambda's
+ *                                         `nodejs22.x` is Node 22; the README says how to fetch one),
+ *                                         written to cold-start-node<major>.json
  *   COLD_START_PROFILE=/tmp/prof npx tsx bench/cold-start.ts   a CPU profile of every child (its
  *                                         bundles keep their identifiers, so profiles name functions)
  *                                         and each bundle's esbuild metafile (what each chunk holds)
@@ -33,7 +36,7 @@
  * fails is not a measurement.
  */
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
@@ -62,6 +65,9 @@ import { MACHINE, writeResult } from "./results";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SMOKE = process.argv.includes("--smoke");
+/** The Node every child runs on: this one, or COLD_START_NODE's (Node 22, as Lambda runs). */
+const CHILD_NODE = process.env.COLD_START_NODE ?? process.execPath;
+const CHILD_NODE_VERSION = execFileSync(CHILD_NODE, ["--version"], { encoding: "utf8" }).trim();
 const runsArgument = process.argv.indexOf("--runs");
 const RUNS = SMOKE ? 1 : runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 5;
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("--runs takes a whole number");
@@ -648,7 +654,7 @@ async function runChild(
   options: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<{ code: number | null; stdout: string; stderr: string; wallMs: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(CHILD_NODE, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -1057,7 +1063,7 @@ try {
     const b = summary(baseline);
     const bw = summary(baselineWall);
     console.log(
-      `\nCold starts: ${RUNS} fresh processes per function and SDK source, ${MACHINE.cpu}, ${MACHINE.cores} cores, node ${MACHINE.node}`,
+      `\nCold starts: ${RUNS} fresh processes per function and SDK source, ${MACHINE.cpu}, ${MACHINE.cores} cores, node ${CHILD_NODE_VERSION}`,
     );
     console.log(
       "total: performance.now() in the child when the handler returned, Node's bootstrap included\n",
@@ -1138,14 +1144,19 @@ try {
 
     // A partial run (some functions, one SDK source) is for iterating: bench/results keeps full runs.
     if (!failed && !SMOKE && !ONLY && !SDK_ONLY) {
-      writeResult("cold-start.json", {
+      const file =
+        CHILD_NODE === process.execPath
+          ? "cold-start.json"
+          : `cold-start-node${CHILD_NODE_VERSION.slice(1).split(".")[0]}.json`;
+      writeResult(file, {
+        childNode: CHILD_NODE_VERSION,
         runsPerFunctionAndSdk: RUNS,
         targetsMs: TARGET_MS,
         baseline: { nodeEvalMs: b, wallMs: bw },
         functions,
       });
       console.log(
-        `\nwrote bench/results/cold-start.json in ${round((performance.now() - started) / 1000, 1)} s`,
+        `\nwrote bench/results/${file} in ${round((performance.now() - started) / 1000, 1)} s`,
       );
     }
   } finally {
