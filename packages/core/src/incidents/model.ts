@@ -340,7 +340,7 @@ export function storedRecord(record: IncidentRecord): object {
         : stored;
     }),
     timeline: record.timeline.map((entry) =>
-      withoutDefaults(entry, TIMELINE_DEFAULTS[entry.type] ?? {}),
+      withoutDefaults(entry, TIMELINE_DEFAULTS[entry.type] ?? NO_DEFAULTS),
     ),
     seen: record.seen.map(({ generation, ids }) =>
       compact(ids) ? { generation, marks: ids.join("") } : { generation, ids },
@@ -395,6 +395,7 @@ const STORED_DEFAULTS = {
 } satisfies Record<string, Record<string, unknown>>;
 
 /** A timeline entry's fields at their usual value, by the entry's type (the inline tail only). */
+const NO_DEFAULTS: Readonly<Record<string, unknown>> = {};
 const TIMELINE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   opened: { rule: null, detail: null, flapping: false },
   severity: { rule: null },
@@ -467,14 +468,36 @@ interface RecordShape {
   lastTriggerAt?: unknown;
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
+
+/**
+ * Equal as JSON. Every save asks it of each field with a usual value, so the common answers come
+ * without serializing: the same value, or an object against a value that is not one (which never
+ * serialize alike).
+ */
+const same = (a: unknown, b: unknown) =>
+  a === b || (isObject(a) === isObject(b) && JSON.stringify(a) === JSON.stringify(b));
+
+/** A fresh copy of a usual value: a primitive is its own. */
+const copy = <T>(value: T): T => (isObject(value) ? structuredClone(value) : value);
+
+const defaultEntries = new WeakMap<object, Array<[string, unknown]>>();
+/** The fields of a defaults table, listed once: every save and read walks them. */
+function fieldsOf(defaults: Readonly<Record<string, unknown>>): Array<[string, unknown]> {
+  let entries = defaultEntries.get(defaults);
+  if (!entries) {
+    entries = Object.entries(defaults);
+    defaultEntries.set(defaults, entries);
+  }
+  return entries;
+}
 
 function withoutDefaults(
   value: object,
   defaults: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const kept: Record<string, unknown> = { ...value };
-  for (const [field, usual] of Object.entries(defaults)) {
+  for (const [field, usual] of fieldsOf(defaults)) {
     if (field in kept && same(kept[field], usual)) delete kept[field];
   }
   return kept;
@@ -497,7 +520,7 @@ function withDerived<T>(value: unknown, derived: Derived<T>, owner: T): unknown 
   const full: Record<string, unknown> = { ...value };
   for (const [field, from] of derived) {
     const made = field in full ? undefined : from(owner);
-    if (made !== undefined) full[field] = structuredClone(made);
+    if (made !== undefined) full[field] = copy(made);
   }
   return full;
 }
@@ -505,8 +528,8 @@ function withDerived<T>(value: unknown, derived: Derived<T>, owner: T): unknown 
 function withDefaults(value: unknown, defaults: Readonly<Record<string, unknown>>): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const full: Record<string, unknown> = { ...value };
-  for (const [field, usual] of Object.entries(defaults)) {
-    if (!(field in full)) full[field] = structuredClone(usual);
+  for (const [field, usual] of fieldsOf(defaults)) {
+    if (!(field in full)) full[field] = copy(usual);
   }
   return full;
 }
@@ -529,7 +552,7 @@ function expandedRecord(stored: unknown): unknown {
       ? {
           timeline: timeline.map((entry) =>
             typeof entry === "object" && entry !== null && "type" in entry
-              ? withDefaults(entry, TIMELINE_DEFAULTS[String(entry.type)] ?? {})
+              ? withDefaults(entry, TIMELINE_DEFAULTS[String(entry.type)] ?? NO_DEFAULTS)
               : entry,
           ),
         }
