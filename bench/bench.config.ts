@@ -5,8 +5,8 @@ const teams = Array.from({ length: BENCH_TEAMS }, (_, index) => benchProject(ind
 
 /**
  * The benchmark's policy: every scenario's incidents are critical and page (pages go to the local
- * outbox), so "pages per incident" is measured; no escalation repeats, so every
- * page counted is a first page.
+ * outbox), so "pages per incident" is measured; no escalation repeats, so every page counted is a
+ * first page.
  */
 export default defineConfig({
   rules: [

@@ -394,8 +394,10 @@ const STORED_DEFAULTS = {
   },
 } satisfies Record<string, Record<string, unknown>>;
 
-/** A timeline entry's fields at their usual value, by the entry's type (the inline tail only). */
+/** What a table of usual values holds for a kind that has none. */
 const NO_DEFAULTS: Readonly<Record<string, unknown>> = {};
+
+/** A timeline entry's fields at their usual value, by the entry's type (the inline tail only). */
 const TIMELINE_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   opened: { rule: null, detail: null, flapping: false },
   severity: { rule: null },
