@@ -211,7 +211,7 @@ async function firebreak(
     };
     console.log(
       `${scenario.padEnd(8)} ${form.padEnd(7)} ${String(result.acceptedPerSecond).padStart(6)} ev/s accepted, ${String(result.processedPerSecond).padStart(6)} ev/s processed, ` +
-        `latency p50 ${result.latencyMs?.median ?? "-"} ms p99 ${result.latencyMs?.p99 ?? "-"} ms, ${incidents} incidents, ${result.pages} pages, ` +
+        `latency p50 ${result.latencyMs?.median ?? "-"} ms p99 ${result.latencyMs?.p99 ?? "-"} ms (${result.latencyMs?.samples ?? 0} probes), ${incidents} incidents, ${result.pages} pages, ` +
         `${result.dynamodbWritesPerEvent} writes/ev, ${result.dynamodbRequestsPerEvent} DynamoDB req/ev, ${result.lambdaInvocationsPerEvent} Lambda inv/ev, ` +
         `peak ${result.peakMemoryMb.stack}+${result.peakMemoryMb.dynamodb} MB`,
     );
@@ -512,11 +512,11 @@ function markdown(report: {
   const lines = [
     `Measured ${report.at} on ${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGb} GB, Node ${report.machine.node}; ${CLIENTS} clients over HTTP keep-alive.`,
     "",
-    "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) | CPU ms/ev (stack + db + load) | cores allow ev/s |",
+    "| scenario | form | events | accepted ev/s | processed ev/s | latency p50 / p99 ms (probes) | incidents | pages | DynamoDB writes/ev | DynamoDB req/ev | Lambda inv/ev | peak MB (stack + db) | CPU ms/ev (stack + db + load) | cores allow ev/s |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...report.results.map(
       (result) =>
-        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99}` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} | ${result.cpu.stackMs} + ${result.cpu.dynamodbMs} + ${result.cpu.loadMs} | ${result.cpu.ceilingPerSecond} |`,
+        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99} (${result.latencyMs.samples})` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} | ${result.cpu.stackMs} + ${result.cpu.dynamodbMs} + ${result.cpu.loadMs} | ${result.cpu.ceilingPerSecond} |`,
     ),
     "",
   ];
