@@ -60,6 +60,7 @@ export interface IngestRates {
   /**
    * The server's CPU time (user + system, all its processes and threads) per event accepted,
    * in µs, over each measurement: what each event costs the cores the load generator shares.
+   * 0 where /proc is not there to read it.
    */
   cpuUsPerEvent: { single: number; batched: number };
 }
@@ -222,8 +223,10 @@ export async function compareIngest(options: {
 /** The comparison as the benchmark prints it. */
 export function ingestLines(result: IngestComparison): string[] {
   const am = result.alertmanager;
+  // A server cannot have run on no CPU: 0 means /proc was not there to read it.
+  const cpu = (us: number) => (us > 0 ? String(us) : "-");
   const row = (name: string, rates: IngestRates, ratio?: string) =>
-    `${name.padEnd(44)} ${String(rates.single).padStart(8)} ev/s ${String(rates.batched).padStart(9)} ev/s   ${String(rates.cpuUsPerEvent.single).padStart(5)} | ${String(rates.cpuUsPerEvent.batched).padStart(4)} µs${ratio ?? ""}`;
+    `${name.padEnd(44)} ${String(rates.single).padStart(8)} ev/s ${String(rates.batched).padStart(9)} ev/s   ${cpu(rates.cpuUsPerEvent.single).padStart(5)} | ${cpu(rates.cpuUsPerEvent.batched).padStart(4)} µs${ratio ?? ""}`;
   return [
     `ingest: ${result.events} storm events, ${result.clients} clients, one per request | ${result.perRequest} per request; server CPU per event (Firebreak's: the stack and its DynamoDB, processing included)`,
     row("bare Node (parse JSON, answer 202)", result.bareNode),

@@ -43,9 +43,10 @@ interface FirebreakResult {
   /**
    * CPU time per event from the first request to drained, by process: the stack, its embedded
    * DynamoDB and this load generator (with its probes and polling). `ceilingPerSecond` is what
-   * the machine's cores allow at that cost, the physical limit of the run's processed rate.
+   * the machine's cores allow at that cost, the physical limit of the run's processed rate. Null
+   * where /proc is not there to read the stack's CPU from.
    */
-  cpu: { stackMs: number; dynamodbMs: number; loadMs: number; ceilingPerSecond: number };
+  cpu: { stackMs: number; dynamodbMs: number; loadMs: number; ceilingPerSecond: number } | null;
   /** What the run used, for dollars per million signals. */
   usage: UsageCounts;
 }
@@ -57,13 +58,15 @@ function cpuPerEvent(
   totalMs: { stackMs: number; dynamodbMs: number; loadMs: number },
   events: number,
 ): FirebreakResult["cpu"] {
+  // The stack cannot have run on no CPU: it was not read.
+  if (totalMs.stackMs <= 0) return null;
   const per = (ms: number) => round(ms / Math.max(1, events), 3);
   const all = totalMs.stackMs + totalMs.dynamodbMs + totalMs.loadMs;
   return {
     stackMs: per(totalMs.stackMs),
     dynamodbMs: per(totalMs.dynamodbMs),
     loadMs: per(totalMs.loadMs),
-    ceilingPerSecond: all > 0 ? round((CORES * 1000 * events) / all) : 0,
+    ceilingPerSecond: round((CORES * 1000 * events) / all),
   };
 }
 
@@ -217,7 +220,7 @@ async function firebreak(
     );
     const { cpu } = result;
     console.log(
-      `${"".padEnd(17)}CPU per event: stack ${cpu.stackMs} ms, DynamoDB ${cpu.dynamodbMs} ms, load generator ${cpu.loadMs} ms; ${CORES} cores allow ${cpu.ceilingPerSecond} ev/s at that cost`,
+      `${"".padEnd(17)}CPU per event: ${cpu ? `stack ${cpu.stackMs} ms, DynamoDB ${cpu.dynamodbMs} ms, load generator ${cpu.loadMs} ms; ${CORES} cores allow ${cpu.ceilingPerSecond} ev/s at that cost` : "not measured (no /proc)"}`,
     );
     return result;
   } finally {
@@ -516,7 +519,7 @@ function markdown(report: {
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...report.results.map(
       (result) =>
-        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99} (${result.latencyMs.samples})` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} | ${result.cpu.stackMs} + ${result.cpu.dynamodbMs} + ${result.cpu.loadMs} | ${result.cpu.ceilingPerSecond} |`,
+        `| ${result.scenario} | ${result.form} | ${result.events} | ${result.acceptedPerSecond} | ${result.processedPerSecond} | ${result.latencyMs ? `${result.latencyMs.median} / ${result.latencyMs.p99} (${result.latencyMs.samples})` : "-"} | ${result.incidents} | ${result.pages} | ${result.dynamodbWritesPerEvent} | ${result.dynamodbRequestsPerEvent} | ${result.lambdaInvocationsPerEvent} | ${result.peakMemoryMb.stack} + ${result.peakMemoryMb.dynamodb} | ${result.cpu ? `${result.cpu.stackMs} + ${result.cpu.dynamodbMs} + ${result.cpu.loadMs} | ${result.cpu.ceilingPerSecond}` : "- | -"} |`,
     ),
     "",
   ];
