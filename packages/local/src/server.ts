@@ -469,7 +469,7 @@ export async function startServer(stack: Stack, options: ServerOptions) {
       return invoke(invoked[1] as string, request, response);
     }
     // Everything else is the deployed HTTP API's: its routes, or its 404.
-    const { result, queued } = await stack.capturingQueued(() =>
+    const handle = () =>
       api.handle({
         method,
         target: request.url ?? "/",
@@ -479,11 +479,15 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         body: () => readBody(request),
         sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
         protocol: `HTTP/${request.httpVersion}`,
-      }),
-    );
+      });
     // `?wait=true` on a webhook (locally only): answer once what it queued is processed, as
-    // /local/events does, so the time from request to incident can be measured.
-    if (url.searchParams.get("wait") === "true") await stack.queue.waitFor(queued);
+    // /local/events does, so the time from request to incident can be measured. Only then are
+    // the queued messages captured (which costs every promise meanwhile).
+    const wait = url.searchParams.get("wait") === "true";
+    const { result, queued } = wait
+      ? await stack.capturingQueued(handle)
+      : { result: await handle(), queued: [] };
+    if (wait) await stack.queue.waitFor(queued);
     response.writeHead(result.statusCode, result.headers);
     response.end(result.body);
   }

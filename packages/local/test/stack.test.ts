@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEvent, loadRawEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lambdaContext } from "../src/lambda";
 import type { LocalStack } from "../src/stack";
 import { type Client, client, drained, SENTRY_SECRET, startTestStack, TOKEN } from "./helpers";
 
@@ -117,6 +118,27 @@ describe("local stack: CloudWatch Logs", () => {
     expect(paged.map((entry) => entry.kind)).toEqual(["page"]);
   });
 
+  it("captures what each invocation queued while others start and end beside it", async () => {
+    const ingest = stack.functions.ingest;
+    const subscription = loadEvent("logs/lambda-timeout.json");
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The later capture ends first: the earlier one, still running, must keep capturing.
+    const waiting = stack.capturingQueued(async () => {
+      await held;
+      return ingest(subscription, lambdaContext("ingest"));
+    });
+    const first = await stack.capturingQueued(() => ingest(subscription, lambdaContext("ingest")));
+    release();
+    const second = await waiting;
+    // And one that starts after every capture has ended.
+    const third = await stack.capturingQueued(() => ingest(subscription, lambdaContext("ingest")));
+    for (const { queued } of [first, second, third]) expect(queued).toHaveLength(1);
+    expect(new Set([first, second, third].flatMap(({ queued }) => queued)).size).toBe(3);
+  });
+
   it("opens one incident per error signature and folds repeats", async () => {
     const timeout = await api.deliver("logs/lambda-timeout.json");
     expect(timeout.incidents).toHaveLength(1);
@@ -145,6 +167,46 @@ describe("local stack: Sentry", () => {
     expect((await api.sentry("issue-resolved.json")).status).toBe(202);
     await drained(stack);
     expect((await api.incident(issue?.id as string)).status).toBe("resolved");
+  });
+
+  it("answers ?wait=true once its own issue is an incident, side by side and one after another", async () => {
+    const template = JSON.parse(loadRawEvent("sentry/error-created.json")) as {
+      data: { error: Record<string, unknown> };
+    };
+    const fingerprints = async () => {
+      const page = (await (await api.get("/incidents?source=sentry&limit=200")).json()) as {
+        items: Array<{ fingerprint: string }>;
+      };
+      return new Set(page.items.map((item) => item.fingerprint));
+    };
+    // Each waiting request must see its own issue stored when it is answered, whether other
+    // requests' captures are running beside it or have all ended before it began.
+    const waitFor = async (index: number) => {
+      const issue = String(6_100_000_000 + index);
+      const body = structuredClone(template);
+      Object.assign(body.data.error, {
+        issue_id: issue,
+        event_id: `${index.toString(16).padStart(8, "0")}${"c".repeat(24)}`,
+        title: `WaitError: issue ${index}`,
+      });
+      const raw = JSON.stringify(body);
+      const response = await fetch(`${stack.url}/webhooks/sentry?wait=true`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "sentry-hook-resource": "error",
+          "request-id": `${index.toString(16).padStart(12, "0")}${"d".repeat(20)}`,
+          "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000)),
+          "sentry-hook-signature": createHmac("sha256", SENTRY_SECRET).update(raw).digest("hex"),
+        },
+        body: raw,
+      });
+      expect(response.status).toBe(202);
+      expect((await fingerprints()).has(`sentry:issue:${issue}`)).toBe(true);
+    };
+    await Promise.all([0, 1, 2, 3, 4, 5].map(waitFor));
+    await waitFor(6);
+    await waitFor(7);
   });
 
   it("refuses a wrong or missing signature with 401 and changes nothing", async () => {
