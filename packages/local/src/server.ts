@@ -282,8 +282,9 @@ export async function startServer(stack: Stack, options: ServerOptions) {
         throw error;
       }
     });
-    const ids = await stack.deliver(events);
-    if (url.searchParams.get("wait") !== "true") {
+    const wait = url.searchParams.get("wait") === "true";
+    const ids = await stack.deliver(events, { capture: wait });
+    if (!wait) {
       sendAccepted(response, events.length);
       return;
     }
