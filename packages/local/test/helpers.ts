@@ -14,6 +14,40 @@ export const TOKEN = "test-token-0123456789abcdef";
 export const SENTRY_SECRET = "sentry-client-secret-for-tests";
 export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 
+/**
+ * A signed Sentry `error` webhook for a new issue, happening now: its event id, request id and
+ * title follow from `issue`, so each number is an issue of its own.
+ */
+export function sentryIssueWebhook(issue: number): {
+  body: string;
+  headers: Record<string, string>;
+} {
+  const fixture = JSON.parse(loadRawEvent("sentry/error-created.json")) as {
+    data: { error: Record<string, unknown> };
+  };
+  const now = Date.now();
+  const id = issue.toString(16).padStart(32, "0");
+  Object.assign(fixture.data.error, {
+    issue_id: String(issue),
+    event_id: id,
+    title: `PaymentError: card declined for order ${issue}`,
+    datetime: new Date(now).toISOString(),
+    timestamp: now / 1000,
+    received: now / 1000,
+  });
+  const body = JSON.stringify(fixture);
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "sentry-hook-resource": "error",
+      "request-id": id,
+      "sentry-hook-timestamp": String(Math.floor(now / 1000)),
+      "sentry-hook-signature": createHmac("sha256", SENTRY_SECRET).update(body).digest("hex"),
+    },
+  };
+}
+
 /** A local stack in memory on a free port, with known secrets and the tests' policy. */
 export async function startTestStack(
   overrides: Partial<LocalStackOptions> & { configInput?: ConfigInput } = {},

@@ -1,8 +1,6 @@
-import { createHmac } from "node:crypto";
 import { SILENCE_CACHE_MS } from "@firebreak/core";
-import { loadRawEvent } from "@firebreak/events";
 import { describe, expect, it } from "vitest";
-import { SENTRY_SECRET, startTestStack, until } from "./helpers";
+import { sentryIssueWebhook, startTestStack, until } from "./helpers";
 
 /** Distinct Sentry issues sent at once: each one a new incident that pages. */
 const ISSUES = 40;
@@ -24,23 +22,6 @@ const WRITES_PER_INCIDENT = 2.2;
  */
 const WRITE_UNITS_PER_INCIDENT = 4.3;
 const WRITES = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
-
-/** The bench fixture of a Sentry error, made a new issue (id, event, title) happening now. */
-function sentryError(index: number): string {
-  const body = JSON.parse(loadRawEvent("sentry/error-created.json")) as {
-    data: { error: Record<string, unknown> };
-  };
-  const now = Date.now();
-  Object.assign(body.data.error, {
-    issue_id: String(8_000_000_000 + index),
-    event_id: `${index.toString(16).padStart(8, "0")}${"0".repeat(24)}`,
-    title: `PaymentError: card declined for order ${index}`,
-    datetime: new Date(now).toISOString(),
-    timestamp: now / 1000,
-    received: now / 1000,
-  });
-  return JSON.stringify(body);
-}
 
 describe("DynamoDB requests per new incident", () => {
   it("pins the requests, writes and write units a storm of distinct paging Sentry issues costs", {
@@ -75,18 +56,10 @@ describe("DynamoDB requests per new incident", () => {
       const unitsBefore = stack.dynamodbUnits.write;
       const answers = await Promise.all(
         Array.from({ length: ISSUES }, async (_, index) => {
-          const body = sentryError(index);
+          const { body, headers } = sentryIssueWebhook(8_000_000_000 + index);
           const response = await fetch(`${stack.url}/webhooks/sentry`, {
             method: "POST",
-            headers: {
-              "content-type": "application/json",
-              "sentry-hook-resource": "error",
-              "request-id": `${index.toString(16).padStart(12, "0")}${"b".repeat(20)}`,
-              "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000)),
-              "sentry-hook-signature": createHmac("sha256", SENTRY_SECRET)
-                .update(body)
-                .digest("hex"),
-            },
+            headers,
             body,
           });
           return response.status;

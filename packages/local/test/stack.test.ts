@@ -6,7 +6,15 @@ import { loadEvent, loadRawEvent } from "@firebreak/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lambdaContext } from "../src/lambda";
 import type { LocalStack } from "../src/stack";
-import { type Client, client, drained, SENTRY_SECRET, startTestStack, TOKEN } from "./helpers";
+import {
+  type Client,
+  client,
+  drained,
+  SENTRY_SECRET,
+  sentryIssueWebhook,
+  startTestStack,
+  TOKEN,
+} from "./helpers";
 
 let stack: LocalStack;
 let api: Client;
@@ -170,9 +178,6 @@ describe("local stack: Sentry", () => {
   });
 
   it("answers ?wait=true once its own issue is an incident, side by side and one after another", async () => {
-    const template = JSON.parse(loadRawEvent("sentry/error-created.json")) as {
-      data: { error: Record<string, unknown> };
-    };
     const fingerprints = async () => {
       const page = (await (await api.get("/incidents?source=sentry&limit=200")).json()) as {
         items: Array<{ fingerprint: string }>;
@@ -182,24 +187,12 @@ describe("local stack: Sentry", () => {
     // Each waiting request must see its own issue stored when it is answered, whether other
     // requests' captures are running beside it or have all ended before it began.
     const waitFor = async (index: number) => {
-      const issue = String(6_100_000_000 + index);
-      const body = structuredClone(template);
-      Object.assign(body.data.error, {
-        issue_id: issue,
-        event_id: `${index.toString(16).padStart(8, "0")}${"c".repeat(24)}`,
-        title: `WaitError: issue ${index}`,
-      });
-      const raw = JSON.stringify(body);
+      const issue = 6_100_000_000 + index;
+      const { body, headers } = sentryIssueWebhook(issue);
       const response = await fetch(`${stack.url}/webhooks/sentry?wait=true`, {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "sentry-hook-resource": "error",
-          "request-id": `${index.toString(16).padStart(12, "0")}${"d".repeat(20)}`,
-          "sentry-hook-timestamp": String(Math.floor(Date.now() / 1000)),
-          "sentry-hook-signature": createHmac("sha256", SENTRY_SECRET).update(raw).digest("hex"),
-        },
-        body: raw,
+        headers,
+        body,
       });
       expect(response.status).toBe(202);
       expect((await fingerprints()).has(`sentry:issue:${issue}`)).toBe(true);
