@@ -74,6 +74,17 @@ export function cpuOf(pid: number | undefined): number {
   }
 }
 
+/** A figure of the stack's process, and the sum of its children's (its embedded DynamoDB). */
+function byProcess(
+  pid: number | undefined,
+  read: (pid: number | undefined) => number,
+): { stack: number; dynamodb: number } {
+  const dynamodb = childrenOf(pid)
+    .map(read)
+    .reduce((sum, value) => sum + value, 0);
+  return { stack: read(pid), dynamodb };
+}
+
 function childrenOf(pid: number | undefined): number[] {
   if (!pid) return [];
   try {
@@ -153,18 +164,8 @@ export async function startStack(
       const path = `/local/metrics${query.size > 0 ? `?${query}` : ""}`;
       return JSON.parse((await client.request("GET", path)).body) as StackMetrics;
     },
-    peakMemoryMb() {
-      const dynamodb = childrenOf(child.pid)
-        .map(peakOf)
-        .reduce((sum, mb) => sum + mb, 0);
-      return { stack: peakOf(child.pid), dynamodb };
-    },
-    cpuMs() {
-      const dynamodb = childrenOf(child.pid)
-        .map(cpuOf)
-        .reduce((sum, ms) => sum + ms, 0);
-      return { stack: cpuOf(child.pid), dynamodb };
-    },
+    peakMemoryMb: () => byProcess(child.pid, peakOf),
+    cpuMs: () => byProcess(child.pid, cpuOf),
     async stop() {
       client.close();
       if (child.exitCode === null) {
