@@ -203,6 +203,19 @@ const context = {
   fail() {},
   succeed() {},
 };
+// Code compiled at run time (zod's JIT builds its parsers with \`new Function\`), counted: every
+// function is meant to run without it (functions/lib/zod-jitless.ts).
+let compiledAtRunTime = 0;
+globalThis.Function = new Proxy(Function, {
+  construct(target, args, newTarget) {
+    compiledAtRunTime++;
+    return Reflect.construct(target, args, newTarget);
+  },
+  apply(target, self, args) {
+    compiledAtRunTime++;
+    return Reflect.apply(target, self, args);
+  },
+});
 const importStart = performance.now();
 const { handler } = await import(pathToFileURL(bundle).href);
 const importEnd = performance.now();
@@ -216,7 +229,9 @@ try {
 const handlerEnd = performance.now();
 const cpu = process.cpuUsage();
 const cpuMs = (cpu.user + cpu.system) / 1000;
-const report = JSON.stringify({ importStart, importEnd, handlerEnd, cpuMs, result, error });
+const report = JSON.stringify({
+  importStart, importEnd, handlerEnd, cpuMs, compiledAtRunTime, result, error,
+});
 // Exit at once: the SDK's keep-alive sockets would hold the process open.
 process.stdout.write("\\n${MARKER}" + report + "\\n", () => process.exit(0));
 `;
@@ -239,6 +254,7 @@ const ChildReportSchema = z.object({
   importEnd: z.number(),
   handlerEnd: z.number(),
   cpuMs: z.number(),
+  compiledAtRunTime: z.number(),
   result: z.unknown(),
   error: z.string().nullable(),
 });
@@ -925,6 +941,11 @@ try {
       const child = await runChild([...profile, driver, bundle.file, eventFile, name], options);
       const report = ChildReportSchema.parse(reportOf(child, "the handler"));
       if (report.error) throw new Error(`threw: ${report.error}`);
+      if (report.compiledAtRunTime > 0 && !bundle.floor) {
+        throw new Error(
+          `compiled ${report.compiledAtRunTime} function(s) at run time: zod's JIT, which the bundle should leave out (functions/lib/zod-jitless.ts)`,
+        );
+      }
       const outcome = scenario.outcome(report.result);
       const sdk =
         bundle.externals.length > 0

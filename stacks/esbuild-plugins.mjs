@@ -177,8 +177,36 @@ export const awsSdkErrorsImported = {
   },
 };
 
+/**
+ * Every function's schemas parse without zod's JIT (functions/lib/zod-jitless.ts says why). zod
+ * reads its `jitless` setting when a schema is built, and a split bundle does not keep an entry's
+ * first import first (esbuild hoists the shared chunks, schemas included, above it), so the
+ * setting is zod's own default here: its global config starts as `{ jitless: true }`. The build
+ * fails if zod's module no longer starts its config this way (a release that changed it).
+ */
+export const zodJitless = {
+  name: "zod-jitless",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]core[\\/]core\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const start = "(_a.__zod_globalConfig = {})";
+      if (source.split(start).length !== 2) {
+        throw new Error(
+          `zod-jitless: ${args.path} does not start its global config with ${start} once (has zod's layout changed?)`,
+        );
+      }
+      return {
+        contents: source.replace(start, "(_a.__zod_globalConfig = { jitless: true })"),
+        loader: "js",
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
 export default [
   zodEnglishOnly,
+  zodJitless,
   zodMembersForPowertools,
   powertoolsSchemasPure,
   awsSdkErrorsImported,

@@ -1,3 +1,4 @@
+import "@firebreak/functions/lib/zod-jitless";
 import { mkdir } from "node:fs/promises";
 import { relative } from "node:path";
 import { ConfigError, loadConfigFile } from "@firebreak/core";
