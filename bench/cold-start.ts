@@ -822,6 +822,11 @@ try {
       AWS_LAMBDA_FUNCTION_NAME: `firebreak-bench-${name}`,
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+      // As Lambda sets it: Powertools logs `cold_start: true` on the first invocation only then.
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      // The SDK warns once a process on Node 20 (this machine's), never on Lambda's Node 22: a
+      // warning written to stderr in every cold start here that no cold start there writes.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: standIn.url,
       AWS_ENDPOINT_URL_SNS: standIn.url,

@@ -1,3 +1,4 @@
+// First: zod reads this setting when each schema is built (functions/lib/zod-jitless.ts).
 import "@firebreak/functions/lib/zod-jitless";
 import { mkdir } from "node:fs/promises";
 import { relative } from "node:path";
