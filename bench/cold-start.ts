@@ -33,7 +33,9 @@
  *
  * It is a benchmark: nothing is asserted against the targets. It exits 1 when a handler throws
  * or answers with an error (5xx, an unexpected status, batch item failures): a cold start that
- * fails is not a measurement.
+ * fails is not a measurement. It exits 1 too when a function compiles code at run time (zod's
+ * JIT, which the bundles leave out: functions/lib/zod-jitless.ts); the child counts
+ * `new Function` calls.
  */
 
 import { execFileSync, spawn } from "node:child_process";
