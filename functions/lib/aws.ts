@@ -31,6 +31,7 @@ const dynamodbAdapters = () => import("./adapters/dynamodb");
 const sqsAdapters = () => import("./adapters/sqs");
 const accountAdapters = () => import("./adapters/accounts");
 const responderAdapters = () => import("./adapters/responders");
+const pageBudgetAdapters = () => import("./adapters/page-budget");
 // The rules' matchers (and RE2 for their patterns, 150 KB): only ingest and process match rules.
 const policyAdapters = () => import("./adapters/policy");
 
@@ -192,23 +193,32 @@ const awsCloudWatch = /* @__PURE__ */ once(async () =>
   (await accountAdapters()).cloudWatchInAccounts(awsRegion(), await awsAccounts()),
 );
 
+/** Pages per channel and minute, and the digests owed, kept in the table. */
+const awsPageBudget = /* @__PURE__ */ once(async () => {
+  const [{ client, tableName }, { DynamoDbVersionedItems, PageBudgetKeeper }] = await Promise.all([
+    awsTable(),
+    pageBudgetAdapters(),
+  ]);
+  return new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName));
+});
+
 /** The dispatcher's AWS side: the SDK gateway, guard ledgers in the table, real page transports. */
 const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   const env = readEnv(z.object({ API_URL: z.url().optional() }));
   const config = await awsConfig();
   // The secrets' reads wait on Parameter Store while the table's and the pagers' code loads.
-  const [{ client, tableName }, adapters, secrets, accounts] = await Promise.all([
+  const [{ client, tableName }, adapters, secrets, accounts, pageBudget] = await Promise.all([
     awsTable(),
     responderAdapters(),
     channelSecrets(config),
     awsAccounts(),
+    awsPageBudget(),
   ]);
   const {
     AwsSdkGateway,
     DynamoDbVersionedItems,
     FetchPageTransport,
     GuardKeeper,
-    PageBudgetKeeper,
     resolveChannels,
     resolvePeople,
     TransportPager,
@@ -222,7 +232,7 @@ const awsResponders = /* @__PURE__ */ once(async (): Promise<Responders> => {
   return {
     gateway: new AwsSdkGateway({ region, accounts }),
     guards: new GuardKeeper(new DynamoDbVersionedItems(client, tableName)),
-    pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, tableName)),
+    pageBudget,
     pager: new TransportPager(new FetchPageTransport({ region }), channels, directory),
     mode: "live",
     consoleUrl: (id: string) =>
@@ -242,6 +252,7 @@ export const awsPorts: AppPorts = {
   silences: awsSilences,
   queue: awsQueue,
   responders: awsResponders,
+  pageBudget: awsPageBudget,
   apiTokens: awsApiTokens,
   sentryClientSecret: awsSentrySecret,
   slackSigningSecret: awsSlackSecret,

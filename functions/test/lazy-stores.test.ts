@@ -34,6 +34,16 @@ vi.mock("../lib/adapters/overrides", () => {
   };
 });
 
+// The dispatcher's side and the member accounts' clients: the page budget must load neither.
+vi.mock("../lib/adapters/responders", () => {
+  seen.loaded.push("responders");
+  return {};
+});
+vi.mock("../lib/adapters/accounts", () => {
+  seen.loaded.push("accounts");
+  return {};
+});
+
 const TABLE_NAME = process.env.TABLE_NAME;
 beforeAll(() => {
   process.env.TABLE_NAME = "firebreak-test";
@@ -63,5 +73,15 @@ describe("AWS ports: silences and on-call overrides", () => {
       "list primary 0 10",
       "listActive 2000",
     ]);
+  });
+});
+
+describe("AWS ports: the page budget", () => {
+  it("loads without the rest of the responders (gateway, accounts' roles, pager)", async () => {
+    const { awsPorts } = await import("../lib/aws");
+    const budget = await awsPorts.pageBudget?.();
+    expect(budget?.constructor.name).toBe("PageBudgetKeeper");
+    expect(seen.loaded).not.toContain("responders");
+    expect(seen.loaded).not.toContain("accounts");
   });
 });

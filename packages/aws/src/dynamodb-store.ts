@@ -42,6 +42,7 @@ import {
   VersionConflictError,
 } from "@firebreak/core";
 import * as z from "zod";
+import { batchGetItems } from "./batch-get";
 import {
   ALL_SHARDS,
   duePartition,
@@ -204,34 +205,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return states;
   }
 
-  /**
-   * Items by key (each key's `sk` fixed by its `pk`), read consistently with BatchGetItem: 100
-   * keys a request, the requests side by side, keys left unprocessed asked again.
-   */
-  private async getItems(
+  /** Items by key, in as few round trips as BatchGetItem allows (./batch-get.ts). */
+  private getItems(
     keys: ReadonlyArray<{ pk: string; sk: string }>,
   ): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    const chunks = Array.from({ length: Math.ceil(keys.length / 100) }, (_, index) =>
-      keys.slice(index * 100, index * 100 + 100),
-    );
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let request: ReadonlyArray<Record<string, unknown>> | undefined = chunk;
-        while (request?.length) {
-          const result: BatchGetCommandOutput = await this.documents.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tableName]: { Keys: [...request], ConsistentRead: true } },
-            }),
-          );
-          for (const item of result.Responses?.[this.tableName] ?? []) {
-            found.set(String(item.pk), item);
-          }
-          request = result.UnprocessedKeys?.[this.tableName]?.Keys;
-        }
-      }),
-    );
-    return found;
+    return batchGetItems(this.documents, this.tableName, keys);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { VersionConflictError, type VersionedItems } from "@firebreak/core";
+import { batchGetItems } from "./batch-get";
 import { TABLE } from "./table";
 
 /**
@@ -27,6 +28,24 @@ export class DynamoDbVersionedItems implements VersionedItems {
     );
     if (!Item) return null;
     return { value: JSON.parse(String(Item.data)), version: Number(Item.version) };
+  }
+
+  /** The items in one BatchGetItem (or a few: 100 keys a request), read as `get` reads them. */
+  async getMany(
+    keys: ReadonlyArray<string>,
+  ): Promise<Map<string, { value: unknown; version: number }>> {
+    const items = await batchGetItems(
+      this.documents,
+      this.tableName,
+      keys.map((key) => ({ pk: `KV#${key}`, sk: "KV" })),
+    );
+    const found = new Map<string, { value: unknown; version: number }>();
+    for (const key of keys) {
+      const item = items.get(`KV#${key}`);
+      if (item)
+        found.set(key, { value: JSON.parse(String(item.data)), version: Number(item.version) });
+    }
+    return found;
   }
 
   async put(key: string, value: unknown, version: number, expiresAt?: number): Promise<void> {

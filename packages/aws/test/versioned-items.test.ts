@@ -37,4 +37,30 @@ describe("DynamoDbVersionedItems", () => {
     expect((await stored("window"))?.expiresAt).toEqual({ N: "1764237600" });
     expect((await stored("ledger"))?.expiresAt).toBeUndefined();
   });
+
+  it("reads many items in BatchGetItem requests of at most 100 keys, as get reads each", async () => {
+    const client = localDynamoDbClient(dynamo.endpoint);
+    await ensureTable(client, "many");
+    const items = new DynamoDbVersionedItems(client, "many");
+    const keys = Array.from({ length: 150 }, (_, index) => `minute:${index}`);
+    // Every third key has no item; one item has moved on to version 2.
+    await Promise.all(
+      keys.map((key, index) => (index % 3 === 0 ? null : items.put(key, { index }, 1))),
+    );
+    await items.put("minute:1", { index: 1, sent: true }, 2);
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: "initialize", name: "countCommands" },
+    );
+    const found = await items.getMany(keys);
+    expect(sent).toEqual(["BatchGetItemCommand", "BatchGetItemCommand"]);
+    expect(found.size).toBe(100);
+    expect(found.has("minute:0")).toBe(false);
+    expect(found.get("minute:1")).toEqual({ value: { index: 1, sent: true }, version: 2 });
+    for (const key of keys) expect(found.get(key) ?? null).toEqual(await items.get(key));
+  });
 });

@@ -9,6 +9,7 @@ import type { ChangeStore } from "./changes/store";
 import type { CloudWatchReader } from "./cloudwatch/ports";
 import type { MonitoringConfig } from "./config/schema";
 import type { Correlator, IncidentChange } from "./incidents/correlate";
+import type { PageBudgetStore } from "./paging/budget";
 import type { Policy } from "./policy/classify";
 import type {
   Clock,
@@ -77,6 +78,12 @@ export interface AppPorts {
   silences(): Promise<SilenceStore>;
   queue(): Promise<MessageQueue>;
   responders(): Promise<Responders>;
+  /**
+   * The page budget alone, for the sweep's digests (absent: `responders().pageBudget`). In
+   * Lambda it skips building the rest of the responders: the remediation gateway with its
+   * accounts' roles, and the pager with its transports and the channels' secrets.
+   */
+  pageBudget?(): Promise<PageBudgetStore | undefined>;
   apiTokens(): Promise<ReadonlyArray<ApiToken>>;
   sentryClientSecret(): Promise<string>;
   slackSigningSecret(): Promise<string>;
@@ -331,31 +338,39 @@ export function composeApp(ports: AppPorts): App {
       };
     }),
     escalations: once(async () => {
-      const [
-        { lastChangeLookup },
-        { pageBudget, pager, consoleUrl },
-        incident,
-        cloudwatch,
-        changes,
-      ] = await Promise.all([
+      const [{ lastChangeLookup }, pageBudget, incident, changes] = await Promise.all([
         import("./changes/store"),
-        ports.responders(),
+        ports.pageBudget ? ports.pageBudget() : ports.responders().then((r) => r.pageBudget),
         incidentDeps(),
-        ports.cloudwatch(),
         ports.changes(),
       ]);
+      // Most sweeps send no digest and verify nothing: what only those need is built on first
+      // use (in Lambda, the responders and CloudWatch's clients cost a cold start about 45 ms).
+      const delivery = once(async () => {
+        const { pager, consoleUrl } = await ports.responders();
+        return { pager, consoleUrl };
+      });
       return {
         ...incident,
         logger: ports.logger("escalations"),
         metrics: ports.metrics,
         // The sweep sends the page budget's digests as each minute turns.
-        digests: pageBudget ? { budget: pageBudget, pager, consoleUrl } : undefined,
+        digests: pageBudget ? { budget: pageBudget, delivery } : undefined,
         // Alarm states, to verify the remediations that are due; the last change, for ladders
         // that roll it back.
-        cloudwatch,
+        cloudwatch: cloudWatchOnFirstRead(once(() => ports.cloudwatch())),
         changes: lastChangeLookup(changes),
       };
     }),
+  };
+}
+
+/** A CloudWatch reader whose clients are built on its first read. */
+function cloudWatchOnFirstRead(reader: () => Promise<CloudWatchReader>): CloudWatchReader {
+  return {
+    alarmStates: async (alarmNames, account) => (await reader()).alarmStates(alarmNames, account),
+    metricSeries: async (alarmName, from, to, account) =>
+      (await reader()).metricSeries(alarmName, from, to, account),
   };
 }
 

@@ -247,6 +247,37 @@ describe("PageBudgetKeeper", () => {
     ]);
   });
 
+  it("reads the lookback's minutes in one request where the store can, and claims only those owing", async () => {
+    const items = new MemoryVersionedItems();
+    const small = { perMinute: 1, perHour: 50 };
+    const minute = (n: number) => Date.parse("2026-11-26T10:00:00.000Z") + n * 60_000;
+    // Minute 1 folds one page; minutes 0 and 2 to 4 page all they take.
+    await new PageBudgetKeeper(items).take(request(0, { limits: small, now: minute(1) }));
+    await new PageBudgetKeeper(items).take(request(1, { limits: small, now: minute(1) }));
+    const gets: string[] = [];
+    const get = items.get.bind(items);
+    items.get = async (key) => {
+      gets.push(key);
+      return get(key);
+    };
+    const budget = new PageBudgetKeeper(items);
+    const digests = await budget.claimDigests("oncall", minute(5), 5);
+    expect(
+      digests.map((digest) => [digest.window, digest.folded.map((f) => f.incidentId)]),
+    ).toEqual([["2026-11-26T10:01:00.000Z", ["INC1"]]]);
+    // One request for the five minutes' heads; then the owing minute alone is read, claimed and
+    // its pages listed.
+    expect(items.manyReads).toHaveLength(1);
+    expect(items.manyReads[0]).toHaveLength(5);
+    expect(gets.length).toBeGreaterThan(0);
+    expect(gets.every((key) => key.startsWith("page-budget:oncall:minute:2026-11-26T10:01:"))).toBe(
+      true,
+    );
+    // Claimed: the next sweep reads the heads again and claims nothing.
+    expect(await budget.claimDigests("oncall", minute(5), 5)).toEqual([]);
+    expect(items.manyReads).toHaveLength(2);
+  });
+
   it("reads the lookback's minutes side by side: one round trip, digests still oldest first", async () => {
     const items = new MemoryVersionedItems();
     const small = { perMinute: 1, perHour: 50 };

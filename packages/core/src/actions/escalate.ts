@@ -196,7 +196,7 @@ export interface SweepOptions {
   /** Overrides of on-call schedules (absent: the schedules' rotations alone say who is on call). */
   overrides?: OverrideStore;
   /** Where the page budget's digests go out, once their minute has turned. */
-  digests?: Pick<PageDigestsDeps, "budget" | "pager" | "consoleUrl">;
+  digests?: Pick<PageDigestsDeps, "budget" | "delivery">;
   /**
    * Alarm states, to verify remediations of CloudWatch incidents. Absent: such an action is
    * judged by its incident alone (resolved: effective; still open: ineffective).

@@ -36,6 +36,11 @@ export type GuardDecision =
 export interface VersionedItems {
   get(key: string): Promise<{ value: unknown; version: number } | null>;
   /**
+   * Several items in one round trip, read as `get` reads them; a key without an item is absent
+   * from the map. Absent: one `get` per key, side by side.
+   */
+  getMany?(keys: ReadonlyArray<string>): Promise<Map<string, { value: unknown; version: number }>>;
+  /**
    * Writes `value` if the stored version is `version - 1` (absent for 1), else
    * VersionConflictError. With `expiresAt` (epoch seconds), the table's TTL may delete the item
    * once it has passed: items of a time window nobody reads again.

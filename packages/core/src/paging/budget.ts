@@ -158,6 +158,13 @@ export interface PageBudgetStore {
 
 const iso = (time: number) => new Date(time).toISOString();
 const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
+
+/** Whether a minute's head owes a digest nobody has sent or holds a live claim on. */
+function owesDigest(head: MinuteChunk, now: number): boolean {
+  const digest = head.digest;
+  const taken = digest !== null && ("sentAt" in digest || Date.parse(digest.claim.until) > now);
+  return head.entries.length + head.unlisted > 0 && !taken;
+}
 const chunkKey = (minute: string, index: number) => (index === 0 ? minute : `${minute}:${index}`);
 const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
 /**
@@ -409,22 +416,22 @@ export class PageBudgetKeeper implements PageBudgetStore {
 
   async claimDigests(channel: string, now: number, lookbackMinutes: number): Promise<Digest[]> {
     const current = Math.floor(now / MINUTE) * MINUTE;
-    // Each minute is its own item: they are claimed side by side, one round trip for the
-    // lookback rather than one per minute (a sweep claims every channel's, every minute).
     const backs = Array.from({ length: lookbackMinutes }, (_, index) => lookbackMinutes - index);
-    const claims = backs.map(async (back): Promise<Digest | null> => {
-      const start = current - back * MINUTE;
+    const starts = backs.map((back) => current - back * MINUTE);
+    // Each minute is its own item. A sweep asks for every channel's, every minute, and most owe
+    // nothing: the lookback's heads are read in one round trip, and only a minute that owes a
+    // digest is claimed (read again and written with its version, as before).
+    const heads = await this.readMany(starts.map((start) => minuteKey(channel, start)));
+    const claims = starts.map(async (start): Promise<Digest | null> => {
       const minute = minuteKey(channel, start);
+      const head = heads.get(minute);
+      if (!head || !owesDigest(MinuteChunkSchema.parse(head.value), now)) return null;
       const token = `${iso(now)}/${Math.random().toString(36).slice(2)}`;
       let claimed: MinuteChunk | null = null;
       const item = { key: minute, expiresAt: windowExpiry(start) };
       await this.update(item, MinuteChunkSchema, null, (head) => {
         claimed = null;
-        const owes = head.entries.length + head.unlisted > 0;
-        const digest = head.digest;
-        const taken =
-          digest !== null && ("sentAt" in digest || Date.parse(digest.claim.until) > now);
-        if (!owes || taken) return null;
+        if (!owesDigest(head, now)) return null;
         claimed = head;
         return { ...head, digest: { claim: { token, until: iso(now + DIGEST_CLAIM_MS) } } };
       });
@@ -495,6 +502,21 @@ export class PageBudgetKeeper implements PageBudgetStore {
         );
       }
     }
+  }
+
+  /** Items by key in one round trip where the store can (`getMany`), else side by side. */
+  private async readMany(
+    keys: ReadonlyArray<string>,
+  ): Promise<Map<string, { value: unknown; version: number }>> {
+    if (this.items.getMany) return this.items.getMany(keys);
+    const found = new Map<string, { value: unknown; version: number }>();
+    await Promise.all(
+      keys.map(async (key) => {
+        const item = await this.items.get(key);
+        if (item) found.set(key, item);
+      }),
+    );
+    return found;
   }
 
   private keep(key: string, item: { value: unknown; version: number }): void {

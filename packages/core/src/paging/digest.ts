@@ -10,12 +10,21 @@ import type { Pager } from "./pager";
  */
 const LOOKBACK_MINUTES = 5;
 
+/** What sends a digest: the pager, and the console's link to an incident. */
+export interface DigestDelivery {
+  pager: Pager;
+  consoleUrl?: (incidentId: string) => string | null;
+}
+
 export interface PageDigestsDeps {
   budget: PageBudgetStore;
-  pager: Pager;
+  /**
+   * Built when the first digest goes out: most sweeps send none, and in Lambda the pager brings
+   * the page transports and the channels' secrets with it.
+   */
+  delivery: () => Promise<DigestDelivery>;
   store: IncidentStore;
   channels: Record<string, ChannelConfig>;
-  consoleUrl?: (incidentId: string) => string | null;
   logger?: Logger;
 }
 
@@ -26,7 +35,7 @@ export interface PageDigestsDeps {
  * @returns how many digests went out
  *
  * @example
- * await sendDigests({ budget, pager, store, channels: config.channels }, Date.now());
+ * await sendDigests({ budget, delivery: async () => ({ pager }), store, channels }, Date.now());
  */
 export async function sendDigests(deps: PageDigestsDeps, now: number): Promise<number> {
   let sent = 0;
@@ -43,11 +52,12 @@ export async function sendDigests(deps: PageDigestsDeps, now: number): Promise<n
         await deps.budget.markSent(digest, now);
         continue;
       }
+      const { pager, consoleUrl } = await deps.delivery();
       const content = {
         incident: first,
         kind: "page" as const,
         note: null,
-        consoleUrl: deps.consoleUrl?.(first.id) ?? null,
+        consoleUrl: consoleUrl?.(first.id) ?? null,
         digest: {
           channel,
           window: digest.window,
@@ -63,7 +73,7 @@ export async function sendDigests(deps: PageDigestsDeps, now: number): Promise<n
             : configured.pagerduty,
       );
       const outcomes = await Promise.all(
-        transports.map((transport) => deps.pager.deliver({ transport, channel, content })),
+        transports.map((transport) => pager.deliver({ transport, channel, content })),
       );
       const retry = outcomes.filter((outcome) => outcome.status === "retry");
       if (retry.length > 0) {
