@@ -3,6 +3,7 @@ import type { IncidentRecord } from "../incidents/model";
 import { inhibitorOf, OpenIncidentCache } from "../inhibition/inhibit";
 import { type MaintenanceWindow, policyWindows } from "../maintenance/record";
 import type { IncidentStore } from "../ports";
+import { alertMatcher } from "./alert-matcher";
 import { type Hold, silenceHold, subjectsOf } from "./hold";
 import type { SilenceStore } from "./record";
 import { SilenceCache, silenceFor } from "./silence";
@@ -58,9 +59,12 @@ export class HoldReader {
     const silence = silenceFor(record.incident, await this.silenceCache.active(now), now);
     if (silence) return silenceHold(silence);
     const subjects = subjectsOf(record);
-    const windows = await this.activeWindows(now);
+    // A window's timing needs luxon (its recurrence, in its time zone): loaded only when a
+    // window matches one of the incident's alerts, which most incidents' do not.
+    const windows = (await this.activeWindows(now)).filter((window) =>
+      subjects.some((subject) => alertMatcher(window.match)(subject)),
+    );
     if (windows.length > 0) {
-      // Recurrences need luxon: loaded only when there is a window to work out.
       const { windowHold } = await import("../maintenance/window");
       const held = subjects.map((subject) => windowHold(subject, windows, now));
       if (held.every((hold) => hold !== null)) {
