@@ -7,29 +7,17 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodejsOptions, sstEsbuildOptions } from "../../stacks/bundle";
 import plugins, { awsSdkErrorsImported, sdkClientImports } from "../../stacks/esbuild-plugins.mjs";
 
 const ADAPTER = path.join(import.meta.dirname, "../lib/adapters/ssm.ts");
 
 /** The SSM adapter bundled whole (the SDK included), with or without the errors plugin. */
 async function bundleSsm(outdir: string, withPlugin: boolean) {
+  // As the functions deploy (stacks/bundle.ts): minified, class names kept.
   const result = await build({
-    entryPoints: [ADAPTER],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    mainFields: ["module", "main"],
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    // As SST bundles: minified, class names kept.
-    minify: true,
-    keepNames: true,
-    write: true,
-    logLevel: "silent",
+    ...sstEsbuildOptions(ADAPTER, path.join(outdir, "ssm.mjs"), nodejsOptions("bundled")),
     plugins: withPlugin ? plugins : plugins.filter((plugin) => plugin !== awsSdkErrorsImported),
-    banner: {
-      js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    },
   });
   expect(result.errors).toEqual([]);
   return path.join(outdir, "ssm.mjs");

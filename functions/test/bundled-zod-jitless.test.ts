@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { build, type Plugin } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodejsOptions, sstEsbuildOptions } from "../../stacks/bundle";
 import plugins, { zodJitless } from "../../stacks/esbuild-plugins.mjs";
 
 const run = promisify(execFile);
@@ -32,24 +33,10 @@ async function bundleAndRun(dir: string, name: string, bundlePlugins: Plugin[]) 
   const entry = path.join(dir, `${name}.mjs`);
   writeFileSync(entry, ENTRY);
   const outdir = path.join(dir, `${name}-out`);
-  // Split, as the functions deploy (stacks/bundle.ts): the setting must hold across chunks.
+  // As the functions deploy (split: the setting must hold across chunks), these plugins aside.
   const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    mainFields: ["module", "main"],
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    minify: true,
-    keepNames: true,
-    write: true,
-    logLevel: "silent",
+    ...sstEsbuildOptions(entry, path.join(outdir, `${name}.mjs`), nodejsOptions("bundled")),
     plugins: bundlePlugins,
-    banner: {
-      js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    },
   });
   expect(result.errors).toEqual([]);
   const { stdout } = await run(process.execPath, [path.join(outdir, `${name}.mjs`)]);
