@@ -345,7 +345,8 @@ export function composeApp(ports: AppPorts): App {
         ports.changes(),
       ]);
       // Most sweeps send no digest and verify nothing: what only those need is built on first
-      // use (in Lambda, the responders and CloudWatch's clients cost a cold start about 45 ms).
+      // use (in Lambda: the pager with its transports and secrets, the remediation gateway with
+      // the accounts' roles, CloudWatch's clients).
       const delivery = once(async () => {
         const { pager, consoleUrl } = await ports.responders();
         return { pager, consoleUrl };

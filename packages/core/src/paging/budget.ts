@@ -158,6 +158,8 @@ export interface PageBudgetStore {
 
 const iso = (time: number) => new Date(time).toISOString();
 const minuteKey = (channel: string, start: number) => `page-budget:${channel}:minute:${iso(start)}`;
+const chunkKey = (minute: string, index: number) => (index === 0 ? minute : `${minute}:${index}`);
+const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
 
 /** Whether a minute's head owes a digest nobody has sent or holds a live claim on. */
 function owesDigest(head: MinuteChunk, now: number): boolean {
@@ -165,8 +167,7 @@ function owesDigest(head: MinuteChunk, now: number): boolean {
   const taken = digest !== null && ("sentAt" in digest || Date.parse(digest.claim.until) > now);
   return head.entries.length + head.unlisted > 0 && !taken;
 }
-const chunkKey = (minute: string, index: number) => (index === 0 ? minute : `${minute}:${index}`);
-const hourKey = (channel: string, start: number) => `page-budget:${channel}:hour:${iso(start)}`;
+
 /**
  * When the table's TTL may delete a window's items (epoch seconds): a day after the window
  * began, long after any take, digest or sweep reads it, and still there to look at the next day.
