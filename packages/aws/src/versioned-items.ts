@@ -26,8 +26,7 @@ export class DynamoDbVersionedItems implements VersionedItems {
         ConsistentRead: true,
       }),
     );
-    if (!Item) return null;
-    return { value: JSON.parse(String(Item.data)), version: Number(Item.version) };
+    return Item ? fromItem(Item) : null;
   }
 
   /** The items in one BatchGetItem (or a few: 100 keys a request), read as `get` reads them. */
@@ -42,8 +41,7 @@ export class DynamoDbVersionedItems implements VersionedItems {
     const found = new Map<string, { value: unknown; version: number }>();
     for (const key of keys) {
       const item = items.get(`KV#${key}`);
-      if (item)
-        found.set(key, { value: JSON.parse(String(item.data)), version: Number(item.version) });
+      if (item) found.set(key, fromItem(item));
     }
     return found;
   }
@@ -72,3 +70,9 @@ export class DynamoDbVersionedItems implements VersionedItems {
     }
   }
 }
+
+/** A stored item's value and version. */
+const fromItem = (item: Record<string, unknown>) => ({
+  value: JSON.parse(String(item.data)) as unknown,
+  version: Number(item.version),
+});

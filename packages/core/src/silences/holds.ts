@@ -59,8 +59,8 @@ export class HoldReader {
     const silence = silenceFor(record.incident, await this.silenceCache.active(now), now);
     if (silence) return silenceHold(silence);
     const subjects = subjectsOf(record);
-    // A window's timing needs luxon (its recurrence, in its time zone): loaded only when a
-    // window matches one of the incident's alerts, which most incidents' do not.
+    // A window's timing needs luxon (its recurrence, in its time zone): it is loaded only when a
+    // window matches one of the incident's alerts, and for most incidents none does.
     const windows = (await this.activeWindows(now)).filter((window) =>
       subjects.some((subject) => alertMatcher(window.match)(subject)),
     );
