@@ -79,11 +79,11 @@ export interface AppPorts {
   queue(): Promise<MessageQueue>;
   responders(): Promise<Responders>;
   /**
-   * The page budget alone, for the sweep's digests (absent: `responders().pageBudget`). In
-   * Lambda it skips building the rest of the responders: the remediation gateway with its
-   * accounts' roles, and the pager with its transports and the channels' secrets.
+   * The page budget alone, for the sweep's digests: in Lambda, without the rest of the
+   * responders (the remediation gateway with its accounts' roles, the pager with its transports
+   * and the channels' secrets).
    */
-  pageBudget?(): Promise<PageBudgetStore | undefined>;
+  pageBudget(): Promise<PageBudgetStore>;
   apiTokens(): Promise<ReadonlyArray<ApiToken>>;
   sentryClientSecret(): Promise<string>;
   slackSigningSecret(): Promise<string>;
@@ -340,7 +340,7 @@ export function composeApp(ports: AppPorts): App {
     escalations: once(async () => {
       const [{ lastChangeLookup }, pageBudget, incident, changes] = await Promise.all([
         import("./changes/store"),
-        ports.pageBudget ? ports.pageBudget() : ports.responders().then((r) => r.pageBudget),
+        ports.pageBudget(),
         incidentDeps(),
         ports.changes(),
       ]);
@@ -356,7 +356,7 @@ export function composeApp(ports: AppPorts): App {
         logger: ports.logger("escalations"),
         metrics: ports.metrics,
         // The sweep sends the page budget's digests as each minute turns.
-        digests: pageBudget ? { budget: pageBudget, delivery } : undefined,
+        digests: { budget: pageBudget, delivery },
         // Alarm states, to verify the remediations that are due; the last change, for ladders
         // that roll it back.
         cloudwatch: cloudWatchOnFirstRead(once(() => ports.cloudwatch())),

@@ -297,7 +297,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queue: async () => queuePort,
     responders: async () => ({
       guards: new GuardKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
-      pageBudget: new PageBudgetKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
+      pageBudget: await ports.pageBudget(),
       gateway: liveAccounts
         ? new AwsSdkGateway({ region: liveRegion, accounts: liveAccounts })
         : simulation,
@@ -308,6 +308,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? { backoffMs: () => options.intervals?.actionRetryMs as number }
         : {}),
     }),
+    pageBudget: async () => new PageBudgetKeeper(new DynamoDbVersionedItems(client, TABLE_NAME)),
     apiTokens: async () => secrets.apiTokens,
     sentryClientSecret: async () => secrets.sentryClientSecret,
     slackSigningSecret: async () => secrets.slackSigningSecret,
